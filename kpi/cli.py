@@ -1,0 +1,186 @@
+"""The `kpi` command line: run, scorecard, validate, plan, demo-data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kpi import paths
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command-line value the kit refuses; the message (Vietnamese) says what is allowed."""
+
+
+def _plan(args):
+    from kpi.plan import load_plan
+
+    return load_plan(args.plan)
+
+
+def _period(args, plan, subs) -> str:
+    from kpi import compute
+    from kpi.report import check_parameters
+
+    period = args.period or compute.latest_period(subs.data, plan)
+    if period is None:
+        raise UsageError(f"Không có số liệu nào của năm {plan.year} trong {args.data}; hãy ghi rõ --period.")
+    check_parameters(plan, period, "commune")
+    return period
+
+
+def cmd_plan(args) -> int:
+    plan = _plan(args)
+    if args.format == "json":
+        print(plan.to_json())
+    else:
+        print(f"{plan.title}\nXã {plan.commune}, năm {plan.year}: {len(plan.units)} đơn vị, {len(plan.villages)} thôn, "
+              f"{len(plan.elements)} số liệu, {len(plan.indicators)} chỉ số.")
+        for ind in plan.indicators:
+            deadline = ind.deadline.isoformat() if ind.deadline else "thường xuyên"
+            print(f"  {ind.id:>3}  {ind.name}  [{ind.target_text}; hạn {deadline}; {plan.unit(ind.lead).short}]")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from kpi.demo import write_demo
+
+    files = write_demo(args.out, _plan(args), seed=args.seed)
+    print(f"Đã ghi {len(files)} tệp dữ liệu giả lập vào {Path(args.out) / 'submissions'}")
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from kpi.validate import load_submissions
+
+    plan = _plan(args)
+    subs = load_submissions(args.data, plan)
+    problems = subs.problems
+    if args.period:
+        from kpi.report import check_parameters
+
+        check_parameters(plan, args.period, "commune")
+        files = set(subs.files["file"][subs.files["file"].str.startswith(args.period)])
+        files |= set(subs.received.loc[subs.received["period"] == args.period, "file"])
+        problems = [p for p in problems if p.file in files]
+    files = subs.files
+    print(f"Kiểm tra số liệu trong {paths.submissions_dir(Path(args.data))}")
+    for f in files.itertuples():
+        print(f"  {f.file}: đọc {f.rows_read} dòng, nhận {f.accepted}, loại {f.rejected}")
+    print(f"  Tổng: đọc {files['rows_read'].sum()} dòng, nhận {files['accepted'].sum()}, loại {files['rejected'].sum()}")
+    for p in sorted(problems, key=lambda p: (p.file, p.sheet, p.row or 0, p.code)):
+        print(p.describe())
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    print(f"Kết quả: {errors} lỗi, {warnings} cảnh báo.")
+    return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def cmd_scorecard(args) -> int:
+    from kpi import compute
+    from kpi.validate import load_submissions
+
+    plan = _plan(args)
+    subs = load_submissions(args.data, plan)
+    period = _period(args, plan, subs)
+    card = compute.scorecard(subs.data, plan, period, args.lang)
+    if args.format == "json":
+        records = json.loads(card.to_json(orient="records", force_ascii=False, double_precision=15))
+        print(json.dumps({"period": period, "indicators": records}, ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(card.to_csv(index=False, lineterminator="\n"))
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from kpi.batch import run_batch
+    from kpi.report import check_parameters
+    from kpi.validate import load_submissions
+
+    plan = _plan(args)
+    subs = load_submissions(args.data, plan)
+    period = _period(args, plan, subs)
+    if args.unit == "all":
+        units = ["commune", *plan.unit_codes]
+    else:
+        check_parameters(plan, period, args.unit, args.lang)
+        units = [args.unit]
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    bad = [f for f in formats if f not in ("html", "pdf")]
+    if bad:
+        raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
+    print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
+    if subs.errors:
+        print(f"  Lưu ý: {len(subs.errors)} lỗi trong số liệu gửi lên; các dòng lỗi không được tính "
+              f"(xem mục Chất lượng số liệu hoặc chạy `kpi validate`).")
+    result = run_batch(plan, subs, period, units, Path(args.data), Path(args.out), formats, args.lang)
+    for note in result.notes:
+        print(f"  Lưu ý: {note}")
+    for r in result.reports:
+        made = ", ".join(p.name for fmt, p in r.files.items() if fmt != "ipynb")
+        print(f"  {'LỖI' if r.error else 'xong'}  {r.unit:<8} {r.error or made}")
+    print(f"Mở báo cáo: {result.index.resolve()}")
+    return EXIT_PROBLEMS if result.failed else EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kpi", description="Bộ công cụ báo cáo chỉ tiêu KHCN, ĐMST và chuyển đổi số "
+                                "cấp xã (commune KPI reporting kit).")
+    p.add_argument("--plan", default=None, help="tệp kế hoạch YAML (mặc định params/plan_2026.yml hoặc $KPI_PLAN)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def data_arg(sp):
+        sp.add_argument("--data", default=str(paths.DATA_DIR), help="thư mục dữ liệu chứa submissions/")
+
+    r = sub.add_parser("run", help="chạy bộ báo cáo tháng (papermill + nbconvert)")
+    r.add_argument("--period", help="kỳ báo cáo YYYY-MM (mặc định: tháng mới nhất có số liệu)")
+    r.add_argument("--unit", default="all", help="all | commune | vhxh | kt | ttpvhcc | ca")
+    data_arg(r)
+    r.add_argument("--out", default=str(paths.OUTPUTS_DIR), help="thư mục kết quả (mặc định outputs/)")
+    r.add_argument("--format", default="html,pdf", help="html,pdf | html | pdf")
+    r.add_argument("--lang", default="vi", choices=["vi", "en"], help="ngôn ngữ báo cáo")
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("scorecard", help="in bảng tổng hợp chỉ tiêu, không cần notebook")
+    s.add_argument("--period", help="kỳ báo cáo YYYY-MM (mặc định: tháng mới nhất có số liệu)")
+    data_arg(s)
+    s.add_argument("--format", default="csv", choices=["csv", "json"])
+    s.add_argument("--lang", default="vi", choices=["vi", "en"])
+    s.set_defaults(func=cmd_scorecard)
+
+    v = sub.add_parser("validate", help="liệt kê mọi lỗi số liệu kèm vị trí")
+    data_arg(v)
+    v.add_argument("--period", help="chỉ các tệp của kỳ này")
+    v.set_defaults(func=cmd_validate)
+
+    pl = sub.add_parser("plan", help="in kế hoạch đã nạp")
+    pl.add_argument("--format", default="text", choices=["text", "json"])
+    pl.set_defaults(func=cmd_plan)
+
+    d = sub.add_parser("demo-data", help="ghi bộ dữ liệu giả lập")
+    d.add_argument("--out", required=True, help="thư mục đích")
+    d.add_argument("--seed", type=int, default=2026)
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from kpi.plan import PlanError
+    from kpi.report import ParameterError
+
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, ParameterError, PlanError) as exc:
+        print(f"kpi: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileNotFoundError as exc:
+        print(f"kpi: không tìm thấy tệp hoặc thư mục: {exc.filename}", file=sys.stderr)
+        return EXIT_USAGE

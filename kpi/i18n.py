@@ -1,0 +1,43 @@
+"""Words users see: status labels and report texts, Vietnamese by default, English as an option."""
+
+from __future__ import annotations
+
+STATUSES = ("achieved", "on_track", "behind", "missed", "encouraged", "no_data")
+
+STATUS_LABELS = {
+    "vi": {
+        "achieved": "Đạt",
+        "on_track": "Đúng tiến độ",
+        "behind": "Chậm tiến độ",
+        "missed": "Không đạt",
+        "encouraged": "Khuyến khích",
+        "no_data": "Chưa có số liệu",
+    },
+    "en": {
+        "achieved": "Achieved",
+        "on_track": "On track",
+        "behind": "Behind",
+        "missed": "Missed",
+        "encouraged": "Encouraged",
+        "no_data": "No data",
+    },
+}
+
+# Colour-blind-safe (Okabe–Ito) with distinct lightness, so greyscale still separates them; words go with them.
+STATUS_COLORS = {
+    "achieved": "#009E73",
+    "on_track": "#56B4E9",
+    "behind": "#E69F00",
+    "missed": "#D55E00",
+    "encouraged": "#CC79A7",
+    "no_data": "#BBBBBB",
+}
+
+TIMELINESS_LABELS = {
+    "vi": {"on_time": "Đúng hạn", "late": "Muộn {days} ngày", "missing": "Chưa gửi"},
+    "en": {"on_time": "On time", "late": "Late by {days} days", "missing": "Missing"},
+}
+
+
+def status_label(status: str, lang: str = "vi") -> str:
+    return STATUS_LABELS[lang][status]

@@ -1,0 +1,27 @@
+"""The one place that knows the project's paths; environment variables move data and outputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PARAMS_DIR = ROOT / "params"
+NOTEBOOKS_DIR = ROOT / "notebooks"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+PLAN_FILE = Path(os.environ.get("KPI_PLAN", PARAMS_DIR / "plan_2026.yml"))
+DATA_DIR = Path(os.environ.get("KPI_DATA", ROOT / "data" / "sample"))
+OUTPUTS_DIR = Path(os.environ.get("KPI_OUT", ROOT / "outputs"))
+MASTER_NOTEBOOK = NOTEBOOKS_DIR / "monthly_report.ipynb"
+KERNEL_NAME = "kpi-kit"
+
+
+def submissions_dir(data_dir: Path) -> Path:
+    """Units' files live under <data>/submissions/."""
+    return Path(data_dir) / "submissions"
+
+
+def period_dir(out_dir: Path, period: str) -> Path:
+    """Reports of one period: <out>/<period>/."""
+    return Path(out_dir) / period

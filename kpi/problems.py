@@ -1,0 +1,118 @@
+"""Data problems: a stable code, a place (file, sheet, row, column) and a Vietnamese message that says how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+ERROR = "error"
+WARNING = "warning"
+
+# code -> (severity, Vietnamese message template, how to fix). Placeholders come from Problem.params.
+CATALOG: dict[str, tuple[str, str, str]] = {
+    "E_FILE_UNREADABLE": (ERROR, "Không đọc được tệp: {detail}.",
+                          "Mở lại tệp bằng Excel, lưu dưới dạng .xlsx hoặc CSV UTF-8 rồi gửi lại."),
+    "E_FILE_EMPTY": (ERROR, "Tệp không có dòng số liệu nào.",
+                     "Điền số liệu vào mẫu biểu rồi gửi lại; không gửi tệp trống."),
+    "E_FILE_TYPE": (ERROR, "Loại tệp '{found}' không được hỗ trợ.",
+                    "Gửi tệp .xlsx (mẫu biểu của bộ công cụ) hoặc .csv."),
+    "E_FILE_ENCODING": (ERROR, "Không nhận ra bảng mã của tệp CSV.",
+                        "Trong Excel chọn Lưu dưới dạng > 'CSV UTF-8 (phân cách bằng dấu phẩy)' rồi gửi lại."),
+    "E_COLUMNS_MISSING": (ERROR, "Thiếu cột bắt buộc: {found}.",
+                          "Dòng tiêu đề phải có các cột: kỳ báo cáo, đơn vị, thôn, mã số liệu, giá trị, ngày báo cáo."),
+    "E_PERIOD_INVALID": (ERROR, "Kỳ báo cáo '{found}' không hợp lệ.",
+                         "Ghi kỳ báo cáo dạng NNNN-TT, ví dụ 2026-11."),
+    "E_PERIOD_OUTSIDE_PLAN": (ERROR, "Kỳ báo cáo '{found}' nằm ngoài năm kế hoạch {expected}.",
+                              "Chỉ gửi số liệu các tháng của năm {expected}."),
+    "E_UNIT_UNKNOWN": (ERROR, "Mã đơn vị '{found}' không có trong kế hoạch.",
+                       "Dùng một trong các mã: {expected}."),
+    "E_ELEMENT_UNKNOWN": (ERROR, "Mã số liệu '{found}' không có trong kế hoạch.",
+                          "Dùng đúng mã số liệu trong mẫu biểu (chạy `kpi plan` để xem danh sách)."),
+    "E_ELEMENT_WRONG_UNIT": (ERROR, "Số liệu '{found}' thuộc đơn vị {expected}, không thuộc đơn vị gửi tệp ({detail}).",
+                             "Xóa dòng này; đơn vị {expected} sẽ báo cáo số liệu này."),
+    "E_VILLAGE_UNKNOWN": (ERROR, "Thôn '{found}' không có trong danh sách thôn của kế hoạch.",
+                          "Ghi đúng tên thôn, một trong: {expected}."),
+    "E_VILLAGE_REQUIRED": (ERROR, "Số liệu '{detail}' được báo cáo theo thôn nhưng ô thôn để trống.",
+                           "Ghi tên thôn cho dòng này."),
+    "E_VILLAGE_NOT_EXPECTED": (ERROR, "Số liệu '{detail}' là số liệu cấp xã nhưng dòng lại ghi thôn '{found}'.",
+                               "Để trống ô thôn cho số liệu cấp xã."),
+    "E_VALUE_MISSING": (ERROR, "Ô giá trị để trống.", "Điền số liệu; nếu bằng không thì ghi 0."),
+    "E_VALUE_NOT_NUMBER": (ERROR, "Giá trị '{found}' không phải là số.",
+                           "Chỉ ghi chữ số, ví dụ 1234 hoặc 1.234 (dấu chấm ngăn cách hàng nghìn); không ghi chữ hay đơn vị."),
+    "E_VALUE_NEGATIVE": (ERROR, "Giá trị {found} là số âm.", "Số liệu phải lớn hơn hoặc bằng 0."),
+    "E_VALUE_NOT_WHOLE": (ERROR, "Giá trị {found} không phải số nguyên, mà '{detail}' là số đếm.",
+                          "Ghi số nguyên (số người, số hồ sơ...), không có phần thập phân."),
+    "E_VALUE_OUT_OF_RANGE": (ERROR, "Giá trị {found} nằm ngoài khoảng cho phép {expected}.",
+                             "Ghi giá trị trong khoảng {expected}."),
+    "E_NUMERATOR_ABOVE_DENOMINATOR": (ERROR, "{detail}: tử số {found} lớn hơn mẫu số {expected}.",
+                                      "Kiểm tra lại hai số liệu này; tử số không được lớn hơn mẫu số."),
+    "E_DATE_MISSING": (ERROR, "Thiếu ngày báo cáo.", "Ghi ngày gửi báo cáo dạng NNNN-TT-NN, ví dụ 2026-12-08."),
+    "E_DATE_INVALID": (ERROR, "Ngày báo cáo '{found}' không hợp lệ.",
+                       "Ghi ngày dạng NNNN-TT-NN (2026-12-08) hoặc NN/TT/NNNN (08/12/2026)."),
+    "E_DATE_BEFORE_PERIOD": (ERROR, "Ngày báo cáo {found} ở trước khi kỳ báo cáo {expected} bắt đầu.",
+                             "Kiểm tra lại ngày báo cáo: ngày gửi không thể trước kỳ báo cáo."),
+    "E_DUPLICATE": (ERROR, "Ô này được gửi hai lần với giá trị khác nhau ({found} và {expected}); giá trị được dùng là {expected} ở {detail}.",
+                    "Giữ lại một giá trị đúng; khi sửa số liệu hãy ghi ngày báo cáo mới hơn để bản sửa được dùng."),
+    "W_DUPLICATE_SAME": (WARNING, "Dòng lặp lại y hệt dòng ở {detail}; chỉ tính một lần.", "Xóa dòng lặp."),
+    "W_JUMP": (WARNING, "Giá trị {found} thay đổi bất thường so với các tháng trước của thôn (trung vị {expected}).",
+               "Kiểm tra lại số liệu; nếu đúng thì ghi chú lý do."),
+    "W_STOCK_FALL": (WARNING, "Số liệu lũy kế giảm mạnh: {found} so với {expected} tháng trước.",
+                     "Số liệu lũy kế thường không giảm; kiểm tra lại."),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One data problem at one place; `message` and `fix` are Vietnamese."""
+
+    code: str
+    file: str = ""
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+    found: str = ""
+    expected: str = ""
+    detail: str = ""
+
+    @property
+    def severity(self) -> str:
+        return CATALOG[self.code][0]
+
+    @property
+    def message(self) -> str:
+        return CATALOG[self.code][1].format(found=self.found, expected=self.expected, detail=self.detail)
+
+    @property
+    def fix(self) -> str:
+        return CATALOG[self.code][2].format(found=self.found, expected=self.expected, detail=self.detail)
+
+    @property
+    def place(self) -> str:
+        parts = [self.file or "?"]
+        if self.sheet:
+            parts.append(f"trang '{self.sheet}'")
+        if self.row is not None:
+            parts.append(f"dòng {self.row}")
+        if self.column:
+            parts.append(f"cột '{self.column}'")
+        return ", ".join(parts)
+
+    def describe(self) -> str:
+        """One line for a terminal: place, code, message, fix."""
+        label = "LỖI" if self.severity == ERROR else "CẢNH BÁO"
+        return f"{self.place}: [{label} {self.code}] {self.message} Cách sửa: {self.fix}"
+
+    def as_record(self) -> dict:
+        return {**asdict(self), "severity": self.severity, "message": self.message, "fix": self.fix}
+
+
+PROBLEM_COLUMNS = ["severity", "code", "file", "sheet", "row", "column", "found", "expected", "detail",
+                   "message", "fix"]
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    """Problems as a frame in a stable order (file, row, code)."""
+    frame = pd.DataFrame([p.as_record() for p in problems], columns=PROBLEM_COLUMNS)
+    frame["row"] = frame["row"].astype("Int64")
+    return frame.sort_values(["file", "sheet", "row", "code"], kind="stable", na_position="first").reset_index(drop=True)

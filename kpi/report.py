@@ -1,0 +1,83 @@
+"""Everything one report shows, computed once: the notebook asks this module, then hands the parts to views."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from kpi import compute
+from kpi.plan import Plan, load_plan
+from kpi.validate import Submissions, load_submissions
+
+SCOPES = ("commune",)  # plus the plan's unit codes
+
+
+class ParameterError(ValueError):
+    """A report parameter (period, unit, language) that the plan does not allow; says what is allowed."""
+
+
+@dataclass
+class MonthReport:
+    plan: Plan
+    period: str
+    unit: str  # "commune" or a unit code
+    lang: str
+    submissions: Submissions
+    scorecard: pd.DataFrame  # every indicator (the commune's numbers), schema.SCORECARD
+    history: pd.DataFrame  # year-to-date value per indicator and month
+    villages: pd.DataFrame  # village-level ratios for P
+    timeliness: pd.DataFrame
+    completeness: pd.DataFrame
+    made_on: dt.date
+
+    @property
+    def indicator_ids(self) -> list[str]:
+        return [i.id for i in self.plan.indicators_of(self.unit)]
+
+    @property
+    def card(self) -> pd.DataFrame:
+        """The scorecard rows this report is about (all, or the unit's own)."""
+        return self.scorecard[self.scorecard["indicator"].isin(self.indicator_ids)].reset_index(drop=True)
+
+    @property
+    def units(self) -> list[str]:
+        return self.plan.unit_codes if self.unit == "commune" else [self.unit]
+
+    @property
+    def scope_name(self) -> str:
+        if self.unit == "commune":
+            return f"xã {self.plan.commune}" if self.lang == "vi" else f"{self.plan.commune} commune"
+        return self.plan.unit(self.unit).name
+
+
+def check_parameters(plan: Plan, period: str, unit: str, lang: str = "vi") -> None:
+    """Refuse a period outside the plan year, a unit the plan does not know, or an unknown language."""
+    if not isinstance(period, str) or period not in plan.periods:
+        raise ParameterError(f"Kỳ báo cáo '{period}' không hợp lệ: cần dạng NNNN-TT trong năm {plan.year} "
+                             f"(ví dụ {plan.year}-11).")
+    if unit not in (*SCOPES, *plan.unit_codes):
+        raise ParameterError(f"Đơn vị '{unit}' không hợp lệ: dùng commune hoặc một trong {', '.join(plan.unit_codes)}.")
+    if lang not in ("vi", "en"):
+        raise ParameterError(f"Ngôn ngữ '{lang}' không hợp lệ: dùng vi hoặc en.")
+
+
+def build(period: str, unit: str = "commune", data_dir: str | Path | None = None,
+          plan_path: str | Path | None = None, lang: str = "vi", made_on: dt.date | str | None = None) -> MonthReport:
+    """Load the plan and the data folder, validate, and compute everything a report for (period, unit) shows."""
+    from kpi import paths
+
+    plan = load_plan(plan_path)
+    check_parameters(plan, period, unit, lang)
+    subs = load_submissions(Path(data_dir or paths.DATA_DIR), plan)
+    return MonthReport(
+        plan=plan, period=period, unit=unit, lang=lang, submissions=subs,
+        scorecard=compute.scorecard(subs.data, plan, period, lang),
+        history=compute.history(subs.data, plan, period),
+        villages=compute.village_table(subs.data, plan, period),
+        timeliness=compute.timeliness(subs.received, plan, period),
+        completeness=compute.completeness(subs.data, plan, period),
+        made_on=dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or dt.date.today()),
+    )

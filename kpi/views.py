@@ -1,0 +1,362 @@
+"""HTML sections of the report, from a MonthReport; every string from data or plan is escaped."""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+import pandas as pd
+from IPython.display import HTML
+
+from kpi import compute
+from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS
+from kpi.report import MonthReport
+
+TEXT = {
+    "vi": {
+        "title": "Báo cáo thực hiện chỉ tiêu Khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số",
+        "month": "Tháng {m}/{y}",
+        "made": "Lập ngày {d}",
+        "synthetic": "Dữ liệu giả lập, chỉ để thử bộ công cụ",
+        "counts_plan": "16 chỉ tiêu của kế hoạch",
+        "counts_measured": "19 chỉ số đo",
+        "urgent": "Cần xử lý ngay",
+        "urgent_none": "Không có chỉ tiêu chậm tiến độ hay không đạt.",
+        "upcoming": "Hạn hoàn thành trong 60 ngày tới",
+        "upcoming_none": "Không có chỉ tiêu nào đến hạn trong 60 ngày tới.",
+        "scorecard": "Bảng tổng hợp chỉ tiêu",
+        "col_id": "STT", "col_name": "Chỉ tiêu", "col_value": "Lũy kế", "col_target": "Chỉ tiêu giao",
+        "col_status": "Trạng thái", "col_deadline": "Hạn", "col_places": "Thôn/xã báo cáo",
+        "col_month": "Tháng này", "col_change": "So tháng trước", "col_lead": "Chủ trì",
+        "col_num": "Tử số", "col_den": "Mẫu số", "col_forecast": "Dự báo đến hạn",
+        "continuous": "Thường xuyên",
+        "actions": "Việc cần làm với các chỉ tiêu chậm hoặc không đạt",
+        "actions_none": "Không có chỉ tiêu nào chậm tiến độ hay không đạt.",
+        "lead": "Chủ trì", "partners": "Phối hợp", "tasks": "Nhiệm vụ theo kế hoạch",
+        "detail": "Chi tiết theo đơn vị",
+        "method": "Cách tính",
+        "quality": "Chất lượng số liệu",
+        "timeliness": "Tình hình gửi báo cáo (hạn: ngày {d} tháng sau)",
+        "unit": "Đơn vị", "submitted": "Ngày gửi", "due": "Hạn gửi", "state": "Tình trạng",
+        "completeness": "Mức đầy đủ số liệu tháng {m} (số thôn/xã có số liệu)",
+        "element": "Số liệu", "reported": "Đã báo cáo", "expected": "Cần có",
+        "files": "Tệp đã nhận", "file": "Tệp", "rows_read": "Số dòng đọc", "accepted": "Nhận",
+        "rejected": "Loại",
+        "problems": "Lỗi và cảnh báo trong số liệu gửi lên",
+        "problems_none": "Không phát hiện lỗi nào trong các tệp đã gửi.",
+        "place": "Vị trí", "code": "Mã", "message": "Nội dung", "fix": "Cách sửa",
+        "officers": "Cán bộ phụ trách",
+        "name": "Họ và tên", "phone": "Số điện thoại", "note": "Ghi chú",
+        "villages": "Kết quả theo thôn (lũy kế so với chỉ tiêu giao)",
+        "trends": "Diễn biến từ tháng 1 (đường đứt: chỉ tiêu giao; vạch chấm đỏ: hạn; nét gạch chấm: dự báo)",
+        "attachments": "Tệp kèm theo",
+        "no_value": "—",
+        "more_problems": "… và {n} vấn đề khác (xem `kpi validate`).",
+    },
+    "en": {
+        "title": "Science, technology, innovation and digital transformation indicators",
+        "month": "Month {m}/{y}",
+        "made": "Made on {d}",
+        "synthetic": "Synthetic data, for trying the kit only",
+        "counts_plan": "the plan's 16 indicators",
+        "counts_measured": "19 measured indicators",
+        "urgent": "Needs action now",
+        "urgent_none": "No indicator is behind or missed.",
+        "upcoming": "Deadlines in the next 60 days",
+        "upcoming_none": "No deadline in the next 60 days.",
+        "scorecard": "Scorecard",
+        "col_id": "No.", "col_name": "Indicator", "col_value": "Year to date", "col_target": "Target",
+        "col_status": "Status", "col_deadline": "Deadline", "col_places": "Places reported",
+        "col_month": "This month", "col_change": "Change", "col_lead": "Lead",
+        "col_num": "Numerator", "col_den": "Denominator", "col_forecast": "Forecast at deadline",
+        "continuous": "Continuous",
+        "actions": "What to do about indicators behind or missed",
+        "actions_none": "No indicator is behind or missed.",
+        "lead": "Lead", "partners": "Partners", "tasks": "Tasks in the plan",
+        "detail": "Detail by unit",
+        "method": "Method",
+        "quality": "Data quality",
+        "timeliness": "Submissions (due on day {d} of the next month)",
+        "unit": "Unit", "submitted": "Sent on", "due": "Due", "state": "State",
+        "completeness": "Completeness for month {m} (places with data)",
+        "element": "Data element", "reported": "Reported", "expected": "Expected",
+        "files": "Files received", "file": "File", "rows_read": "Rows read", "accepted": "Accepted",
+        "rejected": "Rejected",
+        "problems": "Errors and warnings in the submissions",
+        "problems_none": "No problem found in the files received.",
+        "place": "Place", "code": "Code", "message": "Message", "fix": "How to fix",
+        "officers": "Officers in charge",
+        "name": "Name", "phone": "Phone", "note": "Note",
+        "villages": "Results by village (year to date against target)",
+        "trends": "Since January (dashed: target; red dotted: deadline; dash-dot: forecast)",
+        "attachments": "Attached files",
+        "no_value": "—",
+        "more_problems": "… and {n} more problems (see `kpi validate`).",
+    },
+}
+
+CSS = """
+<style>
+div.kpi { font-family: "Noto Sans", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #1a1a1a;
+          font-size: 13px; line-height: 1.35; max-width: 1100px; }
+div.kpi h1 { font-size: 19px; margin: 0 0 2px 0; }
+div.kpi h2 { font-size: 16px; margin: 14px 0 6px 0; border-bottom: 2px solid #0b4f8a; padding-bottom: 2px; }
+div.kpi h3 { font-size: 14px; margin: 10px 0 4px 0; }
+div.kpi .sub { color: #444; font-size: 13px; }
+div.kpi .synthetic { display: inline-block; background: #fff3cd; border: 1px solid #e0b000; padding: 1px 6px;
+                     font-size: 12px; margin-top: 3px; }
+div.kpi table { border-collapse: collapse; width: 100%; margin: 4px 0; table-layout: auto; font-size: 12px; }
+div.kpi th, div.kpi td { border: 1px solid #c8c8c8; padding: 2px 5px; text-align: left !important; vertical-align: top;
+                         max-width: none; }
+div.kpi th { background: #e8eef5; font-weight: 600; }
+div.kpi td.num { text-align: right !important; white-space: nowrap; font-variant-numeric: tabular-nums; }
+div.kpi tbody tr:nth-child(odd) { background: #fafafa; }
+div.kpi .badge { display: inline-block; padding: 0 6px; border-radius: 3px; font-weight: 600; white-space: nowrap;
+                 border: 1px solid rgba(0,0,0,.35); }
+div.kpi .counts { display: flex; flex-wrap: wrap; gap: 6px; margin: 4px 0; }
+div.kpi .count { border: 1px solid #c8c8c8; border-radius: 4px; padding: 3px 8px; min-width: 92px; }
+div.kpi .count b { font-size: 18px; margin-right: 4px; }
+div.kpi ul { margin: 2px 0 4px 18px; padding: 0; }
+div.kpi .cols { display: flex; flex-wrap: wrap; gap: 16px; }
+div.kpi .cols > div { flex: 1 1 300px; }
+div.kpi .small { font-size: 11.5px; }
+div.kpi .scroll { overflow-x: auto; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; }
+@media print {
+  div.kpi { font-size: 10.5px; max-width: none; }
+  div.kpi table { font-size: 10px; }
+  div.kpi h2 { break-after: avoid; }
+  div.kpi tr, div.kpi .count, .jp-OutputArea-output img { break-inside: avoid; }
+  div.kpi .pagebreak { break-before: page; }
+}
+</style>
+"""
+
+
+def _t(r: MonthReport, key: str, **kw) -> str:
+    return TEXT[r.lang][key].format(**kw)
+
+
+def fmt_number(value: float, decimals: int = 0, lang: str = "vi") -> str:
+    """1234567.8 -> '1.234.567,8' in Vietnamese, '1,234,567.8' in English; NaN -> '—'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    if lang == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def fmt_value(row: pd.Series, lang: str, column: str = "value") -> str:
+    """A ratio as a percent with one decimal; a count as a whole number."""
+    v = row[column]
+    if row["kind"] == "ratio":
+        return "—" if pd.isna(v) else fmt_number(v, 1, lang) + "%"
+    return fmt_number(v, 0, lang)
+
+
+def fmt_change(row: pd.Series, lang: str) -> str:
+    v = row["change"]
+    if pd.isna(v):
+        return "—"
+    unit = " điểm %" if (row["kind"] == "ratio" and lang == "vi") else (" pp" if row["kind"] == "ratio" else "")
+    sign = "+" if v > 0 else ("±" if v == 0 else "−")
+    return sign + fmt_number(abs(v), 1 if row["kind"] == "ratio" else 0, lang) + unit
+
+
+def fmt_date(value: object, lang: str = "vi") -> str:
+    if value in ("", None) or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    ts = pd.Timestamp(value)
+    return f"{ts.day:02d}/{ts.month:02d}/{ts.year}"
+
+
+def badge(status: str, lang: str) -> str:
+    """Status in words on its colour; the word carries the meaning, the colour only helps."""
+    color = STATUS_COLORS[status]
+    text_color = "#000" if status in ("on_track", "behind", "no_data", "encouraged") else "#fff"
+    return (f'<span class="badge status-{status}" style="background:{color};color:{text_color}">'
+            f"{escape(STATUS_LABELS[lang][status])}</span>")
+
+
+def _table(headers: list[str], rows: list[list[str]], num_cols: tuple[int, ...] = (), cls: str = "") -> str:
+    """Cells are already-escaped HTML; header labels are escaped here."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in num_cols else f"<td>{c}</td>"
+                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    return f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _wrap(html: str) -> HTML:
+    return HTML(f'<div class="kpi">{html}</div>')
+
+
+def _deadline(r: MonthReport, row: pd.Series) -> str:
+    return fmt_date(row["deadline"], r.lang) if row["deadline"] else _t(r, "continuous")
+
+
+def header(r: MonthReport) -> HTML:
+    """Styles, title, commune or unit, month, date made (and a banner when the data is synthetic)."""
+    y, m = r.period.split("-")
+    synthetic = f'<div class="synthetic">{escape(_t(r, "synthetic"))}</div>' if r.submissions.synthetic else ""
+    return HTML(CSS + f'<div class="kpi"><h1>{escape(_t(r, "title"))}</h1>'
+                f'<div class="sub"><b>{escape(r.scope_name)}</b> · {escape(_t(r, "month", m=int(m), y=y))} · '
+                f'{escape(_t(r, "made", d=fmt_date(r.made_on)))}</div>{synthetic}</div>')
+
+
+def summary(r: MonthReport) -> HTML:
+    """Counts by status (16 plan indicators and 19 measured), the most urgent items, deadlines ahead."""
+    card = r.card
+    counts = compute.status_counts(card)
+    boxes = []
+    for col, label in (("plan", "counts_plan"), ("measured", "counts_measured")):
+        if r.unit != "commune" and col == "plan":
+            continue
+        items = "".join(f'<div class="count"><b>{int(n)}</b>{badge(s, r.lang)}</div>'
+                        for s, n in zip(counts["status"], counts[col]) if n > 0)
+        title = _t(r, label) if r.unit == "commune" else f"{len(card)} {_t(r, 'col_name').lower()}"
+        boxes.append(f"<div><h3>{escape(title)}</h3><div class='counts'>{items}</div></div>")
+    urgent = compute.urgent(card)
+    if urgent.empty:
+        urgent_html = f"<p>{escape(_t(r, 'urgent_none'))}</p>"
+    else:
+        urgent_html = "<ul>" + "".join(
+            f"<li>{badge(row.status, r.lang)} <b>{escape(row.indicator)}.</b> {escape(row.short)}: "
+            f"{escape(fmt_value(row, r.lang))} / {escape(row.target_text)} · {escape(_deadline(r, row))} · "
+            f"{escape(r.plan.unit(row.lead).short)}</li>"
+            for _, row in urgent.iterrows()) + "</ul>"
+    soon = compute.upcoming(card, r.period)
+    soon_html = (f"<p>{escape(_t(r, 'upcoming_none'))}</p>" if soon.empty else "<ul>" + "".join(
+        f"<li><b>{escape(row.indicator)}.</b> {escape(row.short)} · {escape(_deadline(r, row))} · "
+        f"{badge(row.status, r.lang)}</li>" for _, row in soon.iterrows()) + "</ul>")
+    return _wrap("<div class='cols'>" + "".join(boxes) + "</div>"
+                 f"<div class='cols'><div><h3>{escape(_t(r, 'urgent'))}</h3>{urgent_html}</div>"
+                 f"<div><h3>{escape(_t(r, 'upcoming'))}</h3>{soon_html}</div></div>")
+
+
+def scorecard_table(r: MonthReport) -> HTML:
+    """The one-page scorecard: value, target, status in words and colour, deadline, places reported."""
+    headers = [_t(r, k) for k in ("col_id", "col_name", "col_value", "col_target", "col_status", "col_deadline",
+                                  "col_places", "col_month", "col_change", "col_lead")]
+    rows = [[escape(row.indicator), escape(row.short), escape(fmt_value(row, r.lang)), escape(row.target_text),
+             badge(row.status, r.lang), escape(_deadline(r, row)),
+             f"{row.villages_reported}/{row.villages_expected}", escape(fmt_value(row, r.lang, "month_value")),
+             escape(fmt_change(row, r.lang)), escape(r.plan.unit(row.lead).short)]
+            for _, row in r.card.iterrows()]
+    return _wrap(f"<h2>{escape(_t(r, 'scorecard'))}</h2>" + _table(headers, rows, (2, 6, 7, 8), "scorecard"))
+
+
+def actions(r: MonthReport) -> HTML:
+    """For each indicator behind or missed: the plan's tasks (section III), the lead unit and partners."""
+    urgent = compute.urgent(r.card)
+    parts = [f"<h2 class='pagebreak'>{escape(_t(r, 'actions'))}</h2>"]
+    if urgent.empty:
+        parts.append(f"<p>{escape(_t(r, 'actions_none'))}</p>")
+    for _, row in urgent.iterrows():
+        ind = r.plan.indicator(row.indicator)
+        tasks = "".join(f"<li>{escape(t)}</li>" for t in ind.tasks)
+        parts.append(
+            f"<h3>{escape(ind.id)}. {escape(ind.name)} {badge(row.status, r.lang)}</h3>"
+            f"<div class='small'>{escape(_t(r, 'col_value'))}: <b>{escape(fmt_value(row, r.lang))}</b> · "
+            f"{escape(_t(r, 'col_target'))}: {escape(ind.target_text)} · {escape(_t(r, 'col_deadline'))}: "
+            f"{escape(_deadline(r, row))} · {escape(_t(r, 'lead'))}: {escape(r.plan.unit(ind.lead).name)} · "
+            f"{escape(_t(r, 'partners'))}: {escape(ind.partners)}</div>"
+            f"<div class='small'>{escape(_t(r, 'tasks'))}:</div><ul class='small'>{tasks}</ul>")
+    return _wrap("".join(parts))
+
+
+def unit_detail(r: MonthReport) -> HTML:
+    """Per unit, its indicators with numerator and denominator, so every number can be checked by hand."""
+    parts = [f"<h2 class='pagebreak'>{escape(_t(r, 'detail'))}</h2>"]
+    headers = [_t(r, k) for k in ("col_id", "col_name", "col_num", "col_den", "col_value", "col_target",
+                                  "col_forecast", "col_status")] + [_t(r, "method")]
+    card = r.card
+    for code in r.units:
+        rows = []
+        for _, row in card[card["lead"] == code].iterrows():
+            ind = r.plan.indicator(row.indicator)
+            fc = "—" if pd.isna(row.forecast) else fmt_value(row, r.lang, "forecast")
+            rows.append([escape(row.indicator), escape(ind.name), escape(fmt_number(row.numerator, 1 if row.numerator % 1 else 0, r.lang)),
+                         escape(fmt_number(row.denominator, 0, r.lang)), escape(fmt_value(row, r.lang)),
+                         escape(ind.target_text), escape(fc), badge(row.status, r.lang),
+                         f"<span class='small'>{escape(ind.method)}</span>"])
+        if rows:
+            parts.append(f"<h3>{escape(r.plan.unit(code).name)}</h3>" + _table(headers, rows, (2, 3, 4, 6)))
+    return _wrap("".join(parts))
+
+
+def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
+    """Timeliness per unit, completeness per element, files accounted for, and the problems found."""
+    lang = r.lang
+    tl = r.timeliness[r.timeliness["unit"].isin(r.units)]
+    labels = TIMELINESS_LABELS[lang]
+    rows = [[escape(row.unit_name), escape(fmt_date(row.submitted_on)), escape(fmt_date(row.due)),
+             escape(labels[row.status].format(days=row.days_late))] for row in tl.itertuples()]
+    parts = [f"<h2 class='pagebreak'>{escape(_t(r, 'quality'))}</h2>",
+             f"<h3>{escape(_t(r, 'timeliness', d=r.plan.report_due_day))}</h3>",
+             _table([_t(r, "unit"), _t(r, "submitted"), _t(r, "due"), _t(r, "state")], rows)]
+    comp = r.completeness[r.completeness["unit"].isin(r.units)]
+    rows = [[escape(row.label), escape(r.plan.unit(row.unit).short), f"{row.reported}/{row.expected}"]
+            for row in comp.itertuples()]
+    parts += [f"<h3>{escape(_t(r, 'completeness', m=int(r.period[5:])))}</h3>",
+              _table([_t(r, "element"), _t(r, "unit"), _t(r, "reported")], rows, (2,), "small")]
+    files = r.submissions.files
+    if r.unit != "commune":
+        files = files[files["file"].isin(r.submissions.received.loc[r.submissions.received["unit"] == r.unit, "file"])]
+    files = files[files["file"].str.startswith(r.period)] if not files.empty else files
+    rows = [[escape(f.file), str(f.rows_read), str(f.accepted), str(f.rejected)] for f in files.itertuples()]
+    parts += [f"<h3>{escape(_t(r, 'files'))}</h3>",
+              _table([_t(r, k) for k in ("file", "rows_read", "accepted", "rejected")], rows, (1, 2, 3), "small")]
+    problems = r.submissions.problem_table
+    if r.unit != "commune" and not problems.empty:
+        problems = problems[problems["file"].isin(files["file"])]
+    parts.append(f"<h3>{escape(_t(r, 'problems'))}</h3>")
+    if problems.empty:
+        parts.append(f"<p>{escape(_t(r, 'problems_none'))}</p>")
+    else:
+        shown = problems.head(max_problems)
+        rows = [[escape(_place(p)), escape(p.code), escape(p.message), escape(p.fix)] for p in shown.itertuples()]
+        parts.append(_table([_t(r, k) for k in ("place", "code", "message", "fix")], rows, (), "small"))
+        if len(problems) > max_problems:
+            parts.append(f"<p>{escape(_t(r, 'more_problems', n=len(problems) - max_problems))}</p>")
+    return _wrap("".join(parts))
+
+
+def _place(p) -> str:
+    bits = [p.file]
+    if p.sheet:
+        bits.append(f"trang '{p.sheet}'")
+    if not pd.isna(p.row):
+        bits.append(f"dòng {int(p.row)}")
+    if p.column:
+        bits.append(f"cột '{p.column}'")
+    return ", ".join(bits)
+
+
+def officers(r: MonthReport) -> HTML:
+    """The officers responsible (Phụ lục II), per unit."""
+    rows = [[escape(r.plan.unit(code).name), escape(o.get("name", "")), escape(o.get("phone", "")),
+             escape(o.get("note", ""))] for code in r.units for o in r.plan.unit(code).officers]
+    return _wrap(f"<h2>{escape(_t(r, 'officers'))}</h2>"
+                 + _table([_t(r, k) for k in ("unit", "name", "phone", "note")], rows))
+
+
+def section(r: MonthReport, key: str) -> HTML:
+    """A section heading in the report's language (for charts, which carry no heading of their own)."""
+    return _wrap(f"<h2>{escape(_t(r, key))}</h2>")
+
+
+def status_legend(lang: str = "vi") -> str:
+    return " ".join(badge(s, lang) for s in STATUSES)
+
+
+def footer(r: MonthReport, output_dir: str = "") -> HTML:
+    """Links to the period's shared files that sit beside this report (scorecard tables, index)."""
+    from pathlib import Path
+
+    if not output_dir:
+        return _wrap("")
+    names = [n for n in ("index.html", "scorecard.csv", "scorecard.xlsx") if (Path(output_dir) / n).exists()
+             or n != "scorecard.xlsx"]
+    links = " · ".join(f'<a href="{escape(n)}">{escape(n)}</a>' for n in names)
+    return _wrap(f"<p class='small'>{escape(_t(r, 'attachments'))}: {links}</p>")
