@@ -181,8 +181,7 @@ def village_heatmap(r: MonthReport) -> Chart | None:
     grid = v.pivot(index="village", columns="indicator", values="share_of_target") * 100
     grid = grid.reindex(index=r.plan.village_names, columns=[i for i in r.card["indicator"] if i in grid.columns])
     below = (grid < 100).sum(axis=1)
-    cmap = ListedColormap(SHARE_COLORS)
-    cmap.set_bad("white")
+    cmap = ListedColormap(SHARE_COLORS).with_extremes(bad="white")
     norm = BoundaryNorm(SHARE_BINS, cmap.N)
     fig = plt.figure(figsize=(2.2 + 0.5 * grid.shape[1] + 1.3, 0.235 * grid.shape[0] + 1.5))
     gs = fig.add_gridspec(1, 2, width_ratios=(grid.shape[1], 2.4), wspace=0.06)

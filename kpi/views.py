@@ -62,7 +62,7 @@ TEXT = {
         "month": "Month {m}/{y}",
         "made": "Made on {d}",
         "synthetic": "Synthetic data, for trying the kit only",
-        "counts_plan": "the plan's 16 indicators",
+        "counts_plan": "Plan's 16 indicators",
         "counts_measured": "19 measured indicators",
         "urgent": "Needs action now",
         "urgent_none": "No indicator is behind or missed.",
@@ -133,6 +133,11 @@ div.kpi .cols > div { flex: 1 1 300px; min-width: 0; }
 div.kpi .small { font-size: 11.5px; }
 div.kpi .muted { color: #555; }
 div.kpi .scroll { overflow-x: auto; }
+div.kpi h1, div.kpi h2, div.kpi h3 { font-weight: 700; }
+@media screen and (max-width: 700px) {
+  div.kpi table.scorecard td:nth-child(2) { min-width: 9.5em; }
+  div.kpi table.scorecard td:nth-child(4) { min-width: 5.5em; }
+}
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 @media print {
   div.kpi { font-size: 10px; max-width: none; line-height: 1.3; }

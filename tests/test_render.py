@@ -179,3 +179,17 @@ def test_pdf_made_from_html_without_browser_download(rendered):
     """The batch found the machine's Chromium (or $KPI_CHROMIUM), never a browser of Playwright's own."""
     chromium = rendered.need_chromium()
     assert "ms-playwright" not in chromium
+
+
+def test_without_a_browser_run_says_so_once_and_still_makes_html(demo_dir, tmp_path, monkeypatch, capsys):
+    from kpi import cli
+
+    monkeypatch.setenv("KPI_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    code = cli.main(["run", "--data", str(demo_dir), "--out", str(tmp_path), "--period", "2026-11", "--unit", "kt",
+                     "--zip"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.count("Không tìm thấy Chromium") == 1
+    folder = tmp_path / "2026-11"
+    assert (folder / "kt.html").is_file() and not (folder / "kt.pdf").exists()
+    assert (folder / "bao-cao-2026-11.zip").is_file() and (folder / "scorecard.xlsx").is_file()
