@@ -120,13 +120,13 @@ def cmd_run(args) -> int:
     result = run_batch(plan, subs, period, units, Path(args.data), Path(args.out), formats, args.lang)
     for note in result.notes:
         print(f"  Lưu ý: {note}")
-    if args.zip:
-        from kpi.publish import write_zip
-
-        print(f"  Tệp nén để gửi: {write_zip(result.out_dir, period)}")
     for r in result.reports:
         made = ", ".join(p.name for fmt, p in r.files.items() if fmt != "ipynb")
         print(f"  {'LỖI' if r.error else 'xong'}  {r.unit:<8} {r.error or made}")
+    if args.zip:
+        from kpi.publish import write_zip
+
+        print(f"Tệp nén để gửi (HTML, PDF, Excel, CSV, index.html): {write_zip(result.out_dir, period).resolve()}")
     print(f"Mở báo cáo: {result.index.resolve()}")
     return EXIT_PROBLEMS if result.failed else EXIT_OK
 

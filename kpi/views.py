@@ -137,6 +137,9 @@ div.kpi h1, div.kpi h2, div.kpi h3 { font-weight: 700; }
 @media screen and (max-width: 700px) {
   div.kpi table.scorecard td:nth-child(2) { min-width: 9.5em; }
   div.kpi table.scorecard td:nth-child(4) { min-width: 5.5em; }
+  /* on a phone a chart keeps a readable size and pans sideways inside its own box */
+  .jp-RenderedImage { overflow-x: auto; }
+  .jp-RenderedImage img { max-width: none !important; width: 720px !important; height: auto !important; }
 }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 @media print {
@@ -412,6 +415,8 @@ def officers(r: MonthReport) -> HTML:
 def section(r: MonthReport, key: str, new_page: bool = True) -> HTML:
     """A section heading in the report's language (for charts, which carry no heading of their own); in print
     a section starts on a new page, so a chart is never cut."""
+    if key == "villages" and r.villages[r.villages["indicator"].isin(r.card["indicator"])].empty:
+        return _wrap("")  # a unit with no village-level indicator has no village chart, so no heading either
     cls = " class='pagebreak'" if new_page else ""
     return _wrap(f"<h2{cls}>{escape(_t(r, key))}</h2>")
 
