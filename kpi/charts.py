@@ -94,7 +94,9 @@ def scorecard_chart(r: MonthReport) -> Chart | None:
                    edgecolor="#222", linewidth=0.6, height=0.68)
     for bar, status in zip(bars, card["status"]):
         bar.set_hatch(STATUS_HATCHES[status])
-    ax.scatter(card["target"], y, marker="|", s=330, color="black", linewidths=2.6, zorder=3)
+    # the target tick: black with a white halo, so it stands out on any bar colour or grey
+    ax.scatter(card["target"], y, marker="|", s=420, color="white", linewidths=5.5, zorder=3)
+    ax.scatter(card["target"], y, marker="|", s=380, color="black", linewidths=2.4, zorder=4)
     for yi, (v, s) in enumerate(zip(card["value"], card["status"])):
         text = ("—" if np.isnan(v) else _num(v, 1, r.lang) + "%") + f" · {STATUS_LABELS[r.lang][s]}"
         ax.text(max(min(np.nan_to_num(v), 100), np.nan_to_num(card["target"][yi])) + 2, yi, text, va="center",
