@@ -53,6 +53,7 @@ TEXT = {
         "no_value": "—",
         "more_problems": "… và {n} vấn đề khác (xem `kpi validate`).",
         "more_urgent": "… và {n} chỉ tiêu khác (xem mục Việc cần làm).",
+        "more_upcoming": "… và {n} chỉ tiêu khác (xem Bảng tổng hợp chỉ tiêu).",
         "chart": "Giá trị lũy kế so với chỉ tiêu giao (vạch đen: chỉ tiêu giao)",
         "page": "Trang",
         "title_short": "Chỉ tiêu KHCN, ĐMST và CĐS",
@@ -97,6 +98,7 @@ TEXT = {
         "no_value": "—",
         "more_problems": "… and {n} more problems (see `kpi validate`).",
         "more_urgent": "… and {n} more (see the section on what to do).",
+        "more_upcoming": "… and {n} more (see the scorecard).",
         "chart": "Year-to-date value against target (black tick: target)",
         "page": "Page",
         "title_short": "Science, innovation and digital indicators",
@@ -270,7 +272,7 @@ def _count_line(r: MonthReport, title: str, statuses: list[str], numbers: list[i
     return f"<div class='countline'><span class='what'>{escape(title)}:</span>{items}</div>"
 
 
-def summary(r: MonthReport, max_urgent: int = 5) -> HTML:
+def summary(r: MonthReport, max_urgent: int = 5, max_upcoming: int = 6) -> HTML:
     """Counts by status (16 plan indicators and 19 measured), the most urgent items (the first `max_urgent`,
     nearest deadline first, then how many more), and deadlines in the next 60 days: kept short so that this
     and the scorecard table fit the first A4 page."""
@@ -297,7 +299,9 @@ def summary(r: MonthReport, max_urgent: int = 5) -> HTML:
     soon = compute.upcoming(card, r.period)
     soon_html = (f"<p>{escape(_t(r, 'upcoming_none'))}</p>" if soon.empty else "<ul class='tight'>" + "".join(
         f"<li><b>{escape(row.indicator)}.</b> {escape(row.short)} · {escape(_deadline(r, row))} · "
-        f"{badge(row.status, r.lang)}</li>" for _, row in soon.iterrows()) + "</ul>")
+        f"{badge(row.status, r.lang)}</li>" for _, row in soon.head(max_upcoming).iterrows()) + "</ul>")
+    if len(soon) > max_upcoming:
+        soon_html += f"<div class='small muted'>{escape(_t(r, 'more_upcoming', n=len(soon) - max_upcoming))}</div>"
     return _wrap("".join(lines)
                  + f"<div class='cols'><div><h3>{escape(_t(r, 'urgent'))}</h3>{urgent_html}</div>"
                  f"<div><h3>{escape(_t(r, 'upcoming'))}</h3>{soon_html}</div></div>")
