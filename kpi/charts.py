@@ -141,7 +141,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | None:
         if dm is not None:
             ax.axvline(dm, color="#D55E00", linestyle=":", linewidth=1.6)
         ylim = max(max(top) * 1.18, 1 if row.kind == "count" else 10)
-        if not np.isnan(row.forecast) and dm is not None and not h.empty:
+        if not np.isnan(row.forecast) and dm is not None and dm >= m and not h.empty:  # no forecast of the past
             fc = float(np.clip(row.forecast, 0, ylim * 0.98))
             ax.plot([h["month"].iloc[-1], dm], [h["value"].iloc[-1], fc], color="#555", linestyle="-.",
                     linewidth=1.1, zorder=2)

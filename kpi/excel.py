@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from kpi.i18n import STATUS_COLORS, STATUS_LABELS
+from kpi.i18n import STATUS_COLORS, STATUS_LABELS, target_words
 from kpi.plan import Plan
 
 SHEET = {"vi": "Bảng tổng hợp", "en": "Scorecard"}
@@ -107,7 +107,7 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
     for i, row in enumerate(card.itertuples(index=False), start=header_row + 1):
         ind = plan.indicator(row.indicator)
         texts = {
-            "stt": row.indicator, "name": ind.name, "target_text": ind.target_text,
+            "stt": row.indicator, "name": ind.name, "target_text": target_words(ind.target_text, ind.target, ind.kind, lang),
             "lead": plan.unit(ind.lead).name, "partners": ind.partners, "method": ind.method, "note": ind.note,
             "deadline": _deadline_text(row.deadline, lang), "status": STATUS_LABELS[lang][row.status],
         }

@@ -9,7 +9,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from kpi import compute
-from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS
+from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS, target_words
 from kpi.report import MonthReport
 
 TEXT = {
@@ -226,6 +226,10 @@ def _wrap(html: str) -> HTML:
     return HTML(f'<div class="kpi">{html}</div>')
 
 
+def _target(r: MonthReport, row: pd.Series) -> str:
+    return target_words(row["target_text"], row["target"], row["kind"], r.lang)
+
+
 def _deadline(r: MonthReport, row: pd.Series) -> str:
     return fmt_date(row["deadline"], r.lang) if row["deadline"] else _t(r, "continuous")
 
@@ -291,7 +295,7 @@ def summary(r: MonthReport, max_urgent: int = 5, max_upcoming: int = 6) -> HTML:
     else:
         urgent_html = "<ul class='tight'>" + "".join(
             f"<li>{badge(row.status, r.lang)} <b>{escape(row.indicator)}.</b> {escape(row.short)}: "
-            f"{escape(fmt_value(row, r.lang))} / {escape(row.target_text)} · {escape(_deadline(r, row))} · "
+            f"{escape(fmt_value(row, r.lang))} / {escape(_target(r, row))} · {escape(_deadline(r, row))} · "
             f"{escape(r.plan.unit(row.lead).short)}</li>"
             for _, row in urgent.head(max_urgent).iterrows()) + "</ul>"
         if len(urgent) > max_urgent:
@@ -312,7 +316,7 @@ def scorecard_table(r: MonthReport) -> HTML:
     places reported, lead unit."""
     headers = [_t(r, k) for k in ("col_id", "col_name", "col_value", "col_target", "col_status", "col_deadline",
                                   "col_month", "col_change", "col_places", "col_lead")]
-    rows = [[escape(row.indicator), escape(row.short), escape(fmt_value(row, r.lang)), escape(row.target_text),
+    rows = [[escape(row.indicator), escape(row.short), escape(fmt_value(row, r.lang)), escape(_target(r, row)),
              badge(row.status, r.lang), escape(_deadline(r, row)), escape(fmt_value(row, r.lang, "month_value")),
              escape(fmt_change(row, r.lang)), f"{row.villages_reported}/{row.villages_expected}",
              escape(r.plan.unit(row.lead).short)]
@@ -333,7 +337,7 @@ def actions(r: MonthReport) -> HTML:
         parts.append(
             f"<h3>{escape(ind.id)}. {escape(ind.name)} {badge(row.status, r.lang)}</h3>"
             f"<div class='small'>{escape(_t(r, 'col_value'))}: <b>{escape(fmt_value(row, r.lang))}</b> · "
-            f"{escape(_t(r, 'col_target'))}: {escape(ind.target_text)} · {escape(_t(r, 'col_deadline'))}: "
+            f"{escape(_t(r, 'col_target'))}: {escape(_target(r, row))} · {escape(_t(r, 'col_deadline'))}: "
             f"{escape(_deadline(r, row))} · {escape(_t(r, 'lead'))}: {escape(r.plan.unit(ind.lead).name)} · "
             f"{escape(_t(r, 'partners'))}: {escape(ind.partners)}</div>"
             f"<div class='small'>{escape(_t(r, 'tasks'))}:</div><ul class='small'>{tasks}</ul>")
@@ -353,7 +357,7 @@ def unit_detail(r: MonthReport) -> HTML:
             fc = "—" if pd.isna(row.forecast) else fmt_value(row, r.lang, "forecast")
             rows.append([escape(row.indicator), escape(ind.name), escape(fmt_number(row.numerator, 1 if row.numerator % 1 else 0, r.lang)),
                          escape(fmt_number(row.denominator, 0, r.lang)), escape(fmt_value(row, r.lang)),
-                         escape(ind.target_text), escape(fc), badge(row.status, r.lang),
+                         escape(_target(r, row)), escape(fc), badge(row.status, r.lang),
                          f"<span class='small'>{escape(ind.method)}</span>"])
         if rows:
             parts.append(f"<h3>{escape(r.plan.unit(code).name)}</h3>" + _table(headers, rows, (2, 3, 4, 6)))

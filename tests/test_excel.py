@@ -119,6 +119,8 @@ def test_xlsx_in_english(tmp_path, plan, small_card):
     header = [c.value for c in ws[4]]
     assert header[:2] == ["No.", "Indicator"]
     assert ws.cell(row=5, column=header.index("Status") + 1).value == "Missed"
+    targets = {ws.cell(row=i, column=1).value: ws.cell(row=i, column=3).value for i in range(5, 24)}
+    assert (targets["1"], targets["4"], targets["7"], targets["16"]) == ("30%", "Encouraged", "≥ 2 a year", "35.4%")
 
 
 def test_batch_xlsx_matches_scorecard_csv(rendered):
