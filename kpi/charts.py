@@ -185,7 +185,7 @@ def village_heatmap(r: MonthReport) -> Chart | None:
     below = (grid < 100).sum(axis=1)
     cmap = ListedColormap(SHARE_COLORS).with_extremes(bad="white")
     norm = BoundaryNorm(SHARE_BINS, cmap.N)
-    fig = plt.figure(figsize=(2.2 + 0.5 * grid.shape[1] + 1.3, 0.235 * grid.shape[0] + 1.5))
+    fig = plt.figure(figsize=(2.2 + 0.5 * grid.shape[1] + 1.3, 0.235 * grid.shape[0] + 2.6))
     gs = fig.add_gridspec(1, 2, width_ratios=(grid.shape[1], 2.4), wspace=0.06)
     ax, side = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
     data = np.ma.masked_invalid(grid.to_numpy(dtype=float))
@@ -200,7 +200,10 @@ def village_heatmap(r: MonthReport) -> Chart | None:
                 color="white" if band <= 1 else "black", fontweight="bold" if val < 100 else "normal")
     ax.set_xlim(0, grid.shape[1])
     ax.set_ylim(grid.shape[0], 0)
-    ax.set_xticks(np.arange(grid.shape[1]) + 0.5, list(grid.columns), fontsize=8)
+    shorts = dict(zip(r.card["indicator"], r.card["short"]))
+    ax.set_xticks(np.arange(grid.shape[1]) + 0.5,
+                  [f"{i}. {textwrap.shorten(shorts[i], 24, placeholder='…')}" for i in grid.columns], fontsize=7.5,
+                  rotation=40, ha="left", rotation_mode="anchor")
     ax.xaxis.tick_top()
     ax.set_yticks(np.arange(grid.shape[0]) + 0.5, list(grid.index), fontsize=7.5)
     ax.tick_params(length=0)
@@ -222,7 +225,7 @@ def village_heatmap(r: MonthReport) -> Chart | None:
     handles = [Patch(facecolor=c, edgecolor="#333", label=lab) for c, lab in zip(SHARE_COLORS, w["bins"])]
     fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7.5, frameon=False,
                title=f"{w['share']} · {w['no_data']}", title_fontsize=7.5, bbox_to_anchor=(0.5, 0.0))
-    fig.subplots_adjust(left=0.14, right=0.97, top=1 - 0.55 / fig.get_size_inches()[1],
+    fig.subplots_adjust(left=0.14, right=0.9, top=1 - 1.65 / fig.get_size_inches()[1],
                         bottom=0.75 / fig.get_size_inches()[1])
     return _close(fig, tight=False)
 
