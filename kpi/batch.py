@@ -115,7 +115,15 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list[Repor
     names = {"commune": f"Toàn xã {plan.commune}" if lang == "vi" else f"{plan.commune} commune",
              **{u.code: u.name for u in plan.units}}
     rows = []
-    for r in reports:
+    # Every report of the period that exists, whether made by this run or an earlier one for another unit.
+    this_run = {r.unit: r for r in reports}
+    for unit in ["commune", *plan.unit_codes]:
+        made = {fmt: target.parent / f"{unit}.{fmt}" for fmt in ("html", "pdf")}
+        made = {fmt: p for fmt, p in made.items() if p.exists()}
+        if unit not in this_run and not made:
+            continue
+        r = this_run.get(unit) or ReportResult(unit, files=made)
+        r = ReportResult(r.unit, files={**made, **{k: v for k, v in r.files.items() if k in ("html", "pdf")}}, error=r.error)
         links = " · ".join(f'<a href="{escape(p.name)}">{escape(fmt.upper())}</a>'
                            for fmt, p in r.files.items() if fmt in ("html", "pdf"))
         state = escape(r.error) if r.error else ("Đã tạo" if lang == "vi" else "Made")

@@ -1,0 +1,111 @@
+"""The command line on data sets made in the test (not the repository's sample), numbers by hand."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi.cli import main
+
+HEADER = "period,unit,village,element,value,submitted_on\n"
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / "submissions" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """Three units, March 2026. Indicator 1: (120 + 30) / (200 + 100) = 50%. Indicator 2: 10 / 40 = 25%.
+    Indicator 8 (flow): (90 + 100) / (100 + 100) = 95% year to date. Indicator 11: 18.5 / 20 = 92.5%."""
+    write(tmp_path, "ca.csv", HEADER
+          + "2026-03,ca,Thôn 1,pop_total,200,2026-04-03\n2026-03,ca,Thôn 2,pop_total,100,2026-04-03\n")
+    write(tmp_path, "vhxh.csv", HEADER
+          + "2026-03,vhxh,Thôn 1,pop_4g5g,120,2026-04-12\n2026-03,vhxh,Thôn 2,pop_4g5g,30,2026-04-12\n"
+          + "2026-03,vhxh,,officials_trained,10,2026-04-12\n2026-03,vhxh,,officials_total,40,2026-04-12\n")
+    write(tmp_path, "ttpvhcc.csv", HEADER
+          + "2026-02,ttpvhcc,,records_total,100,2026-03-05\n2026-02,ttpvhcc,,records_digitized,90,2026-03-05\n"
+          + "2026-03,ttpvhcc,,records_total,100,2026-04-05\n2026-03,ttpvhcc,,records_digitized,100,2026-04-05\n"
+          + "2026-03,ttpvhcc,,satisfaction_points,\"18,5\",2026-04-05\n")
+    return tmp_path
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_scorecard_csv(data, capsys):
+    code, out, _ = run(capsys, "scorecard", "--data", str(data), "--format", "csv")
+    assert code == 0
+    card = pd.read_csv(io.StringIO(out), dtype={"indicator": str}).set_index("indicator")
+    assert len(card) == 19
+    assert {"indicator", "value", "numerator", "denominator", "target", "status", "villages_reported",
+            "villages_expected"} <= set(card.reset_index().columns)
+    assert card.loc["1", "value"] == pytest.approx(50.0)
+    assert (card.loc["1", "numerator"], card.loc["1", "denominator"]) == (150, 300)
+    assert (card.loc["1", "villages_reported"], card.loc["1", "villages_expected"]) == (2, 26)
+    assert card.loc["1", "status"] == "achieved"
+    assert card.loc["2", "value"] == pytest.approx(25.0)
+    assert card.loc["2", "status"] == "behind"  # one month of data, deadline 30/05: no forecast line
+    assert card.loc["8", "value"] == pytest.approx(95.0) and card.loc["8", "status"] == "behind"
+    assert card.loc["11", "value"] == pytest.approx(92.5) and card.loc["11", "denominator"] == 20
+    assert pd.isna(card.loc["4", "target"]) and card.loc["7", "target"] == 2
+    assert pd.isna(card.loc["15", "value"]) and card.loc["15", "status"] == "no_data"
+    assert pd.isna(card.loc["6", "denominator"])
+
+
+def test_scorecard_json_unrounded(data, capsys):
+    code, out, _ = run(capsys, "scorecard", "--data", str(data), "--period", "2026-03", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    rows = {r["indicator"]: r for r in doc["indicators"]}
+    assert doc["period"] == "2026-03"
+    # 3 of ... : 100 × 190 / 200 = 95 exactly; indicator 2 is 25 exactly; nothing rounded away
+    assert rows["8"]["value"] == 95.0 and rows["8"]["numerator"] == 190
+    assert rows["15"]["value"] is None
+
+
+def test_plan_json(capsys):
+    code, out, _ = run(capsys, "plan", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0
+    assert {"commune", "year", "villages", "units", "elements", "indicators"} <= set(doc)
+    assert len(doc["indicators"]) == 19 and doc["commune"] == "Quảng Ngọc"
+
+
+def test_validate_clean_and_with_errors(data, capsys):
+    code, out, _ = run(capsys, "validate", "--data", str(data))
+    assert code == 0 and "0 lỗi" in out
+    write(data, "bad.csv", HEADER + "2026-03,ca,Thôn 99,pop_total,10,2026-04-03\n")
+    code, out, _ = run(capsys, "validate", "--data", str(data))
+    assert code == 1
+    assert "bad.csv, dòng 2, cột 'village'" in out and "E_VILLAGE_UNKNOWN" in out
+
+
+def test_bad_period_is_refused_in_vietnamese(data, capsys):
+    code, _, err = run(capsys, "scorecard", "--data", str(data), "--period", "2025-13")
+    assert code == 2 and "Kỳ báo cáo '2025-13' không hợp lệ" in err
+
+
+def test_demo_data_writes_a_marked_data_set(tmp_path, capsys):
+    code, _, _ = run(capsys, "demo-data", "--out", str(tmp_path), "--seed", "7")
+    assert code == 0
+    assert "synthetic" in (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert sorted(p.name for p in (tmp_path / "submissions" / "2026-11").iterdir()) == ["ca.csv", "kt.csv", "ttpvhcc.csv", "vhxh.csv"]
+
+
+def test_python_dash_m_kpi(data):
+    proc = subprocess.run([sys.executable, "-m", "kpi", "scorecard", "--data", str(data)], capture_output=True,
+                          text=True, encoding="utf-8")
+    assert proc.returncode == 0 and proc.stdout.startswith("indicator,")
