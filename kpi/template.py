@@ -221,6 +221,11 @@ def build_template(plan: Plan, unit: str, period: str, data: pd.DataFrame | None
     for j in range(FIRST_INPUT_COL, FIRST_INPUT_COL + max(len(village_els) + len(refs), 1)):
         ws.column_dimensions[get_column_letter(j)].width = 18
     ws.freeze_panes = "C8" if village_els else None
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "7:7" if village_els else None
     ws.protection.sheet = True
     ws.protection.formatCells = False
     ws.protection.formatColumns = False
@@ -283,3 +288,29 @@ def template_records(table: list[list[object]]) -> list[dict]:
                 out.append({**base, "village": None, "element": key.split("=", 1)[1], "value": value,
                             "value_col": "C"})
     return out
+
+
+def input_cells(ws) -> dict[tuple[str, str], str]:
+    """(village code or '' for the commune, element code) -> the input cell's coordinate in a template's data
+    sheet; for filling a template from code (the synthetic sample, tests)."""
+    table = [[c.value for c in row[:1]] for row in ws.iter_rows(max_col=1)]
+    codes_row = next((i + 1 for i, r in enumerate(table) if r[0] == KEY_CODES), None)
+    columns = {}
+    if codes_row:
+        for cell in ws[codes_row][2:]:
+            if isinstance(cell.value, str) and not cell.value.startswith("ref:"):
+                columns[cell.value] = cell.column_letter
+    out = {}
+    for i, r in enumerate(table, start=1):
+        key = r[0]
+        if isinstance(key, str) and key.startswith("village="):
+            for element, col in columns.items():
+                out[(key.split("=", 1)[1], element)] = f"{col}{i}"
+        elif isinstance(key, str) and key.startswith("element="):
+            out[("", key.split("=", 1)[1])] = f"C{i}"
+    return out
+
+
+def data_sheet(wb: Workbook):
+    """The template's data sheet, found by its marker, whatever it is called."""
+    return next(ws for ws in wb.worksheets if ws["A1"].value == MARKER)

@@ -288,7 +288,7 @@ STOCK_FALL_SHARE = 0.10  # a stock that loses more than 10 % of its previous mon
 STOCK_FALL_MIN = 5  # and at least 5 units (tiny commune counts such as 1 -> 0 are ordinary)
 
 
-def change_warnings(data: pd.DataFrame, plan: Plan) -> list[Problem]:
+def change_warnings(data: pd.DataFrame, plan: Plan, columns: dict | None = None) -> list[Problem]:
     """Warnings on accepted data; they never reject a row.
     W_STOCK_FALL: a stock element falls from one month to the next by more than STOCK_FALL_SHARE of its level
     and by at least STOCK_FALL_MIN.
@@ -300,6 +300,7 @@ def change_warnings(data: pd.DataFrame, plan: Plan) -> list[Problem]:
     JUMP_MIN_MONTHS months. A row already flagged as a stock fall is not flagged again."""
     if data.empty:
         return []
+    columns = columns or {}
     time = {e.code: e.time for e in plan.elements}
     d = data.assign(month=data["period"].str[5:7].astype(int)).sort_values(["element", "village", "month"])
     g = d.groupby(["element", "village"], sort=False)
@@ -321,11 +322,13 @@ def change_warnings(data: pd.DataFrame, plan: Plan) -> list[Problem]:
     out = []
     for r in d[fall].itertuples():
         share = (r.prev - r.value) / r.prev * 100 if r.prev else 0.0
-        out.append(Problem("W_STOCK_FALL", file=r.file, sheet=r.sheet, row=int(r.row), column="value",
+        out.append(Problem("W_STOCK_FALL", file=r.file, sheet=r.sheet, row=int(r.row),
+                           column=columns.get((r.file, r.sheet, r.row, r.element), "value"),
                            found=_fmt(r.value), expected=_fmt(r.prev),
                            detail=f"{r.element}, {r.village or 'cấp xã'}, {r.period}: giảm {share:.0f}%".replace(".", ",")))
     for r, zr, m in zip(d[jump].itertuples(), z[jump], med[jump]):
-        out.append(Problem("W_JUMP", file=r.file, sheet=r.sheet, row=int(r.row), column="value", found=_fmt(r.value),
+        out.append(Problem("W_JUMP", file=r.file, sheet=r.sheet, row=int(r.row),
+                           column=columns.get((r.file, r.sheet, r.row, r.element), "value"), found=_fmt(r.value),
                            expected=_fmt(r.prev),
                            detail=(f"{r.element}, {r.village or 'cấp xã'}, {r.period}: thay đổi {r.change:+.0f} trong khi "
                                    f"mức thay đổi thường gặp là {m:+.0f}, điểm z hiệu chỉnh {zr:.1f} "
@@ -354,7 +357,10 @@ def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataF
     }).reset_index(drop=True)
     rejected = rows[rows["error"] != ""][RAW_COLUMNS + PLACE_COLUMNS + ["error"]].reset_index(drop=True)
     data = schema.check(data, schema.LONG, "submissions")
-    problems = _unique(problems) + change_warnings(data, plan)
+    tmpl = ok[ok["value_col"].map(lambda v: isinstance(v, str) and v != "")]
+    columns = {(f, s or "", int(r), e): c for f, s, r, e, c in
+               zip(tmpl["file"], tmpl["sheet"], tmpl["row"], tmpl["element_p"], tmpl["value_col"])}
+    problems = _unique(problems) + change_warnings(data, plan, columns)
     return data, rejected, problems, rows
 
 
