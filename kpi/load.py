@@ -171,7 +171,8 @@ def read_csv(path: Path, name: str) -> RawFile:
 
 
 def read_xlsx(path: Path, name: str) -> list[RawFile]:
-    """Every sheet of a long-format workbook that has a recognisable header."""
+    """A kit template's data sheet (found by its marker, whatever its name), else every sheet of a long-format
+    workbook that has a recognisable header; a workbook with none reports its first sheet's problem."""
     import openpyxl
 
     from kpi.template import is_template
@@ -181,13 +182,17 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
     except Exception as exc:  # openpyxl raises many types for a broken zip or XML
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)])]
     try:
-        results = []
+        results, templates = [], []
         for ws in book.worksheets:
             table = [list(r) for r in ws.iter_rows(values_only=True)]
-            results.append(_frame_from_template(table, name, ws.title) if is_template(table)
-                           else _frame_from_table(table, name, ws.title))
+            if is_template(table):
+                templates.append(_frame_from_template(table, name, ws.title))
+            else:
+                results.append(_frame_from_table(table, name, ws.title))
     finally:
         book.close()
+    if templates:  # a kit template: its other sheets (instructions, notes) are not data
+        return templates
     usable = [r for r in results if not r.problems]
     if usable:
         return usable

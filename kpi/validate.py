@@ -251,11 +251,13 @@ def _resolve_duplicates(ok: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
         if row["value_p"] == w["value_p"]:
             code = "W_DUPLICATE_SAME"
             problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]),
-                                    column="value", found=_fmt(row["value_p"]), detail=where))
+                                    column=_cell(row["row"], "value", row["value_col"], None, None)[1],
+                                    found=_fmt(row["value_p"]), detail=where))
         else:
             code = "E_DUPLICATE"
             problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]),
-                                    column="value", found=_fmt(row["value_p"]), expected=_fmt(w["value_p"]),
+                                    column=_cell(row["row"], "value", row["value_col"], None, None)[1],
+                                    found=_fmt(row["value_p"]), expected=_fmt(w["value_p"]),
                                     detail=where))
         codes[idx] = code
     return codes, problems
@@ -266,15 +268,16 @@ def _numerator_above_denominator(ok: pd.DataFrame, plan: Plan) -> tuple[pd.Serie
     (VHXH's adult_digital_health against Công an's pop_adult): the numerator row is rejected."""
     pairs = pd.DataFrame([(i.id, i.numerator, i.denominator) for i in plan.indicators if i.denominator],
                          columns=["indicator", "num", "den"])
-    cells = ok.reset_index()[["index", "period_p", "village_p", "element_p", "value_p", "file", "sheet", "row"]]
+    cells = ok.reset_index()[["index", "period_p", "village_p", "element_p", "value_p", "file", "sheet", "row",
+                              "value_col"]]
     m = (pairs.merge(cells, left_on="num", right_on="element_p")
-         .merge(cells[["period_p", "village_p", "element_p", "value_p"]], left_on=["den", "period_p", "village_p"],
-                right_on=["period_p", "village_p", "element_p"], suffixes=("", "_den")))
+         .merge(cells[["period_p", "village_p", "element_p", "value_p"]].rename(columns={"element_p": "den"}),
+                on=["den", "period_p", "village_p"], suffixes=("", "_den")))
     bad = m[m["value_p"] > m["value_p_den"]].drop_duplicates("index")
     codes = pd.Series("", index=ok.index, dtype=object)
     codes[bad["index"].to_numpy()] = "E_NUMERATOR_ABOVE_DENOMINATOR"
     problems = [Problem("E_NUMERATOR_ABOVE_DENOMINATOR", file=r.file, sheet=r.sheet or "", row=int(r.row),
-                        column="value", found=_fmt(r.value_p), expected=_fmt(r.value_p_den),
+                        column=_cell(r.row, "value", r.value_col, None, None)[1], found=_fmt(r.value_p), expected=_fmt(r.value_p_den),
                         detail=f"Chỉ tiêu {r.indicator}, {r.village_p or 'cấp xã'}, {r.period_p} ({r.num}/{r.den})")
                 for r in bad.itertuples()]
     return codes, problems
@@ -357,7 +360,7 @@ def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataF
     }).reset_index(drop=True)
     rejected = rows[rows["error"] != ""][RAW_COLUMNS + PLACE_COLUMNS + ["error"]].reset_index(drop=True)
     data = schema.check(data, schema.LONG, "submissions")
-    tmpl = ok[ok["value_col"].map(lambda v: isinstance(v, str) and v != "")]
+    tmpl = ok[ok["value_col"].map(lambda v: isinstance(v, str) and v != "").astype(bool)]
     columns = {(f, s or "", int(r), e): c for f, s, r, e, c in
                zip(tmpl["file"], tmpl["sheet"], tmpl["row"], tmpl["element_p"], tmpl["value_col"])}
     problems = _unique(problems) + change_warnings(data, plan, columns)
