@@ -70,6 +70,18 @@ CATALOG: dict[str, tuple[str, str, str]] = {
 }
 
 
+# How a logical column of the long format is named to a user; a template's cells are named by Excel letter.
+COLUMN_LABELS = {"period": "Kỳ báo cáo", "unit": "Đơn vị", "village": "Thôn", "element": "Mã số liệu",
+                 "value": "Giá trị", "submitted_on": "Ngày báo cáo"}
+
+
+def column_label(column: str) -> str:
+    """'value' -> "cột 'Giá trị' (value)"; an Excel letter 'C' -> 'cột C'."""
+    if column in COLUMN_LABELS:
+        return f"cột '{COLUMN_LABELS[column]}' ({column})"
+    return f"cột {column}"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One data problem at one place; `message` and `fix` are Vietnamese."""
@@ -103,7 +115,7 @@ class Problem:
         if self.row is not None:
             parts.append(f"dòng {self.row}")
         if self.column:
-            parts.append(f"cột '{self.column}'")
+            parts.append(column_label(self.column))
         return ", ".join(parts)
 
     def describe(self) -> str:

@@ -106,6 +106,8 @@ def _cell(row: object, column: str, value_col: object, date_row: object, date_co
 
 def _problems(rows: pd.DataFrame, mask: pd.Series, code: str, column: str, found: pd.Series | None = None,
               expected: str = "", detail: pd.Series | None = None) -> list[Problem]:
+    if not mask.any():
+        return []
     hit = rows[mask]
     found = (found if found is not None else pd.Series("", index=rows.index))[mask]
     detail = (detail if detail is not None else pd.Series("", index=rows.index))[mask]

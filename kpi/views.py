@@ -364,13 +364,15 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
 
 
 def _place(p) -> str:
+    from kpi.problems import column_label
+
     bits = [p.file]
     if p.sheet:
         bits.append(f"trang '{p.sheet}'")
     if not pd.isna(p.row):
         bits.append(f"dòng {int(p.row)}")
     if p.column:
-        bits.append(f"cột '{p.column}'")
+        bits.append(column_label(p.column))
     return ", ".join(bits)
 
 

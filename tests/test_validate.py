@@ -209,7 +209,7 @@ def test_template_problems_point_at_excel_cells(load_case):
     subs = load_case("template_bad_values.xlsx")
     assert values(subs) == [("Thôn 4", "pop_total", 1234.0)]
     neg = next(p for p in subs.problems if p.code == "E_VALUE_NEGATIVE")
-    assert neg.place == "template_bad_values.xlsx, trang 'Số liệu', dòng 9, cột 'D'"
+    assert neg.place == "template_bad_values.xlsx, trang 'Số liệu', dòng 9, cột D"
 
 
 def test_renamed_template_sheet(load_case):
