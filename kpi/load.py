@@ -177,20 +177,27 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
 
     from kpi.template import is_template
 
+    broken = "không phải tệp Excel .xlsx hợp lệ hoặc tệp đã hỏng"
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip or XML
-        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)])]
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                      detail=f"{broken} ({type(exc).__name__})")])]
+    results, templates = [], []
     try:
-        results, templates = [], []
         for ws in book.worksheets:
             table = [list(r) for r in ws.iter_rows(values_only=True)]
             if is_template(table):
                 templates.append(_frame_from_template(table, name, ws.title))
             else:
                 results.append(_frame_from_table(table, name, ws.title))
+    except Exception as exc:  # a sheet's XML broken inside a valid zip
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                      detail=f"{broken} ({type(exc).__name__})")])]
     finally:
         book.close()
+    if not results and not templates:
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])]
     if templates:  # a kit template: its other sheets (instructions, notes) are not data
         return templates
     usable = [r for r in results if not r.problems]

@@ -17,7 +17,8 @@ CATALOG: dict[str, tuple[str, str, str]] = {
                      "Điền số liệu vào mẫu biểu rồi gửi lại; không gửi tệp trống."),
     "E_FILE_TYPE": (ERROR, "Loại tệp '{found}' không được hỗ trợ.",
                     "Gửi tệp .xlsx (mẫu biểu của bộ công cụ) hoặc .csv."),
-    "E_FILE_ENCODING": (ERROR, "Không nhận ra bảng mã của tệp CSV.",
+    "E_FILE_ENCODING": (ERROR, "Không nhận ra bảng mã của tệp CSV (chỉ nhận UTF-8 có hoặc không có BOM, UTF-16, "
+                               "Windows-1258 tiếng Việt, Windows-1252).",
                         "Trong Excel chọn Lưu dưới dạng > 'CSV UTF-8 (phân cách bằng dấu phẩy)' rồi gửi lại."),
     "E_COLUMNS_MISSING": (ERROR, "Thiếu cột bắt buộc: {found}.",
                           "Dòng tiêu đề phải có các cột: kỳ báo cáo, đơn vị, thôn, mã số liệu, giá trị, ngày báo cáo."),
