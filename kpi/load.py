@@ -100,8 +100,9 @@ def decode_csv(data: bytes) -> tuple[str, str]:
 
 
 def unit_from_name(name: str, unit_codes: tuple[str, ...] | list[str]) -> str | None:
-    """The unit a file's name declares: a word of the name equal to a unit code (`ca.csv`, `kt_2026-11.xlsx`)."""
-    words = re.split(r"[^0-9a-z]+", fold(Path(name).stem))
+    """The unit a file's path declares: a word of its folders or name equal to exactly one unit code (`ca.csv`,
+    `kt_2026-11.xlsx`, `vhxh/2026-11.csv`); none, or two different ones, declare nothing."""
+    words = set(re.split(r"[^0-9a-z]+", fold(Path(name).with_suffix("").as_posix())))
     hits = [u for u in unit_codes if u in words]
     return hits[0] if len(hits) == 1 else None
 

@@ -39,7 +39,8 @@ def test_cp1258_yields_nfc():
 
 @pytest.mark.parametrize("name, unit", [("ca.csv", "ca"), ("2026-11/bao_cao_vhxh_t11.xlsx", "vhxh"),
                                         ("KT-2026-11.csv", "kt"), ("so_lieu.csv", None),
-                                        ("ca_vhxh.csv", None), ("cach.csv", None)])
+                                        ("ca_vhxh.csv", None), ("cach.csv", None), ("vhxh/2026-11.csv", "vhxh"),
+                                        ("vhxh/ca.csv", None)])
 def test_unit_from_name(name, unit):
     assert unit_from_name(name, ["vhxh", "kt", "ttpvhcc", "ca"]) == unit
 

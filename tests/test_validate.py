@@ -42,6 +42,7 @@ CASES = [
     ("missing_columns.csv", [("E_COLUMNS_MISSING", "missing_columns.csv", "", 1, "")], 0, 0, 0),
     ("excel_renamed_to_csv.csv", [("E_FILE_UNREADABLE", "excel_renamed_to_csv.csv", "", 0, "")], 0, 0, 0),
     ("broken.xlsx", [("E_FILE_UNREADABLE", "broken.xlsx", "", 0, "")], 0, 0, 0),
+    ("broken_sheet.xlsx", [("E_FILE_UNREADABLE", "broken_sheet.xlsx", "", 0, "")], 0, 0, 0),
     ("notes.txt", [("E_FILE_TYPE", "notes.txt", "", 0, "")], 0, 0, 0),
     ("cp1258_vn_headers.csv", [("E_VILLAGE_UNKNOWN", "cp1258_vn_headers.csv", "", 3, "village")], 2, 1, 1),
     ("unknown_unit.csv", [("E_UNIT_UNKNOWN", "unknown_unit.csv", "", 2, "unit")], 1, 0, 1),
