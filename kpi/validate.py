@@ -155,9 +155,15 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
         if c not in rows.columns:
             rows[c] = None
     file_unit = rows["file_unit"].map(lambda v: v if isinstance(v, str) and v else "")
-    rows["unit_p"] = rows["unit"].map(lambda v: fold(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) else "")
+    units = {**{fold(u.name): u.code for u in plan.units}, **{fold(u.short): u.code for u in plan.units},
+             **{u.code: u.code for u in plan.units}}
+    unit_text = rows["unit"].map(lambda v: fold(v) if isinstance(v, str) else "" if v is None or pd.isna(v) else str(v))
+    rows["unit_p"] = unit_text.map(lambda f: units.get(f, f))
     rows["unit_p"] = rows["unit_p"].where(rows["unit_p"] != "", file_unit)
-    rows["element_p"] = rows["element"].map(lambda v: str(v).strip() if v is not None else "")
+    # An element is named by its code in any case, or by its Vietnamese label from the plan.
+    codes = {**{fold(e.label): e.code for e in plan.elements}, **{e.code.lower(): e.code for e in plan.elements}}
+    element_text = rows["element"].map(lambda v: str(v).strip() if v is not None and not pd.isna(v) else "")
+    rows["element_p"] = element_text.map(lambda t: codes.get(t.lower(), codes.get(fold(t), t)))
     rows["village_p"] = match_villages(rows["village"], plan)
     rows["value_p"] = parse_numbers(rows["value"])
     rows["date_p"] = parse_dates(rows["submitted_on"])

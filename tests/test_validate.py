@@ -36,6 +36,7 @@ CASES = [
     ("semicolon_crlf.csv", [], 2, 2, 0),
     ("village_spellings.csv", [], 5, 5, 0),
     ("number_formats.csv", [], 5, 5, 0),
+    ("names_for_codes.csv", [], 3, 3, 0),
     ("bad_encoding.csv", [("E_FILE_ENCODING", "bad_encoding.csv", "", 0, "")], 0, 0, 0),
     ("empty.csv", [("E_FILE_EMPTY", "empty.csv", "", 0, "")], 0, 0, 0),
     ("header_only.csv", [("E_FILE_EMPTY", "header_only.csv", "", 0, "")], 0, 0, 0),
@@ -114,6 +115,13 @@ def test_rejected_rows_never_reach_the_numbers(load_case):
     assert values(subs) == [("Thôn 5", "pop_total", 1050.0), ("Thôn 9", "pop_total", 890.0)]
     assert set(subs.rejected["error"]) == {"E_VALUE_NEGATIVE", "E_ELEMENT_UNKNOWN", "E_VALUE_NOT_NUMBER",
                                            "E_DUPLICATE"}
+
+
+def test_unit_and_element_names(load_case):
+    subs = load_case("names_for_codes.csv")
+    assert values(subs) == [("Thôn 1", "pop_total", 1200.0), ("Thôn 2", "pop_total", 950.0),
+                            ("Thôn 3", "pop_total", 870.0)]
+    assert set(subs.data["unit"]) == {"ca"}
 
 
 def test_village_spellings_match_the_plan(load_case):
