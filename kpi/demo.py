@@ -209,6 +209,10 @@ def write_demo(out: str | Path, plan: Plan, seed: int = 2026) -> list[Path]:
         target = folder / period / (f"{unit}.xlsx" if how == "template" else f"{unit}.csv")
         target.parent.mkdir(parents=True, exist_ok=True)
         if how == "template":
+            if (unit, period) == ("vhxh", last):  # 4G/5G coverage of Thôn 15 typed from an old list: a sharp fall
+                fall = (part["element"] == "pop_4g5g") & (part["village"] == "Thôn 15")
+                part = part.assign(value=part["value"].where(
+                    ~fall, part["value"].map(lambda v: _fmt_value(round(float(v) * 0.6)))))
             _write_template(target, part, plan, unit, period)
         elif how == "csv_cp1258":
             rows = part.copy()
@@ -233,7 +237,8 @@ def write_demo(out: str | Path, plan: Plan, seed: int = 2026) -> list[Path]:
         f"Lỗi cố ý trong tháng {LAST_MONTH}/{plan.year} (để mục Chất lượng số liệu có nội dung): Công an xã gửi CSV "
         "gõ tay với 'thôn 07', '  THÔN  12 ', một số có dấu chấm hàng nghìn (1.234), một số âm, một ô chữ, "
         "một ô gửi hai lần với hai giá trị khác nhau và một thôn không có trong kế hoạch; Phòng Kinh tế dán nhầm "
-        "một dòng số liệu của Trung tâm PVHCC. Công an xã gửi muộn tháng 11, Phòng Kinh tế không gửi tháng 7, "
+        "một dòng số liệu của Trung tâm PVHCC; Phòng Văn hóa - Xã hội ghi dân số vùng phủ sóng 4G/5G của Thôn 15 "
+        "thấp hơn tháng trước 40% (cảnh báo W_STOCK_FALL, dòng vẫn được tính). Công an xã gửi muộn tháng 11, Phòng Kinh tế không gửi tháng 7, "
         "Phòng Văn hóa - Xã hội bỏ trống Thôn 7 và Thôn 19 ở hai số liệu tháng 11.\n\n"
         f"Synthetic data made by `kpi demo-data --seed {seed}`; not real figures.\n", encoding="utf-8")
     return written

@@ -41,6 +41,9 @@ def test_november_mistakes(sample):
     assert all(f.startswith("2026-11/") for _, f, _ in nov)
     files = sample.files.set_index("file")
     assert files.loc["2026-11/ca.csv", ["rows_read", "accepted", "rejected"]].tolist() == [184, 180, 4]
+    fall = [p for p in sample.problems if p.code == "W_STOCK_FALL"]
+    assert [(p.file, p.sheet, p.row, p.column) for p in fall] == [("2026-11/vhxh.xlsx", "Số liệu", 22, "C")]
+    assert sample.data.query("period == '2026-11' and village == 'Thôn 15' and element == 'pop_4g5g'").shape[0] == 1
     # The tolerated spellings made it in: 'thôn 07', '  THÔN  12 ', '1.234'-style population.
     ca = sample.data[(sample.data["period"] == "2026-11") & (sample.data["unit"] == "ca")]
     assert {"Thôn 7", "Thôn 12"} <= set(ca["village"])
