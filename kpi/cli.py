@@ -58,16 +58,20 @@ def cmd_validate(args) -> int:
     from kpi.validate import load_submissions
 
     plan = _plan(args)
+    folder = paths.submissions_dir(Path(args.data))
+    if not folder.is_dir():
+        raise UsageError(f"Không có thư mục {folder}: các đơn vị gửi tệp vào <thư mục dữ liệu>/submissions/.")
     subs = load_submissions(args.data, plan)
     problems = subs.problems
+    files = subs.files
     if args.period:
         from kpi.report import check_parameters
 
         check_parameters(plan, args.period, "commune")
-        files = set(subs.files["file"][subs.files["file"].str.startswith(args.period)])
-        files |= set(subs.received.loc[subs.received["period"] == args.period, "file"])
-        problems = [p for p in problems if p.file in files]
-    files = subs.files
+        names = set(files["file"][files["file"].str.startswith(args.period + "/")])
+        names |= set(subs.received.loc[subs.received["period"] == args.period, "file"])
+        problems = [p for p in problems if p.file in names]
+        files = files[files["file"].isin(names)]
     print(f"Kiểm tra số liệu trong {paths.submissions_dir(Path(args.data))}")
     for f in files.itertuples():
         print(f"  {f.file}: đọc {f.rows_read} dòng, nhận {f.accepted}, loại {f.rejected}")

@@ -51,3 +51,18 @@ def test_template_refuses_bad_values(tmp_path, capsys):
     assert "Đơn vị 'xyz' không có trong kế hoạch" in capsys.readouterr().err
     assert main(["template", "--unit", "ca", "--period", "2025-11", "--out", str(tmp_path / "a.xlsx")]) == 2
     assert "Kỳ báo cáo '2025-11' không hợp lệ" in capsys.readouterr().err
+
+
+def test_validate_one_period_and_missing_folder(tmp_path, capsys):
+    data = _folder(tmp_path, "ok_utf8.csv")
+    (tmp_path / "submissions" / "2026-10").mkdir()
+    shutil.copy(FILES / "value_negative.csv", tmp_path / "submissions" / "2026-10" / "neg.csv")  # period 2026-11
+    (tmp_path / "submissions" / "2026-09").mkdir()
+    (tmp_path / "submissions" / "2026-09" / "ca.csv").write_text(
+        "period,unit,village,element,value,submitted_on\n2026-09,ca,Thôn 1,pop_total,-1,2026-10-08\n", encoding="utf-8")
+    assert main(["validate", "--data", str(data), "--period", "2026-11"]) == 1
+    out = capsys.readouterr().out
+    assert "Tổng: đọc 4 dòng, nhận 3, loại 1" in out and "2026-09/ca.csv" not in out
+    assert "Kết quả: 1 lỗi, 0 cảnh báo." in out
+    assert main(["validate", "--data", str(tmp_path / "none")]) == 2
+    assert "Không có thư mục" in capsys.readouterr().err
