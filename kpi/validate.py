@@ -126,8 +126,11 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 
 
 def _fmt(x: object) -> str:
+    """A cell as a user reads it: whole numbers without '.0', other numbers with a decimal comma (12,5)."""
     if isinstance(x, float) and x.is_integer():
         return str(int(x))
+    if isinstance(x, float) and np.isfinite(x):
+        return repr(x).replace(".", ",")
     return "" if x is None else str(x)
 
 

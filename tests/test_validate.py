@@ -214,6 +214,11 @@ def test_warnings_do_not_reject(load_case):
     assert len(subs.data) == 11 and subs.errors == []
 
 
+def test_found_values_read_as_written(load_case):
+    found = [p.found for p in load_case("value_not_whole.csv").problems]
+    assert found == ["12,5", "1,5"]  # '12,5' and '1.5' (one decimal digit: a decimal point) both mean a fraction
+
+
 def test_template_problems_point_at_excel_cells(load_case):
     subs = load_case("template_bad_values.xlsx")
     assert values(subs) == [("Thôn 4", "pop_total", 1234.0)]
