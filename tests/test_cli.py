@@ -8,10 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import shutil
+
+import openpyxl
 import pandas as pd
 import pytest
 
 from kpi.cli import main
+from tests.conftest import FILES
 
 HEADER = "period,unit,village,element,value,submitted_on\n"
 
@@ -90,7 +94,7 @@ def test_validate_clean_and_with_errors(data, capsys):
     write(data, "bad.csv", HEADER + "2026-03,ca,Thôn 99,pop_total,10,2026-04-03\n")
     code, out, _ = run(capsys, "validate", "--data", str(data))
     assert code == 1
-    assert "bad.csv, dòng 2, cột 'village'" in out and "E_VILLAGE_UNKNOWN" in out
+    assert "bad.csv, dòng 2, cột 'Thôn' (village)" in out and "E_VILLAGE_UNKNOWN" in out
 
 
 def test_bad_period_is_refused_in_vietnamese(data, capsys):
@@ -102,10 +106,70 @@ def test_demo_data_writes_a_marked_data_set(tmp_path, capsys):
     code, _, _ = run(capsys, "demo-data", "--out", str(tmp_path), "--seed", "7")
     assert code == 0
     assert "synthetic" in (tmp_path / "README.md").read_text(encoding="utf-8")
-    assert sorted(p.name for p in (tmp_path / "submissions" / "2026-11").iterdir()) == ["ca.csv", "kt.csv", "ttpvhcc.csv", "vhxh.csv"]
+    assert sorted(p.name for p in (tmp_path / "submissions" / "2026-11").iterdir()) == ["ca.csv", "kt.csv", "ttpvhcc.csv", "vhxh.xlsx"]
 
 
 def test_python_dash_m_kpi(data):
     proc = subprocess.run([sys.executable, "-m", "kpi", "scorecard", "--data", str(data)], capture_output=True,
                           text=True, encoding="utf-8")
     assert proc.returncode == 0 and proc.stdout.startswith("indicator,")
+
+
+# --- validate accounting and templates -----------------------------------------------------------------
+
+def _folder(tmp_path, *names):
+    sub = tmp_path / "submissions" / "2026-11"
+    sub.mkdir(parents=True)
+    for n in names:
+        shutil.copy(FILES / n, sub / n)
+    return tmp_path
+
+
+def test_validate_prints_accounting_and_fails_on_errors(tmp_path, capsys):
+    data = _folder(tmp_path, "combo.csv", "ok_utf8.csv", "empty.csv")
+    assert main(["validate", "--data", str(data)]) == 1
+    out = capsys.readouterr().out
+    assert "2026-11/combo.csv: đọc 6 dòng, nhận 2, loại 4" in out
+    assert "2026-11/ok_utf8.csv: đọc 3 dòng, nhận 3, loại 0" in out
+    assert "2026-11/empty.csv: đọc 0 dòng, nhận 0, loại 0" in out
+    assert "Tổng: đọc 9 dòng, nhận 5, loại 4" in out
+    # combo: 5 errors; empty.csv: 1 error (E_FILE_EMPTY)
+    assert "Kết quả: 6 lỗi, 0 cảnh báo." in out
+    assert "[LỖI E_VALUE_NEGATIVE]" in out and "cột 'Giá trị' (value)" in out
+    assert "Traceback" not in out
+
+
+def test_validate_clean_exits_zero(tmp_path, capsys):
+    data = _folder(tmp_path, "ok_utf8.csv", "semicolon_crlf.csv")
+    assert main(["validate", "--data", str(data)]) == 0
+    assert "Kết quả: 0 lỗi, 0 cảnh báo." in capsys.readouterr().out
+
+
+def test_template_command(tmp_path, capsys):
+    out = tmp_path / "t" / "ca.xlsx"
+    assert main(["template", "--unit", "ca", "--period", "2026-11", "--out", str(out), "--data", str(tmp_path)]) == 0
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Hướng dẫn", "Số liệu"]
+    assert "Công an xã" in capsys.readouterr().out
+
+
+def test_template_refuses_bad_values(tmp_path, capsys):
+    assert main(["template", "--unit", "xyz", "--period", "2026-11", "--out", str(tmp_path / "a.xlsx")]) == 2
+    assert "Đơn vị 'xyz' không có trong kế hoạch" in capsys.readouterr().err
+    assert main(["template", "--unit", "ca", "--period", "2025-11", "--out", str(tmp_path / "a.xlsx")]) == 2
+    assert "Kỳ báo cáo '2025-11' không hợp lệ" in capsys.readouterr().err
+
+
+def test_validate_one_period_and_missing_folder(tmp_path, capsys):
+    data = _folder(tmp_path, "ok_utf8.csv")
+    (tmp_path / "submissions" / "2026-10").mkdir()
+    shutil.copy(FILES / "value_negative.csv", tmp_path / "submissions" / "2026-10" / "neg.csv")  # period 2026-11
+    (tmp_path / "submissions" / "2026-09").mkdir()
+    (tmp_path / "submissions" / "2026-09" / "ca.csv").write_text(
+        "period,unit,village,element,value,submitted_on\n2026-09,ca,Thôn 1,pop_total,-1,2026-10-08\n", encoding="utf-8")
+    assert main(["validate", "--data", str(data), "--period", "2026-11"]) == 1
+    out = capsys.readouterr().out
+    assert "Tổng: đọc 4 dòng, nhận 3, loại 1" in out and "2026-09/ca.csv" not in out
+    assert "Kết quả: 1 lỗi, 0 cảnh báo." in out
+    assert main(["validate", "--data", str(tmp_path / "none")]) == 2
+    assert "Không có thư mục" in capsys.readouterr().err
