@@ -1,4 +1,4 @@
-"""The `kpi` command line: run, scorecard, validate, plan, demo-data."""
+"""The `kpi` command line: run, scorecard, validate, template, plan, demo-data."""
 
 from __future__ import annotations
 
@@ -58,16 +58,20 @@ def cmd_validate(args) -> int:
     from kpi.validate import load_submissions
 
     plan = _plan(args)
+    folder = paths.submissions_dir(Path(args.data))
+    if not folder.is_dir():
+        raise UsageError(f"Không có thư mục {folder}: các đơn vị gửi tệp vào <thư mục dữ liệu>/submissions/.")
     subs = load_submissions(args.data, plan)
     problems = subs.problems
+    files = subs.files
     if args.period:
         from kpi.report import check_parameters
 
         check_parameters(plan, args.period, "commune")
-        files = set(subs.files["file"][subs.files["file"].str.startswith(args.period)])
-        files |= set(subs.received.loc[subs.received["period"] == args.period, "file"])
-        problems = [p for p in problems if p.file in files]
-    files = subs.files
+        names = set(files["file"][files["file"].str.startswith(args.period + "/")])
+        names |= set(subs.received.loc[subs.received["period"] == args.period, "file"])
+        problems = [p for p in problems if p.file in names]
+        files = files[files["file"].isin(names)]
     print(f"Kiểm tra số liệu trong {paths.submissions_dir(Path(args.data))}")
     for f in files.itertuples():
         print(f"  {f.file}: đọc {f.rows_read} dòng, nhận {f.accepted}, loại {f.rejected}")
@@ -78,6 +82,24 @@ def cmd_validate(args) -> int:
     warnings = len(problems) - errors
     print(f"Kết quả: {errors} lỗi, {warnings} cảnh báo.")
     return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from kpi.report import check_parameters
+    from kpi.template import default_name, write_template
+    from kpi.validate import load_submissions
+
+    plan = _plan(args)
+    if args.unit not in plan.unit_codes:
+        raise UsageError(f"Đơn vị '{args.unit}' không có trong kế hoạch; dùng một trong: {', '.join(plan.unit_codes)}.")
+    check_parameters(plan, args.period, "commune")
+    data = None
+    if args.data and Path(args.data).is_dir():
+        data = load_submissions(args.data, plan).data
+    out = Path(args.out) if args.out else Path(default_name(args.unit, args.period))
+    write_template(plan, args.unit, args.period, out, data)
+    print(f"Đã ghi mẫu báo cáo của {plan.unit(args.unit).name}, kỳ {args.period}: {out}")
+    return EXIT_OK
 
 
 def cmd_scorecard(args) -> int:
@@ -162,6 +184,14 @@ def parser() -> argparse.ArgumentParser:
     data_arg(v)
     v.add_argument("--period", help="chỉ các tệp của kỳ này")
     v.set_defaults(func=cmd_validate)
+
+    t = sub.add_parser("template", help="ghi mẫu báo cáo Excel của một đơn vị cho một tháng")
+    t.add_argument("--unit", required=True, help="vhxh | kt | ttpvhcc | ca")
+    t.add_argument("--period", required=True, help="kỳ báo cáo YYYY-MM")
+    t.add_argument("--out", help="tệp .xlsx đích (mặc định mau_bao_cao_<đơn vị>_<kỳ>.xlsx)")
+    t.add_argument("--data", default=str(paths.DATA_DIR),
+                   help="thư mục dữ liệu: mẫu số của đơn vị khác đã gửi được điền sẵn để tham khảo")
+    t.set_defaults(func=cmd_template)
 
     pl = sub.add_parser("plan", help="in kế hoạch đã nạp")
     pl.add_argument("--format", default="text", choices=["text", "json"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -123,19 +124,121 @@ def _fmt_value(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:.1f}"
 
 
+# How each unit sends its file, as officers really do: VHXH and Công an fill the kit's Excel template; Phòng Kinh
+# tế saves a CSV from Vietnamese Windows Excel (cp1258, ';', Vietnamese headers); TT PVHCC exports CSV UTF-8
+# with BOM, dates as dd/mm/yyyy and a decimal comma. Công an's November file is a CSV export instead.
+SENDS = {"vhxh": "template", "ca": "template", "kt": "csv_cp1258", "ttpvhcc": "csv_utf8_bom"}
+VN_HEADER = ["Kỳ báo cáo", "Đơn vị", "Thôn", "Mã số liệu", "Giá trị", "Ngày báo cáo"]
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Text as Vietnamese Windows Excel saves it: cp1258 has some precomposed letters (ô, ơ, à...) and five
+    combining tone marks; a letter it lacks (ộ, ỳ) is written as a letter it has plus a tone mark."""
+    out = bytearray()
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out += ch.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", ch)
+        tone = next(m for m in parts if m in "\u0300\u0301\u0303\u0309\u0323")
+        base = unicodedata.normalize("NFC", parts.replace(tone, "", 1))
+        out += base.encode("cp1258") + tone.encode("cp1258")
+    return bytes(out)
+
+
+def _village_codes(plan: Plan) -> dict[str, str]:
+    return {v.name: v.code for v in plan.villages}
+
+
+def _write_template(target: Path, part: pd.DataFrame, plan: Plan, unit: str, period: str) -> None:
+    from kpi.template import build_template, data_sheet, input_cells
+
+    wb = build_template(plan, unit, period)
+    ws = data_sheet(wb)
+    cells = input_cells(ws)
+    codes = _village_codes(plan)
+    for village, element, value in zip(part["village"], part["element"], part["value"]):
+        ws[cells[(codes.get(village, ""), element)]] = int(value) if float(value).is_integer() else float(value)
+    ws["C4"] = dt.date.fromisoformat(part["submitted_on"].iloc[0])
+    wb.save(target)
+
+
+def _november_mistakes(part: pd.DataFrame) -> pd.DataFrame:
+    """Công an's November CSV, typed by hand with the mistakes real files carry (see data/sample/README.md):
+    Thôn 7 spelled 'thôn 07' and Thôn 12 '  THÔN  12 ' (both matched to the plan), one population written
+    with a thousands dot ('1.234', read as 1234), a negative value and a text value (both rejected), a cell
+    sent twice with different values (the later row counts), and a row for a hamlet the plan does not know
+    (rejected)."""
+    part = part.copy()
+    part.loc[part["village"] == "Thôn 7", "village"] = "thôn 07"
+    part.loc[part["village"] == "Thôn 12", "village"] = "  THÔN  12 "
+    big = part.index[(part["element"] == "pop_total") & (part["value"].astype(float) >= 1000)][0]
+    v = int(float(part.at[big, "value"]))
+    part.at[big, "value"] = f"{v // 1000}.{v % 1000:03d}"
+    neg = part.index[(part["element"] == "adult_digital_transport") & (part["village"] == "Thôn 3")][0]
+    part.at[neg, "value"] = "-" + part.at[neg, "value"]
+    txt = part.index[(part["element"] == "vneid_accounts") & (part["village"] == "Thôn 5")][0]
+    part.at[txt, "value"] = "chưa tổng hợp"
+    dup = part.loc[(part["element"] == "pop_adult") & (part["village"] == "Thôn 10")].copy()
+    first = dup.index[0]
+    wrong = dup.assign(value=str(int(float(dup["value"].iloc[0])) + 100))
+    extra = part.loc[[first]].assign(village="Thôn Đông Hải", element="vneid_level2", value="412")
+    part = pd.concat([part.loc[:first - 1], wrong, part.loc[first:], extra])
+    return part
+
+
 def write_demo(out: str | Path, plan: Plan, seed: int = 2026) -> list[Path]:
-    """Write <out>/submissions/<period>/<unit>.csv (long format, UTF-8) and a README marking it synthetic."""
+    """Write <out>/submissions/<period>/<file> in the forms units really send (SENDS), with a few realistic
+    mistakes in the latest month, and a README marking the data synthetic."""
     out = Path(out)
     frame = demo_frame(plan, seed)
     frame["value"] = frame["value"].map(_fmt_value)
     written = []
+    folder = paths.submissions_dir(out)
+    if folder.is_dir():
+        for old in folder.rglob("*"):
+            if old.is_file() and old.suffix.lower() in (".csv", ".xlsx"):
+                old.unlink()
+    last = f"{plan.year}-{LAST_MONTH:02d}"
     for (period, unit), part in frame.groupby(["period", "unit"], sort=True):
-        target = paths.submissions_dir(out) / period / f"{unit}.csv"
+        how = SENDS[unit]
+        if (unit, period) == ("ca", last):
+            how = "csv_ca_mistakes"
+        target = folder / period / (f"{unit}.xlsx" if how == "template" else f"{unit}.csv")
         target.parent.mkdir(parents=True, exist_ok=True)
-        part.to_csv(target, index=False, encoding="utf-8", lineterminator="\n")
+        if how == "template":
+            if (unit, period) == ("vhxh", last):  # 4G/5G coverage of Thôn 15 typed from an old list: a sharp fall
+                fall = (part["element"] == "pop_4g5g") & (part["village"] == "Thôn 15")
+                part = part.assign(value=part["value"].where(
+                    ~fall, part["value"].map(lambda v: _fmt_value(round(float(v) * 0.6)))))
+            _write_template(target, part, plan, unit, period)
+        elif how == "csv_cp1258":
+            rows = part.copy()
+            if period == last:  # a row of TT PVHCC's pasted into Kinh tế's file by mistake
+                rows = pd.concat([rows, rows.iloc[[0]].assign(element="records_total", value="455")])
+            text = rows.to_csv(index=False, sep=";", header=VN_HEADER, lineterminator="\r\n")
+            target.write_bytes(encode_cp1258(text))
+        elif how == "csv_utf8_bom":
+            rows = part.assign(value=part["value"].str.replace(".", ",", regex=False),
+                               submitted_on=pd.to_datetime(part["submitted_on"]).dt.strftime("%d/%m/%Y"))
+            target.write_text(rows.to_csv(index=False, lineterminator="\r\n"), encoding="utf-8-sig")
+        else:
+            rows = _november_mistakes(part)
+            target.write_text(rows.to_csv(index=False, header=VN_HEADER, lineterminator="\n"), encoding="utf-8-sig")
         written.append(target)
     (out / "README.md").write_text(
         f"# {MARK}\n\nSinh bởi `kpi demo-data --seed {seed}`: xã {plan.commune}, {len(plan.villages)} thôn, "
-        f"tháng 1–{LAST_MONTH}/{plan.year}.\n\nSynthetic data made by `kpi demo-data --seed {seed}`; "
-        "not real figures.\n", encoding="utf-8")
+        f"tháng 1–{LAST_MONTH}/{plan.year}.\n\n"
+        "Cách các đơn vị gửi: Phòng Văn hóa - Xã hội và Công an xã điền mẫu Excel của bộ công cụ (`kpi template`); "
+        "Phòng Kinh tế gửi CSV lưu từ Excel tiếng Việt (bảng mã cp1258, dấu chấm phẩy); Trung tâm Phục vụ hành "
+        "chính công gửi CSV UTF-8 có BOM, ngày dạng ngày/tháng/năm, số thập phân dùng dấu phẩy.\n\n"
+        f"Lỗi cố ý trong tháng {LAST_MONTH}/{plan.year} (để mục Chất lượng số liệu có nội dung): Công an xã gửi CSV "
+        "gõ tay với 'thôn 07', '  THÔN  12 ', một số có dấu chấm hàng nghìn (1.234), một số âm, một ô chữ, "
+        "một ô gửi hai lần với hai giá trị khác nhau và một thôn không có trong kế hoạch; Phòng Kinh tế dán nhầm "
+        "một dòng số liệu của Trung tâm PVHCC; Phòng Văn hóa - Xã hội ghi dân số vùng phủ sóng 4G/5G của Thôn 15 "
+        "thấp hơn tháng trước 40% (cảnh báo W_STOCK_FALL, dòng vẫn được tính). Công an xã gửi muộn tháng 11, Phòng Kinh tế không gửi tháng 7, "
+        "Phòng Văn hóa - Xã hội bỏ trống Thôn 7 và Thôn 19 ở hai số liệu tháng 11.\n\n"
+        f"Synthetic data made by `kpi demo-data --seed {seed}`; not real figures.\n", encoding="utf-8")
     return written

@@ -15,6 +15,10 @@ from kpi.problems import Problem
 
 RAW_COLUMNS = ["period", "unit", "village", "element", "value", "submitted_on"]
 PLACE_COLUMNS = ["file", "sheet", "row"]
+# Where a raw row's cells really sit when that is not its own row and the logical column name: a template's
+# value cell (Excel column letter) and its single submission-date cell; and the unit the file declares
+# (template marker or file name, e.g. `ca.csv`, `bao_cao_vhxh_2026-11.xlsx`).
+EXTRA_COLUMNS = ["file_unit", "value_col", "date_row", "date_col"]
 
 
 def fold(text: object) -> str:
@@ -48,15 +52,59 @@ class RawFile:
 
 
 def _empty_rows() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in RAW_COLUMNS + PLACE_COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS})
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first; else the Windows Vietnamese code page cp1258."""
+class EncodingProblem(ValueError):
+    """The bytes of a CSV fit none of the encodings the kit accepts."""
+
+
+# Bytes that the Windows Vietnamese code page (cp1258) maps to letters or tone marks cp1252 does not have.
+_CP1258_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """Text and encoding name of a CSV file. Rule, in order:
+    1. a UTF-16 byte-order mark -> UTF-16 (Excel's 'Unicode Text');
+    2. valid UTF-8, with or without BOM -> UTF-8;
+    3. otherwise a single-byte Windows code page: cp1258 (Vietnamese) when its decoding is valid and every tone
+       mark it yields sits on a letter (so NFC composes real Vietnamese letters); else cp1252 (Western) when
+       valid; else cp1258 when valid;
+    4. otherwise refused (EncodingProblem -> E_FILE_ENCODING): bytes undefined in both code pages (0x81, 0x8D,
+       0x8F, 0x90, 0x9D) or NUL bytes mean the file is not text in any accepted encoding."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise EncodingProblem("utf-16") from exc
+    if b"\x00" in data:
+        raise EncodingProblem("NUL")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1258")
+        pass
+    texts = {}
+    for enc in ("cp1258", "cp1252"):
+        try:
+            texts[enc] = data.decode(enc)
+        except UnicodeDecodeError:
+            pass
+    if "cp1258" in texts:
+        t = texts["cp1258"]
+        stranded = any(ch in _CP1258_TONES and (i == 0 or not t[i - 1].isalpha()) for i, ch in enumerate(t))
+        if not stranded or "cp1252" not in texts:
+            return unicodedata.normalize("NFC", t), "cp1258"
+    if "cp1252" in texts:
+        return texts["cp1252"], "cp1252"
+    raise EncodingProblem("cp1258/cp1252")
+
+
+def unit_from_name(name: str, unit_codes: tuple[str, ...] | list[str]) -> str | None:
+    """The unit a file's path declares: a word of its folders or name equal to exactly one unit code (`ca.csv`,
+    `kt_2026-11.xlsx`, `vhxh/2026-11.csv`); none, or two different ones, declare nothing."""
+    words = set(re.split(r"[^0-9a-z]+", fold(Path(name).with_suffix("").as_posix())))
+    hits = [u for u in unit_codes if u in words]
+    return hits[0] if len(hits) == 1 else None
 
 
 def _frame_from_table(table: list[list[object]], name: str, sheet: str) -> RawFile:
@@ -83,10 +131,21 @@ def _frame_from_table(table: list[list[object]], name: str, sheet: str) -> RawFi
         cells = [row[idx[c]] if idx[c] < len(row) else None for c in RAW_COLUMNS]
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue  # a blank line carries nothing to account for
-        records.append(cells + [name, sheet, offset])
+        records.append(cells + [name, sheet, offset, None, None, None, None])
     if not records:
         return RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name, sheet=sheet)])
-    return RawFile(name, pd.DataFrame(records, columns=RAW_COLUMNS + PLACE_COLUMNS, dtype=object))
+    return RawFile(name, pd.DataFrame(records, columns=RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS, dtype=object))
+
+
+def _frame_from_template(table: list[list[object]], name: str, sheet: str) -> RawFile:
+    """A kit template sheet: its filled input cells as raw rows (see kpi.template.template_records)."""
+    from kpi.template import template_records
+
+    records = template_records(table)
+    if not records:
+        return RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name, sheet=sheet)])
+    frame = pd.DataFrame(records).assign(file=name, sheet=sheet, file_unit=lambda f: f["unit"])
+    return RawFile(name, frame[RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS].astype(object))
 
 
 def read_csv(path: Path, name: str) -> RawFile:
@@ -94,44 +153,78 @@ def read_csv(path: Path, name: str) -> RawFile:
     data = path.read_bytes()
     if not data.strip():
         return RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])
-    if b"\x00" in data[:4096]:
+    if data[:4] == b"PK\x03\x04":
         return RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                     detail="tệp nhị phân, không phải CSV")])
-    text = _decode(data)
-    first = text.splitlines()[0] if text else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    table = [[c if c.strip() else None for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+                                                     detail="đây là tệp Excel bị đổi đuôi thành .csv")])
+    try:
+        text, _ = decode_csv(data)
+    except EncodingProblem:
+        return RawFile(name, _empty_rows(), [Problem("E_FILE_ENCODING", file=name)])
+    lines = [ln for ln in text.splitlines() if ln.strip(" ,;\t")]
+    first = lines[0] if lines else ""
+    delimiter = max([",", ";", "\t"], key=first.count)
+    try:
+        table = [[c if c.strip() else None for c in row]
+                 for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:
+        return RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=str(exc))])
     return _frame_from_table(table, name, "")
 
 
 def read_xlsx(path: Path, name: str) -> list[RawFile]:
-    """Every sheet of a long-format workbook that has a recognisable header."""
+    """A kit template's data sheet (found by its marker, whatever its name), else every sheet of a long-format
+    workbook that has a recognisable header; a workbook with none reports its first sheet's problem."""
     import openpyxl
 
+    from kpi.template import is_template
+
+    broken = "không phải tệp Excel .xlsx hợp lệ hoặc tệp đã hỏng"
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip or XML
-        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)])]
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                      detail=f"{broken} ({type(exc).__name__})")])]
+    results, templates = [], []
     try:
-        results = [_frame_from_table([list(r) for r in ws.iter_rows(values_only=True)], name, ws.title)
-                   for ws in book.worksheets]
+        for ws in book.worksheets:
+            table = [list(r) for r in ws.iter_rows(values_only=True)]
+            if is_template(table):
+                templates.append(_frame_from_template(table, name, ws.title))
+            else:
+                results.append(_frame_from_table(table, name, ws.title))
+    except Exception as exc:  # a sheet's XML broken inside a valid zip
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                      detail=f"{broken} ({type(exc).__name__})")])]
     finally:
         book.close()
+    if not results and not templates:
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])]
+    if templates:  # a kit template: its other sheets (instructions, notes) are not data
+        return templates
     usable = [r for r in results if not r.problems]
     if usable:
         return usable
     return results[:1]
 
 
-def read_file(path: Path, root: Path) -> list[RawFile]:
-    """Read one submission file; its problems, if any, are returned, never raised."""
+def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = ()) -> list[RawFile]:
+    """Read one submission file; its problems, if any, are returned, never raised. A long file's declared unit
+    comes from its name (see unit_from_name); a template's from its marker keys."""
     name = path.relative_to(root).as_posix()
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return [read_csv(path, name)]
-        if suffix in (".xlsx", ".xlsm"):
-            return read_xlsx(path, name)
+            files = [read_csv(path, name)]
+        elif suffix in (".xlsx", ".xlsm"):
+            files = read_xlsx(path, name)
+        else:
+            files = None
+        if files is not None:
+            declared = unit_from_name(name, unit_codes)
+            for rf in files:
+                if declared and not rf.rows.empty:
+                    rf.rows["file_unit"] = rf.rows["file_unit"].where(rf.rows["file_unit"].notna(), declared)
+            return files
     except OSError as exc:
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=str(exc.strerror))])]
     return [RawFile(name, _empty_rows(), [Problem("E_FILE_TYPE", file=name, found=suffix or path.name)])]

@@ -17,7 +17,8 @@ CATALOG: dict[str, tuple[str, str, str]] = {
                      "Điền số liệu vào mẫu biểu rồi gửi lại; không gửi tệp trống."),
     "E_FILE_TYPE": (ERROR, "Loại tệp '{found}' không được hỗ trợ.",
                     "Gửi tệp .xlsx (mẫu biểu của bộ công cụ) hoặc .csv."),
-    "E_FILE_ENCODING": (ERROR, "Không nhận ra bảng mã của tệp CSV.",
+    "E_FILE_ENCODING": (ERROR, "Không nhận ra bảng mã của tệp CSV (chỉ nhận UTF-8 có hoặc không có BOM, UTF-16, "
+                               "Windows-1258 tiếng Việt, Windows-1252).",
                         "Trong Excel chọn Lưu dưới dạng > 'CSV UTF-8 (phân cách bằng dấu phẩy)' rồi gửi lại."),
     "E_COLUMNS_MISSING": (ERROR, "Thiếu cột bắt buộc: {found}.",
                           "Dòng tiêu đề phải có các cột: kỳ báo cáo, đơn vị, thôn, mã số liệu, giá trị, ngày báo cáo."),
@@ -31,6 +32,13 @@ CATALOG: dict[str, tuple[str, str, str]] = {
                           "Dùng đúng mã số liệu trong mẫu biểu (chạy `kpi plan` để xem danh sách)."),
     "E_ELEMENT_WRONG_UNIT": (ERROR, "Số liệu '{found}' thuộc đơn vị {expected}, không thuộc đơn vị gửi tệp ({detail}).",
                              "Xóa dòng này; đơn vị {expected} sẽ báo cáo số liệu này."),
+    "E_FILE_OTHER_UNIT": (ERROR, "Tệp của đơn vị {expected} chứa số liệu '{found}' của đơn vị {detail}.",
+                          "Xóa dòng này khỏi tệp; đơn vị {detail} tự báo cáo số liệu này trong tệp của mình."),
+    "E_UNIT_NOT_FILE_UNIT": (ERROR, "Dòng ghi đơn vị '{found}' nhưng tệp là của đơn vị {expected}.",
+                             "Sửa ô đơn vị cho đúng đơn vị gửi tệp."),
+    "E_DATE_TOO_LATE": (ERROR, "Ngày báo cáo {found} quá xa sau hạn của kỳ {detail} (muộn nhất {expected}); "
+                        "nhiều khả năng ghi nhầm năm hoặc đảo ngày tháng.",
+                        "Ghi đúng ngày gửi báo cáo dạng NNNN-TT-NN."),
     "E_VILLAGE_UNKNOWN": (ERROR, "Thôn '{found}' không có trong danh sách thôn của kế hoạch.",
                           "Ghi đúng tên thôn, một trong: {expected}."),
     "E_VILLAGE_REQUIRED": (ERROR, "Số liệu '{detail}' được báo cáo theo thôn nhưng ô thôn để trống.",
@@ -48,18 +56,31 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     "E_NUMERATOR_ABOVE_DENOMINATOR": (ERROR, "{detail}: tử số {found} lớn hơn mẫu số {expected}.",
                                       "Kiểm tra lại hai số liệu này; tử số không được lớn hơn mẫu số."),
     "E_DATE_MISSING": (ERROR, "Thiếu ngày báo cáo.", "Ghi ngày gửi báo cáo dạng NNNN-TT-NN, ví dụ 2026-12-08."),
-    "E_DATE_INVALID": (ERROR, "Ngày báo cáo '{found}' không hợp lệ.",
+    "E_DATE_INVALID": (ERROR, "Ngày báo cáo '{found}' không hợp lệ hoặc không có thật (ví dụ 30/02).",
                        "Ghi ngày dạng NNNN-TT-NN (2026-12-08) hoặc NN/TT/NNNN (08/12/2026)."),
     "E_DATE_BEFORE_PERIOD": (ERROR, "Ngày báo cáo {found} ở trước khi kỳ báo cáo {expected} bắt đầu.",
                              "Kiểm tra lại ngày báo cáo: ngày gửi không thể trước kỳ báo cáo."),
     "E_DUPLICATE": (ERROR, "Ô này được gửi hai lần với giá trị khác nhau ({found} và {expected}); giá trị được dùng là {expected} ở {detail}.",
                     "Giữ lại một giá trị đúng; khi sửa số liệu hãy ghi ngày báo cáo mới hơn để bản sửa được dùng."),
     "W_DUPLICATE_SAME": (WARNING, "Dòng lặp lại y hệt dòng ở {detail}; chỉ tính một lần.", "Xóa dòng lặp."),
-    "W_JUMP": (WARNING, "Giá trị {found} thay đổi bất thường so với các tháng trước của thôn (trung vị {expected}).",
-               "Kiểm tra lại số liệu; nếu đúng thì ghi chú lý do."),
-    "W_STOCK_FALL": (WARNING, "Số liệu lũy kế giảm mạnh: {found} so với {expected} tháng trước.",
-                     "Số liệu lũy kế thường không giảm; kiểm tra lại."),
+    "W_JUMP": (WARNING, "Giá trị {found} (tháng trước {expected}) thay đổi bất thường so với lịch sử của chính "
+               "nơi này: {detail}.",
+               "Kiểm tra lại số liệu; nếu đúng thì báo lý do cho phòng Văn hóa - Xã hội."),
+    "W_STOCK_FALL": (WARNING, "Số liệu lũy kế giảm mạnh: {found} so với {expected} của tháng trước ({detail}).",
+                     "Số liệu lũy kế (dân số, số người có tài khoản...) thường không giảm; kiểm tra lại."),
 }
+
+
+# How a logical column of the long format is named to a user; a template's cells are named by Excel letter.
+COLUMN_LABELS = {"period": "Kỳ báo cáo", "unit": "Đơn vị", "village": "Thôn", "element": "Mã số liệu",
+                 "value": "Giá trị", "submitted_on": "Ngày báo cáo"}
+
+
+def column_label(column: str) -> str:
+    """'value' -> "cột 'Giá trị' (value)"; an Excel letter 'C' -> 'cột C'."""
+    if column in COLUMN_LABELS:
+        return f"cột '{COLUMN_LABELS[column]}' ({column})"
+    return f"cột {column}"
 
 
 @dataclass(frozen=True)
@@ -95,7 +116,7 @@ class Problem:
         if self.row is not None:
             parts.append(f"dòng {self.row}")
         if self.column:
-            parts.append(f"cột '{self.column}'")
+            parts.append(column_label(self.column))
         return ", ".join(parts)
 
     def describe(self) -> str:

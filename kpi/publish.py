@@ -52,7 +52,8 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
                 made_on: dt.date | str | None = None) -> Path:
     """index.html for the period: the commune's status counts (16 plan indicators, 19 measured) and relative
     links to every report's HTML and PDF and to the scorecard tables, so it works from a folder or an
-    unpacked zip with no network. `reports` are batch.ReportResult-like (unit, files, error)."""
+    unpacked zip with no network. `reports` are this run's batch.ReportResult-like (unit, files, error); reports
+    made earlier for the same period (another unit's run) are listed too when their files are there."""
     w = WORDS[lang]
     out = Path(target).parent
     made = dt.date.fromisoformat(made_on) if isinstance(made_on, str) and made_on else (made_on or dt.date.today())
@@ -65,17 +66,18 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
         for s in STATUSES if counts.at[s, "plan"] or counts.at[s, "measured"])
     names = {"commune": w["commune"].format(c=plan.commune), **{u.code: u.name for u in plan.units}}
     rows = []
-    for r in reports:
-        files = getattr(r, "files", {}) or {}
-        links = []
-        for fmt in ("html", "pdf"):
-            path = files.get(fmt) or out / f"{r.unit}.{fmt}"
-            if Path(path).exists():
-                links.append(f'<a href="{escape(Path(path).name)}">{fmt.upper()}</a>')
-        error = getattr(r, "error", "")
+    # Every report of the period that exists, whether made by this run or by an earlier one for another unit.
+    this_run = {r.unit: r for r in reports}
+    for unit in dict.fromkeys(["commune", *plan.unit_codes, *this_run]):
+        files = getattr(this_run.get(unit), "files", {}) or {}
+        paths = [Path(files.get(fmt) or out / f"{unit}.{fmt}") for fmt in ("html", "pdf")]
+        links = [f'<a href="{escape(p.name)}">{p.suffix[1:].upper()}</a>' for p in paths if p.exists()]
+        if unit not in this_run and not links:
+            continue
+        error = getattr(this_run.get(unit), "error", "")
         state = (f"<span class='err'>{escape(error)}</span>" if error else escape(w["made_ok"])
                  + ("" if any(">PDF<" in x for x in links) else f" ({escape(w['no_pdf'])})"))
-        rows.append(f"<tr><td>{escape(names.get(r.unit, r.unit))}</td><td>{' · '.join(links)}</td>"
+        rows.append(f"<tr><td>{escape(names.get(unit, unit))}</td><td>{' · '.join(links)}</td>"
                     f"<td>{state}</td></tr>")
     tables = [f'<li><a href="{escape(name)}">{escape(w[name.rsplit(".", 1)[1]])}</a></li>'
               for name in SHARED_TABLES if (out / name).exists()]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kpi import paths, schema
-from kpi.load import PLACE_COLUMNS, RAW_COLUMNS, fold, read_file, submission_files
+from kpi.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, read_file, submission_files
 from kpi.plan import Plan
 from kpi.problems import ERROR, Problem, problems_frame
 
@@ -94,20 +94,57 @@ def match_villages(values: pd.Series, plan: Plan) -> pd.Series:
 
 # --- validation -----------------------------------------------------------------------------------------
 
+def _cell(row: object, column: str, value_col: object, date_row: object, date_col: object) -> tuple[int, str]:
+    """The real place of a logical cell: a template keeps each value in its own Excel column and the
+    submission date in one cell for the whole sheet."""
+    if column == "value" and isinstance(value_col, str) and value_col:
+        return int(row), value_col
+    if column == "submitted_on" and date_row is not None and not pd.isna(date_row):
+        return int(date_row), str(date_col)
+    return int(row), column
+
+
 def _problems(rows: pd.DataFrame, mask: pd.Series, code: str, column: str, found: pd.Series | None = None,
               expected: str = "", detail: pd.Series | None = None) -> list[Problem]:
+    if not mask.any():
+        return []
     hit = rows[mask]
     found = (found if found is not None else pd.Series("", index=rows.index))[mask]
     detail = (detail if detail is not None else pd.Series("", index=rows.index))[mask]
-    return [Problem(code, file=f, sheet=s or "", row=int(r), column=column, found=str(fv), expected=expected,
-                    detail=str(dv))
-            for f, s, r, fv, dv in zip(hit["file"], hit["sheet"], hit["row"], found, detail)]
+    out = []
+    for f, s, r, vc, dr, dc, fv, dv in zip(hit["file"], hit["sheet"], hit["row"], hit["value_col"], hit["date_row"],
+                                           hit["date_col"], found, detail):
+        row, col = _cell(r, column, vc, dr, dc)
+        out.append(Problem(code, file=f, sheet=s or "", row=row, column=col, found=_fmt(fv), expected=expected,
+                           detail=str(dv)))
+    return out
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """One problem per place and code: a template's single date cell is not reported once per value."""
+    return list(dict.fromkeys(problems))
 
 
 def _fmt(x: object) -> str:
+    """A cell as a user reads it: whole numbers without '.0', other numbers with a decimal comma (12,5)."""
     if isinstance(x, float) and x.is_integer():
         return str(int(x))
+    if isinstance(x, float) and np.isfinite(x):
+        return repr(x).replace(".", ",")
     return "" if x is None else str(x)
+
+
+LATE_LIMIT_DAYS = 365
+
+
+def latest_date(periods: pd.Series, plan: Plan) -> pd.Series:
+    """The latest believable submission date for each period: its due date (the 10th of the next month) plus
+    LATE_LIMIT_DAYS. A later date is a typing error (2062 for 2026, a month and day swapped), not a late report.
+    The check is against the plan's calendar, not today's clock, so the same files give the same answer on
+    any day the report is re-run."""
+    start = pd.to_datetime(periods.fillna("1900-01") + "-01", errors="coerce")
+    due = start + pd.DateOffset(months=1) + pd.to_timedelta(plan.report_due_day - 1, unit="D")
+    return due + pd.to_timedelta(LATE_LIMIT_DAYS, unit="D")
 
 
 def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Problem]]:
@@ -117,8 +154,19 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
     elements = {e.code: e for e in plan.elements}
     cell_text = {c: rows[c].map(lambda v: "" if v is None else _fmt(v)) for c in RAW_COLUMNS}
     rows["period_p"] = parse_periods(rows["period"])
-    rows["unit_p"] = rows["unit"].map(lambda v: fold(v) if v is not None else "")
-    rows["element_p"] = rows["element"].map(lambda v: str(v).strip() if v is not None else "")
+    for c in EXTRA_COLUMNS:
+        if c not in rows.columns:
+            rows[c] = None
+    file_unit = rows["file_unit"].map(lambda v: v if isinstance(v, str) and v else "")
+    units = {**{fold(u.name): u.code for u in plan.units}, **{fold(u.short): u.code for u in plan.units},
+             **{u.code: u.code for u in plan.units}}
+    unit_text = rows["unit"].map(lambda v: fold(v) if isinstance(v, str) else "" if v is None or pd.isna(v) else str(v))
+    rows["unit_p"] = unit_text.map(lambda f: units.get(f, f))
+    rows["unit_p"] = rows["unit_p"].where(rows["unit_p"] != "", file_unit)
+    # An element is named by its code in any case, or by its Vietnamese label from the plan.
+    codes = {**{fold(e.label): e.code for e in plan.elements}, **{e.code.lower(): e.code for e in plan.elements}}
+    element_text = rows["element"].map(lambda v: str(v).strip() if v is not None and not pd.isna(v) else "")
+    rows["element_p"] = element_text.map(lambda t: codes.get(t.lower(), codes.get(fold(t), t)))
     rows["village_p"] = match_villages(rows["village"], plan)
     rows["value_p"] = parse_numbers(rows["value"])
     rows["date_p"] = parse_dates(rows["submitted_on"])
@@ -135,8 +183,12 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
         (~rows["unit_p"].isin(plan.unit_codes), "E_UNIT_UNKNOWN", "unit", cell_text["unit"],
          ", ".join(plan.unit_codes), None),
         (~rows["element_p"].isin(elements), "E_ELEMENT_UNKNOWN", "element", cell_text["element"], "", None),
-        (rows["unit_p"].isin(plan.unit_codes) & owner.notna() & (owner != rows["unit_p"]),
+        ((file_unit != "") & owner.notna() & (owner != file_unit), "E_FILE_OTHER_UNIT", "element",
+         rows["element_p"], None, None),
+        ((file_unit == "") & rows["unit_p"].isin(plan.unit_codes) & owner.notna() & (owner != rows["unit_p"]),
          "E_ELEMENT_WRONG_UNIT", "element", rows["element_p"], None, rows["unit_p"]),
+        ((file_unit != "") & rows["unit_p"].isin(plan.unit_codes) & (rows["unit_p"] != file_unit)
+         & (owner == file_unit), "E_UNIT_NOT_FILE_UNIT", "unit", cell_text["unit"], None, None),
         (rows["village_p"].isna(), "E_VILLAGE_UNKNOWN", "village", cell_text["village"],
          ", ".join(plan.village_names), None),
         ((level == "village") & (rows["village_p"] == ""), "E_VILLAGE_REQUIRED", "village", None, "",
@@ -157,6 +209,8 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
         (rows["date_p"].notna() & rows["period_p"].notna()
          & (rows["date_p"] < pd.to_datetime(rows["period_p"] + "-01", errors="coerce")),
          "E_DATE_BEFORE_PERIOD", "submitted_on", rows["date_p"].dt.strftime("%Y-%m-%d"), None, rows["period_p"]),
+        (rows["date_p"].notna() & rows["period_p"].notna() & (rows["date_p"] > latest_date(rows["period_p"], plan)),
+         "E_DATE_TOO_LATE", "submitted_on", rows["date_p"].dt.strftime("%Y-%m-%d"), None, rows["period_p"]),
     ]
     rows["error"] = ""
     for mask, code, column, found, expected, detail in checks:
@@ -166,6 +220,15 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
                                            zip(rows.loc[mask, "element_p"], rows.loc[mask, "unit_p"])):
                 problems.append(Problem(p.code, p.file, p.sheet, p.row, p.column, p.found,
                                         plan.unit(elements[e_code].unit).name, plan.unit(u_code).name))
+        elif code in ("E_FILE_OTHER_UNIT", "E_UNIT_NOT_FILE_UNIT"):
+            names = {u.code: u.name for u in plan.units}
+            problems += [Problem(p.code, p.file, p.sheet, p.row, p.column, p.found, names[fu], names.get(ow, ow))
+                         for p, fu, ow in zip(_problems(rows, mask, code, column, found), file_unit[mask],
+                                              owner[mask])]
+        elif code == "E_DATE_TOO_LATE":
+            problems += [Problem(p.code, p.file, p.sheet, p.row, p.column, p.found, f"{d:%Y-%m-%d}", per)
+                         for p, d, per in zip(_problems(rows, mask, code, column, found),
+                                              latest_date(rows.loc[mask, "period_p"], plan), rows.loc[mask, "period_p"])]
         elif code == "E_VALUE_OUT_OF_RANGE":
             problems += [Problem(p.code, p.file, p.sheet, p.row, p.column, p.found, f"0–{_fmt(m)}", p.detail)
                          for p, m in zip(_problems(rows, mask, code, column, found), vmax[mask])]
@@ -192,15 +255,20 @@ def _resolve_duplicates(ok: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
     problems = []
     for idx, row in losers.iterrows():
         w = win.loc[(row["period_p"], row["village_p"], row["element_p"])]
-        where = f"{w['file']} dòng {int(w['row'])} (ngày báo cáo {w['date_p']:%Y-%m-%d})"
+        why = ("có ngày báo cáo mới hơn" if w["date_p"] > row["date_p"]
+               else "cùng ngày báo cáo, nằm sau theo thứ tự tệp và dòng")
+        where = (f"{w['file']} dòng {int(w['row'])} (ngày báo cáo {w['date_p']:%Y-%m-%d}; được dùng vì {why} — "
+                 "bản gửi sau là bản sửa)")
         if row["value_p"] == w["value_p"]:
             code = "W_DUPLICATE_SAME"
             problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]),
-                                    column="value", found=_fmt(row["value_p"]), detail=where))
+                                    column=_cell(row["row"], "value", row["value_col"], None, None)[1],
+                                    found=_fmt(row["value_p"]), detail=where))
         else:
             code = "E_DUPLICATE"
             problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]),
-                                    column="value", found=_fmt(row["value_p"]), expected=_fmt(w["value_p"]),
+                                    column=_cell(row["row"], "value", row["value_col"], None, None)[1],
+                                    found=_fmt(row["value_p"]), expected=_fmt(w["value_p"]),
                                     detail=where))
         codes[idx] = code
     return codes, problems
@@ -211,18 +279,75 @@ def _numerator_above_denominator(ok: pd.DataFrame, plan: Plan) -> tuple[pd.Serie
     (VHXH's adult_digital_health against Công an's pop_adult): the numerator row is rejected."""
     pairs = pd.DataFrame([(i.id, i.numerator, i.denominator) for i in plan.indicators if i.denominator],
                          columns=["indicator", "num", "den"])
-    cells = ok.reset_index()[["index", "period_p", "village_p", "element_p", "value_p", "file", "sheet", "row"]]
+    cells = ok.reset_index()[["index", "period_p", "village_p", "element_p", "value_p", "file", "sheet", "row",
+                              "value_col"]]
     m = (pairs.merge(cells, left_on="num", right_on="element_p")
-         .merge(cells[["period_p", "village_p", "element_p", "value_p"]], left_on=["den", "period_p", "village_p"],
-                right_on=["period_p", "village_p", "element_p"], suffixes=("", "_den")))
+         .merge(cells[["period_p", "village_p", "element_p", "value_p"]].rename(columns={"element_p": "den"}),
+                on=["den", "period_p", "village_p"], suffixes=("", "_den")))
     bad = m[m["value_p"] > m["value_p_den"]].drop_duplicates("index")
     codes = pd.Series("", index=ok.index, dtype=object)
     codes[bad["index"].to_numpy()] = "E_NUMERATOR_ABOVE_DENOMINATOR"
     problems = [Problem("E_NUMERATOR_ABOVE_DENOMINATOR", file=r.file, sheet=r.sheet or "", row=int(r.row),
-                        column="value", found=_fmt(r.value_p), expected=_fmt(r.value_p_den),
+                        column=_cell(r.row, "value", r.value_col, None, None)[1], found=_fmt(r.value_p), expected=_fmt(r.value_p_den),
                         detail=f"Chỉ tiêu {r.indicator}, {r.village_p or 'cấp xã'}, {r.period_p} ({r.num}/{r.den})")
                 for r in bad.itertuples()]
     return codes, problems
+
+
+JUMP_Z = 3.5  # Iglewicz & Hoaglin's cut-off for the modified z-score
+JUMP_MIN_MONTHS = 5  # a place needs at least 4 month-to-month changes before its history can judge one
+JUMP_MIN_CHANGE = 10  # and a change must differ from its usual one by at least this many (people, files...)
+JUMP_MIN_SHARE = 0.05  # and by at least 5 % of the previous month's level (small drift is not a jump)
+STOCK_FALL_SHARE = 0.10  # a stock that loses more than 10 % of its previous month's level
+STOCK_FALL_MIN = 5  # and at least 5 units (tiny commune counts such as 1 -> 0 are ordinary)
+
+
+def change_warnings(data: pd.DataFrame, plan: Plan, columns: dict | None = None) -> list[Problem]:
+    """Warnings on accepted data; they never reject a row.
+    W_STOCK_FALL: a stock element falls from one month to the next by more than STOCK_FALL_SHARE of its level
+    and by at least STOCK_FALL_MIN.
+    W_JUMP: per place (village, or the commune) and element, the month-to-month changes d_t between
+    consecutive months are scored with the modified z-score z = 0.6745 (d_t - median d) / MAD, where MAD is the
+    median absolute deviation of that place's own changes (when MAD is 0, 1.2533 x the mean absolute deviation
+    stands in); |z| > JUMP_Z with |d_t - median d| >= max(JUMP_MIN_CHANGE, JUMP_MIN_SHARE x previous value) is
+    flagged, once the place has at least
+    JUMP_MIN_MONTHS months. A row already flagged as a stock fall is not flagged again."""
+    if data.empty:
+        return []
+    columns = columns or {}
+    time = {e.code: e.time for e in plan.elements}
+    d = data.assign(month=data["period"].str[5:7].astype(int)).sort_values(["element", "village", "month"])
+    g = d.groupby(["element", "village"], sort=False)
+    d["prev"] = g["value"].shift()
+    consecutive = g["month"].diff() == 1
+    d["change"] = (d["value"] - d["prev"]).where(consecutive)
+    stock = d["element"].map(time) == "stock"
+    fall = stock & (d["prev"] - d["value"] > np.maximum(STOCK_FALL_SHARE * d["prev"], STOCK_FALL_MIN - 1e-9)) \
+        & consecutive
+    gc = d.groupby(["element", "village"], sort=False)["change"]
+    med = gc.transform("median")
+    dev = (d["change"] - med).abs()
+    mad = dev.groupby([d["element"], d["village"]], sort=False).transform("median")
+    mean_ad = dev.groupby([d["element"], d["village"]], sort=False).transform("mean")
+    z = (0.6745 * (d["change"] - med) / mad.where(mad > 0)).where(
+        mad > 0, (d["change"] - med) / (1.2533 * mean_ad).where(mean_ad > 0))
+    months = gc.transform("count") + 1
+    jump = (z.abs() > JUMP_Z) & (dev >= np.maximum(JUMP_MIN_CHANGE, JUMP_MIN_SHARE * d["prev"].abs())) & (months >= JUMP_MIN_MONTHS) & ~fall
+    out = []
+    for r in d[fall].itertuples():
+        share = (r.prev - r.value) / r.prev * 100 if r.prev else 0.0
+        out.append(Problem("W_STOCK_FALL", file=r.file, sheet=r.sheet, row=int(r.row),
+                           column=columns.get((r.file, r.sheet, r.row, r.element), "value"),
+                           found=_fmt(r.value), expected=_fmt(r.prev),
+                           detail=f"{r.element}, {r.village or 'cấp xã'}, {r.period}: giảm {share:.0f}%".replace(".", ",")))
+    for r, zr, m in zip(d[jump].itertuples(), z[jump], med[jump]):
+        out.append(Problem("W_JUMP", file=r.file, sheet=r.sheet, row=int(r.row),
+                           column=columns.get((r.file, r.sheet, r.row, r.element), "value"), found=_fmt(r.value),
+                           expected=_fmt(r.prev),
+                           detail=(f"{r.element}, {r.village or 'cấp xã'}, {r.period}: thay đổi {r.change:+.0f} trong khi "
+                                   f"mức thay đổi thường gặp là {m:+.0f}, điểm z hiệu chỉnh {zr:.1f} "
+                                   f"(ngưỡng {JUMP_Z})").replace(".", ",")))
+    return out
 
 
 def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem], pd.DataFrame]:
@@ -245,15 +370,22 @@ def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataF
         "row": ok["row"].astype("int64"),
     }).reset_index(drop=True)
     rejected = rows[rows["error"] != ""][RAW_COLUMNS + PLACE_COLUMNS + ["error"]].reset_index(drop=True)
-    return schema.check(data, schema.LONG, "submissions"), rejected, problems, rows
+    data = schema.check(data, schema.LONG, "submissions")
+    tmpl = ok[ok["value_col"].map(lambda v: isinstance(v, str) and v != "").astype(bool)]
+    columns = {(f, s or "", int(r), e): c for f, s, r, e, c in
+               zip(tmpl["file"], tmpl["sheet"], tmpl["row"], tmpl["element_p"], tmpl["value_col"])}
+    problems = _unique(problems) + change_warnings(data, plan, columns)
+    return data, rejected, problems, rows
 
 
 def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
     """Read and validate every file under <data>/submissions. Never raises on bad input."""
     root = paths.submissions_dir(Path(data_dir))
-    raws = [rf for f in submission_files(root) for rf in read_file(f, root)]
+    raws = [rf for f in submission_files(root) for rf in read_file(f, root, plan.unit_codes)]
     frames = [rf.rows for rf in raws if not rf.rows.empty]
-    raw = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RAW_COLUMNS + PLACE_COLUMNS)
+    columns = RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS
+    raw = (pd.concat(frames, ignore_index=True).reindex(columns=columns) if frames
+           else pd.DataFrame({c: pd.Series(dtype=object) for c in columns}))
     file_problems = [p for rf in raws for p in rf.problems]
     data, rejected, row_problems, parsed = validate_rows(raw, plan)
     names = sorted({rf.path for rf in raws})

@@ -364,14 +364,60 @@ def unit_detail(r: MonthReport) -> HTML:
     return _wrap("".join(parts))
 
 
+_DQ_TEXTS = {
+    "vi": {
+        "summary": "Tháng {m}: {files} tệp, đọc {read} dòng, nhận {acc}, loại {rej}; {err} lỗi, {warn} cảnh báo. "
+                   "Các dòng bị loại không được tính vào số liệu; phần còn lại của tệp vẫn được dùng.",
+        "severity": "Mức", "error": "Lỗi", "warning": "Cảnh báo",
+        "rejected_head": "Dòng bị loại và cảnh báo",
+    },
+    "en": {
+        "summary": "Month {m}: {files} files, {read} rows read, {acc} accepted, {rej} rejected; {err} errors, "
+                   "{warn} warnings. Rejected rows are left out of the numbers; the rest of each file is used.",
+        "severity": "Level", "error": "Error", "warning": "Warning",
+        "rejected_head": "Rejected rows and warnings",
+    },
+}
+
+
+def _period_files(r: MonthReport) -> pd.DataFrame:
+    """Files of the report's month (in the period's folder, or holding rows of that month), for its units."""
+    subs = r.submissions
+    files = subs.files
+    if files.empty:
+        return files
+    received = subs.received
+    of_period = set(received.loc[received["period"] == r.period, "file"])
+    files = files[files["file"].str.startswith(r.period + "/") | files["file"].isin(of_period)]
+    if r.unit != "commune":
+        mine = set(received.loc[received["unit"] == r.unit, "file"])
+        files = files[files["file"].isin(mine) | files["file"].str.contains(rf"\b{r.unit}\b", regex=True)]
+    return files
+
+
 def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
-    """Timeliness per unit, completeness per element, files accounted for, and the problems found."""
+    """Timeliness per unit (on time / late by N days / missing), completeness per element (places reported of
+    those expected), the month's files with rows read = accepted + rejected, and every error and warning found
+    in them. All of it comes from the one validation result (r.submissions), so the report and `kpi validate`
+    agree; a month whose files are broken still renders this section."""
     lang = r.lang
+    dq = _DQ_TEXTS[lang]
     tl = r.timeliness[r.timeliness["unit"].isin(r.units)]
     labels = TIMELINESS_LABELS[lang]
     rows = [[escape(row.unit_name), escape(fmt_date(row.submitted_on)), escape(fmt_date(row.due)),
              escape(labels[row.status].format(days=row.days_late))] for row in tl.itertuples()]
+    files = _period_files(r)
+    problems = r.submissions.problem_table
+    if not problems.empty:
+        problems = problems[problems["file"].isin(files["file"])]
+        problems = problems.sort_values(["severity", "file", "sheet", "row"], kind="stable",
+                                        key=lambda c: c.map({"error": 0, "warning": 1}) if c.name == "severity" else c)
+    n_err = int((problems["severity"] == "error").sum()) if not problems.empty else 0
     parts = [f"<h2 class='pagebreak'>{escape(_t(r, 'quality'))}</h2>",
+             "<p>" + escape(dq["summary"].format(
+                 m=int(r.period[5:]), files=len(files), read=int(files["rows_read"].sum()) if len(files) else 0,
+                 acc=int(files["accepted"].sum()) if len(files) else 0,
+                 rej=int(files["rejected"].sum()) if len(files) else 0, err=n_err, warn=len(problems) - n_err)) + "</p>",
              f"<h3>{escape(_t(r, 'timeliness', d=r.plan.report_due_day))}</h3>",
              _table([_t(r, "unit"), _t(r, "submitted"), _t(r, "due"), _t(r, "state")], rows)]
     comp = r.completeness[r.completeness["unit"].isin(r.units)]
@@ -379,36 +425,33 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
             for row in comp.itertuples()]
     parts += [f"<h3>{escape(_t(r, 'completeness', m=int(r.period[5:])))}</h3>",
               _table([_t(r, "element"), _t(r, "unit"), _t(r, "reported")], rows, (2,), "small")]
-    files = r.submissions.files
-    if r.unit != "commune":
-        files = files[files["file"].isin(r.submissions.received.loc[r.submissions.received["unit"] == r.unit, "file"])]
-    files = files[files["file"].str.startswith(r.period)] if not files.empty else files
     rows = [[escape(f.file), str(f.rows_read), str(f.accepted), str(f.rejected)] for f in files.itertuples()]
     parts += [f"<h3>{escape(_t(r, 'files'))}</h3>",
               _table([_t(r, k) for k in ("file", "rows_read", "accepted", "rejected")], rows, (1, 2, 3), "small")]
-    problems = r.submissions.problem_table
-    if r.unit != "commune" and not problems.empty:
-        problems = problems[problems["file"].isin(files["file"])]
     parts.append(f"<h3>{escape(_t(r, 'problems'))}</h3>")
     if problems.empty:
         parts.append(f"<p>{escape(_t(r, 'problems_none'))}</p>")
     else:
         shown = problems.head(max_problems)
-        rows = [[escape(_place(p)), escape(p.code), escape(p.message), escape(p.fix)] for p in shown.itertuples()]
-        parts.append(_table([_t(r, k) for k in ("place", "code", "message", "fix")], rows, (), "small"))
+        rows = [[escape(dq[p.severity]), escape(_place(p)), escape(p.code), escape(p.message), escape(p.fix)]
+                for p in shown.itertuples()]
+        parts.append(_table([dq["severity"]] + [_t(r, k) for k in ("place", "code", "message", "fix")], rows, (),
+                            "small"))
         if len(problems) > max_problems:
             parts.append(f"<p>{escape(_t(r, 'more_problems', n=len(problems) - max_problems))}</p>")
     return _wrap("".join(parts))
 
 
 def _place(p) -> str:
+    from kpi.problems import column_label
+
     bits = [p.file]
     if p.sheet:
         bits.append(f"trang '{p.sheet}'")
     if not pd.isna(p.row):
         bits.append(f"dòng {int(p.row)}")
     if p.column:
-        bits.append(f"cột '{p.column}'")
+        bits.append(column_label(p.column))
     return ", ".join(bits)
 
 

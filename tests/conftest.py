@@ -1,5 +1,6 @@
-"""Shared fixtures: one real batch run (papermill, nbconvert, Chromium) on a small synthetic data set,
-made once per test session because it is the slow part of the suite."""
+"""Shared test helpers: the real plan, long data frames built by hand, one case of the bad-file corpus
+loaded into a fresh data folder, and one real batch run (papermill, nbconvert, Chromium) on a small synthetic
+data set, made once per session because it is the slow part of the suite."""
 
 from __future__ import annotations
 
@@ -7,7 +8,54 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
+
+from kpi import schema
+from kpi.plan import load_plan
+from kpi.validate import load_submissions
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FILES = FIXTURES / "files"
+
+
+@pytest.fixture(scope="session")
+def plan():
+    return load_plan()
+
+
+@pytest.fixture
+def load_case(tmp_path, plan):
+    """Copy one corpus case (a file, or a folder whose files sit at the submissions root) and load it."""
+
+    def load(name: str):
+        src = FILES / name
+        dest = tmp_path / "submissions"
+        if src.is_dir():
+            shutil.copytree(src, dest)
+        else:
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, dest / name)
+        return load_submissions(tmp_path, plan)
+
+    return load
+
+
+def long_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Rows of (period, unit, village, element, value[, submitted_on]) -> a frame of schema.LONG."""
+    records = []
+    for n, row in enumerate(rows):
+        period, unit, village, element, value, *rest = row
+        submitted = rest[0] if rest else f"{period}-28"
+        records.append({"period": period, "unit": unit, "village": village, "element": element,
+                        "value": float(value), "submitted_on": pd.Timestamp(submitted), "file": "test.csv",
+                        "sheet": "", "row": n + 2})
+    frame = pd.DataFrame(records, columns=list(schema.LONG))
+    frame = frame.astype({"value": "float64", "row": "int64", "submitted_on": "datetime64[ns]"})
+    for col in ("period", "unit", "village", "element", "file", "sheet"):
+        frame[col] = frame[col].astype(object)
+    return schema.check(frame, schema.LONG, "test data")
+
 
 RENDER_PERIOD = "2026-11"
 RENDER_UNITS = ("commune", "ttpvhcc")  # the full report and one unit's report
@@ -27,13 +75,6 @@ class RenderedBatch:
             pytest.skip("no Chromium/Chrome found (install Debian's `chromium` or set KPI_CHROMIUM); "
                         "CI installs it in .ci/run")
         return self.chromium
-
-
-@pytest.fixture(scope="session")
-def plan():
-    from kpi.plan import load_plan
-
-    return load_plan()
 
 
 @pytest.fixture(scope="session")

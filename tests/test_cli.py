@@ -1,0 +1,175 @@
+"""The command line on data sets made in the test (not the repository's sample), numbers by hand."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import shutil
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from kpi.cli import main
+from tests.conftest import FILES
+
+HEADER = "period,unit,village,element,value,submitted_on\n"
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / "submissions" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """Three units, March 2026. Indicator 1: (120 + 30) / (200 + 100) = 50%. Indicator 2: 10 / 40 = 25%.
+    Indicator 8 (flow): (90 + 100) / (100 + 100) = 95% year to date. Indicator 11: 18.5 / 20 = 92.5%."""
+    write(tmp_path, "ca.csv", HEADER
+          + "2026-03,ca,Thôn 1,pop_total,200,2026-04-03\n2026-03,ca,Thôn 2,pop_total,100,2026-04-03\n")
+    write(tmp_path, "vhxh.csv", HEADER
+          + "2026-03,vhxh,Thôn 1,pop_4g5g,120,2026-04-12\n2026-03,vhxh,Thôn 2,pop_4g5g,30,2026-04-12\n"
+          + "2026-03,vhxh,,officials_trained,10,2026-04-12\n2026-03,vhxh,,officials_total,40,2026-04-12\n")
+    write(tmp_path, "ttpvhcc.csv", HEADER
+          + "2026-02,ttpvhcc,,records_total,100,2026-03-05\n2026-02,ttpvhcc,,records_digitized,90,2026-03-05\n"
+          + "2026-03,ttpvhcc,,records_total,100,2026-04-05\n2026-03,ttpvhcc,,records_digitized,100,2026-04-05\n"
+          + "2026-03,ttpvhcc,,satisfaction_points,\"18,5\",2026-04-05\n")
+    return tmp_path
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_scorecard_csv(data, capsys):
+    code, out, _ = run(capsys, "scorecard", "--data", str(data), "--format", "csv")
+    assert code == 0
+    card = pd.read_csv(io.StringIO(out), dtype={"indicator": str}).set_index("indicator")
+    assert len(card) == 19
+    assert {"indicator", "value", "numerator", "denominator", "target", "status", "villages_reported",
+            "villages_expected"} <= set(card.reset_index().columns)
+    assert card.loc["1", "value"] == pytest.approx(50.0)
+    assert (card.loc["1", "numerator"], card.loc["1", "denominator"]) == (150, 300)
+    assert (card.loc["1", "villages_reported"], card.loc["1", "villages_expected"]) == (2, 26)
+    assert card.loc["1", "status"] == "achieved"
+    assert card.loc["2", "value"] == pytest.approx(25.0)
+    assert card.loc["2", "status"] == "behind"  # one month of data, deadline 30/05: no forecast line
+    assert card.loc["8", "value"] == pytest.approx(95.0) and card.loc["8", "status"] == "behind"
+    assert card.loc["11", "value"] == pytest.approx(92.5) and card.loc["11", "denominator"] == 20
+    assert pd.isna(card.loc["4", "target"]) and card.loc["7", "target"] == 2
+    assert pd.isna(card.loc["15", "value"]) and card.loc["15", "status"] == "no_data"
+    assert pd.isna(card.loc["6", "denominator"])
+
+
+def test_scorecard_json_unrounded(data, capsys):
+    code, out, _ = run(capsys, "scorecard", "--data", str(data), "--period", "2026-03", "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    rows = {r["indicator"]: r for r in doc["indicators"]}
+    assert doc["period"] == "2026-03"
+    # 3 of ... : 100 × 190 / 200 = 95 exactly; indicator 2 is 25 exactly; nothing rounded away
+    assert rows["8"]["value"] == 95.0 and rows["8"]["numerator"] == 190
+    assert rows["15"]["value"] is None
+
+
+def test_plan_json(capsys):
+    code, out, _ = run(capsys, "plan", "--format", "json")
+    doc = json.loads(out)
+    assert code == 0
+    assert {"commune", "year", "villages", "units", "elements", "indicators"} <= set(doc)
+    assert len(doc["indicators"]) == 19 and doc["commune"] == "Quảng Ngọc"
+
+
+def test_validate_clean_and_with_errors(data, capsys):
+    code, out, _ = run(capsys, "validate", "--data", str(data))
+    assert code == 0 and "0 lỗi" in out
+    write(data, "bad.csv", HEADER + "2026-03,ca,Thôn 99,pop_total,10,2026-04-03\n")
+    code, out, _ = run(capsys, "validate", "--data", str(data))
+    assert code == 1
+    assert "bad.csv, dòng 2, cột 'Thôn' (village)" in out and "E_VILLAGE_UNKNOWN" in out
+
+
+def test_bad_period_is_refused_in_vietnamese(data, capsys):
+    code, _, err = run(capsys, "scorecard", "--data", str(data), "--period", "2025-13")
+    assert code == 2 and "Kỳ báo cáo '2025-13' không hợp lệ" in err
+
+
+def test_demo_data_writes_a_marked_data_set(tmp_path, capsys):
+    code, _, _ = run(capsys, "demo-data", "--out", str(tmp_path), "--seed", "7")
+    assert code == 0
+    assert "synthetic" in (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert sorted(p.name for p in (tmp_path / "submissions" / "2026-11").iterdir()) == ["ca.csv", "kt.csv", "ttpvhcc.csv", "vhxh.xlsx"]
+
+
+def test_python_dash_m_kpi(data):
+    proc = subprocess.run([sys.executable, "-m", "kpi", "scorecard", "--data", str(data)], capture_output=True,
+                          text=True, encoding="utf-8")
+    assert proc.returncode == 0 and proc.stdout.startswith("indicator,")
+
+
+# --- validate accounting and templates -----------------------------------------------------------------
+
+def _folder(tmp_path, *names):
+    sub = tmp_path / "submissions" / "2026-11"
+    sub.mkdir(parents=True)
+    for n in names:
+        shutil.copy(FILES / n, sub / n)
+    return tmp_path
+
+
+def test_validate_prints_accounting_and_fails_on_errors(tmp_path, capsys):
+    data = _folder(tmp_path, "combo.csv", "ok_utf8.csv", "empty.csv")
+    assert main(["validate", "--data", str(data)]) == 1
+    out = capsys.readouterr().out
+    assert "2026-11/combo.csv: đọc 6 dòng, nhận 2, loại 4" in out
+    assert "2026-11/ok_utf8.csv: đọc 3 dòng, nhận 3, loại 0" in out
+    assert "2026-11/empty.csv: đọc 0 dòng, nhận 0, loại 0" in out
+    assert "Tổng: đọc 9 dòng, nhận 5, loại 4" in out
+    # combo: 5 errors; empty.csv: 1 error (E_FILE_EMPTY)
+    assert "Kết quả: 6 lỗi, 0 cảnh báo." in out
+    assert "[LỖI E_VALUE_NEGATIVE]" in out and "cột 'Giá trị' (value)" in out
+    assert "Traceback" not in out
+
+
+def test_validate_clean_exits_zero(tmp_path, capsys):
+    data = _folder(tmp_path, "ok_utf8.csv", "semicolon_crlf.csv")
+    assert main(["validate", "--data", str(data)]) == 0
+    assert "Kết quả: 0 lỗi, 0 cảnh báo." in capsys.readouterr().out
+
+
+def test_template_command(tmp_path, capsys):
+    out = tmp_path / "t" / "ca.xlsx"
+    assert main(["template", "--unit", "ca", "--period", "2026-11", "--out", str(out), "--data", str(tmp_path)]) == 0
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Hướng dẫn", "Số liệu"]
+    assert "Công an xã" in capsys.readouterr().out
+
+
+def test_template_refuses_bad_values(tmp_path, capsys):
+    assert main(["template", "--unit", "xyz", "--period", "2026-11", "--out", str(tmp_path / "a.xlsx")]) == 2
+    assert "Đơn vị 'xyz' không có trong kế hoạch" in capsys.readouterr().err
+    assert main(["template", "--unit", "ca", "--period", "2025-11", "--out", str(tmp_path / "a.xlsx")]) == 2
+    assert "Kỳ báo cáo '2025-11' không hợp lệ" in capsys.readouterr().err
+
+
+def test_validate_one_period_and_missing_folder(tmp_path, capsys):
+    data = _folder(tmp_path, "ok_utf8.csv")
+    (tmp_path / "submissions" / "2026-10").mkdir()
+    shutil.copy(FILES / "value_negative.csv", tmp_path / "submissions" / "2026-10" / "neg.csv")  # period 2026-11
+    (tmp_path / "submissions" / "2026-09").mkdir()
+    (tmp_path / "submissions" / "2026-09" / "ca.csv").write_text(
+        "period,unit,village,element,value,submitted_on\n2026-09,ca,Thôn 1,pop_total,-1,2026-10-08\n", encoding="utf-8")
+    assert main(["validate", "--data", str(data), "--period", "2026-11"]) == 1
+    out = capsys.readouterr().out
+    assert "Tổng: đọc 4 dòng, nhận 3, loại 1" in out and "2026-09/ca.csv" not in out
+    assert "Kết quả: 1 lỗi, 0 cảnh báo." in out
+    assert main(["validate", "--data", str(tmp_path / "none")]) == 2
+    assert "Không có thư mục" in capsys.readouterr().err

@@ -1,0 +1,94 @@
+"""The synthetic sample: units' real file forms, the November mistakes, and the statuses the report shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kpi import compute
+from kpi.demo import write_demo
+from kpi.validate import load_submissions
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample(plan):
+    return load_submissions(SAMPLE, plan)
+
+
+def test_sample_is_marked_synthetic(sample):
+    assert sample.synthetic
+    assert "synthetic" in (SAMPLE / "README.md").read_text(encoding="utf-8")
+
+
+def test_sample_file_forms():
+    nov = sorted(p.name for p in (SAMPLE / "submissions" / "2026-11").iterdir())
+    assert nov == ["ca.csv", "kt.csv", "ttpvhcc.csv", "vhxh.xlsx"]
+    assert (SAMPLE / "submissions" / "2026-10" / "ca.xlsx").is_file()
+    raw = (SAMPLE / "submissions" / "2026-11" / "kt.csv").read_bytes()
+    raw.decode("cp1258")  # Vietnamese Windows code page
+    assert raw.startswith("Kỳ báo cáo".encode("utf-8")) is False
+
+
+def test_november_mistakes(sample):
+    nov = sorted((p.code, p.file, p.row) for p in sample.errors)
+    # Công an's hand-typed CSV (header row 1; Thôn 10's pop_adult sent twice at rows 37-38, the extra
+    # hamlet appended at the end) and one TT PVHCC row in Kinh tế's file.
+    assert [c for c, _, _ in nov] == ["E_DUPLICATE", "E_FILE_OTHER_UNIT", "E_VALUE_NEGATIVE", "E_VALUE_NOT_NUMBER",
+                                      "E_VILLAGE_UNKNOWN"]
+    assert all(f.startswith("2026-11/") for _, f, _ in nov)
+    files = sample.files.set_index("file")
+    assert files.loc["2026-11/ca.csv", ["rows_read", "accepted", "rejected"]].tolist() == [184, 180, 4]
+    fall = [p for p in sample.problems if p.code == "W_STOCK_FALL"]
+    assert [(p.file, p.sheet, p.row, p.column) for p in fall] == [("2026-11/vhxh.xlsx", "Số liệu", 22, "C")]
+    assert sample.data.query("period == '2026-11' and village == 'Thôn 15' and element == 'pop_4g5g'").shape[0] == 1
+    # The tolerated spellings made it in: 'thôn 07', '  THÔN  12 ', '1.234'-style population.
+    ca = sample.data[(sample.data["period"] == "2026-11") & (sample.data["unit"] == "ca")]
+    assert {"Thôn 7", "Thôn 12"} <= set(ca["village"])
+
+
+def test_statuses_and_timeliness(sample, plan):
+    nov = compute.scorecard(sample.data, plan, "2026-11")
+    assert {"achieved", "behind", "missed", "encouraged", "no_data"} <= set(nov["status"])
+    assert "on_track" in set(compute.scorecard(sample.data, plan, "2026-09")["status"])
+    tl = compute.timeliness(sample.received, plan, "2026-11").set_index("unit")
+    assert tl.loc["ca", "status"] == "late" and tl.loc["ca", "days_late"] == 4
+    assert compute.timeliness(sample.received, plan, "2026-07").set_index("unit").loc["kt", "status"] == "missing"
+    comp = compute.completeness(sample.data, plan, "2026-11").set_index("element")
+    assert comp.loc["adult_digital_signature", "reported"] == 24  # Thôn 7 and 19 left blank
+
+
+def test_demo_data_regenerates_the_sample(tmp_path, plan, sample):
+    write_demo(tmp_path, plan, seed=2026)
+    for csv in sorted((SAMPLE / "submissions").rglob("*.csv")):
+        assert (tmp_path / "submissions" / csv.relative_to(SAMPLE / "submissions")).read_bytes() == csv.read_bytes()
+    again = load_submissions(tmp_path, plan)
+    cols = ["period", "unit", "village", "element", "value"]
+    assert again.data[cols].sort_values(cols).reset_index(drop=True).equals(
+        sample.data[cols].sort_values(cols).reset_index(drop=True))
+
+
+def test_sample_covers_january_to_november(sample, plan):
+    assert sorted(sample.data["period"].unique()) == [f"2026-{m:02d}" for m in range(1, 12)]
+    assert compute.latest_period(sample.data, plan) == "2026-11"
+
+
+def test_magnitudes_are_those_of_a_real_commune(plan):
+    from kpi.demo import demo_frame
+
+    frame = demo_frame(plan)
+    nov = frame[frame["period"] == "2026-11"].groupby("element")["value"].sum()
+    assert 28_000 <= nov["pop_total"] <= 32_000
+    assert 0.72 <= nov["pop_adult"] / nov["pop_total"] <= 0.78
+    assert 25 <= nov["officials_total"] <= 40
+    assert 20 <= nov["enterprises_total"] <= 80
+    assert 200 <= nov["records_total"] <= 900
+
+
+def test_same_seed_same_data(plan):
+    from kpi.demo import demo_frame
+
+    assert demo_frame(plan, seed=5).equals(demo_frame(plan, seed=5))
+    assert not demo_frame(plan, seed=5).equals(demo_frame(plan, seed=6))

@@ -1,0 +1,102 @@
+"""The real master notebook through papermill and nbconvert, on a small month made in the test."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi.cli import main
+from tests.test_cli import HEADER, write
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("data")
+    write(data, "2026-04/ca.csv", HEADER
+          + "2026-04,ca,Thôn 1,pop_total,200,2026-05-03\n2026-04,ca,Thôn 1,pop_adult,150,2026-05-03\n")
+    write(data, "2026-04/vhxh.csv", HEADER
+          + "2026-04,vhxh,Thôn 1,pop_4g5g,120,2026-05-12\n2026-04,vhxh,Thôn 1,adult_digital_health,90,2026-05-12\n"
+          + "2026-04,vhxh,Thôn 1,<b>bad</b>,1,2026-05-12\n")
+    out = tmp_path_factory.mktemp("out")
+    code = main(["run", "--data", str(data), "--out", str(out), "--unit", "commune", "--format", "html",
+                 "--period", "2026-04"])
+    assert code == 0
+    code = main(["run", "--data", str(data), "--out", str(out), "--unit", "vhxh", "--format", "html",
+                 "--period", "2026-04"])
+    assert code == 0
+    return out / "2026-04"
+
+
+def test_outputs_of_the_period(batch):
+    assert {"commune.html", "commune.ipynb", "vhxh.html", "scorecard.csv", "index.html"} <= {p.name for p in batch.iterdir()}
+    card = pd.read_csv(batch / "scorecard.csv", dtype={"indicator": str}).set_index("indicator")
+    assert len(card) == 19
+    assert card.loc["1", "value"] == pytest.approx(60.0)  # 120 / 200
+    assert card.loc["3a", "value"] == pytest.approx(60.0)  # 90 / 150
+
+
+def test_html_has_no_code_and_loads_nothing_from_the_internet(batch):
+    html = (batch / "commune.html").read_text(encoding="utf-8")
+    assert '<html lang="vi">' in html
+    assert "from kpi import" not in html and "report.build(" not in html
+    assert not re.search(r"<div[^>]*class=\"[^\"]*jp-InputArea", html)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "an external resource is referenced"
+    assert "@import" not in html.replace("@import url(data:", "")
+    # the story is there, in Vietnamese
+    assert "Bảng tổng hợp chỉ tiêu" in html and "Phủ sóng 4G/5G" in html and "Chất lượng số liệu" in html
+    assert "Đạt" in html
+    # a data string with markup arrives as text, never as a tag
+    assert "<b>bad</b>" not in html
+
+
+def test_unit_report_shows_only_its_indicators(batch):
+    html = (batch / "vhxh.html").read_text(encoding="utf-8")
+    assert "Phòng Văn hóa - Xã hội" in html
+    assert "Tài khoản VNeID" not in html  # indicator 14 belongs to Công an xã
+    assert "Dịch vụ số giao thông" not in html  # 3d too
+
+
+def test_executed_notebook_carries_the_parameters(batch):
+    import nbformat
+
+    nb = nbformat.read(batch / "commune.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and 'period = "2026-04"' in injected[0].source and 'unit = "commune"' in injected[0].source
+
+
+def test_index_links_the_reports(batch):
+    index = (batch / "index.html").read_text(encoding="utf-8")
+    assert 'href="commune.html"' in index and ".ipynb" not in index
+
+
+def test_exploration_notebook_runs(tmp_path):
+    import papermill as pm
+
+    from kpi import paths
+    from kpi.batch import kernel_name
+
+    out = tmp_path / "explore.ipynb"
+    pm.execute_notebook(str(paths.NOTEBOOKS_DIR / "explore.ipynb"), str(out), kernel_name=kernel_name(),
+                        progress_bar=False, cwd=str(paths.NOTEBOOKS_DIR))
+    import nbformat
+
+    nb = nbformat.read(out, as_version=4)
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 2  # the trends and the village chart
+
+
+def test_committed_notebooks_carry_no_outputs():
+    import nbformat
+
+    from kpi import paths
+
+    for path in paths.NOTEBOOKS_DIR.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), path.name
+        params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(params) <= 1

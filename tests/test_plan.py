@@ -1,0 +1,70 @@
+"""The plan YAML: every file under params/ passes the schema; a typo is named with its key and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from kpi import paths
+from kpi.plan import PlanError, load_plan, parse_plan
+
+
+@pytest.mark.parametrize("path", sorted(paths.PARAMS_DIR.glob("*.yml")), ids=lambda p: p.name)
+def test_every_yaml_under_params_loads(path: Path):
+    plan = load_plan(path)
+    assert plan.year >= 2026
+
+
+def test_plan_matches_the_commune_plan(plan):
+    assert plan.commune == "Quảng Ngọc"
+    assert [i.id for i in plan.indicators] == ["1", "2", "3a", "3b", "3c", "3d", "4", "5", "6", "7", "8", "9",
+                                                "10", "11", "12", "13", "14", "15", "16"]
+    assert len({i.group for i in plan.indicators}) == 16
+    assert plan.unit_codes == ["vhxh", "kt", "ttpvhcc", "ca"]
+    assert len(plan.villages) == 26 and plan.villages[0].name == "Thôn 1"
+    assert len(plan.elements) == 29
+    i16 = plan.indicator("16")
+    assert (i16.target, i16.deadline, i16.lead) == (35.4, dt.date(2026, 8, 30), "vhxh")
+    assert plan.indicator("11").denominator_constant == 20
+    assert plan.indicator("8").deadline is None  # Thực hiện thường xuyên
+    assert plan.indicator("4").encouraged and plan.indicator("6").encouraged
+    assert plan.indicator("7").target == 2
+    assert plan.indicator("3d").lead == "ca"
+    assert "chữ ký số" in plan.indicator("16").name
+    assert plan.indicator("14").tasks  # section III tasks are carried
+    assert plan.report_due_day == 10
+
+
+def _plan_text() -> str:
+    return paths.PLAN_FILE.read_text(encoding="utf-8")
+
+
+def test_a_typo_names_the_key_and_the_line():
+    text = _plan_text().replace("    numerator: pop_4g5g\n", "    numerater: pop_4g5g\n", 1)
+    line = text.splitlines().index("    numerater: pop_4g5g") + 1
+    with pytest.raises(PlanError) as err:
+        parse_plan(text, "plan.yml")
+    message = str(err.value)
+    assert "numerater" in message and "indicators.0" in message
+    # the error points at the indicator's mapping; the typo sits a few lines below its first line
+    reported = int(message.split("plan.yml:")[1].split(":")[0])
+    assert 0 <= line - reported <= 8
+
+
+def test_a_wrong_reference_is_refused():
+    text = _plan_text().replace("    lead: kt\n", "    lead: kinhte\n", 1)
+    with pytest.raises(PlanError, match="kinhte"):
+        parse_plan(text, "plan.yml")
+
+
+def test_a_wrong_deadline_format_is_refused():
+    text = _plan_text().replace("deadline: 2026-06-20", "deadline: 20/6/2026", 1)
+    with pytest.raises(PlanError, match="deadline"):
+        parse_plan(text, "plan.yml")
+
+
+def test_not_yaml_is_refused():
+    with pytest.raises(PlanError, match="YAML"):
+        parse_plan("commune: [unclosed", "plan.yml")

@@ -1,0 +1,42 @@
+"""The report's data-quality section comes from the validation result and renders with a broken file."""
+
+from __future__ import annotations
+
+import shutil
+
+from tests.conftest import FILES
+from kpi import report, views
+
+
+def _month(tmp_path):
+    sub = tmp_path / "submissions"
+    (sub / "2026-11").mkdir(parents=True)
+    (sub / "2026-10").mkdir(parents=True)
+    shutil.copy(FILES / "broken.xlsx", sub / "2026-11" / "vhxh.xlsx")  # VHXH's file cannot be opened
+    shutil.copy(FILES / "combo.csv", sub / "2026-11" / "ca.csv")  # sent 2026-12-08 / 12-09
+    shutil.copy(FILES / "template_points.xlsx", sub / "2026-11" / "ttpvhcc.xlsx")  # sent 2026-12-06
+    (sub / "2026-10" / "ca.csv").write_text(  # another month: not in this report
+        "period,unit,village,element,value,submitted_on\n2026-10,ca,Thôn 1,pop_total,-5,2026-11-08\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_broken_month_renders_quality(tmp_path):
+    r = report.build("2026-11", "commune", data_dir=_month(tmp_path), made_on="2026-12-15")
+    html = views.data_quality(r).data
+    assert "Chất lượng số liệu" in html
+    # ca: first date 2026-12-08 -> on time; ttpvhcc 2026-12-06 on time; kt and vhxh (unreadable) missing.
+    assert html.count("Đúng hạn") == 2 and html.count("Chưa gửi") == 2
+    # 3 files; rows read 6 + 0 + 3 = 9, accepted 2 + 0 + 2 = 4, rejected 4 + 0 + 1 = 5;
+    # errors: combo 5 + E_FILE_UNREADABLE 1 + numerator above denominator 1 = 7.
+    assert "Tháng 11: 3 tệp, đọc 9 dòng, nhận 4, loại 5; 7 lỗi, 0 cảnh báo." in html
+    assert "E_FILE_UNREADABLE" in html and "E_NUMERATOR_ABOVE_DENOMINATOR" in html
+    assert "2026-11/ttpvhcc.xlsx, trang &#x27;Số liệu&#x27;, dòng 8, cột C" in html
+    assert "2026-10/ca.csv" not in html
+    # completeness: Thôn 5 and Thôn 9 pop_total accepted for November -> 2/26
+    assert "2/26" in html
+
+
+def test_unit_report_keeps_its_own_files(tmp_path):
+    r = report.build("2026-11", "ca", data_dir=_month(tmp_path), made_on="2026-12-15")
+    html = views.data_quality(r).data
+    assert "2026-11/ca.csv" in html and "vhxh.xlsx" not in html and "ttpvhcc.xlsx" not in html
