@@ -136,6 +136,7 @@ div.kpi .small { font-size: 11.5px; }
 div.kpi .muted { color: #555; }
 div.kpi .scroll { overflow-x: auto; }
 div.kpi h1, div.kpi h2, div.kpi h3 { font-weight: 700; }
+div.kpi table.detail td:nth-child(2) { min-width: 13em; }
 @media screen and (max-width: 700px) {
   div.kpi table.scorecard td:nth-child(2) { min-width: 9.5em; }
   div.kpi table.scorecard td:nth-child(4) { min-width: 5.5em; }
@@ -360,7 +361,7 @@ def unit_detail(r: MonthReport) -> HTML:
                          escape(_target(r, row)), escape(fc), badge(row.status, r.lang),
                          f"<span class='small'>{escape(ind.method)}</span>"])
         if rows:
-            parts.append(f"<h3>{escape(r.plan.unit(code).name)}</h3>" + _table(headers, rows, (2, 3, 4, 6)))
+            parts.append(f"<h3>{escape(r.plan.unit(code).name)}</h3>" + _table(headers, rows, (2, 3, 4, 6), "detail"))
     return _wrap("".join(parts))
 
 
