@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import traceback
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 
 import pandas as pd
 
-from kpi import compute, paths, render
-from kpi.i18n import STATUS_LABELS
+from kpi import compute, excel, paths, publish, render
 from kpi.plan import Plan
 from kpi.validate import Submissions
 
@@ -108,53 +106,6 @@ def write_scorecard_csv(card: pd.DataFrame, target: Path) -> Path:
     return target
 
 
-def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list[ReportResult], target: Path,
-                lang: str = "vi") -> Path:
-    """index.html for the period: the commune's status counts and links to every report; works offline."""
-    counts = compute.status_counts(card)
-    names = {"commune": f"Toàn xã {plan.commune}" if lang == "vi" else f"{plan.commune} commune",
-             **{u.code: u.name for u in plan.units}}
-    rows = []
-    # Every report of the period that exists, whether made by this run or an earlier one for another unit.
-    this_run = {r.unit: r for r in reports}
-    for unit in ["commune", *plan.unit_codes]:
-        made = {fmt: target.parent / f"{unit}.{fmt}" for fmt in ("html", "pdf")}
-        made = {fmt: p for fmt, p in made.items() if p.exists()}
-        if unit not in this_run and not made:
-            continue
-        r = this_run.get(unit) or ReportResult(unit, files=made)
-        r = ReportResult(r.unit, files={**made, **{k: v for k, v in r.files.items() if k in ("html", "pdf")}}, error=r.error)
-        links = " · ".join(f'<a href="{escape(p.name)}">{escape(fmt.upper())}</a>'
-                           for fmt, p in r.files.items() if fmt in ("html", "pdf"))
-        state = escape(r.error) if r.error else ("Đã tạo" if lang == "vi" else "Made")
-        rows.append(f"<tr><td>{escape(names[r.unit])}</td><td>{links}</td><td>{state}</td></tr>")
-    count_items = "".join(f"<li>{escape(STATUS_LABELS[lang][s])}: <b>{int(n)}</b> / {int(m)}</li>"
-                          for s, n, m in zip(counts["status"], counts["plan"], counts["measured"]))
-    y, m = period.split("-")
-    title = (f"Báo cáo chỉ tiêu KHCN, ĐMST, CĐS xã {plan.commune}, tháng {int(m)}/{y}" if lang == "vi"
-             else f"KPI reports, {plan.commune}, {m}/{y}")
-    head_counts = ("Số chỉ tiêu theo trạng thái (16 chỉ tiêu kế hoạch / 19 chỉ số đo)" if lang == "vi"
-                   else "Indicators by status (16 plan indicators / 19 measured)")
-    files_word = "Bảng tổng hợp" if lang == "vi" else "Scorecard"
-    extra = [n for n in ("scorecard.csv", "scorecard.xlsx") if (target.parent / n).exists()]
-    html = f"""<!DOCTYPE html>
-<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title>
-<style>body{{font-family:"Noto Sans","DejaVu Sans",Arial,sans-serif;margin:16px;max-width:760px;color:#1a1a1a}}
-table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:4px 6px;text-align:left}}
-th{{background:#e8eef5}}</style></head><body>
-<h1 style="font-size:20px">{escape(title)}</h1>
-<p>{"Lập ngày" if lang == "vi" else "Made on"} {dt.date.today():%d/%m/%Y}</p>
-<h2 style="font-size:16px">{escape(head_counts)}</h2><ul>{count_items}</ul>
-<h2 style="font-size:16px">{"Các báo cáo" if lang == "vi" else "Reports"}</h2>
-<table><tr><th>{"Báo cáo" if lang == "vi" else "Report"}</th><th>{"Tệp" if lang == "vi" else "Files"}</th>
-<th>{"Tình trạng" if lang == "vi" else "State"}</th></tr>{"".join(rows)}</table>
-<p>{escape(files_word)}: {" · ".join(f'<a href="{escape(n)}">{escape(n)}</a>' for n in extra)}</p>
-</body></html>"""
-    render.write_atomic(target, html)
-    return target
-
-
 def run_batch(plan: Plan, subs: Submissions, period: str, units: list[str], data_dir: Path, out_dir: Path,
               formats: list[str], lang: str = "vi", made_on: str = "") -> BatchResult:
     """All reports of one period into <out>/<period>/, plus scorecard.csv and index.html. A report that fails
@@ -169,7 +120,8 @@ def run_batch(plan: Plan, subs: Submissions, period: str, units: list[str], data
     card = compute.scorecard(subs.data, plan, period, lang)
     result.scorecard = write_scorecard_csv(card, out / "scorecard.csv")
     made = made_on or dt.date.today().isoformat()
+    excel.write_scorecard_xlsx(card, plan, period, out / "scorecard.xlsx", lang, made)
     for unit in units:
         result.reports.append(run_report(plan, period, unit, data_dir, out, formats, lang, made, chromium))
-    result.index = write_index(plan, period, card, result.reports, out / "index.html", lang)
+    result.index = publish.write_index(plan, period, card, result.reports, out / "index.html", lang, made)
     return result

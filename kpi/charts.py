@@ -13,6 +13,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from kpi import compute  # noqa: E402
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS  # noqa: E402
@@ -24,13 +27,30 @@ sns.set_theme(style="whitegrid", font=FONT, rc={"figure.dpi": 110, "axes.titlesi
                                                 "xtick.labelsize": 8, "ytick.labelsize": 8})
 
 WORDS = {
-    "vi": {"target": "Chỉ tiêu giao", "value": "Lũy kế (%)", "deadline": "Hạn", "forecast": "Dự báo",
-           "month": "Tháng", "share": "Đạt bao nhiêu % chỉ tiêu giao", "village": "Thôn",
-           "value_vs_target": "Giá trị so với chỉ tiêu giao (%)"},
-    "en": {"target": "Target", "value": "Year to date (%)", "deadline": "Deadline", "forecast": "Forecast",
-           "month": "Month", "share": "Share of target reached", "village": "Village",
-           "value_vs_target": "Value against target (%)"},
+    "vi": {"target": "Chỉ tiêu giao", "value": "Lũy kế", "deadline": "Hạn", "forecast": "Dự báo đến hạn",
+           "month": "Tháng", "share": "Mức đạt so với chỉ tiêu giao (%)", "village": "Thôn",
+           "value_vs_target": "Giá trị lũy kế (%); vạch đen: chỉ tiêu giao",
+           "lagging": "Số chỉ tiêu\nchưa đạt mức giao", "no_data": "trống: chưa có số liệu",
+           "bins": ("dưới 50%", "50–80%", "80–100%", "đạt (≥ 100%)"), "months": "T{m}"},
+    "en": {"target": "Target", "value": "Year to date", "deadline": "Deadline", "forecast": "Forecast at deadline",
+           "month": "Month", "share": "Share of target reached (%)", "village": "Village",
+           "value_vs_target": "Year-to-date value (%); black tick: target",
+           "lagging": "Indicators\nbelow target", "no_data": "blank: no data",
+           "bins": ("below 50%", "50–80%", "80–100%", "reached (≥ 100%)"), "months": "{m}"},
 }
+
+# Hatching by status, so bars stay apart in greyscale and for colour-blind readers (the words go with them).
+STATUS_HATCHES = {"achieved": "", "on_track": "...", "behind": "///", "missed": "xxx", "encouraged": "",
+                  "no_data": ""}
+# Village shares of target, in four bands from cividis (made for colour-blind readers, lightness rises
+# monotonically so greyscale keeps the order): dark = far behind, yellow = target reached.
+SHARE_BINS = (0, 50, 80, 100, 1e9)
+SHARE_COLORS = ("#00224e", "#575c6d", "#a59c74", "#fee838")
+
+
+def _num(value: float, decimals: int, lang: str) -> str:
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".") if lang == "vi" else text
 
 
 class Chart:
@@ -52,90 +72,162 @@ class Chart:
         return self.png(), {"width": int(width), "height": int(height)}
 
 
-def _close(fig: plt.Figure) -> Chart:
+def _close(fig: plt.Figure, tight: bool = True) -> Chart:
     """Lay the figure out and close it, so a notebook shows it once, through Chart."""
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     plt.close(fig)
     return Chart(fig)
 
 
 def scorecard_chart(r: MonthReport) -> Chart | None:
-    """Every ratio indicator's year-to-date value as a bar, its target as a black tick, status in words."""
+    """Every ratio indicator's year-to-date value as a bar (colour and hatching by status), its target as a
+    black tick, and the value and status in words at the bar's end."""
     card = r.card[r.card["kind"] == "ratio"].reset_index(drop=True)
     if card.empty:
         return None
     w = WORDS[r.lang]
-    fig, ax = plt.subplots(figsize=(8.2, 0.34 * len(card) + 0.9))
+    fig, ax = plt.subplots(figsize=(7.6, 0.3 * len(card) + 0.8))
     labels = [f"{i}. {textwrap.shorten(s, 34, placeholder='…')}" for i, s in zip(card["indicator"], card["short"])]
     y = np.arange(len(card))
-    colors = [STATUS_COLORS[s] for s in card["status"]]
-    ax.barh(y, card["value"].fillna(0), color=colors, edgecolor="#333", linewidth=0.5, height=0.7)
-    ax.scatter(card["target"], y, marker="|", s=260, color="black", linewidths=2.2, zorder=3, label=w["target"])
+    bars = ax.barh(y, card["value"].fillna(0), color=[STATUS_COLORS[s] for s in card["status"]],
+                   edgecolor="#222", linewidth=0.6, height=0.68)
+    for bar, status in zip(bars, card["status"]):
+        bar.set_hatch(STATUS_HATCHES[status])
+    # the target tick: black with a white halo, so it stands out on any bar colour or grey
+    ax.scatter(card["target"], y, marker="|", s=420, color="white", linewidths=5.5, zorder=3)
+    ax.scatter(card["target"], y, marker="|", s=380, color="black", linewidths=2.4, zorder=4)
     for yi, (v, s) in enumerate(zip(card["value"], card["status"])):
-        text = (f"{v:.1f}%" if not np.isnan(v) else "—") + f"  {STATUS_LABELS[r.lang][s]}"
-        ax.text(min(np.nan_to_num(v), 100) + 1.5, yi, text, va="center", fontsize=8)
+        text = ("—" if np.isnan(v) else _num(v, 1, r.lang) + "%") + f" · {STATUS_LABELS[r.lang][s]}"
+        ax.text(max(min(np.nan_to_num(v), 100), np.nan_to_num(card["target"][yi])) + 2, yi, text, va="center",
+                fontsize=8)
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
-    ax.set_xlim(0, 135)
+    ax.set_xlim(0, 140)
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel(w["value_vs_target"])
-    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    ax.grid(axis="y", visible=False)
     return _close(fig)
 
 
+def _deadline_month(r: MonthReport, ind_id: str) -> int | None:
+    ind = r.plan.indicator(ind_id)
+    return None if ind.deadline is None else (ind.deadline.year - r.plan.year) * 12 + ind.deadline.month
+
+
 def trends(r: MonthReport, ncols: int = 4) -> Chart | None:
-    """Small multiples: each indicator's year-to-date value January..P, target line, deadline, forecast."""
+    """Small multiples: each indicator's year-to-date value January..P, its target line, its deadline and the
+    forecast at the deadline (SPEC §3: least squares through the last up to 3 months); status in words."""
     card = r.card
     if card.empty:
         return None
     w = WORDS[r.lang]
     hist = r.history[r.history["indicator"].isin(card["indicator"])]
     n = len(card)
+    ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.1 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.55 * ncols, 1.95 * nrows + 0.45), squeeze=False)
     m = compute.month_of(r.period)
     for ax, (_, row) in zip(axes.flat, card.iterrows()):
-        h = hist[hist["indicator"] == row.indicator]
-        sns.lineplot(x=h["month"], y=h["value"], ax=ax, marker="o", color="#0b4f8a", markersize=4)
+        h = hist[hist["indicator"] == row.indicator].dropna(subset=["value"])
+        dm = _deadline_month(r, row.indicator)
+        xmax = max(12, dm or 0) + 0.5
+        ax.axvspan(m + 0.5, xmax, color="#eeeeee", zorder=0, linewidth=0)
+        ax.plot(h["month"], h["value"], marker="o", color="#0b4f8a", markersize=3.5, linewidth=1.6, zorder=3)
+        top = [0 if h.empty else h["value"].max()]
         if not np.isnan(row.target):
             ax.axhline(row.target, color="black", linestyle="--", linewidth=1)
-            ax.text(0.6, row.target, f" {w['target']} {row.target:g}", fontsize=7, va="bottom")
-        ind = r.plan.indicator(row.indicator)
-        if ind.deadline and ind.deadline.year == r.plan.year:
-            ax.axvline(ind.deadline.month, color="#D55E00", linestyle=":", linewidth=1.2)
-        if not np.isnan(row.forecast) and ind.deadline:
-            last = h.dropna(subset=["value"]).tail(1)
-            if not last.empty:
-                ax.plot([last["month"].iloc[0], ind.deadline.month], [last["value"].iloc[0], row.forecast],
-                        color="#888", linestyle="-.", linewidth=1)
-        ax.set_title(f"{row.indicator}. {textwrap.shorten(row.short, 26, placeholder='…')}\n"
-                     f"{STATUS_LABELS[r.lang][row.status]}", fontsize=8.5)
-        ax.set_xlim(0.5, 12.5)
-        ax.set_xticks(range(1, 13, 2))
+            top.append(row.target)
+        if dm is not None:
+            ax.axvline(dm, color="#D55E00", linestyle=":", linewidth=1.6)
+        ylim = max(max(top) * 1.18, 1 if row.kind == "count" else 10)
+        if not np.isnan(row.forecast) and dm is not None and dm >= m and not h.empty:  # no forecast of the past
+            fc = float(np.clip(row.forecast, 0, ylim * 0.98))
+            ax.plot([h["month"].iloc[-1], dm], [h["value"].iloc[-1], fc], color="#555", linestyle="-.",
+                    linewidth=1.1, zorder=2)
+            ax.plot([dm], [fc], marker="X", color="#555", markersize=5.5, zorder=4)
+        ax.set_ylim(0, ylim)
+        ax.set_xlim(0.5, xmax)
+        ax.set_xticks(range(1, int(xmax) + 1, 2))
+        ax.tick_params(labelsize=7, pad=1)
         ax.set_xlabel("")
-        ax.set_ylabel("")
-        ax.axvspan(m + 0.5, 12.5, color="#f2f2f2", zorder=0)
+        ax.set_ylabel("%" if row.kind == "ratio" else "", fontsize=7, labelpad=1)
+        label = STATUS_LABELS[r.lang][row.status]
+        value = ("—" if np.isnan(row.value) else _num(row.value, 1, r.lang) + "%" if row.kind == "ratio"
+                 else _num(row.value, 0, r.lang))
+        ax.set_title(f"{row.indicator}. {textwrap.shorten(row.short, 27, placeholder='…')}", fontsize=8, pad=12,
+                     loc="left")
+        ax.text(0, 1.015, f"{value} · {label}", transform=ax.transAxes, fontsize=7.5, va="bottom", ha="left",
+                fontweight="bold", color="#000",
+                bbox={"boxstyle": "square,pad=0.15", "facecolor": STATUS_COLORS[row.status], "edgecolor": "#333",
+                      "linewidth": 0.5})
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    return _close(fig)
+    handles = [Line2D([], [], color="#0b4f8a", marker="o", markersize=3.5, label=w["value"]),
+               Line2D([], [], color="black", linestyle="--", label=w["target"]),
+               Line2D([], [], color="#D55E00", linestyle=":", linewidth=1.6, label=w["deadline"]),
+               Line2D([], [], color="#555", linestyle="-.", marker="X", markersize=5, label=w["forecast"])]
+    fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.32 / fig.get_size_inches()[1]), h_pad=1.0, w_pad=0.6)
+    return _close(fig, tight=False)
 
 
 def village_heatmap(r: MonthReport) -> Chart | None:
-    """Villages × village-level indicators, each cell the share of target reached; lagging villages stand out."""
+    """Villages × village-level indicators, each cell the village's share of the target reached, in four
+    bands (dark = far behind); beside it, how many indicators each village has below target, so the villages
+    that lag stand out at a glance."""
     v = r.villages[r.villages["indicator"].isin(r.card["indicator"])]
     if v.empty:
         return None
     w = WORDS[r.lang]
     grid = v.pivot(index="village", columns="indicator", values="share_of_target") * 100
     grid = grid.reindex(index=r.plan.village_names, columns=[i for i in r.card["indicator"] if i in grid.columns])
-    fig, ax = plt.subplots(figsize=(1.0 + 0.62 * grid.shape[1], 0.27 * grid.shape[0] + 1.3))
-    sns.heatmap(grid.clip(upper=150), ax=ax, cmap="cividis", vmin=0, vmax=150, annot=grid.round(0), fmt=".0f",
-                annot_kws={"fontsize": 6.5}, cbar_kws={"label": w["share"], "shrink": 0.6}, linewidths=0.3,
-                linecolor="white", mask=grid.isna())
-    ax.set_xlabel("")
+    below = (grid < 100).sum(axis=1)
+    cmap = ListedColormap(SHARE_COLORS).with_extremes(bad="white")
+    norm = BoundaryNorm(SHARE_BINS, cmap.N)
+    fig = plt.figure(figsize=(2.2 + 0.5 * grid.shape[1] + 1.3, 0.235 * grid.shape[0] + 2.6))
+    gs = fig.add_gridspec(1, 2, width_ratios=(grid.shape[1], 2.4), wspace=0.06)
+    ax, side = fig.add_subplot(gs[0]), fig.add_subplot(gs[1])
+    data = np.ma.masked_invalid(grid.to_numpy(dtype=float))
+    ax.pcolormesh(np.arange(grid.shape[1] + 1), np.arange(grid.shape[0] + 1), data, cmap=cmap, norm=norm,
+                  edgecolors="white", linewidth=0.6)
+    for (i, j), val in np.ndenumerate(grid.to_numpy(dtype=float)):
+        if np.isnan(val):
+            continue
+        band = int(np.digitize(val, SHARE_BINS[1:-1]))
+        shown = f"{val:.0f}" if val >= 100 else f"{np.floor(val):.0f}"  # 99.6 must not read as 100
+        ax.text(j + 0.5, i + 0.5, shown, ha="center", va="center", fontsize=6.5,
+                color="white" if band <= 1 else "black", fontweight="bold" if val < 100 else "normal")
+    ax.set_xlim(0, grid.shape[1])
+    ax.set_ylim(grid.shape[0], 0)
+    shorts = dict(zip(r.card["indicator"], r.card["short"]))
+    ax.set_xticks(np.arange(grid.shape[1]) + 0.5,
+                  [f"{i}. {textwrap.shorten(shorts[i], 24, placeholder='…')}" for i in grid.columns], fontsize=7.5,
+                  rotation=40, ha="left", rotation_mode="anchor")
+    ax.xaxis.tick_top()
+    ax.set_yticks(np.arange(grid.shape[0]) + 0.5, list(grid.index), fontsize=7.5)
+    ax.tick_params(length=0)
+    ax.grid(False)
     ax.set_ylabel(w["village"])
-    ax.set_title(w["share"], fontsize=9)
-    return _close(fig)
+    colors = [SHARE_COLORS[0] if b >= 0.5 * grid.shape[1] else SHARE_COLORS[1] if b > 0 else SHARE_COLORS[3]
+              for b in below]
+    side.barh(np.arange(len(below)) + 0.5, below.to_numpy(), color=colors, edgecolor="#333", linewidth=0.5,
+              height=0.7)
+    for i, b in enumerate(below):
+        side.text(b + 0.2, i + 0.5, str(int(b)), va="center", fontsize=7)
+    side.set_ylim(len(below), 0)
+    side.set_xlim(0, grid.shape[1] + 1.5)
+    side.set_yticks([])
+    side.xaxis.tick_top()
+    side.tick_params(labelsize=7, length=0)
+    side.set_title(w["lagging"], fontsize=7.5)
+    side.grid(axis="y", visible=False)
+    handles = [Patch(facecolor=c, edgecolor="#333", label=lab) for c, lab in zip(SHARE_COLORS, w["bins"])]
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7.5, frameon=False,
+               title=f"{w['share']} · {w['no_data']}", title_fontsize=7.5, bbox_to_anchor=(0.5, 0.0))
+    fig.subplots_adjust(left=0.14, right=0.9, top=1 - 1.65 / fig.get_size_inches()[1],
+                        bottom=0.75 / fig.get_size_inches()[1])
+    return _close(fig, tight=False)
 
 
 def month_table(hist: pd.DataFrame) -> pd.DataFrame:

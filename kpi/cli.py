@@ -145,6 +145,10 @@ def cmd_run(args) -> int:
     for r in result.reports:
         made = ", ".join(p.name for fmt, p in r.files.items() if fmt != "ipynb")
         print(f"  {'LỖI' if r.error else 'xong'}  {r.unit:<8} {r.error or made}")
+    if args.zip:
+        from kpi.publish import write_zip
+
+        print(f"Tệp nén để gửi (HTML, PDF, Excel, CSV, index.html): {write_zip(result.out_dir, period).resolve()}")
     print(f"Mở báo cáo: {result.index.resolve()}")
     return EXIT_PROBLEMS if result.failed else EXIT_OK
 
@@ -164,7 +168,9 @@ def parser() -> argparse.ArgumentParser:
     data_arg(r)
     r.add_argument("--out", default=str(paths.OUTPUTS_DIR), help="thư mục kết quả (mặc định outputs/)")
     r.add_argument("--format", default="html,pdf", help="html,pdf | html | pdf")
-    r.add_argument("--lang", default="vi", choices=["vi", "en"], help="ngôn ngữ báo cáo")
+    r.add_argument("--lang", default="vi", choices=["vi", "en"], help="ngôn ngữ báo cáo (mặc định vi)")
+    r.add_argument("--zip", action="store_true",
+                   help="đóng gói HTML, PDF, scorecard.xlsx/.csv và index.html của kỳ vào một tệp .zip")
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("scorecard", help="in bảng tổng hợp chỉ tiêu, không cần notebook")

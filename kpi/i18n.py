@@ -41,3 +41,13 @@ TIMELINESS_LABELS = {
 
 def status_label(status: str, lang: str = "vi") -> str:
     return STATUS_LABELS[lang][status]
+
+
+def target_words(text: str, target: float | None, kind: str, lang: str = "vi") -> str:
+    """The target as a reader sees it: the plan's own words in Vietnamese; in English, 'Encouraged', 'N%' or
+    '≥ N' (the plan's words are Vietnamese)."""
+    if lang == "vi":
+        return text
+    if target is None or target != target:  # None or NaN: an encouraged indicator
+        return "Encouraged"
+    return f"{target:g}%" if kind == "ratio" else f"≥ {target:g} a year"

@@ -9,7 +9,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from kpi import compute
-from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS
+from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS, target_words
 from kpi.report import MonthReport
 
 TEXT = {
@@ -48,17 +48,22 @@ TEXT = {
         "officers": "Cán bộ phụ trách",
         "name": "Họ và tên", "phone": "Số điện thoại", "note": "Ghi chú",
         "villages": "Kết quả theo thôn (lũy kế so với chỉ tiêu giao)",
-        "trends": "Diễn biến từ tháng 1 (đường đứt: chỉ tiêu giao; vạch chấm đỏ: hạn; nét gạch chấm: dự báo)",
+        "trends": "Diễn biến lũy kế từ tháng 1, chỉ tiêu giao, hạn hoàn thành và dự báo đến hạn",
         "attachments": "Tệp kèm theo",
         "no_value": "—",
         "more_problems": "… và {n} vấn đề khác (xem `kpi validate`).",
+        "more_urgent": "… và {n} chỉ tiêu khác (xem mục Việc cần làm).",
+        "more_upcoming": "… và {n} chỉ tiêu khác (xem Bảng tổng hợp chỉ tiêu).",
+        "chart": "Giá trị lũy kế so với chỉ tiêu giao (vạch đen: chỉ tiêu giao)",
+        "page": "Trang",
+        "title_short": "Chỉ tiêu KHCN, ĐMST và CĐS",
     },
     "en": {
         "title": "Science, technology, innovation and digital transformation indicators",
         "month": "Month {m}/{y}",
         "made": "Made on {d}",
         "synthetic": "Synthetic data, for trying the kit only",
-        "counts_plan": "the plan's 16 indicators",
+        "counts_plan": "Plan's 16 indicators",
         "counts_measured": "19 measured indicators",
         "urgent": "Needs action now",
         "urgent_none": "No indicator is behind or missed.",
@@ -88,10 +93,15 @@ TEXT = {
         "officers": "Officers in charge",
         "name": "Name", "phone": "Phone", "note": "Note",
         "villages": "Results by village (year to date against target)",
-        "trends": "Since January (dashed: target; red dotted: deadline; dash-dot: forecast)",
+        "trends": "Year to date since January, target, deadline and forecast at the deadline",
         "attachments": "Attached files",
         "no_value": "—",
         "more_problems": "… and {n} more problems (see `kpi validate`).",
+        "more_urgent": "… and {n} more (see the section on what to do).",
+        "more_upcoming": "… and {n} more (see the scorecard).",
+        "chart": "Year-to-date value against target (black tick: target)",
+        "page": "Page",
+        "title_short": "Science, innovation and digital indicators",
     },
 }
 
@@ -99,34 +109,56 @@ CSS = """
 <style>
 div.kpi { font-family: "Noto Sans", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #1a1a1a;
           font-size: 13px; line-height: 1.35; max-width: 1100px; }
-div.kpi h1 { font-size: 19px; margin: 0 0 2px 0; }
-div.kpi h2 { font-size: 16px; margin: 14px 0 6px 0; border-bottom: 2px solid #0b4f8a; padding-bottom: 2px; }
-div.kpi h3 { font-size: 14px; margin: 10px 0 4px 0; }
-div.kpi .sub { color: #444; font-size: 13px; }
-div.kpi .synthetic { display: inline-block; background: #fff3cd; border: 1px solid #e0b000; padding: 1px 6px;
-                     font-size: 12px; margin-top: 3px; }
-div.kpi table { border-collapse: collapse; width: 100%; margin: 4px 0; table-layout: auto; font-size: 12px; }
-div.kpi th, div.kpi td { border: 1px solid #c8c8c8; padding: 2px 5px; text-align: left !important; vertical-align: top;
+div.kpi h1 { font-size: 18px; margin: 0 0 2px 0; line-height: 1.2; }
+div.kpi h2 { font-size: 15px; margin: 12px 0 5px 0; border-bottom: 2px solid #0b4f8a; padding-bottom: 2px; }
+div.kpi h3 { font-size: 13.5px; margin: 8px 0 3px 0; }
+div.kpi .sub { color: #333; font-size: 13px; }
+div.kpi .synthetic { display: inline-block; background: #fff3cd; border: 1px solid #e0b000; padding: 0 6px;
+                     font-size: 12px; margin-top: 2px; }
+div.kpi table { border-collapse: collapse; width: 100%; margin: 3px 0; table-layout: auto; font-size: 12px; }
+div.kpi th, div.kpi td { border: 1px solid #c8c8c8; padding: 2px 4px; text-align: left !important; vertical-align: top;
                          max-width: none; }
 div.kpi th { background: #e8eef5; font-weight: 600; }
-div.kpi td.num { text-align: right !important; white-space: nowrap; font-variant-numeric: tabular-nums; }
+div.kpi td.num, div.kpi th.num { text-align: right !important; white-space: nowrap; font-variant-numeric: tabular-nums; }
+div.kpi td.nowrap { white-space: nowrap; }
 div.kpi tbody tr:nth-child(odd) { background: #fafafa; }
-div.kpi .badge { display: inline-block; padding: 0 6px; border-radius: 3px; font-weight: 600; white-space: nowrap;
-                 border: 1px solid rgba(0,0,0,.35); }
-div.kpi .counts { display: flex; flex-wrap: wrap; gap: 6px; margin: 4px 0; }
-div.kpi .count { border: 1px solid #c8c8c8; border-radius: 4px; padding: 3px 8px; min-width: 92px; }
-div.kpi .count b { font-size: 18px; margin-right: 4px; }
-div.kpi ul { margin: 2px 0 4px 18px; padding: 0; }
-div.kpi .cols { display: flex; flex-wrap: wrap; gap: 16px; }
-div.kpi .cols > div { flex: 1 1 300px; }
+div.kpi .badge { display: inline-block; padding: 0 5px; border-radius: 3px; font-weight: 600; white-space: nowrap;
+                 border: 1px solid rgba(0,0,0,.45); }
+div.kpi .countline { margin: 2px 0; }
+div.kpi .countline .what { font-weight: 600; margin-right: 6px; }
+div.kpi .count { display: inline-block; margin: 1px 8px 1px 0; white-space: nowrap; }
+div.kpi .count b { font-size: 15px; margin-right: 3px; }
+div.kpi ul { margin: 2px 0 3px 18px; padding: 0; }
+div.kpi ul.tight li { margin: 1px 0; }
+div.kpi .cols { display: flex; flex-wrap: wrap; gap: 4px 16px; }
+div.kpi .cols > div { flex: 1 1 300px; min-width: 0; }
 div.kpi .small { font-size: 11.5px; }
+div.kpi .muted { color: #555; }
 div.kpi .scroll { overflow-x: auto; }
+div.kpi h1, div.kpi h2, div.kpi h3 { font-weight: 700; }
+div.kpi table.detail td:nth-child(2) { min-width: 13em; }
+@media screen and (max-width: 700px) {
+  div.kpi table.scorecard td:nth-child(2) { min-width: 9.5em; }
+  div.kpi table.scorecard td:nth-child(4) { min-width: 5.5em; }
+  /* on a phone a chart keeps a readable size and pans sideways inside its own box */
+  .jp-RenderedImage { overflow-x: auto; }
+  .jp-RenderedImage img { max-width: none !important; width: 720px !important; height: auto !important; }
+}
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 @media print {
-  div.kpi { font-size: 10.5px; max-width: none; }
-  div.kpi table { font-size: 10px; }
-  div.kpi h2 { break-after: avoid; }
-  div.kpi tr, div.kpi .count, .jp-OutputArea-output img { break-inside: avoid; }
+  div.kpi { font-size: 10px; max-width: none; line-height: 1.3; }
+  div.kpi h1 { font-size: 14.5px; }
+  div.kpi h2 { font-size: 12.5px; margin: 8px 0 4px 0; break-after: avoid; }
+  div.kpi h3 { font-size: 11px; margin: 5px 0 2px 0; break-after: avoid; }
+  div.kpi .sub { font-size: 10.5px; }
+  div.kpi table { font-size: 9.5px; }
+  div.kpi table.scorecard { font-size: 9px; }
+  div.kpi table.scorecard td, div.kpi table.scorecard th { padding: 1px 3px; }
+  div.kpi .count b { font-size: 12.5px; }
+  div.kpi .small { font-size: 9px; }
+  div.kpi .scroll { overflow: visible; }
+  div.kpi tr, div.kpi li, .jp-OutputArea-output img { break-inside: avoid; }
+  div.kpi .keep { break-inside: avoid; }
   div.kpi .pagebreak { break-before: page; }
 }
 </style>
@@ -179,11 +211,15 @@ def badge(status: str, lang: str) -> str:
             f"{escape(STATUS_LABELS[lang][status])}</span>")
 
 
-def _table(headers: list[str], rows: list[list[str]], num_cols: tuple[int, ...] = (), cls: str = "") -> str:
+def _table(headers: list[str], rows: list[list[str]], num_cols: tuple[int, ...] = (), cls: str = "",
+           nowrap: tuple[int, ...] = ()) -> str:
     """Cells are already-escaped HTML; header labels are escaped here."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f'<td class="num">{c}</td>' if i in num_cols else f"<td>{c}</td>"
-                                    for i, c in enumerate(row)) + "</tr>" for row in rows)
+    def cell_class(i: int) -> str:
+        return ' class="num"' if i in num_cols else (' class="nowrap"' if i in nowrap else "")
+
+    head = "".join(f"<th{cell_class(i)}>{escape(h)}</th>" for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(f"<td{cell_class(i)}>{c}</td>" for i, c in enumerate(row)) + "</tr>"
+                   for row in rows)
     return f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
@@ -191,65 +227,109 @@ def _wrap(html: str) -> HTML:
     return HTML(f'<div class="kpi">{html}</div>')
 
 
+def _target(r: MonthReport, row: pd.Series) -> str:
+    return target_words(row["target_text"], row["target"], row["kind"], r.lang)
+
+
 def _deadline(r: MonthReport, row: pd.Series) -> str:
     return fmt_date(row["deadline"], r.lang) if row["deadline"] else _t(r, "continuous")
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal for `text`: quotes, backslashes, line breaks and '<' escaped (no way out of <style>)."""
+    out = []
+    for ch in text:
+        if ch in '"\\<>&' or ord(ch) < 0x20:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def page_css(r: MonthReport) -> str:
+    """Print layout: A4 with a running header (scope, month) and 'Trang X/Y' at the foot, drawn by Chromium's
+    @page margin boxes (Chromium 131+), so the PDF needs no header template of its own."""
+    y, m = r.period.split("-")
+    running = f"{r.scope_name} · {_t(r, 'month', m=int(m), y=y)}"
+    page = _t(r, "page")
+    return ("<style>@page { size: A4; margin: 13mm 11mm 12mm 11mm;"
+            f" @top-left {{ content: {css_string(running)}; font: 8pt 'Noto Sans','DejaVu Sans',sans-serif;"
+            " color: #444; vertical-align: bottom; padding-bottom: 2mm; }"
+            f" @top-right {{ content: {css_string(_t(r, 'title_short'))}; font: 8pt 'Noto Sans','DejaVu Sans',"
+            "sans-serif; color: #444; vertical-align: bottom; padding-bottom: 2mm; }"
+            f" @bottom-right {{ content: {css_string(page + ' ')} counter(page) \"/\" counter(pages);"
+            " font: 8pt 'Noto Sans','DejaVu Sans',sans-serif; color: #444; vertical-align: top; padding-top: 2mm; }"
+            "}</style>")
 
 
 def header(r: MonthReport) -> HTML:
     """Styles, title, commune or unit, month, date made (and a banner when the data is synthetic)."""
     y, m = r.period.split("-")
-    synthetic = f'<div class="synthetic">{escape(_t(r, "synthetic"))}</div>' if r.submissions.synthetic else ""
-    return HTML(CSS + f'<div class="kpi"><h1>{escape(_t(r, "title"))}</h1>'
-                f'<div class="sub"><b>{escape(r.scope_name)}</b> · {escape(_t(r, "month", m=int(m), y=y))} · '
-                f'{escape(_t(r, "made", d=fmt_date(r.made_on)))}</div>{synthetic}</div>')
+    synthetic = f' <span class="synthetic">{escape(_t(r, "synthetic"))}</span>' if r.submissions.synthetic else ""
+    return HTML(CSS + page_css(r) + f'<div class="kpi"><h1>{escape(_t(r, "title"))}</h1>'
+                f'<div class="sub"><b>{escape(r.scope_name)}</b> · <b>{escape(_t(r, "month", m=int(m), y=y))}</b> · '
+                f'{escape(_t(r, "made", d=fmt_date(r.made_on)))}{synthetic}</div></div>')
 
 
-def summary(r: MonthReport) -> HTML:
-    """Counts by status (16 plan indicators and 19 measured), the most urgent items, deadlines ahead."""
+def _count_line(r: MonthReport, title: str, statuses: list[str], numbers: list[int]) -> str:
+    items = "".join(f'<span class="count"><b>{int(n)}</b>{badge(s, r.lang)}</span>'
+                    for s, n in zip(statuses, numbers) if n > 0)
+    return f"<div class='countline'><span class='what'>{escape(title)}:</span>{items}</div>"
+
+
+def summary(r: MonthReport, max_urgent: int = 5, max_upcoming: int = 6) -> HTML:
+    """Counts by status (16 plan indicators and 19 measured), the most urgent items (the first `max_urgent`,
+    nearest deadline first, then how many more), and deadlines in the next 60 days: kept short so that this
+    and the scorecard table fit the first A4 page."""
     card = r.card
     counts = compute.status_counts(card)
-    boxes = []
-    for col, label in (("plan", "counts_plan"), ("measured", "counts_measured")):
-        if r.unit != "commune" and col == "plan":
-            continue
-        items = "".join(f'<div class="count"><b>{int(n)}</b>{badge(s, r.lang)}</div>'
-                        for s, n in zip(counts["status"], counts[col]) if n > 0)
-        title = _t(r, label) if r.unit == "commune" else f"{len(card)} {_t(r, 'col_name').lower()}"
-        boxes.append(f"<div><h3>{escape(title)}</h3><div class='counts'>{items}</div></div>")
+    lines = []
+    if r.unit == "commune":
+        lines.append(_count_line(r, _t(r, "counts_plan"), list(counts["status"]), list(counts["plan"])))
+        lines.append(_count_line(r, _t(r, "counts_measured"), list(counts["status"]), list(counts["measured"])))
+    else:
+        lines.append(_count_line(r, f"{len(card)} {_t(r, 'col_name').lower()}", list(counts["status"]),
+                                 list(counts["measured"])))
     urgent = compute.urgent(card)
     if urgent.empty:
         urgent_html = f"<p>{escape(_t(r, 'urgent_none'))}</p>"
     else:
-        urgent_html = "<ul>" + "".join(
+        urgent_html = "<ul class='tight'>" + "".join(
             f"<li>{badge(row.status, r.lang)} <b>{escape(row.indicator)}.</b> {escape(row.short)}: "
-            f"{escape(fmt_value(row, r.lang))} / {escape(row.target_text)} · {escape(_deadline(r, row))} · "
+            f"{escape(fmt_value(row, r.lang))} / {escape(_target(r, row))} · {escape(_deadline(r, row))} · "
             f"{escape(r.plan.unit(row.lead).short)}</li>"
-            for _, row in urgent.iterrows()) + "</ul>"
+            for _, row in urgent.head(max_urgent).iterrows()) + "</ul>"
+        if len(urgent) > max_urgent:
+            urgent_html += f"<div class='small muted'>{escape(_t(r, 'more_urgent', n=len(urgent) - max_urgent))}</div>"
     soon = compute.upcoming(card, r.period)
-    soon_html = (f"<p>{escape(_t(r, 'upcoming_none'))}</p>" if soon.empty else "<ul>" + "".join(
+    soon_html = (f"<p>{escape(_t(r, 'upcoming_none'))}</p>" if soon.empty else "<ul class='tight'>" + "".join(
         f"<li><b>{escape(row.indicator)}.</b> {escape(row.short)} · {escape(_deadline(r, row))} · "
-        f"{badge(row.status, r.lang)}</li>" for _, row in soon.iterrows()) + "</ul>")
-    return _wrap("<div class='cols'>" + "".join(boxes) + "</div>"
-                 f"<div class='cols'><div><h3>{escape(_t(r, 'urgent'))}</h3>{urgent_html}</div>"
+        f"{badge(row.status, r.lang)}</li>" for _, row in soon.head(max_upcoming).iterrows()) + "</ul>")
+    if len(soon) > max_upcoming:
+        soon_html += f"<div class='small muted'>{escape(_t(r, 'more_upcoming', n=len(soon) - max_upcoming))}</div>"
+    return _wrap("".join(lines)
+                 + f"<div class='cols'><div><h3>{escape(_t(r, 'urgent'))}</h3>{urgent_html}</div>"
                  f"<div><h3>{escape(_t(r, 'upcoming'))}</h3>{soon_html}</div></div>")
 
 
 def scorecard_table(r: MonthReport) -> HTML:
-    """The one-page scorecard: value, target, status in words and colour, deadline, places reported."""
+    """The one-page scorecard: value, target, status in words and colour, deadline, month value and change,
+    places reported, lead unit."""
     headers = [_t(r, k) for k in ("col_id", "col_name", "col_value", "col_target", "col_status", "col_deadline",
-                                  "col_places", "col_month", "col_change", "col_lead")]
-    rows = [[escape(row.indicator), escape(row.short), escape(fmt_value(row, r.lang)), escape(row.target_text),
-             badge(row.status, r.lang), escape(_deadline(r, row)),
-             f"{row.villages_reported}/{row.villages_expected}", escape(fmt_value(row, r.lang, "month_value")),
-             escape(fmt_change(row, r.lang)), escape(r.plan.unit(row.lead).short)]
+                                  "col_month", "col_change", "col_places", "col_lead")]
+    rows = [[escape(row.indicator), escape(row.short), escape(fmt_value(row, r.lang)), escape(_target(r, row)),
+             badge(row.status, r.lang), escape(_deadline(r, row)), escape(fmt_value(row, r.lang, "month_value")),
+             escape(fmt_change(row, r.lang)), f"{row.villages_reported}/{row.villages_expected}",
+             escape(r.plan.unit(row.lead).short)]
             for _, row in r.card.iterrows()]
-    return _wrap(f"<h2>{escape(_t(r, 'scorecard'))}</h2>" + _table(headers, rows, (2, 6, 7, 8), "scorecard"))
+    return _wrap(f"<h2>{escape(_t(r, 'scorecard'))}</h2>"
+                 + _table(headers, rows, (2, 6, 7, 8), "scorecard", nowrap=(5, 9)))
 
 
 def actions(r: MonthReport) -> HTML:
     """For each indicator behind or missed: the plan's tasks (section III), the lead unit and partners."""
     urgent = compute.urgent(r.card)
-    parts = [f"<h2 class='pagebreak'>{escape(_t(r, 'actions'))}</h2>"]
+    parts = [f"<h2>{escape(_t(r, 'actions'))}</h2>"]
     if urgent.empty:
         parts.append(f"<p>{escape(_t(r, 'actions_none'))}</p>")
     for _, row in urgent.iterrows():
@@ -258,7 +338,7 @@ def actions(r: MonthReport) -> HTML:
         parts.append(
             f"<h3>{escape(ind.id)}. {escape(ind.name)} {badge(row.status, r.lang)}</h3>"
             f"<div class='small'>{escape(_t(r, 'col_value'))}: <b>{escape(fmt_value(row, r.lang))}</b> · "
-            f"{escape(_t(r, 'col_target'))}: {escape(ind.target_text)} · {escape(_t(r, 'col_deadline'))}: "
+            f"{escape(_t(r, 'col_target'))}: {escape(_target(r, row))} · {escape(_t(r, 'col_deadline'))}: "
             f"{escape(_deadline(r, row))} · {escape(_t(r, 'lead'))}: {escape(r.plan.unit(ind.lead).name)} · "
             f"{escape(_t(r, 'partners'))}: {escape(ind.partners)}</div>"
             f"<div class='small'>{escape(_t(r, 'tasks'))}:</div><ul class='small'>{tasks}</ul>")
@@ -278,10 +358,10 @@ def unit_detail(r: MonthReport) -> HTML:
             fc = "—" if pd.isna(row.forecast) else fmt_value(row, r.lang, "forecast")
             rows.append([escape(row.indicator), escape(ind.name), escape(fmt_number(row.numerator, 1 if row.numerator % 1 else 0, r.lang)),
                          escape(fmt_number(row.denominator, 0, r.lang)), escape(fmt_value(row, r.lang)),
-                         escape(ind.target_text), escape(fc), badge(row.status, r.lang),
+                         escape(_target(r, row)), escape(fc), badge(row.status, r.lang),
                          f"<span class='small'>{escape(ind.method)}</span>"])
         if rows:
-            parts.append(f"<h3>{escape(r.plan.unit(code).name)}</h3>" + _table(headers, rows, (2, 3, 4, 6)))
+            parts.append(f"<h3>{escape(r.plan.unit(code).name)}</h3>" + _table(headers, rows, (2, 3, 4, 6), "detail"))
     return _wrap("".join(parts))
 
 
@@ -384,9 +464,13 @@ def officers(r: MonthReport) -> HTML:
                  + _table([_t(r, k) for k in ("unit", "name", "phone", "note")], rows))
 
 
-def section(r: MonthReport, key: str) -> HTML:
-    """A section heading in the report's language (for charts, which carry no heading of their own)."""
-    return _wrap(f"<h2>{escape(_t(r, key))}</h2>")
+def section(r: MonthReport, key: str, new_page: bool = True) -> HTML:
+    """A section heading in the report's language (for charts, which carry no heading of their own); in print
+    a section starts on a new page, so a chart is never cut."""
+    if key == "villages" and r.villages[r.villages["indicator"].isin(r.card["indicator"])].empty:
+        return _wrap("")  # a unit with no village-level indicator has no village chart, so no heading either
+    cls = " class='pagebreak'" if new_page else ""
+    return _wrap(f"<h2{cls}>{escape(_t(r, key))}</h2>")
 
 
 def status_legend(lang: str = "vi") -> str:

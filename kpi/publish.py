@@ -1,0 +1,121 @@
+"""What a period folder shares: index.html linking every report and table, and one zip to send over chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from kpi import compute, render
+from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES
+from kpi.plan import Plan
+
+# Files of a period folder that leadership may receive; executed notebooks and error logs stay behind.
+SHARED_SUFFIXES = (".html", ".pdf")
+SHARED_TABLES = ("scorecard.xlsx", "scorecard.csv")
+
+WORDS = {
+    "vi": {"title": "Báo cáo chỉ tiêu KHCN, ĐMST và CĐS xã {c}, tháng {m}/{y}", "made": "Lập ngày {d}",
+           "counts": "Toàn xã: số chỉ tiêu theo trạng thái", "status": "Trạng thái",
+           "plan": "16 chỉ tiêu kế hoạch", "measured": "19 chỉ số đo", "reports": "Các báo cáo",
+           "report": "Báo cáo", "files": "Tệp", "state": "Tình trạng", "made_ok": "Đã tạo",
+           "no_pdf": "chưa có PDF", "tables": "Bảng tổng hợp chỉ tiêu", "commune": "Toàn xã {c}",
+           "xlsx": "Excel (scorecard.xlsx)", "csv": "CSV (scorecard.csv)",
+           "offline": "Mở được không cần mạng: giữ các tệp trong cùng một thư mục."},
+    "en": {"title": "KPI reports, {c} commune, {m}/{y}", "made": "Made on {d}",
+           "counts": "Whole commune: indicators by status", "status": "Status",
+           "plan": "16 plan indicators", "measured": "19 measured", "reports": "Reports",
+           "report": "Report", "files": "Files", "state": "State", "made_ok": "Made", "no_pdf": "no PDF",
+           "tables": "Scorecard tables", "commune": "{c} commune", "xlsx": "Excel (scorecard.xlsx)",
+           "csv": "CSV (scorecard.csv)", "offline": "Works offline: keep the files together in one folder."},
+}
+
+INDEX_CSS = """body{font-family:"Noto Sans","DejaVu Sans",Arial,sans-serif;margin:16px auto;max-width:780px;
+padding:0 12px;color:#1a1a1a;line-height:1.4}
+h1{font-size:20px;margin:0 0 4px 0}h2{font-size:16px;margin:18px 0 6px 0;border-bottom:2px solid #0b4f8a}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:5px 7px;text-align:left;vertical-align:top}
+th{background:#e8eef5}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;font-weight:600;border:1px solid rgba(0,0,0,.45)}
+a{color:#0b4f8a;font-weight:600}.muted{color:#555;font-size:13px}.err{color:#a00}"""
+
+
+def _badge(status: str, lang: str) -> str:
+    text_color = "#fff" if status in ("achieved", "missed") else "#000"
+    return (f'<span class="badge" style="background:{STATUS_COLORS[status]};color:{text_color}">'
+            f"{escape(STATUS_LABELS[lang][status])}</span>")
+
+
+def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, target: Path, lang: str = "vi",
+                made_on: dt.date | str | None = None) -> Path:
+    """index.html for the period: the commune's status counts (16 plan indicators, 19 measured) and relative
+    links to every report's HTML and PDF and to the scorecard tables, so it works from a folder or an
+    unpacked zip with no network. `reports` are this run's batch.ReportResult-like (unit, files, error); reports
+    made earlier for the same period (another unit's run) are listed too when their files are there."""
+    w = WORDS[lang]
+    out = Path(target).parent
+    made = dt.date.fromisoformat(made_on) if isinstance(made_on, str) and made_on else (made_on or dt.date.today())
+    y, m = period.split("-")
+    title = w["title"].format(c=plan.commune, m=int(m), y=y)
+    counts = compute.status_counts(card).set_index("status")
+    count_rows = "".join(
+        f"<tr><td>{_badge(s, lang)}</td><td class='num'>{int(counts.at[s, 'plan'])}</td>"
+        f"<td class='num'>{int(counts.at[s, 'measured'])}</td></tr>"
+        for s in STATUSES if counts.at[s, "plan"] or counts.at[s, "measured"])
+    names = {"commune": w["commune"].format(c=plan.commune), **{u.code: u.name for u in plan.units}}
+    rows = []
+    # Every report of the period that exists, whether made by this run or by an earlier one for another unit.
+    this_run = {r.unit: r for r in reports}
+    for unit in dict.fromkeys(["commune", *plan.unit_codes, *this_run]):
+        files = getattr(this_run.get(unit), "files", {}) or {}
+        paths = [Path(files.get(fmt) or out / f"{unit}.{fmt}") for fmt in ("html", "pdf")]
+        links = [f'<a href="{escape(p.name)}">{p.suffix[1:].upper()}</a>' for p in paths if p.exists()]
+        if unit not in this_run and not links:
+            continue
+        error = getattr(this_run.get(unit), "error", "")
+        state = (f"<span class='err'>{escape(error)}</span>" if error else escape(w["made_ok"])
+                 + ("" if any(">PDF<" in x for x in links) else f" ({escape(w['no_pdf'])})"))
+        rows.append(f"<tr><td>{escape(names.get(unit, unit))}</td><td>{' · '.join(links)}</td>"
+                    f"<td>{state}</td></tr>")
+    tables = [f'<li><a href="{escape(name)}">{escape(w[name.rsplit(".", 1)[1]])}</a></li>'
+              for name in SHARED_TABLES if (out / name).exists()]
+    html = f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title><style>{INDEX_CSS}</style></head><body>
+<h1>{escape(title)}</h1>
+<p class="muted">{escape(w["made"].format(d=f"{made.day:02d}/{made.month:02d}/{made.year}"))}</p>
+<h2>{escape(w["counts"])}</h2>
+<table><thead><tr><th>{escape(w["status"])}</th><th>{escape(w["plan"])}</th><th>{escape(w["measured"])}</th></tr></thead>
+<tbody>{count_rows}</tbody></table>
+<h2>{escape(w["reports"])}</h2>
+<table><thead><tr><th>{escape(w["report"])}</th><th>{escape(w["files"])}</th><th>{escape(w["state"])}</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table>
+<h2>{escape(w["tables"])}</h2><ul>{"".join(tables)}</ul>
+<p class="muted">{escape(w["offline"])}</p>
+</body></html>
+"""
+    render.write_atomic(Path(target), html)
+    return Path(target)
+
+
+def shared_files(out_dir: Path) -> list[Path]:
+    """The period folder's files to share: every report's HTML and PDF, index.html and the scorecard tables;
+    never the executed notebooks, error logs, half-written or hidden files."""
+    out_dir = Path(out_dir)
+    files = [p for p in sorted(out_dir.iterdir()) if p.is_file() and not p.name.startswith(".")
+             and (p.suffix in SHARED_SUFFIXES or p.name in SHARED_TABLES)]
+    return files
+
+
+def write_zip(out_dir: Path, period: str) -> Path:
+    """<out>/<P>/bao-cao-<P>.zip with the shared files in one folder, so unpacking gives a working index.html."""
+    out_dir = Path(out_dir)
+    target = out_dir / f"bao-cao-{period}.zip"
+    tmp = out_dir / f".{target.name}.part"
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in shared_files(out_dir):
+            zf.write(path, arcname=f"bao-cao-{period}/{path.name}")
+    tmp.replace(target)
+    return target

@@ -1,0 +1,96 @@
+"""Charts: Vietnamese glyphs present in the font, status told apart without colour, every chart draws."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import warnings
+
+import pytest
+from matplotlib import font_manager
+from matplotlib.colors import to_rgb
+from matplotlib.ft2font import FT2Font
+
+from kpi import charts
+from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES
+
+
+def _grey(color: str) -> float:
+    """Luma as a greyscale print or Pillow's convert('L') gives it (ITU-R 601)."""
+    r, g, b = to_rgb(color)
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def test_font_has_every_vietnamese_letter_the_charts_use(plan):
+    path = font_manager.findfont(font_manager.FontProperties(family=charts.FONT), fallback_to_default=False)
+    assert "DejaVuSans" in path.replace("-", "").replace(" ", "")
+    have = set(FT2Font(path).get_charmap())
+    words = [s for lang in ("vi", "en") for s in STATUS_LABELS[lang].values()]
+    words += [v if isinstance(v, str) else " ".join(v) for lang in ("vi", "en") for v in charts.WORDS[lang].values()]
+    words += [i.short for i in plan.indicators] + [i.name for i in plan.indicators] + plan.village_names
+    missing = sorted({ch for w in words for ch in w if not ch.isspace() and ord(ch) not in have})
+    assert missing == []
+    assert {ord(c) for c in "ạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹđĐ"} <= have
+
+
+def test_statuses_differ_without_colour():
+    """Two statuses whose colours print as nearly the same grey must differ by hatching (words go with both)."""
+    for a, b in itertools.combinations(STATUSES, 2):
+        if abs(_grey(STATUS_COLORS[a]) - _grey(STATUS_COLORS[b])) < 0.08:
+            assert charts.STATUS_HATCHES[a] != charts.STATUS_HATCHES[b], (a, b)
+
+
+def test_village_bands_get_lighter_in_greyscale():
+    greys = [_grey(c) for c in charts.SHARE_COLORS]
+    assert all(b - a > 0.15 for a, b in zip(greys, greys[1:])), greys
+
+
+@pytest.fixture(scope="module")
+def month_report(plan, demo_dir):
+    from kpi import report
+
+    return report.build("2026-11", "commune", demo_dir, lang="vi", made_on="2026-12-05")
+
+
+@pytest.mark.parametrize("name", ["scorecard_chart", "trends", "village_heatmap"])
+def test_charts_draw_without_missing_glyphs(month_report, name):
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        # matplotlib warns "Glyph ... missing from font(s)" when a letter cannot be drawn, and falls back to a box
+        warnings.filterwarnings("error", message=".*[Gg]lyph.*")
+        warnings.filterwarnings("error", message=".*findfont.*")
+        chart = getattr(charts, name)(month_report)
+        png = chart.png()
+    img = Image.open(io.BytesIO(png)).convert("L")
+    assert img.width > 800 and img.height > 500
+    assert sum(img.histogram()[:200]) > 0.02 * img.width * img.height  # something is drawn
+
+
+def test_scorecard_chart_words_and_targets(month_report):
+    chart = charts.scorecard_chart(month_report)
+    ax = chart.figure.axes[0]
+    ratios = month_report.card[month_report.card["kind"] == "ratio"]
+    assert len(ax.get_yticklabels()) == len(ratios) == 16  # every ratio indicator (19 less the 3 counts)
+    texts = [t.get_text() for t in ax.texts]
+    for status in ratios["status"]:
+        assert any(STATUS_LABELS["vi"][status] in t for t in texts)
+    targets = ax.collections[0].get_offsets()[:, 0]
+    assert list(targets) == pytest.approx(list(ratios["target"]))
+
+
+def test_trends_one_panel_per_indicator_with_status_word(month_report):
+    chart = charts.trends(month_report)
+    drawn = [ax for ax in chart.figure.axes if ax.get_visible() and ax.axison]
+    assert len(drawn) == 19
+    for ax, status in zip(drawn, month_report.card["status"]):
+        assert any(STATUS_LABELS["vi"][status] in t.get_text() for t in ax.texts)
+
+
+def test_english_chart_words(plan, demo_dir):
+    from kpi import report
+
+    r = report.build("2026-11", "commune", demo_dir, lang="en", made_on="2026-12-05")
+    ax = charts.scorecard_chart(r).figure.axes[0]
+    assert "target" in ax.get_xlabel()
+    assert any(t.get_text().endswith(("Achieved", "Missed", "Behind", "On track", "No data")) for t in ax.texts)

@@ -1,0 +1,195 @@
+"""The rendered reports as a reader gets them: HTML opened in headless Chromium, PDF read with poppler."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import unicodedata
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+RENDER_UNITS = ("commune", "ttpvhcc")  # as the `rendered` fixture in conftest.py makes them
+
+
+def _norm(text: str) -> str:
+    """NFC, one space for any run of whitespace (long names wrap in table cells), no hyphen-free soft breaks."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text).replace("\u00ad", "")).strip()
+
+
+def _pdf_text(pdftotext: str, pdf, first: int | None = None, last: int | None = None) -> str:
+    cmd = [pdftotext, "-enc", "UTF-8"]
+    if first:
+        cmd += ["-f", str(first)]
+    if last:
+        cmd += ["-l", str(last)]
+    return subprocess.run([*cmd, str(pdf), "-"], capture_output=True, check=True).stdout.decode("utf-8")
+
+
+def _page_pngs(pdftoppm: str, pdf, tmp_path, dpi: int = 30) -> list:
+    prefix = tmp_path / pdf.stem
+    subprocess.run([pdftoppm, "-r", str(dpi), "-png", str(pdf), str(prefix)], check=True)
+    return sorted(tmp_path.glob(f"{pdf.stem}-*.png"))
+
+
+def _ink(png_bytes_or_path) -> float:
+    """Share of pixels that are not near-white: a blank page scores ~0."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png_bytes_or_path) if isinstance(png_bytes_or_path, bytes) else png_bytes_or_path)
+    grey = img.convert("L")
+    dark = sum(grey.histogram()[:230])
+    return dark / (grey.width * grey.height)
+
+
+def test_batch_makes_every_file(rendered):
+    assert [r.unit for r in rendered.result.reports] == list(RENDER_UNITS)
+    names = {p.name for p in rendered.out.iterdir()}
+    for unit in RENDER_UNITS:
+        assert f"{unit}.html" in names and f"{unit}.ipynb" in names
+        if rendered.chromium:
+            assert f"{unit}.pdf" in names
+    assert {"scorecard.csv", "scorecard.xlsx", "index.html"} <= names
+
+
+# --- HTML in a real browser -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(rendered):
+    chromium = rendered.need_chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright-python is a test dependency")
+    with sync_api.sync_playwright() as pw:
+        # Debian's Chromium, never a browser downloaded by Playwright.
+        b = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"], headless=True)
+        yield b
+        b.close()
+
+
+def _open(browser, path, width: int):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    events = {"console_errors": [], "page_errors": [], "requests": []}
+    page.on("console", lambda m: events["console_errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: events["page_errors"].append(str(e)))
+    page.on("request", lambda r: events["requests"].append(r.url))
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    page.wait_for_timeout(200)
+    return page, events
+
+
+@pytest.mark.parametrize("unit", RENDER_UNITS)
+@pytest.mark.parametrize("width", [412, 1280])  # a phone and a desktop
+def test_html_report_in_browser(rendered, browser, unit, width):
+    page, events = _open(browser, rendered.out / f"{unit}.html", width)
+    try:
+        assert events["console_errors"] == []
+        assert events["page_errors"] == []
+        own = (rendered.out / f"{unit}.html").resolve().as_uri()
+        outside = [u for u in events["requests"] if u != own and not u.startswith("data:")]
+        assert outside == [], f"the report fetched something beyond its own file: {outside[:5]}"
+        text = _norm(page.inner_text("body"))
+        assert "Báo cáo thực hiện chỉ tiêu Khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số" in text
+        assert "Bảng tổng hợp chỉ tiêu" in text and "Tháng 11/2026" in text
+        assert ("xã Quảng Ngọc" if unit == "commune" else "Trung tâm Phục vụ hành chính công") in text
+        assert "def " not in text and "import " not in text  # no code in the reader's report
+        shot = page.screenshot(full_page=False)
+        assert _ink(shot) > 0.03, "the first screen is (nearly) blank"
+        images = page.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.complete])")
+        if unit == "commune":
+            assert len(images) == 3  # value against target, trends, villages
+        assert all(w > 0 and ok for w, ok in images), "an image did not load"
+        if width == 412:  # on a phone nothing but the wide tables scrolls sideways
+            overflow = page.evaluate("document.documentElement.scrollWidth")
+            assert overflow <= 412 + 2
+    finally:
+        page.close()
+
+
+def test_index_in_browser(rendered, browser):
+    page, events = _open(browser, rendered.out / "index.html", 412)
+    try:
+        assert events["console_errors"] == [] and events["page_errors"] == []
+        assert all(u.startswith("file://") for u in events["requests"])
+        hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))")
+        for href in hrefs:
+            assert "/" not in href and not href.endswith(".ipynb")
+            assert (rendered.out / href).exists(), href
+        assert "Toàn xã: số chỉ tiêu theo trạng thái" in _norm(page.inner_text("body"))
+    finally:
+        page.close()
+
+
+# --- PDF ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def commune_pdf(rendered):
+    rendered.need_chromium()
+    return rendered.out / "commune.pdf"
+
+
+def test_pdf_has_all_19_indicator_names(commune_pdf, pdftotext, plan):
+    text = _norm(_pdf_text(pdftotext, commune_pdf))
+    missing = [i.id for i in plan.indicators if _norm(i.name) not in text]
+    assert missing == [], f"full names not found intact for indicators {missing}"
+    assert len(plan.indicators) == 19
+
+
+def test_pdf_first_page_holds_summary_and_whole_scorecard(commune_pdf, pdftotext, plan):
+    first = _norm(_pdf_text(pdftotext, commune_pdf, 1, 1))
+    for words in ("Báo cáo thực hiện chỉ tiêu", "xã Quảng Ngọc", "Tháng 11/2026", "Lập ngày 05/12/2026",
+                  "16 chỉ tiêu của kế hoạch", "19 chỉ số đo", "Cần xử lý ngay", "Hạn hoàn thành trong 60 ngày tới",
+                  "Bảng tổng hợp chỉ tiêu"):
+        assert words in first, words
+    # every scorecard row is on page 1: each indicator's short name, the last one included
+    missing = [i.id for i in plan.indicators if _norm(i.short) not in first]
+    assert missing == [], f"scorecard rows spilled off page 1: {missing}"
+    second = _norm(_pdf_text(pdftotext, commune_pdf, 2, 2))
+    assert "Bảng tổng hợp chỉ tiêu" not in second
+
+
+def test_pdf_pages_are_a4_with_header_and_numbers(commune_pdf, pdftotext, pdftoppm, tmp_path):
+    pngs = _page_pngs(pdftoppm, commune_pdf, tmp_path)
+    n = len(pngs)
+    assert 4 <= n <= 12, n  # summary, charts, sections on their own pages; not a sprawl
+    for k in range(1, n + 1):
+        page = _norm(_pdf_text(pdftotext, commune_pdf, k, k))
+        assert f"Trang {k}/{n}" in page
+        assert "xã Quảng Ngọc · Tháng 11/2026" in page  # the running header
+    from PIL import Image
+
+    for png in pngs:
+        with Image.open(png) as img:
+            w, h = img.size
+            assert abs(h / w - 297 / 210) < 0.01  # A4 portrait
+        assert _ink(png) > 0.01, f"{png.name} is blank"
+
+
+def test_unit_pdf_exists_and_first_page_has_its_scorecard(rendered, pdftotext, plan):
+    rendered.need_chromium()
+    first = _norm(_pdf_text(pdftotext, rendered.out / "ttpvhcc.pdf", 1, 1))
+    assert "Trung tâm Phục vụ hành chính công" in first
+    for ind in plan.indicators_of("ttpvhcc"):
+        assert _norm(ind.short) in first
+
+
+def test_pdf_made_from_html_without_browser_download(rendered):
+    """The batch found the machine's Chromium (or $KPI_CHROMIUM), never a browser of Playwright's own."""
+    chromium = rendered.need_chromium()
+    assert "ms-playwright" not in chromium
+
+
+def test_without_a_browser_run_says_so_once_and_still_makes_html(demo_dir, tmp_path, monkeypatch, capsys):
+    from kpi import cli
+
+    monkeypatch.setenv("KPI_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    code = cli.main(["run", "--data", str(demo_dir), "--out", str(tmp_path), "--period", "2026-11", "--unit", "kt",
+                     "--zip"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.count("Không tìm thấy Chromium") == 1
+    folder = tmp_path / "2026-11"
+    assert (folder / "kt.html").is_file() and not (folder / "kt.pdf").exists()
+    assert (folder / "bao-cao-2026-11.zip").is_file() and (folder / "scorecard.xlsx").is_file()
