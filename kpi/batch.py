@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import compute, paths, render
+from kpi import compute, paths, render, safety
 from kpi.i18n import STATUS_LABELS
 from kpi.plan import Plan
 from kpi.validate import Submissions
@@ -104,6 +104,7 @@ def run_report(plan: Plan, period: str, unit: str, data_dir: Path, out: Path, fo
 def write_scorecard_csv(card: pd.DataFrame, target: Path) -> Path:
     """scorecard.csv: one row per indicator, values unrounded, empty where there is none (UTF-8 with BOM so
     that Excel shows the Vietnamese names)."""
+    card = safety.spreadsheet_frame(card)  # plan text starting with = + - @ stays text in Excel
     render.write_atomic(target, card.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
     return target
 

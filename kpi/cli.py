@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from kpi import paths
+from kpi import paths, safety
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -101,6 +101,7 @@ def cmd_run(args) -> int:
     from kpi.report import check_parameters
     from kpi.validate import load_submissions
 
+    safety.check_out_dir(args.out, args.data)  # before anything is read or written
     plan = _plan(args)
     subs = load_submissions(args.data, plan)
     period = _period(args, plan, subs)

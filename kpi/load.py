@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi import safety
 from kpi.problems import Problem
 
 RAW_COLUMNS = ["period", "unit", "village", "element", "value", "submitted_on"]
@@ -100,7 +101,8 @@ def read_csv(path: Path, name: str) -> RawFile:
     text = _decode(data)
     first = text.splitlines()[0] if text else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    table = [[c if c.strip() else None for c in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    table = [[c if c.strip() else None for c in row]
+             for row in safety.bounded_rows(csv.reader(io.StringIO(text), delimiter=delimiter), name)]
     return _frame_from_table(table, name, "")
 
 
@@ -113,7 +115,7 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
     except Exception as exc:  # openpyxl raises many types for a broken zip or XML
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)])]
     try:
-        results = [_frame_from_table([list(r) for r in ws.iter_rows(values_only=True)], name, ws.title)
+        results = [_frame_from_table(safety.bounded_rows(ws.iter_rows(values_only=True, max_col=safety.limit("KPI_MAX_COLUMNS")), name, ws.title), name, ws.title)
                    for ws in book.worksheets]
     finally:
         book.close()
@@ -127,6 +129,9 @@ def read_file(path: Path, root: Path) -> list[RawFile]:
     """Read one submission file; its problems, if any, are returned, never raised."""
     name = path.relative_to(root).as_posix()
     suffix = path.suffix.lower()
+    refused = safety.check_submission_file(path, root, name)
+    if refused:
+        return [RawFile(refused.file, _empty_rows(), [refused])]
     try:
         if suffix == ".csv":
             return [read_csv(path, name)]
@@ -134,6 +139,12 @@ def read_file(path: Path, root: Path) -> list[RawFile]:
             return read_xlsx(path, name)
     except OSError as exc:
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=str(exc.strerror))])]
+    except safety.InputRefused as exc:
+        return [RawFile(name, _empty_rows(), [exc.problem])]
+    except UnicodeDecodeError:
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_ENCODING", file=name)])]
+    except Exception as exc:  # read_file never raises: any other failure (csv.Error, a broken sheet) is reported
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)])]
     return [RawFile(name, _empty_rows(), [Problem("E_FILE_TYPE", file=name, found=suffix or path.name)])]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi import paths, schema
+from kpi import paths, safety, schema
 from kpi.load import PLACE_COLUMNS, RAW_COLUMNS, fold, read_file, submission_files
 from kpi.plan import Plan
 from kpi.problems import ERROR, Problem, problems_frame
@@ -67,7 +67,7 @@ def parse_periods(values: pd.Series) -> pd.Series:
 
 def parse_dates(values: pd.Series) -> pd.Series:
     """ISO YYYY-MM-DD or Vietnamese DD/MM/YYYY text, or an Excel date -> Timestamp (day); else NaT."""
-    native = values.map(lambda v: pd.Timestamp(v).normalize() if hasattr(v, "year") else None)
+    native = values.map(lambda v: safety.to_timestamp(v) if hasattr(v, "year") else None)
     text = values.map(lambda v: v.strip() if isinstance(v, str) else None)
     iso = pd.to_datetime(text.where(text.fillna("").str.match(r"^\d{4}-\d{1,2}-\d{1,2}$")), format="%Y-%m-%d", errors="coerce")
     vn = pd.to_datetime(text.where(text.fillna("").str.match(r"^\d{1,2}/\d{1,2}/\d{4}$")), format="%d/%m/%Y", errors="coerce")
