@@ -71,7 +71,7 @@ def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of the frame with spreadsheet_text applied to every text (object) column."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
             out[col] = out[col].map(spreadsheet_text)
     return out
 
@@ -121,6 +121,13 @@ def save_workbook(book, target: Path, when: dt.datetime = FIXED_TIME) -> Path:
     book.save(buf)
     write_atomic(Path(target), deterministic_xlsx(buf.getvalue(), when))
     return Path(target)
+
+
+def stable_cell_ids(nb) -> None:
+    """Number the notebook's cells (cell-0, cell-1, ...): papermill gives its injected-parameters cell a random
+    id, which nbconvert writes into the HTML, so two runs of the same month would differ."""
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
 
 
 # --- submission files ----------------------------------------------------------------------------------------------
