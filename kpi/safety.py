@@ -180,7 +180,10 @@ def bounded_rows(rows: Iterable, name: str, sheet: str = "") -> list[list[object
         if len(table) >= max_rows:
             raise InputRefused(Problem("E_SHEET_TOO_LARGE", file=display_name(name), sheet=display_name(sheet),
                                        found=f"hơn {max_rows}", expected=str(max_rows)))
-        table.append(list(row[:max_cols]) if isinstance(row, (list, tuple)) else list(row)[:max_cols])
+        cells = list(row[:max_cols]) if isinstance(row, (list, tuple)) else list(row)[:max_cols]
+        while cells and cells[-1] is None:  # trailing empty cells carry nothing; an empty row costs no memory
+            cells.pop()
+        table.append(cells)
     return table
 
 
