@@ -209,6 +209,8 @@ def _resolve_duplicates(ok: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
 def _numerator_above_denominator(ok: pd.DataFrame, plan: Plan) -> tuple[pd.Series, list[Problem]]:
     """A ratio's numerator above its denominator in the same village and month, across units too
     (VHXH's adult_digital_health against Công an's pop_adult): the numerator row is rejected."""
+    if ok.empty:  # every row already rejected: merging empty frames of differing dtypes would raise
+        return pd.Series("", index=ok.index, dtype=object), []
     pairs = pd.DataFrame([(i.id, i.numerator, i.denominator) for i in plan.indicators if i.denominator],
                          columns=["indicator", "num", "den"])
     cells = ok.reset_index()[["index", "period_p", "village_p", "element_p", "value_p", "file", "sheet", "row"]]
