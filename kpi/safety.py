@@ -188,11 +188,13 @@ def bounded_rows(rows: Iterable, name: str, sheet: str = "") -> list[list[object
 
 
 def to_timestamp(value: object) -> pd.Timestamp | None:
-    """A date cell as a day Timestamp; None when pandas cannot hold it (Excel allows years up to 9999)."""
+    """A date cell as a day Timestamp; None when the kit's nanosecond dates cannot hold it (Excel allows years
+    1900..9999, datetime64[ns] only 1677..2262)."""
     try:
-        return pd.Timestamp(value).normalize()
+        ts = pd.Timestamp(value).normalize()
     except (ValueError, OverflowError, TypeError):
         return None
+    return ts if pd.Timestamp.min <= ts <= pd.Timestamp.max else None
 
 
 # --- command-line and notebook parameters ----------------------------------------------------------------------

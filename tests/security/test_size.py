@@ -116,7 +116,7 @@ def test_million_row_sheet_is_refused_within_bounded_memory(tmp_path, plan):
     subs, peak = _load_measured(data, plan)
     p = _only(subs, "E_SHEET_TOO_LARGE")
     assert "quá nhiều dòng" in p.message and "100000" in p.message and p.sheet == "Sheet"
-    assert peak < 60 * MB, f"peak {peak / MB:.1f} MB"
+    assert peak < 30 * MB, f"peak {peak / MB:.1f} MB"
 
 
 def test_row_bound_applies_to_csv_and_is_configurable(tmp_path, plan, monkeypatch):
