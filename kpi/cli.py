@@ -73,7 +73,7 @@ def cmd_validate(args) -> int:
         print(f"  {f.file}: đọc {f.rows_read} dòng, nhận {f.accepted}, loại {f.rejected}")
     print(f"  Tổng: đọc {files['rows_read'].sum()} dòng, nhận {files['accepted'].sum()}, loại {files['rejected'].sum()}")
     for p in sorted(problems, key=lambda p: (p.file, p.sheet, p.row or 0, p.code)):
-        print(p.describe())
+        print(safety.display_name(p.describe()))  # a cell's control characters never reach the terminal
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     print(f"Kết quả: {errors} lỗi, {warnings} cảnh báo.")

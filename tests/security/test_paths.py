@@ -118,3 +118,14 @@ def test_odd_file_names_are_refused_and_shown_safely(tmp_path, plan, capsys, nam
     main(["validate", "--data", str(data)])
     printed = capsys.readouterr().out
     assert "\x1b" not in printed and "LỖI GIẢ" not in printed.split("\n", 3)[-1].split("ca")[0]
+
+
+def test_validate_prints_no_control_characters_from_cells(tmp_path, capsys):
+    # Catches: a cell carrying terminal escapes (ESC sequences, CR overwriting the line) echoed by `kpi validate`.
+    data = _data(tmp_path)
+    (data / "submissions" / "2026-04" / "kt.csv").write_text(
+        HEADER + '\n2026-04,kt,,"startups_new\x1b]0;PWNED\x07\x1b[2J",1,2026-05-03\n', encoding="utf-8")
+    main(["validate", "--data", str(data)])
+    printed = capsys.readouterr().out
+    assert "E_ELEMENT_UNKNOWN" in printed
+    assert "\x1b" not in printed and "\x07" not in printed
