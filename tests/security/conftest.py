@@ -18,7 +18,8 @@ PERIOD = "2026-04"
 IMG = "<img src=x onerror=\"document.title='PWNED'\">"
 SCRIPT = "<script>document.title='PWNED'</script>"
 JS_LINK = "[bấm vào đây](javascript:document.title='PWNED')"
-MIXED = "**đậm** <b onmouseover=\"document.title='PWNED'\">x</b> $\\frac{1}{0}$ $"
+# Markdown, HTML and matplotlib mathtext (an unknown command: a chart parsing it as math would fail).
+MIXED = "**đậm** <b onmouseover=\"document.title='PWNED'\">x</b> $\\khonglenh{1}$"
 FORMULA = '=HYPERLINK("http://evil.example/","Bấm")'
 RAW_VILLAGE_VALUE = "987654"  # an accepted village-level raw count; only its sum may reach a report
 REJECTED_VALUE = "731904"  # the value cell of a rejected row
