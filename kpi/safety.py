@@ -4,7 +4,7 @@ Every bound is an environment variable read at call time, so an analyst (or a te
 
     KPI_MAX_FILE_MB      largest submission file on disk (CSV or XLSX), default 20 MB
     KPI_MAX_UNZIPPED_MB  largest total uncompressed size an XLSX declares (zip-bomb guard), default 50 MB
-    KPI_MAX_ROWS         most rows read from one CSV or sheet, default 100 000
+    KPI_MAX_ROWS         most rows read from one CSV or sheet, default 20 000 (a month of a commune is ~800)
     KPI_MAX_COLUMNS      most columns read from one row, default 200 (wider cells are ignored)
 """
 
@@ -23,7 +23,7 @@ import pandas as pd
 
 from kpi.problems import Problem
 
-DEFAULTS = {"KPI_MAX_FILE_MB": 20, "KPI_MAX_UNZIPPED_MB": 50, "KPI_MAX_ROWS": 100_000, "KPI_MAX_COLUMNS": 200}
+DEFAULTS = {"KPI_MAX_FILE_MB": 20, "KPI_MAX_UNZIPPED_MB": 50, "KPI_MAX_ROWS": 20_000, "KPI_MAX_COLUMNS": 200}
 
 # Characters a spreadsheet reads as the start of a formula (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -1,7 +1,7 @@
 """Issue 6.4: size and shape. A very large CSV, an xlsx zip bomb, a million-row sheet and a binary file named
 .csv are refused within bounded memory with a Vietnamese message, and the rest of the month is still reported.
 
-Bounds (kpi/safety.py): KPI_MAX_FILE_MB=20, KPI_MAX_UNZIPPED_MB=50, KPI_MAX_ROWS=100000, KPI_MAX_COLUMNS=200."""
+Bounds (kpi/safety.py): KPI_MAX_FILE_MB=20, KPI_MAX_UNZIPPED_MB=50, KPI_MAX_ROWS=20000, KPI_MAX_COLUMNS=200."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def test_million_row_sheet_is_refused_within_bounded_memory(tmp_path, plan):
     _xlsx_with_sheet(sub / "kt.xlsx", chunks)
     subs, peak = _load_measured(data, plan)
     p = _only(subs, "E_SHEET_TOO_LARGE")
-    assert "quá nhiều dòng" in p.message and "100000" in p.message and p.sheet == "Sheet"
+    assert "quá nhiều dòng" in p.message and "20000" in p.message and p.sheet == "Sheet"
     assert peak < 30 * MB, f"peak {peak / MB:.1f} MB"
 
 
