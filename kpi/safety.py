@@ -197,6 +197,55 @@ def to_timestamp(value: object) -> pd.Timestamp | None:
     return ts if pd.Timestamp.min <= ts <= pd.Timestamp.max else None
 
 
+# --- the plan -----------------------------------------------------------------------------------------------------
+
+MAX_PLAN_BYTES = 2 * 1024 * 1024  # the real plan is ~40 KB
+MAX_PLAN_NODES = 200_000  # YAML nodes once aliases are expanded; the real plan has a few thousand
+MAX_PLAN_DEPTH = 40  # nesting levels; the real plan has 4
+
+
+def check_plan_text(text: str, source: str) -> None:
+    """Refuse, before YAML builds Python objects, a plan copy larger than 2 MB, nested too deep, or whose aliases
+    (*name) expand to more than 200 000 nodes: nested aliases grow exponentially (a 'billion laughs' file would
+    hang the loader) or nested deeper than 40 levels. Aliases for repeated text, as the real plan uses them, stay allowed."""
+    import yaml
+
+    from kpi.plan import PlanError  # late: plan imports this module
+
+    if len(text.encode("utf-8", errors="replace")) > MAX_PLAN_BYTES:
+        raise PlanError(f"{source}: tệp kế hoạch lớn hơn 2 MB; kế hoạch thật chỉ vài chục KB, hãy kiểm tra lại tệp.")
+    sizes: dict[int, int] = {}
+
+    def expanded(node, depth: int = 0) -> int:  # memoised on the composed graph: linear, whatever the aliases
+        if depth > MAX_PLAN_DEPTH:
+            raise RecursionError
+        if id(node) in sizes:
+            if sizes[id(node)] < 0:  # met again while being counted: an alias that contains itself
+                raise PlanError(f"{source}: tệp kế hoạch có bí danh YAML tự chứa chính nó (*tên bên trong &tên); "
+                                f"hãy ghi thẳng giá trị.")
+            return sizes[id(node)]
+        sizes[id(node)] = -1
+        if isinstance(node, yaml.SequenceNode):
+            n = 1 + sum(expanded(c, depth + 1) for c in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            n = 1 + sum(expanded(k, depth + 1) + expanded(v, depth + 1) for k, v in node.value)
+        else:
+            n = 1
+        sizes[id(node)] = n
+        return n
+
+    try:
+        root = yaml.compose(text)
+        total = expanded(root) if root is not None else 0
+    except yaml.YAMLError:
+        return  # the YAML parser reports it, with its line
+    except RecursionError:
+        raise PlanError(f"{source}: tệp kế hoạch lồng nhau quá sâu; hãy kiểm tra lại cấu trúc tệp.") from None
+    if total > MAX_PLAN_NODES:
+        raise PlanError(f"{source}: các bí danh YAML (*tên) trong tệp kế hoạch mở rộng thành {total} phần tử "
+                        f"(giới hạn {MAX_PLAN_NODES}); hãy ghi thẳng giá trị thay cho bí danh lồng nhau.")
+
+
 # --- command-line and notebook parameters ----------------------------------------------------------------------
 
 def _refuse(message: str):
