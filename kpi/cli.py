@@ -92,7 +92,7 @@ def cmd_scorecard(args) -> int:
         records = json.loads(card.to_json(orient="records", force_ascii=False, double_precision=15))
         print(json.dumps({"period": period, "indicators": records}, ensure_ascii=False, indent=2))
     else:
-        sys.stdout.write(card.to_csv(index=False, lineterminator="\n"))
+        sys.stdout.write(safety.spreadsheet_frame(card).to_csv(index=False, lineterminator="\n"))  # often saved as .csv
     return EXIT_OK
 
 

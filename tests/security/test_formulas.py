@@ -75,3 +75,16 @@ def test_scorecard_xlsx_has_no_formula_cells(hostile):
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+
+
+def test_scorecard_command_csv_has_no_formula_cells(tmp_path, monkeypatch, capsys):
+    # Catches: `kpi scorecard > file.csv` carrying the plan's '=HYPERLINK(...)' as a live formula.
+    from kpi.cli import main
+    from tests.security.conftest import hostile_data, hostile_plan
+
+    plan = hostile_plan(tmp_path / "plan.yml")
+    data = hostile_data(tmp_path / "data")
+    assert main(["--plan", str(plan), "scorecard", "--data", str(data), "--period", "2026-04"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    names = {r[0]: (r[2], r[3]) for r in rows[1:]}
+    assert names["1"][0] == "'" + FORMULA and names["2"][1].startswith("'-2+3")
