@@ -62,14 +62,14 @@ def _load(files: dict[str, bytes]) -> Submissions:
     return subs
 
 
-@fuzz(40)
+@fuzz(30)
 @given(blob=st.binary(max_size=3000), suffix=st.sampled_from([".csv", ".xlsx", ".xls", ""]))
 def test_random_bytes(blob, suffix):
     # Catches: decode errors, csv.Error or a broken zip escaping the loaders.
     _load({f"2026-04/ca{suffix}": blob})
 
 
-@fuzz(40)
+@fuzz(30)
 @given(rows=_rows(cell_text), delimiter=st.sampled_from([",", ";", "\t"]),
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1258"]))
 def test_random_csv_shapes(rows, delimiter, encoding):
@@ -79,7 +79,7 @@ def test_random_csv_shapes(rows, delimiter, encoding):
     _load({"2026-04/ca.csv": buf.getvalue().encode(encoding, errors="replace")})
 
 
-@fuzz(20)
+@fuzz(15)
 @given(sheets=st.lists(_rows(xlsx_value), min_size=1, max_size=3))
 @example(sheets=[[RAW_COLUMNS, ["2026-04", "ca", "Thôn 1", "pop_total", 1, dt.datetime(9999, 12, 31)]]])  # was a crash
 def test_random_xlsx_shapes(sheets):
@@ -94,7 +94,7 @@ def test_random_xlsx_shapes(sheets):
     _load({"2026-04/ca.xlsx": buf.getvalue()})
 
 
-@fuzz(25)
+@fuzz(20)
 @given(name=st.text(st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)), min_size=1,
                     max_size=20),
        value=cell_text, village=cell_text)
