@@ -30,6 +30,7 @@ HEADER = "period,unit,village,element,value,submitted_on"
 def hostile_plan(target: Path) -> Path:
     """The real plan with script, markup and formula payloads in the strings a report shows."""
     raw = yaml.safe_load(paths.PLAN_FILE.read_text(encoding="utf-8"))
+    raw["commune"] = f"Quảng Ngọc </title>{SCRIPT}"  # reaches the page <title> and every heading
     for unit in raw["units"]:
         if unit["code"] == "vhxh":
             unit["name"] = f"Phòng Văn hóa - Xã hội {SCRIPT}"
