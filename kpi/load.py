@@ -115,7 +115,9 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
     except Exception as exc:  # openpyxl raises many types for a broken zip or XML
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)])]
     try:
-        results = [_frame_from_table(safety.bounded_rows(ws.iter_rows(values_only=True, max_col=safety.limit("KPI_MAX_COLUMNS")), name, ws.title), name, ws.title)
+        wide = safety.limit("KPI_MAX_COLUMNS")
+        results = [_frame_from_table(safety.bounded_rows(ws.iter_rows(values_only=True, max_col=wide), name, ws.title),
+                                     name, ws.title)
                    for ws in book.worksheets]
     finally:
         book.close()
