@@ -205,9 +205,10 @@ MAX_PLAN_DEPTH = 40  # nesting levels; the real plan has 4
 
 
 def check_plan_text(text: str, source: str) -> None:
-    """Refuse, before YAML builds Python objects, a plan copy larger than 2 MB, nested too deep, or whose aliases
-    (*name) expand to more than 200 000 nodes: nested aliases grow exponentially (a 'billion laughs' file would
-    hang the loader) or nested deeper than 40 levels. Aliases for repeated text, as the real plan uses them, stay allowed."""
+    """Refuse, before YAML builds Python objects, a plan copy larger than 2 MB, nested deeper than 40 levels, or
+    whose aliases (*name) expand to more than 200 000 nodes or contain themselves: nested aliases grow
+    exponentially (a 'billion laughs' file would hang the loader). Aliases for repeated text, as the real plan
+    uses them, stay allowed."""
     import yaml
 
     from kpi.plan import PlanError  # late: plan imports this module
