@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import compute, excel, paths, publish, render
+from kpi import compute, excel, paths, publish, render, safety
 from kpi.plan import Plan
 from kpi.validate import Submissions
 
@@ -102,6 +102,7 @@ def run_report(plan: Plan, period: str, unit: str, data_dir: Path, out: Path, fo
 def write_scorecard_csv(card: pd.DataFrame, target: Path) -> Path:
     """scorecard.csv: one row per indicator, values unrounded, empty where there is none (UTF-8 with BOM so
     that Excel shows the Vietnamese names)."""
+    card = safety.spreadsheet_frame(card)  # plan text starting with = + - @ stays text in Excel
     render.write_atomic(target, card.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
     return target
 
@@ -120,7 +121,7 @@ def run_batch(plan: Plan, subs: Submissions, period: str, units: list[str], data
     card = compute.scorecard(subs.data, plan, period, lang)
     result.scorecard = write_scorecard_csv(card, out / "scorecard.csv")
     made = made_on or dt.date.today().isoformat()
-    excel.write_scorecard_xlsx(card, plan, period, out / "scorecard.xlsx", lang, made)
+    excel.write_scorecard_xlsx(card, plan, period, out / "scorecard.xlsx", lang)
     for unit in units:
         result.reports.append(run_report(plan, period, unit, data_dir, out, formats, lang, made, chromium))
     result.index = publish.write_index(plan, period, card, result.reports, out / "index.html", lang, made)

@@ -24,7 +24,8 @@ from kpi.report import MonthReport  # noqa: E402
 # DejaVu Sans ships with matplotlib and has every Vietnamese letter with its tone marks.
 FONT = "DejaVu Sans"
 sns.set_theme(style="whitegrid", font=FONT, rc={"figure.dpi": 110, "axes.titlesize": 10, "axes.labelsize": 9,
-                                                "xtick.labelsize": 8, "ytick.labelsize": 8})
+                                                "xtick.labelsize": 8, "ytick.labelsize": 8,
+                                                "text.parse_math": False})  # '$' in plan/village text is literal
 
 WORDS = {
     "vi": {"target": "Chỉ tiêu giao", "value": "Lũy kế", "deadline": "Hạn", "forecast": "Dự báo đến hạn",

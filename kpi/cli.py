@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from kpi import paths
+from kpi import paths, safety
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -77,7 +77,7 @@ def cmd_validate(args) -> int:
         print(f"  {f.file}: đọc {f.rows_read} dòng, nhận {f.accepted}, loại {f.rejected}")
     print(f"  Tổng: đọc {files['rows_read'].sum()} dòng, nhận {files['accepted'].sum()}, loại {files['rejected'].sum()}")
     for p in sorted(problems, key=lambda p: (p.file, p.sheet, p.row or 0, p.code)):
-        print(p.describe())
+        print(safety.display_name(p.describe()))  # a cell's control characters never reach the terminal
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     print(f"Kết quả: {errors} lỗi, {warnings} cảnh báo.")
@@ -114,7 +114,7 @@ def cmd_scorecard(args) -> int:
         records = json.loads(card.to_json(orient="records", force_ascii=False, double_precision=15))
         print(json.dumps({"period": period, "indicators": records}, ensure_ascii=False, indent=2))
     else:
-        sys.stdout.write(card.to_csv(index=False, lineterminator="\n"))
+        sys.stdout.write(safety.spreadsheet_frame(card).to_csv(index=False, lineterminator="\n"))  # often saved as .csv
     return EXIT_OK
 
 
@@ -123,6 +123,7 @@ def cmd_run(args) -> int:
     from kpi.report import check_parameters
     from kpi.validate import load_submissions
 
+    safety.check_out_dir(args.out, args.data)  # before anything is read or written
     plan = _plan(args)
     subs = load_submissions(args.data, plan)
     period = _period(args, plan, subs)

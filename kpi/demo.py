@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi import paths
+from kpi import paths, safety
 from kpi.plan import Plan
 
 LAST_MONTH = 11
@@ -162,7 +162,7 @@ def _write_template(target: Path, part: pd.DataFrame, plan: Plan, unit: str, per
     for village, element, value in zip(part["village"], part["element"], part["value"]):
         ws[cells[(codes.get(village, ""), element)]] = int(value) if float(value).is_integer() else float(value)
     ws["C4"] = dt.date.fromisoformat(part["submitted_on"].iloc[0])
-    wb.save(target)
+    safety.save_workbook(wb, target)
 
 
 def _november_mistakes(part: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from kpi import safety
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS, target_words
 from kpi.plan import Plan
 
@@ -38,7 +38,6 @@ COLUMNS = (
 )
 NUMBER_KEYS = ("value", "numerator", "denominator", "month_value", "change", "villages_reported",
                "villages_expected")
-FORMULA_START = ("=", "+", "-", "@")
 
 
 class ExcelError(RuntimeError):
@@ -60,22 +59,12 @@ def _deadline_text(value: str, lang: str) -> str:
     return f"{d.day:02d}/{d.month:02d}/{d.year}"
 
 
-def _set_text(cell, text: str) -> None:
-    """Store a string as text, never as a formula: openpyxl would write '=…' as a formula, and Excel would
-    read '+…', '-…', '@…' as one when the cell is edited; quotePrefix keeps all of them text."""
-    cell.value = text
-    cell.data_type = "s"
-    if text.startswith(FORMULA_START):
-        cell.quotePrefix = True
-
-
-def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = "vi",
-                       made_on: dt.date | None = None) -> Workbook:
-    """One sheet: a title, the date made, a header row (frozen, filterable) and one row per indicator.
+def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = "vi") -> Workbook:
+    """One sheet: a title, what the numbers cover, a header row (frozen, filterable) and one row per indicator.
+    It carries no date made, so the same data always gives the same bytes (the HTML report carries the date).
 
     Numbers are stored unrounded (rounding is only the display format); the status cell holds the status in
     words on its colour."""
-    made_on = made_on or dt.date.today()
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET[lang]
@@ -85,18 +74,20 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
     ncols = len(COLUMNS)
 
     ws.cell(row=1, column=1).value = None
-    _set_text(ws.cell(row=1, column=1), _title(plan, period, lang))
+    safety.set_text_cell(ws.cell(row=1, column=1), _title(plan, period, lang))
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    made = f"{made_on.day:02d}/{made_on.month:02d}/{made_on.year}"
-    _set_text(ws.cell(row=2, column=1), f"Lập ngày {made}" if lang == "vi" else f"Made on {made}")
+    y, m = period.split("-")
+    basis = (f"Lũy kế từ tháng 1 đến hết tháng {int(m)}/{y}, theo số liệu các đơn vị gửi" if lang == "vi"
+             else f"Year to date, January to the end of {m}/{y}, from the units' submissions")
+    safety.set_text_cell(ws.cell(row=2, column=1), basis)
     ws.cell(row=2, column=1).font = Font(italic=True, color="444444")
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncols)
 
     header_row = 4
     for j, (_key, vi, en, width) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=header_row, column=j)
-        _set_text(cell, vi if lang == "vi" else en)
+        safety.set_text_cell(cell, vi if lang == "vi" else en)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8EEF5")
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
@@ -126,7 +117,7 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
                                       if key == "change" else decimals)
                 cell.alignment = Alignment(vertical="top", horizontal="right")
             else:
-                _set_text(cell, str(texts[key] or ""))
+                safety.set_text_cell(cell, str(texts[key] or ""))
                 cell.alignment = wrap_top
         status_cell = ws.cell(row=i, column=[c[0] for c in COLUMNS].index("status") + 1)
         status_cell.fill = PatternFill("solid", fgColor=STATUS_COLORS[row.status].lstrip("#").upper())
@@ -145,17 +136,9 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
     return wb
 
 
-def write_scorecard_xlsx(card: pd.DataFrame, plan: Plan, period: str, target: Path, lang: str = "vi",
-                         made_on: dt.date | str | None = None) -> Path:
+def write_scorecard_xlsx(card: pd.DataFrame, plan: Plan, period: str, target: Path, lang: str = "vi") -> Path:
     """scorecard.xlsx beside scorecard.csv, written atomically."""
-    from kpi.render import write_atomic
-
-    if isinstance(made_on, str):
-        made_on = dt.date.fromisoformat(made_on) if made_on else None
-    buf = io.BytesIO()
     try:
-        scorecard_workbook(card, plan, period, lang, made_on).save(buf)
+        return safety.save_workbook(scorecard_workbook(card, plan, period, lang), Path(target))
     except Exception as exc:  # openpyxl raises assorted errors; name the file
         raise ExcelError(f"Không ghi được {target.name}: {exc}") from exc
-    write_atomic(Path(target), buf.getvalue())
-    return Path(target)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi import safety
 from kpi.problems import Problem
 
 RAW_COLUMNS = ["period", "unit", "village", "element", "value", "submitted_on"]
@@ -153,6 +154,9 @@ def read_csv(path: Path, name: str) -> RawFile:
     data = path.read_bytes()
     if not data.strip():
         return RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                     detail="tệp nhị phân, không phải CSV")])
     if data[:4] == b"PK\x03\x04":
         return RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
                                                      detail="đây là tệp Excel bị đổi đuôi thành .csv")])
@@ -165,7 +169,7 @@ def read_csv(path: Path, name: str) -> RawFile:
     delimiter = max([",", ";", "\t"], key=first.count)
     try:
         table = [[c if c.strip() else None for c in row]
-                 for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+                 for row in safety.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), name)]
     except csv.Error as exc:
         return RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=str(exc))])
     return _frame_from_table(table, name, "")
@@ -186,12 +190,15 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
                                                       detail=f"{broken} ({type(exc).__name__})")])]
     results, templates = [], []
     try:
+        wide = safety.limit("KPI_MAX_COLUMNS")
         for ws in book.worksheets:
-            table = [list(r) for r in ws.iter_rows(values_only=True)]
+            table = [list(r) for r in safety.bounded_rows(ws.iter_rows(values_only=True, max_col=wide), name, ws.title)]
             if is_template(table):
                 templates.append(_frame_from_template(table, name, ws.title))
             else:
                 results.append(_frame_from_table(table, name, ws.title))
+    except safety.InputRefused:
+        raise  # a size bound: read_file reports it as such
     except Exception as exc:  # a sheet's XML broken inside a valid zip
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
                                                       detail=f"{broken} ({type(exc).__name__})")])]
@@ -212,6 +219,9 @@ def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = 
     comes from its name (see unit_from_name); a template's from its marker keys."""
     name = path.relative_to(root).as_posix()
     suffix = path.suffix.lower()
+    refused = safety.check_submission_file(path, root, name)
+    if refused:
+        return [RawFile(refused.file, _empty_rows(), [refused])]
     try:
         if suffix == ".csv":
             files = [read_csv(path, name)]
@@ -227,6 +237,12 @@ def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = 
             return files
     except OSError as exc:
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=str(exc.strerror))])]
+    except safety.InputRefused as exc:
+        return [RawFile(name, _empty_rows(), [exc.problem])]
+    except UnicodeDecodeError:
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_ENCODING", file=name)])]
+    except Exception as exc:  # read_file never raises: any other failure (csv.Error, a broken sheet) is reported
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)])]
     return [RawFile(name, _empty_rows(), [Problem("E_FILE_TYPE", file=name, found=suffix or path.name)])]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from kpi import paths
+from kpi import paths, safety
 
 UNIT_CODES = ("vhxh", "kt", "ttpvhcc", "ca")
 
@@ -311,6 +311,7 @@ def _check_references(raw: dict) -> list[tuple[list, str]]:
 
 def parse_plan(text: str, source: str = "<plan>") -> Plan:
     """Parse and check plan YAML text; every problem is collected and raised at once with its line."""
+    safety.check_plan_text(text, source)
     try:
         root = yaml.compose(text)
         raw = _dates_to_text(yaml.safe_load(text))

@@ -13,6 +13,15 @@ WARNING = "warning"
 CATALOG: dict[str, tuple[str, str, str]] = {
     "E_FILE_UNREADABLE": (ERROR, "Không đọc được tệp: {detail}.",
                           "Mở lại tệp bằng Excel, lưu dưới dạng .xlsx hoặc CSV UTF-8 rồi gửi lại."),
+    "E_FILE_TOO_LARGE": (ERROR, "Tệp quá lớn ({found}); giới hạn là {expected}.",
+                         "Mỗi đơn vị chỉ gửi số liệu của mình trong một tệp mẫu biểu; tách tệp hoặc xóa các dòng, "
+                         "trang thừa rồi gửi lại (giới hạn đặt bằng biến KPI_MAX_FILE_MB, KPI_MAX_UNZIPPED_MB)."),
+    "E_SHEET_TOO_LARGE": (ERROR, "Trang tính có quá nhiều dòng ({found}); giới hạn là {expected} dòng.",
+                          "Xóa các dòng trống hoặc thừa ở cuối trang rồi gửi lại (giới hạn đặt bằng biến KPI_MAX_ROWS)."),
+    "E_FILE_OUTSIDE_DATA": (ERROR, "Tệp là liên kết (symlink) trỏ ra ngoài thư mục số liệu hoặc không tồn tại; không đọc.",
+                            "Chép chính tệp số liệu vào thư mục submissions/, không dùng liên kết."),
+    "E_FILE_NAME_INVALID": (ERROR, "Tên tệp có ký tự điều khiển hoặc ký tự không hợp lệ (< > : \" | ? * \\); không đọc.",
+                            "Đổi tên tệp chỉ dùng chữ, số, dấu gạch ngang và dấu chấm, ví dụ 2026-11/vhxh.xlsx."),
     "E_FILE_EMPTY": (ERROR, "Tệp không có dòng số liệu nào.",
                      "Điền số liệu vào mẫu biểu rồi gửi lại; không gửi tệp trống."),
     "E_FILE_TYPE": (ERROR, "Loại tệp '{found}' không được hỗ trợ.",

@@ -12,7 +12,7 @@ import nbformat
 from nbconvert import HTMLExporter
 from traitlets.config import Config
 
-from kpi import paths
+from kpi import paths, safety
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
@@ -40,6 +40,7 @@ def to_html(notebook: Path, target: Path, title: str, lang: str = "vi") -> Path:
         language_code=lang,
     )
     nb = nbformat.read(notebook, as_version=4)
+    safety.stable_cell_ids(nb)  # same month, same HTML
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)
     write_atomic(target, body)

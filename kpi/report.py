@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi import compute
+from kpi import compute, safety
 from kpi.plan import Plan, load_plan
 from kpi.validate import Submissions, load_submissions
 
@@ -69,6 +69,7 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
     """Load the plan and the data folder, validate, and compute everything a report for (period, unit) shows."""
     from kpi import paths
 
+    safety.check_notebook_parameters(period, unit, data_dir, plan_path, None, lang, made_on)
     plan = load_plan(plan_path)
     check_parameters(plan, period, unit, lang)
     subs = load_submissions(Path(data_dir or paths.DATA_DIR), plan)

@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kpi import safety
 from kpi.plan import Element, Plan
 
 # The hidden column A of the data sheet carries machine keys; A1 holds this marker, so the loader finds the
@@ -237,7 +238,7 @@ def write_template(plan: Plan, unit: str, period: str, out: str | Path, data: pd
     """Write the template to `out` (parent folders made as needed)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    build_template(plan, unit, period, data).save(out)
+    safety.save_workbook(build_template(plan, unit, period, data), out)
     return out
 
 

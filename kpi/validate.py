@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi import paths, schema
+from kpi import paths, safety, schema
 from kpi.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, read_file, submission_files
 from kpi.plan import Plan
 from kpi.problems import ERROR, Problem, problems_frame
@@ -67,7 +67,7 @@ def parse_periods(values: pd.Series) -> pd.Series:
 
 def parse_dates(values: pd.Series) -> pd.Series:
     """ISO YYYY-MM-DD or Vietnamese DD/MM/YYYY text, or an Excel date -> Timestamp (day); else NaT."""
-    native = values.map(lambda v: pd.Timestamp(v).normalize() if hasattr(v, "year") else None)
+    native = values.map(lambda v: safety.to_timestamp(v) if hasattr(v, "year") else None)
     text = values.map(lambda v: v.strip() if isinstance(v, str) else None)
     iso = pd.to_datetime(text.where(text.fillna("").str.match(r"^\d{4}-\d{1,2}-\d{1,2}$")), format="%Y-%m-%d", errors="coerce")
     vn = pd.to_datetime(text.where(text.fillna("").str.match(r"^\d{1,2}/\d{1,2}/\d{4}$")), format="%d/%m/%Y", errors="coerce")
@@ -277,6 +277,8 @@ def _resolve_duplicates(ok: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
 def _numerator_above_denominator(ok: pd.DataFrame, plan: Plan) -> tuple[pd.Series, list[Problem]]:
     """A ratio's numerator above its denominator in the same village and month, across units too
     (VHXH's adult_digital_health against Công an's pop_adult): the numerator row is rejected."""
+    if ok.empty:  # every row already rejected: merging empty frames of differing dtypes would raise
+        return pd.Series("", index=ok.index, dtype=object), []
     pairs = pd.DataFrame([(i.id, i.numerator, i.denominator) for i in plan.indicators if i.denominator],
                          columns=["indicator", "num", "den"])
     cells = ok.reset_index()[["index", "period_p", "village_p", "element_p", "value_p", "file", "sheet", "row",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import openpyxl
 import pandas as pd
@@ -50,8 +49,7 @@ def _rows(path) -> tuple[list[str], dict[str, dict]]:
 
 
 def test_xlsx_columns_follow_phu_luc_I(tmp_path, plan, small_card):
-    path = excel.write_scorecard_xlsx(small_card, plan, "2026-11", tmp_path / "scorecard.xlsx",
-                                      made_on="2026-12-05")
+    path = excel.write_scorecard_xlsx(small_card, plan, "2026-11", tmp_path / "scorecard.xlsx")
     header, rows = _rows(path)
     assert header[:7] == ["STT", "Tên chỉ tiêu", "Chỉ tiêu giao",
                           "Cơ quan chủ trì theo dõi, đánh giá/tổng hợp, báo cáo", "Cơ quan, đơn vị phối hợp",
@@ -112,10 +110,9 @@ def test_text_starting_like_a_formula_stays_text(tmp_path, plan, small_card):
 
 def test_xlsx_in_english(tmp_path, plan, small_card):
     card = small_card.assign(status_label=small_card["status"])
-    path = excel.write_scorecard_xlsx(card, plan, "2026-11", tmp_path / "s.xlsx", lang="en",
-                                      made_on=dt.date(2026, 12, 5))
+    path = excel.write_scorecard_xlsx(card, plan, "2026-11", tmp_path / "s.xlsx", lang="en")
     ws = openpyxl.load_workbook(path).active
-    assert ws.title == "Scorecard" and ws["A2"].value == "Made on 05/12/2026"
+    assert ws.title == "Scorecard" and ws["A2"].value == "Year to date, January to the end of 11/2026, from the units' submissions"
     header = [c.value for c in ws[4]]
     assert header[:2] == ["No.", "Indicator"]
     assert ws.cell(row=5, column=header.index("Status") + 1).value == "Missed"
