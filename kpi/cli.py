@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kpi import paths
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3  # 3: the output folder is locked by another run
 
 
 class UsageError(Exception):
@@ -96,35 +96,69 @@ def cmd_scorecard(args) -> int:
     return EXIT_OK
 
 
+def _run_periods(args, plan, subs) -> list[str]:
+    """The periods `kpi run` covers: --period as YYYY-MM, a range YYYY-MM..YYYY-MM or last-month; default the
+    latest month with data."""
+    from kpi.batch import expand_periods
+    from kpi.report import check_parameters
+
+    if not args.period:
+        return [_period(args, plan, subs)]
+    periods = expand_periods(args.period)
+    for period in periods:
+        check_parameters(plan, period, "commune")
+    return periods
+
+
 def cmd_run(args) -> int:
-    from kpi.batch import run_batch
+    from kpi.batch import OutputLock, run_batch, summary_table
     from kpi.report import check_parameters
     from kpi.validate import load_submissions
 
     plan = _plan(args)
-    subs = load_submissions(args.data, plan)
-    period = _period(args, plan, subs)
-    if args.unit == "all":
-        units = ["commune", *plan.unit_codes]
-    else:
-        check_parameters(plan, period, args.unit, args.lang)
-        units = [args.unit]
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers phải là số nguyên dương (số tiến trình chạy song song).")
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("html", "pdf")]
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
-    print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
+    data = Path(args.data)
+    if paths.is_province_root(data):
+        from kpi.province import run_province
+
+        return run_province(args, plan, formats)
+    subs = load_submissions(data, plan)
+    periods = _run_periods(args, plan, subs)
+    if args.unit == "all":
+        units = ["commune", *plan.unit_codes]
+    else:
+        units = [u.strip() for u in args.unit.split(",") if u.strip()]
+        for unit in units:
+            check_parameters(plan, periods[0], unit, args.lang)
     if subs.errors:
         print(f"  Lưu ý: {len(subs.errors)} lỗi trong số liệu gửi lên; các dòng lỗi không được tính "
               f"(xem mục Chất lượng số liệu hoặc chạy `kpi validate`).")
-    result = run_batch(plan, subs, period, units, Path(args.data), Path(args.out), formats, args.lang)
-    for note in result.notes:
-        print(f"  Lưu ý: {note}")
-    for r in result.reports:
-        made = ", ".join(p.name for fmt, p in r.files.items() if fmt != "ipynb")
-        print(f"  {'LỖI' if r.error else 'xong'}  {r.unit:<8} {r.error or made}")
-    print(f"Mở báo cáo: {result.index.resolve()}")
-    return EXIT_PROBLEMS if result.failed else EXIT_OK
+    results = []
+    with OutputLock(Path(args.out), wait=args.wait, on_wait=print):
+        for period in periods:
+            print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
+            result = run_batch(plan, subs, period, units, data, Path(args.out), formats, args.lang,
+                               workers=args.workers, force=args.force, time_limit=args.timeout,
+                               plan_path=Path(args.plan) if args.plan else None, scheduler=args.scheduler,
+                               lock=False)
+            for note in result.notes:
+                print(f"  Lưu ý: {note}")
+            results.append(result)
+    print(summary_table(results))
+    failed = [(b.period, r) for b in results for r in b.failed]
+    skipped = sum(r.skipped for b in results for r in b.reports)
+    made = sum(1 for b in results for r in b.reports if r.ok and not r.skipped)
+    print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
+    for b in results:
+        print(f"Mở báo cáo: {b.index.resolve()}")
+    if failed:
+        print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {r.error}" for p, r in failed), file=sys.stderr)
+    return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 def parser() -> argparse.ArgumentParser:
@@ -137,12 +171,19 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--data", default=str(paths.DATA_DIR), help="thư mục dữ liệu chứa submissions/")
 
     r = sub.add_parser("run", help="chạy bộ báo cáo tháng (papermill + nbconvert)")
-    r.add_argument("--period", help="kỳ báo cáo YYYY-MM (mặc định: tháng mới nhất có số liệu)")
-    r.add_argument("--unit", default="all", help="all | commune | vhxh | kt | ttpvhcc | ca")
+    r.add_argument("--period", help="kỳ báo cáo YYYY-MM, khoảng YYYY-MM..YYYY-MM hoặc last-month (tháng trước "
+                   "tháng hiện tại); mặc định: tháng mới nhất có số liệu")
+    r.add_argument("--unit", default="all", help="all | commune | vhxh | kt | ttpvhcc | ca, hoặc vài mã cách nhau "
+                   "bởi dấu phẩy")
     data_arg(r)
     r.add_argument("--out", default=str(paths.OUTPUTS_DIR), help="thư mục kết quả (mặc định outputs/)")
     r.add_argument("--format", default="html,pdf", help="html,pdf | html | pdf")
     r.add_argument("--lang", default="vi", choices=["vi", "en"], help="ngôn ngữ báo cáo")
+    r.add_argument("--workers", type=int, default=None, help="số tiến trình chạy song song (mặc định: số lõi CPU)")
+    r.add_argument("--timeout", type=float, default=1200, help="thời gian tối đa cho mỗi báo cáo, giây (mặc định 1200)")
+    r.add_argument("--force", action="store_true", help="tạo lại mọi báo cáo, kể cả báo cáo không có gì thay đổi")
+    r.add_argument("--wait", action="store_true", help="nếu thư mục kết quả đang bận, chờ thay vì dừng")
+    r.add_argument("--scheduler", default=None, help="địa chỉ cụm Dask (tcp://HOST:PORT) để chạy báo cáo trên đó")
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("scorecard", help="in bảng tổng hợp chỉ tiêu, không cần notebook")
@@ -169,6 +210,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kpi.batch import OutputLocked
     from kpi.plan import PlanError
     from kpi.report import ParameterError
 
@@ -178,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
+    except OutputLocked as exc:
+        print(f"kpi: {exc}", file=sys.stderr)
+        return EXIT_BUSY
     except (UsageError, ParameterError, PlanError) as exc:
         print(f"kpi: {exc}", file=sys.stderr)
         return EXIT_USAGE
