@@ -267,20 +267,23 @@ def clean_partials(out: Path) -> list[Path]:
 # --- one report (runs in a worker process) -------------------------------------------------------------
 
 def execute(period: str, unit: str, data_dir: Path, out: Path, lang: str, made_on: str,
-            timeout: int = 600, plan_path: Path | None = None) -> Path:
-    """Run the master notebook for one report with papermill; the executed notebook lands as <unit>.ipynb
-    (written under a temporary name while it runs, renamed at the end)."""
+            timeout: int = 600, plan_path: Path | None = None, notebook: Path | None = None,
+            parameters: dict | None = None) -> Path:
+    """Run the master notebook (or `notebook` with `parameters`) for one report with papermill; the executed
+    notebook lands as <unit>.ipynb (written under a temporary name while it runs, renamed at the end)."""
     import papermill as pm
 
     target = out / f"{unit}.ipynb"
     tmp = out / f".{unit}.ipynb.part"
+    if parameters is None:
+        parameters = {"period": period, "unit": unit, "data_dir": str(Path(data_dir).resolve()),
+                      "plan_path": str(Path(plan_path or paths.PLAN_FILE).resolve()),
+                      "output_dir": str(out.resolve()), "lang": lang, "made_on": made_on}
     try:
         pm.execute_notebook(
-            str(paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
+            str(notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
             cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=timeout, language="python", log_output=True,
-            parameters={"period": period, "unit": unit, "data_dir": str(Path(data_dir).resolve()),
-                        "plan_path": str(Path(plan_path or paths.PLAN_FILE).resolve()),
-                        "output_dir": str(out.resolve()), "lang": lang, "made_on": made_on},
+            parameters=parameters,
         )
     finally:
         if tmp.exists():
@@ -317,10 +320,13 @@ def run_report(spec: dict) -> dict:
         if _injected(period, unit):
             raise InjectedFailure(f"Lỗi giả lập cho báo cáo {period}/{unit} (biến {FAIL_ENV}).")
         nb = execute(period, unit, Path(spec["data_dir"]), out, spec["lang"], spec["made_on"],
-                     timeout=spec.get("cell_timeout", 600), plan_path=plan_path)
+                     timeout=spec.get("cell_timeout", 600), plan_path=plan_path,
+                     notebook=Path(spec["notebook"]) if spec.get("notebook") else None,
+                     parameters=spec.get("parameters"))
         files["ipynb"] = str(nb)
         log.info("Đã chạy xong sổ tay: %s", nb.name)
-        html = render.to_html(nb, out / f"{unit}.html", report_title(plan, period, unit, spec["lang"]), spec["lang"])
+        title = spec.get("title") or report_title(plan, period, unit, spec["lang"])
+        html = render.to_html(nb, out / f"{unit}.html", title, spec["lang"])
         files["html"] = str(html)
         log.info("Đã xuất HTML: %s", html.name)
         if "pdf" in spec["formats"] and spec.get("chromium"):

@@ -49,6 +49,14 @@ def cmd_plan(args) -> int:
 def cmd_demo(args) -> int:
     from kpi.demo import write_demo
 
+    if args.communes:
+        from kpi.demo_province import write_province_demo
+
+        if args.communes < 1:
+            raise UsageError("--communes phải là số nguyên dương.")
+        files = write_province_demo(args.out, _plan(args), args.communes, seed=args.seed)
+        print(f"Đã ghi {len(files)} tệp dữ liệu giả lập của {args.communes} xã vào {Path(args.out)}")
+        return EXIT_OK
     files = write_demo(args.out, _plan(args), seed=args.seed)
     print(f"Đã ghi {len(files)} tệp dữ liệu giả lập vào {Path(args.out) / 'submissions'}")
     return EXIT_OK
@@ -124,7 +132,7 @@ def cmd_run(args) -> int:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
     data = Path(args.data)
     if paths.is_province_root(data):
-        from kpi.province import run_province
+        from kpi.province_batch import run_province
 
         return run_province(args, plan, formats)
     subs = load_submissions(data, plan)
@@ -205,6 +213,8 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo-data", help="ghi bộ dữ liệu giả lập")
     d.add_argument("--out", required=True, help="thư mục đích")
     d.add_argument("--seed", type=int, default=2026)
+    d.add_argument("--communes", type=int, default=0,
+                   help="số xã: ghi một tỉnh giả lập <out>/<xã>/submissions/... thay vì một xã")
     d.set_defaults(func=cmd_demo)
     return p
 

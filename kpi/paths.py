@@ -14,6 +14,7 @@ PLAN_FILE = Path(os.environ.get("KPI_PLAN", PARAMS_DIR / "plan_2026.yml"))
 DATA_DIR = Path(os.environ.get("KPI_DATA", ROOT / "data" / "sample"))
 OUTPUTS_DIR = Path(os.environ.get("KPI_OUT", ROOT / "outputs"))
 MASTER_NOTEBOOK = NOTEBOOKS_DIR / "monthly_report.ipynb"
+PROVINCE_NOTEBOOK = NOTEBOOKS_DIR / "province_report.ipynb"
 KERNEL_NAME = "kpi-kit"
 
 
