@@ -521,7 +521,12 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
     if "pdf" in formats and not chromium:
         result.notes.append("Không tìm thấy Chromium/Chrome nên chưa tạo PDF (chỉ tạo HTML). Cài gói `chromium` "
                             "hoặc đặt biến KPI_CHROMIUM trỏ tới trình duyệt.")
-    card = compute.scorecard(subs.data, plan, period, lang)
+    if scheduler:
+        from kpi.distributed import scorecard_on_cluster
+
+        card = scorecard_on_cluster(scheduler, data_dir, plan_path, period, lang)
+    else:
+        card = compute.scorecard(subs.data, plan, period, lang)
     result.scorecard = write_scorecard_csv(card, out / "scorecard.csv")
     made = made_on or dt.date.today().isoformat()
     manifest = load_manifest(out)
