@@ -70,10 +70,13 @@ def _matrix(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
     A flow sums its months from January (no value until its first reported month); a stock is the month's
     own value, no carry-forward (SPEC §3.1)."""
     upto = compute.month_of(period)
-    rows = data[data["period"].astype(str).str.startswith(f"{plan.year}-")]
-    month = rows["period"].astype(str).str[5:7].astype("int8")
-    keep = month <= upto
-    rows = rows.loc[keep, KEYS + ["value"]].assign(month=month[keep])
+    # Months are read once per distinct period text, not once per row (30 million rows nationally).
+    codes, uniques = pd.factorize(data["period"])
+    prefix = f"{plan.year}-"
+    months = np.array([int(p[5:7]) if str(p).startswith(prefix) else 0 for p in uniques] + [0], dtype="int8")
+    month = months[np.where(codes >= 0, codes, len(uniques))]
+    keep = (month >= 1) & (month <= upto)
+    rows = data.loc[keep, KEYS + ["value"]].assign(month=month[keep])
     wide = rows.set_index([*KEYS, "month"])["value"].astype("float64").unstack("month")
     wide = wide.reindex(columns=pd.Index(range(1, upto + 1), name="month"))
     flows = [e.code for e in plan.elements if e.time == "flow"]
