@@ -274,7 +274,7 @@ def execute(period: str, unit: str, data_dir: Path, out: Path, lang: str, made_o
     import papermill as pm
 
     target = out / f"{unit}.ipynb"
-    tmp = out / f".{unit}.ipynb.part"
+    tmp = out / f".{unit}.part.ipynb"  # papermill wants the .ipynb ending; the leading dot hides it
     if parameters is None:
         parameters = {"period": period, "unit": unit, "data_dir": str(Path(data_dir).resolve()),
                       "plan_path": str(Path(plan_path or paths.PLAN_FILE).resolve()),

@@ -137,9 +137,9 @@ def test_sigkill_then_rerun_leaves_complete_outputs(data: Path, tmp_path: Path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     p = out / "2026-11"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(p.glob(".*.ipynb.part")):
+    while time.monotonic() < deadline and not list(p.glob(".*.part.ipynb")):
         time.sleep(0.05)
-    assert list(p.glob(".*.ipynb.part")), "the batch never started a notebook"
+    assert list(p.glob(".*.part.ipynb")), "the batch never started a notebook"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     # Whatever is there under a final name is whole; the rest are hidden temporary names.
