@@ -12,12 +12,15 @@ import pandas as pd
 from kpi.plan import Plan
 
 SQL = """
-WITH d AS (
-    SELECT CAST(commune AS VARCHAR) AS commune, CAST(village AS VARCHAR) AS village,
-           CAST(element AS VARCHAR) AS element,
-           CAST(substr(CAST(period AS VARCHAR), 6, 2) AS INTEGER) AS month, CAST(value AS DOUBLE) AS value
-    FROM data
-    WHERE CAST(period AS VARCHAR) LIKE '{year}-%' AND CAST(substr(CAST(period AS VARCHAR), 6, 2) AS INTEGER) <= {upto}
+WITH pm AS (  -- month of each distinct period text, read once per period, not once per row
+    SELECT period, CAST(substr(CAST(period AS VARCHAR), 6, 2) AS INTEGER) AS month
+    FROM (SELECT DISTINCT period FROM data) WHERE CAST(period AS VARCHAR) LIKE '{year}-%'
+),
+d AS (
+    SELECT data.commune, data.village, CAST(data.element AS VARCHAR) AS element, pm.month,
+           CAST(data.value AS DOUBLE) AS value
+    FROM data JOIN pm ON data.period = pm.period
+    WHERE pm.month <= {upto}
 ),
 months AS (SELECT CAST(range AS INTEGER) AS m FROM range(1, {upto} + 1)),
 ytd AS (
@@ -46,7 +49,7 @@ per_commune AS (
            COUNT(*) AS villages_reported
     FROM places GROUP BY commune, indicator, month
 )
-SELECT 'commune' AS level, p.commune, p.indicator, p.month, p.numerator, p.denominator,
+SELECT 'commune' AS level, CAST(p.commune AS VARCHAR) AS commune, p.indicator, p.month, p.numerator, p.denominator,
        CASE WHEN i.kind = 'count' THEN p.numerator
             WHEN p.denominator > 0 THEN 100 * p.numerator / p.denominator END AS value, p.villages_reported AS places
 FROM per_commune p JOIN ind i USING (indicator)
