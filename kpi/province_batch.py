@@ -106,7 +106,7 @@ def run_province(args, plan: Plan, formats: list[str]) -> int:
             for period in periods:
                 r = batch.run_batch(cplan, subs, period, units, d, out_root / d.name, formats, args.lang,
                                     workers=args.workers, force=args.force, time_limit=args.timeout,
-                                    plan_path=cplan_file, lock=False)
+                                    plan_path=cplan_file, scheduler=args.scheduler, lock=False)
                 r.period = f"{d.name}/{period}"
                 results.append(r)
         for period in periods:
