@@ -183,7 +183,9 @@ def report_inputs(plan: Plan, subs: Submissions, data_dir: Path, period: str, un
             if hashes is None:
                 out[name] = sha256_file(root / name)
             else:  # one hash per file per batch, shared by the reports
-                out[name] = hashes.setdefault(name, sha256_file(root / name)) if name not in hashes else hashes[name]
+                if name not in hashes:
+                    hashes[name] = sha256_file(root / name)
+                out[name] = hashes[name]
     return out
 
 
@@ -295,7 +297,8 @@ def _error_text(exc: BaseException) -> str:
     """One line naming what failed: papermill's error carries the cell's exception name and value."""
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
-    return f"{ename}: {evalue}".strip().splitlines()[0][:500] if f"{ename}: {evalue}".strip() else ename
+    text = f"{ename}: {evalue}".strip()
+    return text.splitlines()[0][:500]
 
 
 def _injected(period: str, unit: str) -> bool:
@@ -543,6 +546,7 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
         else:
             todo.append((spec, key))
     lock = threading.Lock()
+    kit = kit_fingerprint()
 
     def record(spec: dict, key: dict, res: dict, seconds: float) -> None:
         unit = spec["unit"]
@@ -556,7 +560,7 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
                                  "seconds": round(seconds, 2)}
             else:
                 entries.pop(unit, None)
-            manifest["kit"] = kit_fingerprint()
+            manifest["kit"] = kit
             save_manifest(out, manifest)
 
     if todo:
