@@ -221,6 +221,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from kpi.batch import OutputLocked
+    from kpi.distributed import ClusterUnavailable
     from kpi.plan import PlanError
     from kpi.report import ParameterError
 
@@ -233,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     except OutputLocked as exc:
         print(f"kpi: {exc}", file=sys.stderr)
         return EXIT_BUSY
+    except ClusterUnavailable as exc:
+        print(f"kpi: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (UsageError, ParameterError, PlanError) as exc:
         print(f"kpi: {exc}", file=sys.stderr)
         return EXIT_USAGE

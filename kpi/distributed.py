@@ -9,17 +9,26 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class ClusterUnavailable(RuntimeError):
+    """The Dask scheduler cannot be reached (or dask is not installed); the message says what to check."""
 
 
 def _connect(scheduler: str):
-    from distributed import Client
-
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ClusterUnavailable("Chưa cài Dask: chạy `pip install -e '.[dask]'` để dùng --scheduler.") from None
     try:
         return Client(scheduler, timeout="20s", set_as_default=True)
-    except (OSError, TimeoutError) as exc:
-        raise RuntimeError(f"Không kết nối được cụm Dask {scheduler}: {exc}") from exc
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterUnavailable(f"Không kết nối được cụm Dask {scheduler}: {exc}. Kiểm tra địa chỉ "
+                                 f"tcp://HOST:PORT và rằng scheduler đang chạy.") from exc
 
 
 def _report_task(spec: dict, time_limit: float) -> tuple[dict, float]:
