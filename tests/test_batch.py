@@ -131,7 +131,7 @@ def test_failure_then_skip_then_remake_exactly_what_changed(data: Path, tmp_path
 @pytest.mark.slow
 def test_sigkill_then_rerun_leaves_complete_outputs(data: Path, tmp_path: Path):
     out = tmp_path / "out"
-    args = ["--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html", "--unit", "ca,kt",
+    args = ["--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html", "--unit", "ca,ttpvhcc",
             "--workers", "2"]
     proc = subprocess.Popen([sys.executable, "-m", "kpi", "run", *args], cwd=paths.ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -148,11 +148,11 @@ def test_sigkill_then_rerun_leaves_complete_outputs(data: Path, tmp_path: Path):
     rerun = kpi_run(*args)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert not [f for f in p.iterdir() if ".part" in f.name]
-    for unit in ("ca", "kt"):
+    for unit in ("ca", "ttpvhcc"):
         assert _html_complete(p / f"{unit}.html")
         json.loads((p / f"{unit}.ipynb").read_text(encoding="utf-8"))
     manifest = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
-    assert set(manifest["reports"]) == {"ca", "kt"}
+    assert set(manifest["reports"]) == {"ca", "ttpvhcc"}
 
 
 def test_a_report_past_its_time_limit_is_stopped_and_named(data: Path, tmp_path: Path):

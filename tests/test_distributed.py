@@ -20,8 +20,11 @@ distributed = pytest.importorskip("distributed")  # the `dask` extra
 def test_dask_path_gives_the_local_scorecard(tmp_path: Path):
     data = tmp_path / "data"
     write_demo(data, load_plan())
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+    # Worker threads in this process (the report itself still runs in its own worker process), over TCP on
+    # the loopback interface, as a remote scheduler would be reached.
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         common = ["--data", str(data), "--period", "2026-11", "--format", "html", "--unit", "kt"]
         remote = subprocess.run([sys.executable, "-m", "kpi", "run", *common, "--out", str(tmp_path / "dask"),
                                  "--scheduler", cluster.scheduler_address],
