@@ -11,7 +11,7 @@ OUT    ?= outputs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench,dask]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name kpi-kit --display-name "Python (kpi-kit)" >/dev/null
 	touch $(STAMP)
 

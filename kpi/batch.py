@@ -1,17 +1,45 @@
-"""The monthly batch: papermill runs the master notebook once per report, then HTML, PDF, scorecard and index."""
+"""The monthly batch: papermill runs the master notebook once per report in worker processes, then HTML, PDF,
+scorecard and index; a manifest of input hashes lets a re-run skip what has not changed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+import kpi
 from kpi import compute, excel, paths, publish, render, safety
 from kpi.plan import Plan
 from kpi.validate import Submissions
+
+MANIFEST = "manifest.json"
+LOG_DIR = "logs"
+LOCK_FILE = ".kpi-run.lock"
+DEFAULT_TIMEOUT = 1200  # seconds one report (notebook + HTML + PDF) may take before it is stopped
+# Test-only hook: a comma-separated list of report names ("vhxh", or "2026-11/vhxh") whose run raises
+# InjectedFailure inside its worker process, to prove that one failing report leaves the others rendered.
+FAIL_ENV = "KPI_TEST_FAIL_REPORTS"
+
+
+class InjectedFailure(RuntimeError):
+    """Raised only when KPI_TEST_FAIL_REPORTS names the report (tests of the batch's failure handling)."""
+
+
+class OutputLocked(RuntimeError):
+    """Another `kpi run` holds the output folder's lock; the message (Vietnamese) says which and what to do."""
 
 
 @dataclass
@@ -19,6 +47,9 @@ class ReportResult:
     unit: str
     files: dict[str, Path] = field(default_factory=dict)  # format -> path
     error: str = ""
+    skipped: bool = False  # inputs unchanged since the manifest recorded it: not remade
+    seconds: float = 0.0
+    log: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -32,6 +63,7 @@ class BatchResult:
     reports: list[ReportResult]
     index: Path | None = None
     scorecard: Path | None = None
+    manifest: Path | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -54,20 +86,207 @@ def report_title(plan: Plan, period: str, unit: str, lang: str) -> str:
     return f"Báo cáo chỉ tiêu KHCN, ĐMST, CĐS tháng {int(m)}/{y}: {scope}"
 
 
+# --- periods --------------------------------------------------------------------------------------------
+
+def expand_periods(spec: str, today: dt.date | None = None) -> list[str]:
+    """`YYYY-MM`, a range `YYYY-MM..YYYY-MM` (both ends included), or `last-month`: the month before today's
+    month (the scheduled run after the 10th reports on the month just closed)."""
+    from kpi.report import ParameterError
+
+    if not isinstance(spec, str) or spec != spec.strip() or not re.fullmatch(r"[0-9a-z.\-]+", spec):
+        raise ParameterError(f"Kỳ báo cáo {spec!r} không hợp lệ: dùng một tháng (2026-11), một khoảng "
+                             "(2026-01..2026-11) hoặc last-month.")
+    if spec == "last-month":
+        today = today or dt.date.today()
+        y, m = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+        return [f"{y}-{m:02d}"]
+    if ".." in spec:
+        start, end = spec.split("..", 1)
+        try:
+            a, b = dt.date.fromisoformat(f"{start}-01"), dt.date.fromisoformat(f"{end}-01")
+        except ValueError:
+            raise ParameterError(f"Kỳ báo cáo '{spec}' không hợp lệ: dùng một tháng (2026-11), một khoảng (2026-01..2026-11) hoặc last-month.") from None
+        if b < a:
+            raise ParameterError(f"Kỳ báo cáo '{spec}' không hợp lệ: trong một khoảng, tháng đầu phải trước hoặc bằng tháng cuối.")
+        out, y, m = [], a.year, a.month
+        while (y, m) <= (b.year, b.month):
+            out.append(f"{y}-{m:02d}")
+            y, m = (y, m + 1) if m < 12 else (y + 1, 1)
+        return out
+    return [spec]
+
+
+# --- what feeds which report ----------------------------------------------------------------------------
+
+def feeding_units(plan: Plan, unit: str) -> list[str]:
+    """Units whose submissions a report depends on.
+
+    The commune report shows every indicator, so every unit feeds it. A unit's report shows the indicators
+    it leads; each one reads its numerator's and its denominator's element, and an element belongs to the
+    unit that submits it. So a unit's report depends on its own files plus the files of every unit owning
+    an element its indicators use (VHXH's indicators divide by Công an's pop_adult, pop_total, pop_15plus
+    and vneid_level2, so Công an's files feed the VHXH report). The unit's own files always count: its
+    timeliness and data-quality sections read them."""
+    if unit == "commune":
+        return list(plan.unit_codes)
+    owner = {e.code: e.unit for e in plan.elements}
+    used = {unit}
+    for ind in plan.indicators_of(unit):
+        used.add(owner[ind.numerator])
+        if ind.denominator:
+            used.add(owner[ind.denominator])
+    return [u for u in plan.unit_codes if u in used]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def kit_fingerprint() -> str:
+    """The kit's version plus a hash of its code and templates: a changed kit remakes the reports."""
+    h = hashlib.sha256(kpi.__version__.encode())
+    root = Path(kpi.__file__).resolve().parent
+    for p in sorted([*root.glob("*.py"), *(root / "templates").rglob("*")]):
+        if p.is_file():
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
+    return f"{kpi.__version__}+{h.hexdigest()[:16]}"
+
+
+def file_units(subs: Submissions) -> dict[str, set[tuple[str, str]]]:
+    """Each submission file (relative name) -> the (unit, period) pairs its rows claim."""
+    out: dict[str, set[tuple[str, str]]] = {f: set() for f in subs.files.get("file", pd.Series(dtype=str))}
+    rec = subs.received
+    if len(rec):
+        for f, u, p in rec[["file", "unit", "period"]].drop_duplicates().itertuples(index=False):
+            out.setdefault(f, set()).add((u, p))
+    return out
+
+
+def report_inputs(plan: Plan, subs: Submissions, data_dir: Path, period: str, unit: str,
+                  owners: dict[str, set[tuple[str, str]]] | None = None,
+                  hashes: dict[str, str] | None = None) -> dict[str, str]:
+    """The data files that feed one report, with their SHA-256: files of the feeding units (feeding_units)
+    for months of the plan year up to P (year-to-date views and the forecast read January..P), plus every
+    file whose unit or period could not be read (it shows in every report's data-quality section)."""
+    owners = file_units(subs) if owners is None else owners
+    feeding = set(feeding_units(plan, unit))
+    root = paths.submissions_dir(data_dir)
+    out = {}
+    for name, claims in sorted(owners.items()):
+        relevant = not claims or any(u in feeding and p.startswith(f"{plan.year}-") and p <= period
+                                     for u, p in claims)
+        if relevant:
+            if hashes is None:
+                out[name] = sha256_file(root / name)
+            else:  # one hash per file per batch, shared by the reports
+                if name not in hashes:
+                    hashes[name] = sha256_file(root / name)
+                out[name] = hashes[name]
+    return out
+
+
+def report_key(spec: dict, inputs: dict[str, str], plan_hash: str, notebook_hash: str, kit: str) -> dict:
+    """Everything a report's content depends on; equal keys mean the report need not be remade."""
+    params = {k: spec[k] for k in ("period", "unit", "lang", "formats")}
+    return {"kit": kit, "plan": plan_hash, "notebook": notebook_hash, "parameters": params, "data": inputs}
+
+
+# --- lock -----------------------------------------------------------------------------------------------
+
+class OutputLock:
+    """An exclusive lock on an output folder (<out>/.kpi-run.lock), held by the OS: a killed run releases
+    it. A second run either stops with a clear message or, with wait=True, waits its turn."""
+
+    def __init__(self, out_dir: Path, wait: bool = False, poll: float = 1.0, on_wait=None):
+        self.path = Path(out_dir) / LOCK_FILE
+        self.wait, self.poll, self.on_wait = wait, poll, on_wait
+        self._fh = None
+
+    def _try(self) -> bool:
+        if os.name == "nt":  # pragma: no cover - Windows
+            import msvcrt
+            try:
+                msvcrt.locking(self._fh.fileno(), msvcrt.LK_NBLCK, 1)
+                return True
+            except OSError:
+                return False
+        import fcntl
+        try:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
+
+    def holder(self) -> str:
+        try:
+            return self.path.read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
+
+    def __enter__(self) -> "OutputLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "a+", encoding="utf-8")
+        told = False
+        while not self._try():
+            who = self.holder() or "không rõ"
+            if not self.wait:
+                self._fh.close()
+                raise OutputLocked(f"Thư mục kết quả {self.path.parent} đang được một lần chạy khác sử dụng "
+                                   f"({who}). Hãy chờ lần chạy đó xong, hoặc chạy lại với --wait để tự chờ.")
+            if not told and self.on_wait:
+                self.on_wait(f"Thư mục kết quả {self.path.parent} đang bận ({who}); đang chờ...")
+                told = True
+            time.sleep(self.poll)
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(f"PID {os.getpid()}, bắt đầu lúc {dt.datetime.now():%H:%M:%S %d/%m/%Y}\n")
+        self._fh.flush()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fh:
+            self._fh.seek(0)
+            self._fh.truncate()
+            self._fh.close()  # closing releases the lock
+            self._fh = None
+
+
+def clean_partials(out: Path) -> list[Path]:
+    """Remove temporary files a killed run left behind (hidden names ending in .part...). Call under the lock."""
+    gone = []
+    if out.is_dir():
+        for p in out.iterdir():
+            if p.is_file() and p.name.startswith(".") and ".part" in p.name:
+                p.unlink(missing_ok=True)
+                gone.append(p)
+    return gone
+
+
+# --- one report (runs in a worker process) -------------------------------------------------------------
+
 def execute(period: str, unit: str, data_dir: Path, out: Path, lang: str, made_on: str,
-            timeout: int = 600) -> Path:
-    """Run the master notebook for one report with papermill; the executed notebook lands as <unit>.ipynb."""
+            timeout: int = 600, plan_path: Path | None = None, notebook: Path | None = None,
+            parameters: dict | None = None) -> Path:
+    """Run the master notebook (or `notebook` with `parameters`) for one report with papermill; the executed
+    notebook lands as <unit>.ipynb (written under a temporary name while it runs, renamed at the end)."""
     import papermill as pm
 
     target = out / f"{unit}.ipynb"
-    tmp = out / f".{unit}.part.ipynb"
+    tmp = out / f".{unit}.part.ipynb"  # papermill wants the .ipynb ending; the leading dot hides it
+    if parameters is None:
+        parameters = {"period": period, "unit": unit, "data_dir": str(Path(data_dir).resolve()),
+                      "plan_path": str(Path(plan_path or paths.PLAN_FILE).resolve()),
+                      "output_dir": str(out.resolve()), "lang": lang, "made_on": made_on}
     try:
         pm.execute_notebook(
-            str(paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
-            cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=timeout, language="python",
-            parameters={"period": period, "unit": unit, "data_dir": str(data_dir.resolve()),
-                        "plan_path": str(paths.PLAN_FILE.resolve()), "output_dir": str(out.resolve()),
-                        "lang": lang, "made_on": made_on},
+            str(notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
+            cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=timeout, language="python", log_output=True,
+            parameters=parameters,
         )
     finally:
         if tmp.exists():
@@ -79,25 +298,130 @@ def _error_text(exc: BaseException) -> str:
     """One line naming what failed: papermill's error carries the cell's exception name and value."""
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
-    return f"{ename}: {evalue}".strip()[:500]
+    text = f"{ename}: {evalue}".strip()
+    return text.splitlines()[0][:500]
 
 
-def run_report(plan: Plan, period: str, unit: str, data_dir: Path, out: Path, formats: list[str], lang: str,
-               made_on: str, chromium: str | None) -> ReportResult:
-    """One report end to end; any failure is recorded on the result, never raised."""
-    result = ReportResult(unit)
+def _injected(period: str, unit: str) -> bool:
+    names = {n.strip() for n in os.environ.get(FAIL_ENV, "").split(",") if n.strip()}
+    return unit in names or f"{period}/{unit}" in names
+
+
+def run_report(spec: dict) -> dict:
+    """One report end to end (notebook, HTML, PDF) from a JSON-able spec; returns {"files", "error"} and never
+    raises: a failure is recorded (with its traceback in <unit>.error.txt) so the other reports go on."""
+    plan_path = Path(spec["plan_path"])
+    out = Path(spec["out"])
+    unit, period = spec["unit"], spec["period"]
+    log = logging.getLogger("kpi.batch")
+    files: dict[str, str] = {}
+    error_file = out / f"{unit}.error.txt"
     try:
-        nb = execute(period, unit, data_dir, out, lang, made_on)
-        result.files["ipynb"] = nb
-        html = render.to_html(nb, out / f"{unit}.html", report_title(plan, period, unit, lang), lang)
-        result.files["html"] = html
-        if "pdf" in formats and chromium:
-            result.files["pdf"] = render.to_pdf(html, out / f"{unit}.pdf", chromium)
-    except Exception as exc:  # one failing report must not stop the others
-        result.error = _error_text(exc)
-        (out / f"{unit}.error.txt").write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-    return result
+        from kpi.plan import load_plan
 
+        plan = load_plan(plan_path)
+        log.info("Bắt đầu báo cáo %s/%s (định dạng %s)", period, unit, ",".join(spec["formats"]))
+        if _injected(period, unit):
+            raise InjectedFailure(f"Lỗi giả lập cho báo cáo {period}/{unit} (biến {FAIL_ENV}).")
+        nb = execute(period, unit, Path(spec["data_dir"]), out, spec["lang"], spec["made_on"],
+                     timeout=spec.get("cell_timeout", 600), plan_path=plan_path,
+                     notebook=Path(spec["notebook"]) if spec.get("notebook") else None,
+                     parameters=spec.get("parameters"))
+        files["ipynb"] = str(nb)
+        log.info("Đã chạy xong sổ tay: %s", nb.name)
+        title = spec.get("title") or report_title(plan, period, unit, spec["lang"])
+        html = render.to_html(nb, out / f"{unit}.html", title, spec["lang"])
+        files["html"] = str(html)
+        log.info("Đã xuất HTML: %s", html.name)
+        if "pdf" in spec["formats"] and spec.get("chromium"):
+            files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", spec["chromium"]))
+            log.info("Đã xuất PDF: %s.pdf", unit)
+        error_file.unlink(missing_ok=True)
+        return {"files": files, "error": ""}
+    except Exception as exc:  # one failing report must not stop the others
+        text = "".join(traceback.format_exception(exc))
+        log.error("Báo cáo %s/%s lỗi:\n%s", period, unit, text)
+        render.write_atomic(error_file, text)
+        return {"files": files, "error": _error_text(exc)}
+
+
+def _job_main(spec_json: str, result_path: str) -> int:
+    """Entry of a worker process (`python -m kpi.batch SPEC RESULT`): run one report, write its result."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    result = run_report(json.loads(spec_json))
+    render.write_atomic(Path(result_path), json.dumps(result, ensure_ascii=False))
+    return 0 if not result["error"] else 1
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Stop a worker and everything it started (its Jupyter kernel, Chromium)."""
+    try:
+        import psutil
+
+        parent = psutil.Process(proc.pid)
+        for child in parent.children(recursive=True):
+            child.kill()
+        parent.kill()
+    except Exception:
+        proc.kill()
+
+
+def run_in_subprocess(spec: dict, log_path: Path, time_limit: float) -> dict:
+    """Run one report in its own worker process, its output going to the report's log file; a report that
+    passes its time limit is stopped (with its kernel) and recorded as timed out."""
+    out = Path(spec["out"])
+    result_path = out / f".{spec['unit']}.result.json.part"
+    result_path.unlink(missing_ok=True)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    with open(log_path, "w", encoding="utf-8") as log:
+        log.write(f"kpi {kpi.__version__}: báo cáo {spec['period']}/{spec['unit']}, "
+                  f"bắt đầu {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n")
+        log.flush()
+        proc = subprocess.Popen([sys.executable, "-m", "kpi.batch", json.dumps(spec), str(result_path)],
+                                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(paths.ROOT))
+        try:
+            proc.wait(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            _kill_tree(proc)
+            proc.wait()
+            log.write(f"Quá thời gian: dừng sau {time_limit:g} giây.\n")
+            for p in out.glob(f".{spec['unit']}.*"):
+                p.unlink(missing_ok=True)
+            return {"files": {}, "error": f"Quá thời gian: báo cáo chạy quá {time_limit:g} giây nên bị dừng."}
+    try:
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+        result_path.unlink(missing_ok=True)
+        return result
+    except (OSError, ValueError):
+        return {"files": {}, "error": f"Tiến trình chạy báo cáo dừng bất thường (mã {proc.returncode}); "
+                                      f"xem nhật ký {log_path.name}."}
+
+
+# --- manifest -------------------------------------------------------------------------------------------
+
+def load_manifest(out: Path) -> dict:
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and isinstance(data.get("reports"), dict) else {"reports": {}}
+    except (OSError, ValueError):
+        return {"reports": {}}
+
+
+def save_manifest(out: Path, manifest: dict) -> Path:
+    target = out / MANIFEST
+    render.write_atomic(target, json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
+    return target
+
+
+def is_current(entry: dict | None, key: dict, out: Path) -> bool:
+    """A report is up to date when the manifest recorded the same inputs and every output it made is there."""
+    if not entry or entry.get("key") != key:
+        return False
+    return all((out / name).is_file() for name in entry.get("outputs", {}).values())
+
+
+# --- scorecard and index --------------------------------------------------------------------------------
 
 def write_scorecard_csv(card: pd.DataFrame, target: Path) -> Path:
     """scorecard.csv: one row per indicator, values unrounded, empty where there is none (UTF-8 with BOM so
@@ -107,22 +431,146 @@ def write_scorecard_csv(card: pd.DataFrame, target: Path) -> Path:
     return target
 
 
+# --- the batch ------------------------------------------------------------------------------------------
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def plan_jobs(plan: Plan, subs: Submissions, period: str, units: list[str], data_dir: Path, out: Path,
+              formats: list[str], lang: str, made_on: str, chromium: str | None, plan_path: Path,
+              hashes: dict[str, str] | None = None) -> list[tuple[dict, dict]]:
+    """(spec, manifest key) for each report of the period."""
+    owners = file_units(subs)
+    hashes = {} if hashes is None else hashes
+    plan_hash, nb_hash, kit = sha256_file(plan_path), sha256_file(paths.MASTER_NOTEBOOK), kit_fingerprint()
+    jobs = []
+    for unit in units:
+        spec = {"period": period, "unit": unit, "data_dir": str(Path(data_dir).resolve()), "out": str(out.resolve()),
+                "formats": sorted(formats), "lang": lang, "made_on": made_on, "chromium": chromium,
+                "plan_path": str(Path(plan_path).resolve())}
+        inputs = report_inputs(plan, subs, Path(data_dir), period, unit, owners, hashes)
+        jobs.append((spec, report_key(spec, inputs, plan_hash, nb_hash, kit)))
+    return jobs
+
+
 def run_batch(plan: Plan, subs: Submissions, period: str, units: list[str], data_dir: Path, out_dir: Path,
-              formats: list[str], lang: str = "vi", made_on: str = "") -> BatchResult:
-    """All reports of one period into <out>/<period>/, plus scorecard.csv and index.html. A report that fails
-    is named with its error and the others still render."""
+              formats: list[str], lang: str = "vi", made_on: str = "", *, workers: int | None = None,
+              force: bool = False, time_limit: float = DEFAULT_TIMEOUT, progress: bool | None = None,
+              plan_path: Path | None = None, scheduler: str | None = None, hashes: dict[str, str] | None = None,
+              lock: bool = True, wait: bool = False, on_wait=None) -> BatchResult:
+    """All reports of one period into <out>/<period>/, plus scorecard.csv, index.html and manifest.json.
+
+    Reports run in parallel worker processes (default: one per core); each has a log file in logs/ and a
+    time limit. A report whose inputs (data files that feed it, plan, notebook, kit, parameters) match the
+    manifest and whose outputs exist is skipped unless `force`. A report that fails or runs out of time is
+    named with its error and the others still render. The output folder is locked for the whole run."""
     out = paths.period_dir(out_dir, period)
     out.mkdir(parents=True, exist_ok=True)
+    guard = OutputLock(out_dir, wait=wait, on_wait=on_wait) if lock else None
+    if guard:
+        guard.__enter__()
+    try:
+        return _run_locked(plan, subs, period, units, Path(data_dir), out, formats, lang, made_on,
+                           workers or default_workers(), force, time_limit, progress,
+                           Path(plan_path or paths.PLAN_FILE), scheduler, hashes)
+    finally:
+        if guard:
+            guard.__exit__(None, None, None)
+
+
+def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on, workers, force, time_limit,
+                progress, plan_path, scheduler, hashes) -> BatchResult:
+    clean_partials(out)
     result = BatchResult(period, out, [])
     chromium = render.find_chromium() if "pdf" in formats else None
     if "pdf" in formats and not chromium:
         result.notes.append("Không tìm thấy Chromium/Chrome nên chưa tạo PDF (chỉ tạo HTML). Cài gói `chromium` "
                             "hoặc đặt biến KPI_CHROMIUM trỏ tới trình duyệt.")
-    card = compute.scorecard(subs.data, plan, period, lang)
+    if scheduler:
+        from kpi.distributed import scorecard_on_cluster
+
+        card = scorecard_on_cluster(scheduler, data_dir, plan_path, period, lang)
+    else:
+        card = compute.scorecard(subs.data, plan, period, lang)
     result.scorecard = write_scorecard_csv(card, out / "scorecard.csv")
     made = made_on or dt.date.today().isoformat()
     excel.write_scorecard_xlsx(card, plan, period, out / "scorecard.xlsx", lang)
-    for unit in units:
-        result.reports.append(run_report(plan, period, unit, data_dir, out, formats, lang, made, chromium))
+    manifest = load_manifest(out)
+    entries = manifest["reports"]
+    jobs = plan_jobs(plan, subs, period, units, data_dir, out, formats, lang, made, chromium, plan_path, hashes)
+    by_unit: dict[str, ReportResult] = {}
+    todo = []
+    for spec, key in jobs:
+        unit = spec["unit"]
+        entry = entries.get(unit)
+        if not force and is_current(entry, key, out):
+            by_unit[unit] = ReportResult(unit, {f: out / n for f, n in entry["outputs"].items()}, skipped=True,
+                                         log=out / LOG_DIR / f"{unit}.log")
+        else:
+            todo.append((spec, key))
+    lock = threading.Lock()
+    kit = kit_fingerprint()
+
+    def record(spec: dict, key: dict, res: dict, seconds: float) -> None:
+        unit = spec["unit"]
+        rr = ReportResult(unit, {f: Path(p) for f, p in res["files"].items()}, res["error"], seconds=seconds,
+                          log=out / LOG_DIR / f"{unit}.log")
+        with lock:
+            by_unit[unit] = rr
+            if rr.ok:
+                entries[unit] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
+                                 "made_at": dt.datetime.now().isoformat(timespec="seconds"),
+                                 "seconds": round(seconds, 2)}
+            else:
+                entries.pop(unit, None)
+            manifest["kit"] = kit
+            save_manifest(out, manifest)
+
+    if todo:
+        if scheduler:
+            from kpi.distributed import run_on_cluster
+
+            for spec, key, res, secs in run_on_cluster(scheduler, [s for s, _ in todo], [k for _, k in todo],
+                                                       time_limit):
+                record(spec, key, res, secs)
+        else:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(todo), desc=f"Kỳ {period}", unit="báo cáo", disable=(None if progress is None
+                                                                                        else not progress))
+
+            def one(spec: dict, key: dict):
+                t0 = time.perf_counter()
+                res = run_in_subprocess(spec, out / LOG_DIR / f"{spec['unit']}.log", time_limit)
+                return spec, key, res, time.perf_counter() - t0
+
+            with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+                futures = [pool.submit(one, spec, key) for spec, key in todo]
+                for fut in as_completed(futures):
+                    spec, key, res, secs = fut.result()
+                    record(spec, key, res, secs)
+                    bar.set_postfix_str(f"{spec['unit']}: {'LỖI' if res['error'] else 'xong'}")
+                    bar.update(1)
+            bar.close()
+    result.reports = [by_unit[u] for u in units]
+    result.manifest = save_manifest(out, manifest)
     result.index = publish.write_index(plan, period, card, result.reports, out / "index.html", lang, made)
     return result
+
+
+def summary_table(results: list[BatchResult]) -> str:
+    """The end-of-run table: every report with its state, time and, for a failure, its error."""
+    lines = [f"{'Kỳ':<8} {'Báo cáo':<9} {'Tình trạng':<22} {'Thời gian':>9}  Chi tiết"]
+    for b in results:
+        for r in b.reports:
+            state = ("bỏ qua (không đổi)" if r.skipped else "LỖI" if r.error else "xong")
+            detail = r.error + (f" (nhật ký: {r.log})" if r.error and r.log else "") if r.error else \
+                ", ".join(p.name for f, p in r.files.items() if f != "ipynb")
+            secs = "" if r.skipped else f"{r.seconds:.1f} giây"
+            lines.append(f"{b.period:<8} {r.unit:<9} {state:<22} {secs:>9}  {detail}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(_job_main(sys.argv[1], sys.argv[2]))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kpi import paths, safety
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3  # 3: the output folder is locked by another run
 
 
 class UsageError(Exception):
@@ -49,6 +49,14 @@ def cmd_plan(args) -> int:
 def cmd_demo(args) -> int:
     from kpi.demo import write_demo
 
+    if args.communes:
+        from kpi.demo_province import write_province_demo
+
+        if args.communes < 1:
+            raise UsageError("--communes phải là số nguyên dương.")
+        files = write_province_demo(args.out, _plan(args), args.communes, seed=args.seed)
+        print(f"Đã ghi {len(files)} tệp dữ liệu giả lập của {args.communes} xã vào {Path(args.out)}")
+        return EXIT_OK
     files = write_demo(args.out, _plan(args), seed=args.seed)
     print(f"Đã ghi {len(files)} tệp dữ liệu giả lập vào {Path(args.out) / 'submissions'}")
     return EXIT_OK
@@ -118,40 +126,74 @@ def cmd_scorecard(args) -> int:
     return EXIT_OK
 
 
+def _run_periods(args, plan, subs) -> list[str]:
+    """The periods `kpi run` covers: --period as YYYY-MM, a range YYYY-MM..YYYY-MM or last-month; default the
+    latest month with data."""
+    from kpi.batch import expand_periods
+    from kpi.report import check_parameters
+
+    if not args.period:
+        return [_period(args, plan, subs)]
+    periods = expand_periods(args.period)
+    for period in periods:
+        check_parameters(plan, period, "commune")
+    return periods
+
+
 def cmd_run(args) -> int:
-    from kpi.batch import run_batch
+    from kpi.batch import OutputLock, run_batch, summary_table
     from kpi.report import check_parameters
     from kpi.validate import load_submissions
 
     safety.check_out_dir(args.out, args.data)  # before anything is read or written
     plan = _plan(args)
-    subs = load_submissions(args.data, plan)
-    period = _period(args, plan, subs)
-    if args.unit == "all":
-        units = ["commune", *plan.unit_codes]
-    else:
-        check_parameters(plan, period, args.unit, args.lang)
-        units = [args.unit]
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers phải là số nguyên dương (số tiến trình chạy song song).")
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     bad = [f for f in formats if f not in ("html", "pdf")]
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
-    print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
+    data = Path(args.data)
+    if paths.is_province_root(data):
+        from kpi.province_batch import run_province
+
+        return run_province(args, plan, formats)
+    subs = load_submissions(data, plan)
+    periods = _run_periods(args, plan, subs)
+    if args.unit == "all":
+        units = ["commune", *plan.unit_codes]
+    else:
+        units = args.unit.split(",")  # not stripped: "ca\n" is refused, never quietly mended
+        for unit in units:
+            check_parameters(plan, periods[0], unit, args.lang)
     if subs.errors:
         print(f"  Lưu ý: {len(subs.errors)} lỗi trong số liệu gửi lên; các dòng lỗi không được tính "
               f"(xem mục Chất lượng số liệu hoặc chạy `kpi validate`).")
-    result = run_batch(plan, subs, period, units, Path(args.data), Path(args.out), formats, args.lang)
-    for note in result.notes:
-        print(f"  Lưu ý: {note}")
-    for r in result.reports:
-        made = ", ".join(p.name for fmt, p in r.files.items() if fmt != "ipynb")
-        print(f"  {'LỖI' if r.error else 'xong'}  {r.unit:<8} {r.error or made}")
-    if args.zip:
-        from kpi.publish import write_zip
+    results = []
+    with OutputLock(Path(args.out), wait=args.wait, on_wait=print):
+        for period in periods:
+            print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
+            result = run_batch(plan, subs, period, units, data, Path(args.out), formats, args.lang,
+                               workers=args.workers, force=args.force, time_limit=args.timeout,
+                               plan_path=Path(args.plan) if args.plan else None, scheduler=args.scheduler,
+                               lock=False)
+            for note in result.notes:
+                print(f"  Lưu ý: {note}")
+            results.append(result)
+    print(summary_table(results))
+    failed = [(b.period, r) for b in results for r in b.failed]
+    skipped = sum(r.skipped for b in results for r in b.reports)
+    made = sum(1 for b in results for r in b.reports if r.ok and not r.skipped)
+    print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
+    for b in results:
+        if args.zip:
+            from kpi.publish import write_zip
 
-        print(f"Tệp nén để gửi (HTML, PDF, Excel, CSV, index.html): {write_zip(result.out_dir, period).resolve()}")
-    print(f"Mở báo cáo: {result.index.resolve()}")
-    return EXIT_PROBLEMS if result.failed else EXIT_OK
+            print(f"Tệp nén để gửi (HTML, PDF, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
+        print(f"Mở báo cáo: {b.index.resolve()}")
+    if failed:
+        print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {r.error}" for p, r in failed), file=sys.stderr)
+    return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 def parser() -> argparse.ArgumentParser:
@@ -164,12 +206,19 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--data", default=str(paths.DATA_DIR), help="thư mục dữ liệu chứa submissions/")
 
     r = sub.add_parser("run", help="chạy bộ báo cáo tháng (papermill + nbconvert)")
-    r.add_argument("--period", help="kỳ báo cáo YYYY-MM (mặc định: tháng mới nhất có số liệu)")
-    r.add_argument("--unit", default="all", help="all | commune | vhxh | kt | ttpvhcc | ca")
+    r.add_argument("--period", help="kỳ báo cáo YYYY-MM, khoảng YYYY-MM..YYYY-MM hoặc last-month (tháng trước "
+                   "tháng hiện tại); mặc định: tháng mới nhất có số liệu")
+    r.add_argument("--unit", default="all", help="all | commune | vhxh | kt | ttpvhcc | ca, hoặc vài mã cách nhau "
+                   "bởi dấu phẩy")
     data_arg(r)
     r.add_argument("--out", default=str(paths.OUTPUTS_DIR), help="thư mục kết quả (mặc định outputs/)")
     r.add_argument("--format", default="html,pdf", help="html,pdf | html | pdf")
     r.add_argument("--lang", default="vi", choices=["vi", "en"], help="ngôn ngữ báo cáo (mặc định vi)")
+    r.add_argument("--workers", type=int, default=None, help="số tiến trình chạy song song (mặc định: số lõi CPU)")
+    r.add_argument("--timeout", type=float, default=1200, help="thời gian tối đa cho mỗi báo cáo, giây (mặc định 1200)")
+    r.add_argument("--force", action="store_true", help="tạo lại mọi báo cáo, kể cả báo cáo không có gì thay đổi")
+    r.add_argument("--wait", action="store_true", help="nếu thư mục kết quả đang bận, chờ thay vì dừng")
+    r.add_argument("--scheduler", default=None, help="địa chỉ cụm Dask (tcp://HOST:PORT) để chạy báo cáo trên đó")
     r.add_argument("--zip", action="store_true",
                    help="đóng gói HTML, PDF, scorecard.xlsx/.csv và index.html của kỳ vào một tệp .zip")
     r.set_defaults(func=cmd_run)
@@ -201,11 +250,15 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo-data", help="ghi bộ dữ liệu giả lập")
     d.add_argument("--out", required=True, help="thư mục đích")
     d.add_argument("--seed", type=int, default=2026)
+    d.add_argument("--communes", type=int, default=0,
+                   help="số xã: ghi một tỉnh giả lập <out>/<xã>/submissions/... thay vì một xã")
     d.set_defaults(func=cmd_demo)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    from kpi.batch import OutputLocked
+    from kpi.distributed import ClusterUnavailable
     from kpi.plan import PlanError
     from kpi.report import ParameterError
 
@@ -215,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
+    except OutputLocked as exc:
+        print(f"kpi: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except ClusterUnavailable as exc:
+        print(f"kpi: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except (UsageError, ParameterError, PlanError) as exc:
         print(f"kpi: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -14,6 +14,7 @@ PLAN_FILE = Path(os.environ.get("KPI_PLAN", PARAMS_DIR / "plan_2026.yml"))
 DATA_DIR = Path(os.environ.get("KPI_DATA", ROOT / "data" / "sample"))
 OUTPUTS_DIR = Path(os.environ.get("KPI_OUT", ROOT / "outputs"))
 MASTER_NOTEBOOK = NOTEBOOKS_DIR / "monthly_report.ipynb"
+PROVINCE_NOTEBOOK = NOTEBOOKS_DIR / "province_report.ipynb"
 KERNEL_NAME = "kpi-kit"
 
 
@@ -25,3 +26,17 @@ def submissions_dir(data_dir: Path) -> Path:
 def period_dir(out_dir: Path, period: str) -> Path:
     """Reports of one period: <out>/<period>/."""
     return Path(out_dir) / period
+
+
+def is_province_root(data_dir: Path) -> bool:
+    """A province data root holds one folder per commune, each with its own submissions/ (and no
+    submissions/ of its own)."""
+    data_dir = Path(data_dir)
+    if submissions_dir(data_dir).is_dir() or not data_dir.is_dir():
+        return False
+    return any(submissions_dir(p).is_dir() for p in data_dir.iterdir() if p.is_dir())
+
+
+def commune_dirs(root: Path) -> list[Path]:
+    """The commune folders of a province root, by name."""
+    return sorted(p for p in Path(root).iterdir() if p.is_dir() and submissions_dir(p).is_dir())

@@ -1,0 +1,221 @@
+"""Benchmarks of the batch at scale, each measured side by side in the same run (figures, not tests).
+
+a. the month's batch (5 reports, HTML and PDF) against the same number of bare papermill runs of a notebook
+   that only imports pandas and seaborn and draws one chart, same parallelism;
+b. the scorecard of all communes for 12 months at province size (166 communes) and national size (3,321
+   communes, ~30 million long rows): kpi/province.py (pandas) against the same aggregation in DuckDB SQL,
+   with the peak memory (max RSS) of each, each in its own process;
+c. a re-run with nothing changed, as a share of the full batch.
+
+Usage: python benchmarks/run.py [--parts a,b,c] [--sizes province,national] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+SIZES = {"province": (166, 22), "national": (3321, 55)}  # communes, villages per commune (≈ 30 M rows nationally)
+PERIOD = "2026-12"
+
+BARE_NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "execution_count": None, "id": "bare-0", "metadata": {}, "outputs": [],
+         "source": "import pandas as pd\nimport seaborn as sns\n"
+                   "df = pd.DataFrame({'x': range(10), 'y': range(10)})\nsns.barplot(data=df, x='x', y='y')"},
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                 "language_info": {"name": "python"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+def kpi_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kpi", *args]
+
+
+def timed(cmd: list[str], **kw) -> tuple[float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, **kw)
+    return time.perf_counter() - t0, proc
+
+
+def bare_run(nb: Path, out: Path) -> None:
+    """One bare report: a worker process running papermill on the bare notebook (as the batch does)."""
+    code = ("import papermill as pm, sys; from kpi.batch import kernel_name; "
+            "pm.execute_notebook(sys.argv[1], sys.argv[2], kernel_name=kernel_name(), progress_bar=False)")
+    subprocess.run([sys.executable, "-c", code, str(nb), str(out)], check=True, capture_output=True, cwd=ROOT)
+
+
+def part_a_c(workers: int) -> dict:
+    from kpi.demo import write_demo
+    from kpi.plan import load_plan
+
+    work = Path(tempfile.mkdtemp(prefix="kpi-bench-"))
+    try:
+        write_demo(work / "data", load_plan())
+        args = ["run", "--data", str(work / "data"), "--out", str(work / "out"), "--period", "2026-11",
+                "--format", "html,pdf", "--workers", str(workers)]
+        full, proc = timed(kpi_cmd(*args, "--force"))
+        if proc.returncode != 0:
+            raise SystemExit(f"batch failed:\n{proc.stdout}\n{proc.stderr}")
+        rerun, proc2 = timed(kpi_cmd(*args))
+        assert "0 báo cáo tạo mới" in proc2.stdout, proc2.stdout
+        nb = work / "bare.ipynb"
+        nb.write_text(json.dumps(BARE_NOTEBOOK), encoding="utf-8")
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda n: bare_run(nb, work / f"bare-{n}.ipynb"), range(5)))
+        bare = time.perf_counter() - t0
+        return {"batch_s": full, "bare_s": bare, "rerun_s": rerun}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def synthetic_long(communes: int, villages: int, seed: int = 7):
+    """A national-shaped long table: every commune, 12 months, every supplied element (village-level ones
+    per village), about 2 % of values missing; text columns categorical, as a loader would keep them at this
+    size. Built in blocks of communes with small integer codes, so that making it costs little more memory
+    than holding it (the peak measured afterwards is the computation's)."""
+    import numpy as np
+    import pandas as pd
+
+    from kpi.plan import load_plan
+
+    plan = load_plan()
+    rng = np.random.default_rng(seed)
+    vil = [e.code for e in plan.elements if e.level == "village" and e.code != "ehealth_books"]
+    com = [e.code for e in plan.elements if e.level == "commune"]
+    periods = [f"{plan.year}-{m:02d}" for m in range(1, 13)]
+    # One commune's rows: (village code, element code, month) for village elements, then commune elements.
+    v1 = np.repeat(np.arange(1, villages + 1, dtype=np.int16), len(vil) * 12)
+    e1 = np.tile(np.repeat(np.arange(len(vil), dtype=np.int8), 12), villages)
+    m1 = np.tile(np.arange(12, dtype=np.int8), villages * len(vil))
+    v2 = np.zeros(len(com) * 12, dtype=np.int16)
+    e2 = (len(vil) + np.repeat(np.arange(len(com), dtype=np.int8), 12)).astype(np.int8)
+    m2 = np.tile(np.arange(12, dtype=np.int8), len(com))
+    v_one, e_one, m_one = np.concatenate([v1, v2]), np.concatenate([e1, e2]), np.concatenate([m1, m2])
+    per = len(v_one)
+    cols = {"c": [], "v": [], "e": [], "m": [], "x": []}
+    block = 100
+    for start in range(0, communes, block):
+        k = min(block, communes - start)
+        keep = rng.random(per * k) > 0.02
+        cols["c"].append(np.repeat(np.arange(start, start + k, dtype=np.int16), per)[keep])
+        cols["v"].append(np.tile(v_one, k)[keep])
+        cols["e"].append(np.tile(e_one, k)[keep])
+        cols["m"].append(np.tile(m_one, k)[keep])
+        cols["x"].append(rng.integers(50, 900, int(keep.sum())).astype("float64"))
+    c, v, e, m, x = (np.concatenate(cols[n]) for n in "cvemx")
+    del cols
+    data = pd.DataFrame({
+        "commune": pd.Categorical.from_codes(c, [f"xa_{i:04d}" for i in range(communes)]),
+        "period": pd.Categorical.from_codes(m, periods),
+        "village": pd.Categorical.from_codes(v, [""] + [f"Thôn {i}" for i in range(1, villages + 1)]),
+        "element": pd.Categorical.from_codes(e, vil + com),
+        "value": x,
+    })
+    return plan, data
+
+
+def part_b_child(size: str, engine: str, threads: int) -> dict:
+    """Measured in its own process so that max RSS belongs to one engine and one size."""
+    import pandas as pd
+
+    from kpi import province
+
+    communes, villages = SIZES[size]
+    plan, data = synthetic_long(communes, villages)
+    rows = len(data)
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    if engine == "pandas":
+        per = pd.Series(villages, index=pd.Index([f"xa_{i:04d}" for i in range(communes)], name="commune"))
+        hist = province.commune_history(data, plan, PERIOD, per)
+        roll = province.rollup(hist, plan)
+        n = len(hist)
+    else:
+        from duckdb_scorecard import duckdb_history
+
+        hist, roll = duckdb_history(data, plan, PERIOD, threads=threads)
+        n = len(hist)
+    secs = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"size": size, "engine": engine, "rows": rows, "seconds": secs, "peak_mib": peak,
+            "data_mib": base_rss, "result_rows": n, "province_value_1": float(roll.loc[
+                (roll["indicator"] == "1") & (roll["month"] == 12), "value"].iloc[0])}
+
+
+def part_b(sizes: list[str], threads: int, limit: float) -> list[dict]:
+    out = []
+    for size in sizes:
+        for engine in ("pandas", "duckdb"):
+            try:
+                proc = subprocess.run([sys.executable, __file__, "--child", f"{size}:{engine}", "--workers", str(threads)],
+                                      capture_output=True, text=True, cwd=ROOT, timeout=limit)
+                if proc.returncode != 0:
+                    out.append({"size": size, "engine": engine, "error": proc.stderr.strip()[-300:]})
+                else:
+                    out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            except subprocess.TimeoutExpired:
+                out.append({"size": size, "engine": engine, "error": f"did not finish in {limit:.0f} s"})
+            print(f"  measured b {size}/{engine}: {out[-1]}", file=sys.stderr, flush=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--parts", default="a,b,c")
+    ap.add_argument("--sizes", default="province,national")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--limit", type=float, default=900, help="seconds allowed per part-b measurement")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        size, engine = args.child.split(":")
+        print(json.dumps(part_b_child(size, engine, args.workers)))
+        return
+    parts = set(args.parts.split(","))
+    print(f"kpi-kit benchmarks on {os.cpu_count()} cores, workers = {args.workers}")
+    if parts & {"a", "c"}:
+        r = part_a_c(args.workers)
+        print("\n(a) month's batch, 5 reports, HTML + PDF, vs 5 bare papermill runs (pandas + seaborn, one chart)")
+        print(f"    batch {r['batch_s']:.1f} s   bare {r['bare_s']:.1f} s   ratio {r['batch_s'] / r['bare_s']:.2f}x  "
+              f"(goal <= 1.5x)")
+        print("\n(c) re-run with nothing changed vs the full batch")
+        print(f"    re-run {r['rerun_s']:.1f} s   full {r['batch_s']:.1f} s   share {100 * r['rerun_s'] / r['batch_s']:.1f} %  "
+              f"(goal <= 10 %)")
+    if "b" in parts:
+        res = part_b(args.sizes.split(","), args.workers, args.limit)
+        print("\n(b) scorecard of all communes, 12 months (per-commune history + province roll-up)")
+        by = {(x["size"], x["engine"]): x for x in res}
+        for size in args.sizes.split(","):
+            p, d = by[(size, "pandas")], by[(size, "duckdb")]
+            if "error" in p or "error" in d:
+                def show(x: dict) -> str:
+                    return x.get("error") or f"{x['seconds']:.1f} s (peak {x['peak_mib']:.0f} MiB)"
+                print(f"    {size}: pandas {show(p)}; duckdb {show(d)}")
+                continue
+            agree = abs(p["province_value_1"] - d["province_value_1"]) < 1e-9
+            print(f"    {size:<9} {SIZES[size][0]} communes, {p['rows']:,} rows: pandas {p['seconds']:.2f} s "
+                  f"(peak {p['peak_mib']:.0f} MiB, data alone {p['data_mib']:.0f} MiB)   duckdb {d['seconds']:.2f} s "
+                  f"(peak {d['peak_mib']:.0f} MiB)   ratio {p['seconds'] / d['seconds']:.2f}x (goal <= 2x)   "
+                  f"same province value: {agree}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""Report runs on an existing Dask distributed cluster (`kpi run --scheduler tcp://HOST:PORT`).
+
+Each report is one task; the task runs the report exactly as a local worker does (its own process, log
+file and time limit), so the data folder, the kit and the output folder must be at the same paths on every
+Dask worker (a shared folder). The scorecard is computed on the cluster too."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class ClusterUnavailable(RuntimeError):
+    """The Dask scheduler cannot be reached (or dask is not installed); the message says what to check."""
+
+
+def _connect(scheduler: str):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ClusterUnavailable("Chưa cài Dask: chạy `pip install -e '.[dask]'` để dùng --scheduler.") from None
+    try:
+        return Client(scheduler, timeout="20s", set_as_default=True)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterUnavailable(f"Không kết nối được cụm Dask {scheduler}: {exc}. Kiểm tra địa chỉ "
+                                 f"tcp://HOST:PORT và rằng scheduler đang chạy.") from exc
+
+
+def _report_task(spec: dict, time_limit: float) -> tuple[dict, float]:
+    from kpi import batch
+
+    t0 = time.perf_counter()
+    res = batch.run_in_subprocess(spec, Path(spec["out"]) / batch.LOG_DIR / f"{spec['unit']}.log", time_limit)
+    return res, time.perf_counter() - t0
+
+
+def _scorecard_task(data_dir: str, plan_path: str, period: str, lang: str) -> pd.DataFrame:
+    from kpi import compute
+    from kpi.plan import load_plan
+    from kpi.validate import load_submissions
+
+    plan = load_plan(plan_path)
+    return compute.scorecard(load_submissions(data_dir, plan).data, plan, period, lang)
+
+
+def scorecard_on_cluster(scheduler: str, data_dir: Path, plan_path: Path, period: str, lang: str) -> pd.DataFrame:
+    """The period's scorecard computed by a Dask worker from the same files."""
+    with _connect(scheduler) as client:
+        return client.submit(_scorecard_task, str(Path(data_dir).resolve()), str(Path(plan_path).resolve()),
+                             period, lang, pure=False).result()
+
+
+def run_on_cluster(scheduler: str, specs: list[dict], keys: list[dict], time_limit: float
+                   ) -> Iterator[tuple[dict, dict, dict, float]]:
+    """Submit one task per report and yield (spec, key, result, seconds) as each finishes; a task that fails
+    on the cluster itself is recorded as that report's error."""
+    from distributed import as_completed
+
+    with _connect(scheduler) as client:
+        futures = {client.submit(_report_task, spec, time_limit, pure=False): (spec, key)
+                   for spec, key in zip(specs, keys)}
+        for fut in as_completed(futures):
+            spec, key = futures[fut]
+            try:
+                res, secs = fut.result()
+            except Exception as exc:  # the worker died or the task could not run
+                res, secs = {"files": {}, "error": f"Lỗi trên cụm Dask: {type(exc).__name__}: {exc}"}, 0.0
+            yield spec, key, res, secs

@@ -1,0 +1,124 @@
+"""`kpi run` on a province root: every commune's reports, then the province report, resumable like a commune batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+from kpi import batch, paths, province, render
+from kpi.plan import Plan, load_plan
+
+PROVINCE_DIR = "province"  # <out>/province/<P>/: the province report, its scorecard and the commune table
+
+
+def province_inputs(root: Path, period: str, year: int) -> dict[str, str]:
+    """The province report reads every commune's files of the plan year up to P (and any file whose month it
+    cannot tell from its path: conservatively included)."""
+    out = {}
+    for d in paths.commune_dirs(root):
+        sub = paths.submissions_dir(d)
+        for f in sorted(p for p in sub.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))):
+            rel = f.relative_to(sub).as_posix()
+            month = rel[:7]
+            if not (month[:4].isdigit() and month[4:5] == "-") or (month.startswith(f"{year}-") and month <= period):
+                out[f"{d.name}/{rel}"] = batch.sha256_file(f)
+        spec = d / province.COMMUNE_FILE
+        if spec.is_file():
+            out[f"{d.name}/{province.COMMUNE_FILE}"] = batch.sha256_file(spec)
+    return out
+
+
+def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, formats: list[str],
+                        lang: str, workers: int, force: bool, time_limit: float) -> batch.BatchResult:
+    """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook."""
+    out = out_root / PROVINCE_DIR / period
+    out.mkdir(parents=True, exist_ok=True)
+    batch.clean_partials(out)
+    rep = province.province_report(province.load_province(root, plan), plan, period)
+    render.write_atomic(out / "province_scorecard.csv",
+                        rep.scorecard.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+    render.write_atomic(out / "communes.csv", rep.communes.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+    chromium = render.find_chromium() if "pdf" in formats else None
+    y, m = period.split("-")
+    spec = {"period": period, "unit": "province", "data_dir": str(root.resolve()), "out": str(out.resolve()),
+            "formats": sorted(formats), "lang": lang, "made_on": dt.date.today().isoformat(), "chromium": chromium,
+            "plan_path": str(plan_path.resolve()), "notebook": str(paths.PROVINCE_NOTEBOOK),
+            "title": f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}" if lang == "vi" else f"Province roll-up {m}/{y}",
+            "parameters": {"period": period, "data_root": str(root.resolve()), "plan_path": str(plan_path.resolve()),
+                           "lang": lang, "output_dir": str(out.resolve())}}
+    key = batch.report_key(spec, province_inputs(root, period, plan.year), batch.sha256_file(plan_path),
+                           batch.sha256_file(paths.PROVINCE_NOTEBOOK), batch.kit_fingerprint())
+    manifest = batch.load_manifest(out)
+    entry = manifest["reports"].get("province")
+    result = batch.BatchResult(period, out, [])
+    if not force and batch.is_current(entry, key, out):
+        rr = batch.ReportResult("province", {f: out / n for f, n in entry["outputs"].items()}, skipped=True)
+    else:
+        t0 = time.perf_counter()
+        res = batch.run_in_subprocess(spec, out / batch.LOG_DIR / "province.log", time_limit)
+        rr = batch.ReportResult("province", {f: Path(p) for f, p in res["files"].items()}, res["error"],
+                                seconds=time.perf_counter() - t0, log=out / batch.LOG_DIR / "province.log")
+        if rr.ok:
+            manifest["reports"]["province"] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
+                                               "made_at": dt.datetime.now().isoformat(timespec="seconds")}
+        else:
+            manifest["reports"].pop("province", None)
+    result.reports.append(rr)
+    result.manifest = batch.save_manifest(out, manifest)
+    result.scorecard = out / "province_scorecard.csv"
+    return result
+
+
+def run_province(args, plan: Plan, formats: list[str]) -> int:
+    """Each commune's reports into <out>/<commune>/<P>/ (the commune's own plan file beside them), then the
+    province report into <out>/province/<P>/; one lock on <out> for the whole run."""
+    from kpi.validate import load_submissions
+
+    root, out_root = Path(args.data), Path(args.out)
+    plan_path = Path(args.plan) if args.plan else paths.PLAN_FILE
+    communes = paths.commune_dirs(root)
+    if args.period:
+        periods = batch.expand_periods(args.period)
+    else:
+        pdata = province.load_province(root, plan)
+        latest = pdata.data["period"].max() if len(pdata.data) else None
+        if latest is None:
+            print(f"kpi: không có số liệu nào trong {root}; hãy ghi rõ --period.")
+            return 2
+        periods = [str(latest)]
+    from kpi.report import check_parameters
+
+    for period in periods:
+        check_parameters(plan, period, "commune")
+    units = ["commune", *plan.unit_codes] if args.unit == "all" else [u.strip() for u in args.unit.split(",")]
+    print(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
+    results = []
+    with batch.OutputLock(out_root, wait=args.wait, on_wait=print):
+        for d in communes:
+            cplan = province.commune_plan(plan, d)
+            cplan_file = out_root / d.name / "plan.yml"
+            text = province.commune_plan_yaml(plan_path, cplan)
+            if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
+                render.write_atomic(cplan_file, text)
+            cplan = load_plan(cplan_file)
+            subs = load_submissions(d, cplan)
+            for period in periods:
+                r = batch.run_batch(cplan, subs, period, units, d, out_root / d.name, formats, args.lang,
+                                    workers=args.workers, force=args.force, time_limit=args.timeout,
+                                    plan_path=cplan_file, scheduler=args.scheduler, lock=False)
+                r.period = f"{d.name}/{period}"
+                results.append(r)
+        for period in periods:
+            r = run_province_period(plan, plan_path, root, out_root, period, formats, args.lang,
+                                    args.workers or batch.default_workers(), args.force, args.timeout)
+            r.period = f"tỉnh/{period}"
+            results.append(r)
+    print(batch.summary_table(results))
+    failed = [(b.period, r) for b in results for r in b.failed]
+    made = sum(1 for b in results for r in b.reports if r.ok and not r.skipped)
+    skipped = sum(r.skipped for b in results for r in b.reports)
+    print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
+    for period in periods:
+        print(f"Báo cáo tỉnh: {(out_root / PROVINCE_DIR / period / 'province.html').resolve()}")
+    return 1 if failed else 0

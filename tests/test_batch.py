@@ -1,0 +1,169 @@
+"""The parallel, resumable batch: periods, what feeds which report, lock, failures, skips, and a killed run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kpi import batch, paths
+from kpi.demo import write_demo
+from kpi.plan import load_plan
+from kpi.report import ParameterError
+from kpi.validate import load_submissions
+
+PLAN = load_plan()
+
+
+def kpi_run(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kpi", "run", *args], capture_output=True, text=True,
+                          cwd=paths.ROOT, env={**os.environ, **(env or {})}, **kw)
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    write_demo(tmp_path / "data", PLAN)
+    return tmp_path / "data"
+
+
+def test_expand_periods():
+    assert batch.expand_periods("2026-11") == ["2026-11"]
+    assert batch.expand_periods("2026-01..2026-03") == ["2026-01", "2026-02", "2026-03"]
+    assert batch.expand_periods("2025-11..2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert batch.expand_periods("last-month", today=dt.date(2026, 12, 11)) == ["2026-11"]
+    assert batch.expand_periods("last-month", today=dt.date(2027, 1, 11)) == ["2026-12"]
+    with pytest.raises(ParameterError, match="tháng đầu"):
+        batch.expand_periods("2026-05..2026-02")
+
+
+def test_feeding_units_rule():
+    # VHXH divides by Công an's populations; the others read only their own elements.
+    assert batch.feeding_units(PLAN, "vhxh") == ["vhxh", "ca"]
+    assert batch.feeding_units(PLAN, "kt") == ["kt"]
+    assert batch.feeding_units(PLAN, "ttpvhcc") == ["ttpvhcc"]
+    assert batch.feeding_units(PLAN, "ca") == ["ca"]
+    assert batch.feeding_units(PLAN, "commune") == PLAN.unit_codes
+
+
+def test_report_inputs_follow_the_rule(data: Path):
+    subs = load_submissions(data, PLAN)
+    vhxh = batch.report_inputs(PLAN, subs, data, "2026-03", "vhxh")
+    # VHXH and Công an send the Excel template in these months (kpi/demo.py)
+    assert set(vhxh) == {f"2026-0{m}/{u}.xlsx" for m in (1, 2, 3) for u in ("vhxh", "ca")}
+    kt = batch.report_inputs(PLAN, subs, data, "2026-11", "kt")
+    assert set(kt) == {f"2026-{m:02d}/kt.csv" for m in range(1, 12) if m != 7}  # KT never sent July
+    commune = batch.report_inputs(PLAN, subs, data, "2026-02", "commune")
+    assert len(commune) == 8
+
+
+def test_second_run_on_a_locked_folder_stops_or_waits(tmp_path: Path):
+    with batch.OutputLock(tmp_path):
+        with pytest.raises(batch.OutputLocked, match="--wait"):
+            with batch.OutputLock(tmp_path):
+                pass
+        result = kpi_run("--out", str(tmp_path), "--format", "html", "--period", "2026-11")
+        assert result.returncode == 3
+        assert "đang được một lần chạy khác sử dụng" in result.stderr
+    first = batch.OutputLock(tmp_path).__enter__()
+    released = threading.Timer(0.5, first.__exit__, (None, None, None))
+    released.start()
+    t0 = time.monotonic()
+    messages = []
+    with batch.OutputLock(tmp_path, wait=True, poll=0.1, on_wait=messages.append):
+        assert time.monotonic() - t0 >= 0.4
+    assert messages and "đang chờ" in messages[0]
+
+
+def _html_complete(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    return text.rstrip().endswith("</html>")
+
+
+@pytest.mark.slow
+def test_failure_then_skip_then_remake_exactly_what_changed(data: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    args = ("--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html", "--workers", "2")
+    # 1. One report raises (test hook KPI_TEST_FAIL_REPORTS): the other four render, exit code 1.
+    first = kpi_run(*args, env={batch.FAIL_ENV: "kt"})
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "InjectedFailure" in first.stdout and "kt" in first.stderr
+    p = out / "2026-11"
+    for unit in ("commune", "vhxh", "ttpvhcc", "ca"):
+        assert _html_complete(p / f"{unit}.html")
+        assert (p / "logs" / f"{unit}.log").is_file()
+    assert not (p / "kt.html").exists() and (p / "kt.error.txt").is_file()
+    manifest = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["reports"]) == {"commune", "vhxh", "ttpvhcc", "ca"}
+
+    def made() -> set[str]:
+        m = json.loads((p / "manifest.json").read_text(encoding="utf-8"))["reports"]
+        return {u for u, e in m.items() if e["made_at"] != stamps.get(u)}
+
+    # 2. Re-run: only the failed report is made; the others are skipped as unchanged.
+    stamps = {u: e["made_at"] for u, e in manifest["reports"].items()}
+    time.sleep(1.1)
+    second = kpi_run(*args)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert made() == {"kt"} and _html_complete(p / "kt.html")
+    assert second.stdout.count("bỏ qua (không đổi)") == 4
+
+    # 3. Change one unit's file (TT Phục vụ hành chính công, October): the commune report and that unit's
+    # report are remade, nothing else.
+    stamps = {u: e["made_at"] for u, e in json.loads((p / "manifest.json").read_text("utf-8"))["reports"].items()}
+    f = data / "submissions" / "2026-10" / "ttpvhcc.csv"
+    lines = f.read_text(encoding="utf-8").splitlines()
+    header, row = lines[0].split(","), lines[1].split(",")
+    row[header.index("value")] = str(int(float(row[header.index("value")])) + 1)
+    f.write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+    time.sleep(1.1)
+    third = kpi_run(*args)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert made() == {"commune", "ttpvhcc"}
+
+
+@pytest.mark.slow
+def test_sigkill_then_rerun_leaves_complete_outputs(data: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    args = ["--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html", "--unit", "ca,ttpvhcc",
+            "--workers", "2"]
+    proc = subprocess.Popen([sys.executable, "-m", "kpi", "run", *args], cwd=paths.ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = out / "2026-11"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(p.glob(".*.part.ipynb")):
+        time.sleep(0.05)
+    assert list(p.glob(".*.part.ipynb")), "the batch never started a notebook"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # Whatever is there under a final name is whole; the rest are hidden temporary names.
+    for f in p.glob("*.html"):
+        assert _html_complete(f)
+    rerun = kpi_run(*args)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert not [f for f in p.iterdir() if ".part" in f.name]
+    for unit in ("ca", "ttpvhcc"):
+        assert _html_complete(p / f"{unit}.html")
+        json.loads((p / f"{unit}.ipynb").read_text(encoding="utf-8"))
+    manifest = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["reports"]) == {"ca", "ttpvhcc"}
+
+
+def test_a_report_past_its_time_limit_is_stopped_and_named(data: Path, tmp_path: Path):
+    out = tmp_path / "out" / "2026-11"
+    out.mkdir(parents=True)
+    spec = {"period": "2026-11", "unit": "kt", "data_dir": str(data), "out": str(out), "formats": ["html"],
+            "lang": "vi", "made_on": "2026-12-11", "chromium": None, "plan_path": str(paths.PLAN_FILE)}
+    t0 = time.monotonic()
+    res = batch.run_in_subprocess(spec, out / "logs" / "kt.log", time_limit=0.5)
+    assert time.monotonic() - t0 < 30
+    assert res["error"].startswith("Quá thời gian") and not res["files"]
+    assert "Quá thời gian" in (out / "logs" / "kt.log").read_text(encoding="utf-8")
+    assert not [f for f in out.iterdir() if ".part" in f.name]

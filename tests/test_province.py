@@ -1,0 +1,71 @@
+"""Province roll-up on a three-commune fixture, numbers worked out by hand (tests/fixtures/province3)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi import paths, province
+from kpi.plan import load_plan
+
+PLAN = load_plan()
+ROOT = Path(__file__).parent / "fixtures" / "province3"
+
+
+@pytest.fixture(scope="module")
+def report() -> province.ProvinceReport:
+    return province.province_report(province.load_province(ROOT, PLAN), PLAN, "2026-02")
+
+
+def test_the_root_is_a_province():
+    assert paths.is_province_root(ROOT)
+    assert [d.name for d in paths.commune_dirs(ROOT)] == ["xa_a", "xa_b", "xa_c"]
+    assert province.commune_plan(PLAN, ROOT / "xa_a").village_names == ["Thôn Đông", "Thôn Tây"]
+
+
+def test_commune_values_by_hand(report):
+    c = report.communes.set_index(["commune", "indicator"])
+    # Indicator 1 (pop_4g5g / pop_total), February stock: A (50+100)/(100+200) = 50 %; B 90/100 = 90 %;
+    # C only Thôn Một has both: 30/300 = 10 %, 1 of 2 villages.
+    assert c.loc[("xa_a", "1"), "value"] == pytest.approx(50.0)
+    assert c.loc[("xa_b", "1"), "value"] == pytest.approx(90.0)
+    assert c.loc[("xa_c", "1"), "value"] == pytest.approx(10.0)
+    assert (c.loc[("xa_c", "1"), "villages_reported"], c.loc[("xa_c", "1"), "villages_expected"]) == (1, 2)
+    # Indicator 10 (flows, Jan+Feb): A (5+9)/(10+10) = 70 %; B 20/20 = 100 %; C sent nothing.
+    assert c.loc[("xa_a", "10"), "value"] == pytest.approx(70.0)
+    assert c.loc[("xa_b", "10"), "value"] == pytest.approx(100.0)
+    assert pd.isna(c.loc[("xa_c", "10"), "value"])
+    # Indicator 7 (count, year to date): A 1+0 = 1, B 2.
+    assert c.loc[("xa_a", "7"), "value"] == 1 and c.loc[("xa_b", "7"), "value"] == 2
+
+
+def test_province_is_a_ratio_of_sums_over_communes(report):
+    p = report.scorecard.set_index("indicator")
+    # (150 + 90 + 30) / (300 + 100 + 300) = 270 / 700, not the mean of 50, 90, 10 (= 50).
+    assert p.loc["1", "value"] == pytest.approx(100 * 270 / 700)
+    assert (p.loc["1", "numerator"], p.loc["1", "denominator"], p.loc["1", "communes_reported"]) == (270, 700, 3)
+    assert p.loc["10", "value"] == pytest.approx(100 * 34 / 40)  # (14 + 20) / (20 + 20)
+    assert p.loc["10", "communes_reported"] == 2
+    assert p.loc["7", "value"] == 3  # 1 + 2
+    assert p.loc["11", "value"] == pytest.approx(100 * 37 / 40)  # (19 + 18) / (20 + 20)
+    assert p.loc["1", "status"] == "achieved"  # 38.6 ≥ 30
+    assert p.loc["10", "status"] == "achieved"  # 85 ≥ 80
+    assert p.loc["11", "status"] == "behind"  # 92.5 < 95, continuous
+    assert p.loc["7", "status"] == "achieved"  # 3 ≥ 2
+    assert pd.isna(p.loc["15", "value"]) and p.loc["15", "status"] == "no_data"
+
+
+def test_ranks_and_statuses_per_commune(report):
+    c = report.communes.set_index(["commune", "indicator"])
+    assert [c.loc[(x, "1"), "rank"] for x in ("xa_b", "xa_a", "xa_c")] == [1, 2, 3]
+    assert pd.isna(c.loc[("xa_c", "10"), "rank"])
+    assert c.loc[("xa_c", "1"), "status"] == "behind"  # 10 < 30, one month of data: no forecast
+    assert c.loc[("xa_a", "11"), "status"] == "achieved"  # 19/20 = 95 ≥ 95
+    assert c.loc[("xa_c", "10"), "status"] == "no_data"
+
+
+def test_communes_that_have_not_reported(report):
+    nr = report.not_reported
+    assert nr.to_dict("records") == [{"commune": "xa_c", "missing_units": "kt, ttpvhcc", "missing": 2}]
