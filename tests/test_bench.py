@@ -1,33 +1,18 @@
-"""The benchmark's DuckDB yardstick computes the same numbers as kpi/province.py, and its pins are consistent."""
+"""The benchmark's DuckDB yardstick computes the same numbers as kpi/province.py (pins: test_environment.py)."""
 
 from __future__ import annotations
 
-import re
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
-import yaml
 
 from kpi import paths, province
 from kpi.plan import load_plan
 
 PLAN = load_plan()
 ROOT = Path(__file__).parent / "fixtures" / "province3"
-
-
-def test_every_pin_in_pyproject_matches_environment_yml():
-    project = tomllib.loads((paths.ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pins = [*project["dependencies"], *(d for extra in project["optional-dependencies"].values() for d in extra)]
-    pip = {re.split(r"==", p)[0].lower(): p.split("==")[1] for p in pins}
-    env = yaml.safe_load((paths.ROOT / "environment.yml").read_text(encoding="utf-8"))["dependencies"]
-    conda = {d.split("=")[0].lower(): d.split("=")[1] for d in env if isinstance(d, str) and "=" in d
-             and not d.startswith("python=")}
-    assert "duckdb" in pip and "duckdb" in conda
-    assert pip == conda
 
 
 def test_duckdb_agrees_with_pandas():
