@@ -483,7 +483,7 @@ def footer(r: MonthReport, output_dir: str = "") -> HTML:
 
     if not output_dir:
         return _wrap("")
-    names = [n for n in ("index.html", "scorecard.csv", "scorecard.xlsx") if (Path(output_dir) / n).exists()
-             or n != "scorecard.xlsx"]
+    # The batch writes the scorecard tables before the reports and index.html after them.
+    names = ["index.html"] + [n for n in ("scorecard.xlsx", "scorecard.csv") if (Path(output_dir) / n).exists()]
     links = " · ".join(f'<a href="{escape(n)}">{escape(n)}</a>' for n in names)
     return _wrap(f"<p class='small'>{escape(_t(r, 'attachments'))}: {links}</p>")
