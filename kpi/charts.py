@@ -58,7 +58,7 @@ class Chart:
     """A drawn chart: shows itself as a PNG in any notebook (whatever the backend) at its natural size;
     `.figure` is the matplotlib figure for analysts who want to change it."""
 
-    DPI = 200
+    DPI = 150
 
     def __init__(self, figure: plt.Figure):
         self.figure = figure
