@@ -145,3 +145,21 @@ def test_plan_import_skips_the_slow_iri_helper_but_leaves_it_importable():
             "kpi.plan.load_plan(); import rfc3987_syntax; print(hasattr(rfc3987_syntax, 'is_valid_syntax'))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=paths.ROOT, check=True)
     assert proc.stdout.split() == ["False", "True"]
+
+
+def test_kpi_run_reuses_the_batch_cache_of_the_requested_period(data: Path, tmp_path: Path):
+    import argparse
+
+    from kpi import cli
+
+    out = tmp_path / "out"
+    subs = load_submissions(data, PLAN)
+    cache.write(_without(subs, "st_enterprises"), out / "2026-11", cache.data_key(data))
+    args = argparse.Namespace(period="2026-10..2026-11", out=str(out), plan=None)
+    got = cli.batch_cache(args, data)
+    assert got is not None and "st_enterprises" not in set(got.data["element"])  # the cached copy
+    assert cli.batch_cache(argparse.Namespace(period="2026-09", out=str(out), plan=None), data) is None
+    assert cli.batch_cache(argparse.Namespace(period=None, out=str(out), plan=None), data) is None
+    assert cli.batch_cache(argparse.Namespace(period="tháng 11", out=str(out), plan=None), data) is None
+    (data / "README.md").write_text("changed", encoding="utf-8")  # any input changed: validate again
+    assert cli.batch_cache(args, data) is None
