@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -421,11 +421,15 @@ def write_cache(plan: Plan, subs: Submissions, data_dir: Path, plan_path: Path, 
                 hashes: dict[str, str]) -> Path | None:
     """Leave the batch's validated data in <out>/<period>/.cache/ for the report notebooks (kpi.cache), so
     they do not validate the same files again. Only when the plan file at plan_path is the plan the data was
-    validated against; a report whose own key differs ignores the file and validates by itself."""
+    validated against (a province commune's plan file differs only in its names, which validation does not
+    read); a report whose own key differs ignores the file and validates by itself."""
     from kpi.plan import load_plan
 
+    def for_validation(p: Plan) -> Plan:  # names and the file name do not change what validation accepts
+        return replace(p, commune="", commune_full="", source="")
+
     try:
-        if load_plan(plan_path) != plan:
+        if for_validation(load_plan(plan_path)) != for_validation(plan):
             return None
         return cache.write(subs, out, cache.data_key(data_dir, plan_path, kit, hashes))
     except Exception as exc:  # the cache only saves time: without it every report validates for itself

@@ -163,3 +163,22 @@ def test_kpi_run_reuses_the_batch_cache_of_the_requested_period(data: Path, tmp_
     assert cli.batch_cache(argparse.Namespace(period="tháng 11", out=str(out), plan=None), data) is None
     (data / "README.md").write_text("changed", encoding="utf-8")  # any input changed: validate again
     assert cli.batch_cache(args, data) is None
+
+
+def test_a_province_commune_gets_the_cache_too(tmp_path: Path):
+    """A province batch validates each commune with the commune's plan and hands the notebooks the plan file
+    it wrote (same plan, the commune's name and villages): the cache is written and used."""
+    from kpi import province
+
+    commune = Path(__file__).parent / "fixtures" / "province3" / "xa_a"
+    cplan = province.commune_plan(PLAN, commune)
+    plan_file = tmp_path / "plan.yml"
+    plan_file.write_text(province.commune_plan_yaml(paths.PLAN_FILE, cplan), encoding="utf-8")
+    subs = load_submissions(commune, cplan)
+    out = tmp_path / "out" / "2026-02"
+    assert batch.write_cache(cplan, subs, commune, plan_file, out, batch.kit_fingerprint(), {}) is not None
+    assert cache.read(out, cache.data_key(commune, plan_file)).data.equals(subs.data)
+    cached = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05", output_dir=out)
+    direct = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05")
+    pd.testing.assert_frame_equal(cached.scorecard, direct.scorecard)
+    assert cached.scorecard.set_index("indicator").loc["1", "value"] == pytest.approx(50.0)  # 150 / 300
