@@ -72,9 +72,12 @@ def cache_file(period_out: str | Path, key: str) -> Path:
 
 def write(subs, period_out: str | Path, key: str) -> Path:
     """Pickle Submissions under the key, atomically (temporary name, then rename), readable by the owner
-    only; older cache files of the folder are removed."""
+    only; older cache files of the folder, and temporary ones a killed run left, are removed. The batch
+    calls it under the output folder's lock, so no other writer is at work here."""
     folder = cache_dir(period_out)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for left in folder.glob(f".{PREFIX}*.part"):
+        left.unlink(missing_ok=True)
     target = cache_file(period_out, key)
     tmp = folder / f".{target.name}.{os.getpid()}.part"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

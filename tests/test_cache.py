@@ -75,6 +75,8 @@ def test_cache_file_is_private_atomic_and_single(data: Path, tmp_path: Path):
     out.mkdir()
     subs = load_submissions(data, PLAN)
     first = cache.write(subs, out, "a" * 64)
+    killed = cache.cache_dir(out) / f".{cache.PREFIX}{'a' * 64}.pkl.99999.part"  # a killed run's leftover
+    killed.write_bytes(b"half a pickle")
     second = cache.write(subs, out, "b" * 64)
     assert not first.exists() and second.exists()  # one cache per folder
     assert sorted(p.name for p in cache.cache_dir(out).iterdir()) == [second.name]  # no temporary left
