@@ -4,7 +4,6 @@ scorecard and index; a manifest of input hashes lets a re-run skip what has not 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -15,13 +14,13 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 import kpi
-from kpi import compute, excel, paths, publish, render, safety
+from kpi import cache, compute, excel, paths, publish, render, safety
 from kpi.plan import Plan
 from kpi.validate import Submissions
 
@@ -138,23 +137,8 @@ def feeding_units(plan: Plan, unit: str) -> list[str]:
     return [u for u in plan.unit_codes if u in used]
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def kit_fingerprint() -> str:
-    """The kit's version plus a hash of its code and templates: a changed kit remakes the reports."""
-    h = hashlib.sha256(kpi.__version__.encode())
-    root = Path(kpi.__file__).resolve().parent
-    for p in sorted([*root.glob("*.py"), *(root / "templates").rglob("*")]):
-        if p.is_file():
-            h.update(p.relative_to(root).as_posix().encode())
-            h.update(p.read_bytes())
-    return f"{kpi.__version__}+{h.hexdigest()[:16]}"
+sha256_file = cache.sha256_file
+kit_fingerprint = cache.kit_fingerprint
 
 
 def file_units(subs: Submissions) -> dict[str, set[tuple[str, str]]]:
@@ -433,6 +417,26 @@ def write_scorecard_csv(card: pd.DataFrame, target: Path) -> Path:
 
 # --- the batch ------------------------------------------------------------------------------------------
 
+def write_cache(plan: Plan, subs: Submissions, data_dir: Path, plan_path: Path, out: Path, kit: str,
+                hashes: dict[str, str]) -> Path | None:
+    """Leave the batch's validated data in <out>/<period>/.cache/ for the report notebooks (kpi.cache), so
+    they do not validate the same files again. Only when the plan file at plan_path is the plan the data was
+    validated against (a province commune's plan file differs only in its names, which validation does not
+    read); a report whose own key differs ignores the file and validates by itself."""
+    from kpi.plan import load_plan
+
+    def for_validation(p: Plan) -> Plan:  # names and the file name do not change what validation accepts
+        return replace(p, commune="", commune_full="", source="")
+
+    try:
+        if for_validation(load_plan(plan_path)) != for_validation(plan):
+            return None
+        return cache.write(subs, out, cache.data_key(data_dir, plan_path, kit, hashes))
+    except Exception as exc:  # the cache only saves time: without it every report validates for itself
+        logging.getLogger("kpi.batch").warning("Không ghi được bộ nhớ đệm dữ liệu: %s", exc)
+        return None
+
+
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
@@ -498,6 +502,7 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
     excel.write_scorecard_xlsx(card, plan, period, out / "scorecard.xlsx", lang)
     manifest = load_manifest(out)
     entries = manifest["reports"]
+    hashes = {} if hashes is None else hashes
     jobs = plan_jobs(plan, subs, period, units, data_dir, out, formats, lang, made, chromium, plan_path, hashes)
     by_unit: dict[str, ReportResult] = {}
     todo = []
@@ -511,6 +516,8 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
             todo.append((spec, key))
     lock = threading.Lock()
     kit = kit_fingerprint()
+    if todo and not scheduler:
+        write_cache(plan, subs, data_dir, plan_path, out, kit, hashes)
 
     def record(spec: dict, key: dict, res: dict, seconds: float) -> None:
         unit = spec["unit"]

@@ -58,7 +58,7 @@ class Chart:
     """A drawn chart: shows itself as a PNG in any notebook (whatever the backend) at its natural size;
     `.figure` is the matplotlib figure for analysts who want to change it."""
 
-    DPI = 200
+    DPI = 150
 
     def __init__(self, figure: plt.Figure):
         self.figure = figure
@@ -169,8 +169,30 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | None:
                Line2D([], [], color="#D55E00", linestyle=":", linewidth=1.6, label=w["deadline"]),
                Line2D([], [], color="#555", linestyle="-.", marker="X", markersize=5, label=w["forecast"])]
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.32 / fig.get_size_inches()[1]), h_pad=1.0, w_pad=0.6)
+    _grid_layout(fig, axes, nrows, ncols)
     return _close(fig, tight=False)
+
+
+# The trends grid's margins and gaps in inches, as tight_layout lays them out for tick labels of up to three
+# characters (0–120 %, counts below 1 000). Fixed margins cost nothing; tight_layout measures every text of
+# every small multiple (about 2 s for the commune's 20 panels, a fifth of the report).
+TRENDS_MARGINS = {"left": 0.58, "right": 0.18, "top": 0.76, "bottom": 0.37, "col_gap": 0.50, "row_gap": 0.63}
+
+
+def _grid_layout(fig: plt.Figure, axes: np.ndarray, nrows: int, ncols: int) -> None:
+    """Place the small multiples with TRENDS_MARGINS; a panel with wider tick labels (1 000 or more) gets
+    matplotlib's tight_layout instead."""
+    widest = max((len(t) for ax in axes.flat if ax.axison
+                  for t in ax.yaxis.get_major_formatter().format_ticks(ax.get_yticks())), default=0)
+    if widest > 3:
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.32 / fig.get_size_inches()[1]), h_pad=1.0, w_pad=0.6)
+        return
+    m = TRENDS_MARGINS
+    width, height = fig.get_size_inches()
+    ax_w = (width - m["left"] - m["right"] - (ncols - 1) * m["col_gap"]) / ncols
+    ax_h = (height - m["top"] - m["bottom"] - (nrows - 1) * m["row_gap"]) / nrows
+    fig.subplots_adjust(left=m["left"] / width, right=1 - m["right"] / width, top=1 - m["top"] / height,
+                        bottom=m["bottom"] / height, wspace=m["col_gap"] / ax_w, hspace=m["row_gap"] / ax_h)
 
 
 def village_heatmap(r: MonthReport) -> Chart | None:

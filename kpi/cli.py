@@ -140,6 +140,26 @@ def _run_periods(args, plan, subs) -> list[str]:
     return periods
 
 
+def batch_cache(args, data: Path):
+    """The validated data a previous batch left (kpi.cache) in the output folder of a requested period, when
+    it was made from the same files, plan and kit: a re-run with nothing changed does not validate again."""
+    if not args.period:
+        return None
+    from kpi import cache
+    from kpi.batch import expand_periods
+
+    try:
+        periods = expand_periods(args.period)
+    except ValueError:
+        return None  # the usual path below reports the bad period
+    key = cache.data_key(data, Path(args.plan) if args.plan else None)
+    for period in periods:
+        subs = cache.read(paths.period_dir(Path(args.out), period), key)
+        if subs is not None:
+            return subs
+    return None
+
+
 def cmd_run(args) -> int:
     from kpi.batch import OutputLock, run_batch, summary_table
     from kpi.report import check_parameters
@@ -158,7 +178,7 @@ def cmd_run(args) -> int:
         from kpi.province_batch import run_province
 
         return run_province(args, plan, formats)
-    subs = load_submissions(data, plan)
+    subs = batch_cache(args, data) or load_submissions(data, plan)
     periods = _run_periods(args, plan, subs)
     if args.unit == "all":
         units = ["commune", *plan.unit_codes]

@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from kpi import paths, safety
+
+
+def _import_jsonschema():
+    """jsonschema, imported without its optional IRI-format helper rfc3987_syntax, which builds a parser
+    at import (about 1.4 s, paid by every report's worker process and kernel). The plan's schema checks no
+    string formats, so nothing here needs it; a later explicit `import rfc3987_syntax` still works."""
+    if "jsonschema" in sys.modules:
+        return sys.modules["jsonschema"]
+    blocked = "rfc3987_syntax" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None  # makes jsonschema's guarded import skip it
+    try:
+        import jsonschema
+    finally:
+        if blocked and sys.modules.get("rfc3987_syntax", False) is None:
+            del sys.modules["rfc3987_syntax"]
+    return jsonschema
+
+
+jsonschema = _import_jsonschema()
 
 UNIT_CODES = ("vhxh", "kt", "ttpvhcc", "ca")
 

@@ -97,8 +97,8 @@ def commune_history(data: pd.DataFrame, plan: Plan, period: str, villages: pd.Se
     wide = _matrix(data, plan, period)
     months = list(wide.columns)
     by_element = {e: wide.xs(e, level="element") for e in wide.index.get_level_values("element").unique()}
-    empty = pd.DataFrame(columns=months, index=pd.MultiIndex.from_arrays([[], []], names=["commune", "village"]),
-                         dtype="float64")
+    empty = pd.DataFrame(columns=pd.Index(months, name="month"),  # an element no commune reported
+                         index=pd.MultiIndex.from_arrays([[], []], names=["commune", "village"]), dtype="float64")
     parts = []
     for ind in plan.indicators:
         num = by_element.get(ind.numerator, empty)
@@ -148,7 +148,13 @@ def rollup(history: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     agg = has.groupby(["indicator", "month"]).agg(
         numerator=("numerator", "sum"), denominator=("denominator", lambda s: s.sum(min_count=1)),
         communes_reported=("commune", "size"))
-    grid = pd.MultiIndex.from_product([[i.id for i in plan.indicators], sorted(history["month"].unique())],
+    return finish_rollup(agg, plan, sorted(history["month"].unique()))
+
+
+def finish_rollup(agg: pd.DataFrame, plan: Plan, months: list[int]) -> pd.DataFrame:
+    """From the sums per (indicator, month) over reporting communes (numerator, denominator,
+    communes_reported) to rollup's frame: every indicator and month, the value as 100 × Σ num / Σ den."""
+    grid = pd.MultiIndex.from_product([[i.id for i in plan.indicators], [int(m) for m in months]],
                                       names=["indicator", "month"])
     out = agg.reindex(grid).reset_index()
     out["communes_reported"] = out["communes_reported"].fillna(0).astype("int64")
@@ -199,15 +205,22 @@ def province_report(pdata: ProvinceData, plan: Plan, period: str) -> ProvinceRep
     m = compute.month_of(period)
     hist = commune_history(pdata.data, plan, period, pdata.villages)
     prov_hist = rollup(hist, plan)
+    prov = province_scorecard(prov_hist, plan, period, len(pdata.communes))
+    now = hist[hist["month"] == m].drop(columns="month")
+    per = _with_status(now, plan, period, forecast_by(hist, plan, ["commune", "indicator"]), ["commune", "indicator"])
+    per["rank"] = per.groupby("indicator")["value"].rank(method="min", ascending=False).astype("Int64")
+    return ProvinceReport(period, prov, per, not_reported(pdata, plan, period), prov_hist)
+
+
+def province_scorecard(prov_hist: pd.DataFrame, plan: Plan, period: str, communes_expected: int) -> pd.DataFrame:
+    """The province's row per indicator at P from its history (rollup): value, status, forecast, name."""
+    m = compute.month_of(period)
     prov = prov_hist[prov_hist["month"] == m].drop(columns="month")
     prov = _with_status(prov, plan, period, forecast_by(prov_hist, plan, ["indicator"]), ["indicator"])
     order = {i.id: n for n, i in enumerate(plan.indicators)}
     prov = prov.assign(name=prov["indicator"].map({i.id: i.short for i in plan.indicators}),
-                       communes_expected=len(pdata.communes)).sort_values("indicator", key=lambda s: s.map(order))
-    now = hist[hist["month"] == m].drop(columns="month")
-    per = _with_status(now, plan, period, forecast_by(hist, plan, ["commune", "indicator"]), ["commune", "indicator"])
-    per["rank"] = per.groupby("indicator")["value"].rank(method="min", ascending=False).astype("Int64")
-    return ProvinceReport(period, prov.reset_index(drop=True), per, not_reported(pdata, plan, period), prov_hist)
+                       communes_expected=communes_expected).sort_values("indicator", key=lambda s: s.map(order))
+    return prov.reset_index(drop=True)
 
 
 def not_reported(pdata: ProvinceData, plan: Plan, period: str) -> pd.DataFrame:

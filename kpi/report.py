@@ -65,14 +65,24 @@ def check_parameters(plan: Plan, period: str, unit: str, lang: str = "vi") -> No
 
 
 def build(period: str, unit: str = "commune", data_dir: str | Path | None = None,
-          plan_path: str | Path | None = None, lang: str = "vi", made_on: dt.date | str | None = None) -> MonthReport:
-    """Load the plan and the data folder, validate, and compute everything a report for (period, unit) shows."""
-    from kpi import paths
+          plan_path: str | Path | None = None, lang: str = "vi", made_on: dt.date | str | None = None,
+          output_dir: str | Path | None = None) -> MonthReport:
+    """Load the plan and the data folder, validate, and compute everything a report for (period, unit) shows.
 
-    safety.check_notebook_parameters(period, unit, data_dir, plan_path, None, lang, made_on)
+    With `output_dir` (the period's output folder), the data the batch has already validated is taken from
+    its cache there (kpi.cache) when the cache's key, computed here from the same files, plan and kit,
+    matches; else the files are read and validated here."""
+    from kpi import cache, paths
+
+    safety.check_notebook_parameters(period, unit, data_dir, plan_path, output_dir, lang, made_on)
     plan = load_plan(plan_path)
     check_parameters(plan, period, unit, lang)
-    subs = load_submissions(Path(data_dir or paths.DATA_DIR), plan)
+    data = Path(data_dir or paths.DATA_DIR)
+    subs = None
+    if output_dir:
+        subs = cache.read(output_dir, cache.data_key(data, plan_path))
+    if subs is None:
+        subs = load_submissions(data, plan)
     return MonthReport(
         plan=plan, period=period, unit=unit, lang=lang, submissions=subs,
         scorecard=compute.scorecard(subs.data, plan, period, lang),

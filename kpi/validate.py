@@ -62,7 +62,10 @@ def parse_periods(values: pd.Series) -> pd.Series:
     year = iso[0].fillna(vn[1])
     month = pd.to_numeric(iso[1].fillna(vn[0]), errors="coerce")
     ok = year.notna() & month.between(1, 12)
-    return (year + "-" + month.fillna(0).astype(int).astype(str).str.zfill(2)).where(ok)
+    # one dtype on both sides: with pyarrow installed pandas makes some of these columns Arrow strings, and
+    # an all-empty column object, which cannot be added together
+    text = year.astype(object) + "-" + month.fillna(0).astype(int).map("{:02d}".format).astype(object)
+    return text.where(ok).astype(object)
 
 
 def parse_dates(values: pd.Series) -> pd.Series:

@@ -94,3 +94,44 @@ def test_english_chart_words(plan, demo_dir):
     ax = charts.scorecard_chart(r).figure.axes[0]
     assert "target" in ax.get_xlabel()
     assert any(t.get_text().endswith(("Achieved", "Missed", "Behind", "On track", "No data")) for t in ax.texts)
+
+
+def _boxes_overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_trends_fixed_layout_keeps_every_panel_inside_and_apart(month_report):
+    """The trends grid uses fixed margins (no tight_layout): every panel with its ticks, title and status
+    label stays inside the figure and clear of its neighbours and of the legend."""
+    fig = charts.trends(month_report).figure
+    m = charts.TRENDS_MARGINS
+    width, height = fig.get_size_inches()
+    assert fig.subplotpars.left == pytest.approx(m["left"] / width)  # the fixed layout, not the fallback
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()  # the chart's figure is closed: give it a canvas again
+    shown = [ax for ax in fig.axes if ax.axison]
+    assert len(shown) == len(month_report.card)
+    boxes = [ax.get_tightbbox(renderer) for ax in shown]
+    page = fig.bbox
+    for box in boxes:
+        assert box.x0 >= page.x0 and box.y0 >= page.y0 and box.x1 <= page.x1 and box.y1 <= page.y1
+    for a, b in itertools.combinations(boxes, 2):
+        assert not _boxes_overlap(a, b)
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert not any(_boxes_overlap(legend, box) for box in boxes)
+
+
+def test_trends_layout_falls_back_to_tight_layout_for_wide_tick_labels():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(2, 4, figsize=(10.2, 4.35), squeeze=False)
+    for ax in axes.flat:
+        ax.set_ylim(0, 12000)  # tick labels of five characters need more room than the fixed margins give
+    charts._grid_layout(fig, axes, 2, 4)
+    assert fig.subplotpars.left != pytest.approx(charts.TRENDS_MARGINS["left"] / 10.2)
+    renderer = fig.canvas.get_renderer()
+    assert all(ax.get_tightbbox(renderer).x0 >= 0 for ax in axes.flat)
+    plt.close(fig)
+    assert np.isfinite(fig.subplotpars.wspace)

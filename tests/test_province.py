@@ -69,3 +69,15 @@ def test_ranks_and_statuses_per_commune(report):
 def test_communes_that_have_not_reported(report):
     nr = report.not_reported
     assert nr.to_dict("records") == [{"commune": "xa_c", "missing_units": "kt, ttpvhcc", "missing": 2}]
+
+
+def test_one_commune_alone_gives_its_rows_of_the_province_history():
+    """A commune computed alone (as a Dask partition computes it) has the same history as within the
+    province, even when it lacks elements that other communes report."""
+    pdata = province.load_province(ROOT, PLAN)
+    full = province.commune_history(pdata.data, PLAN, "2026-02", pdata.villages)
+    for name in pdata.communes:
+        alone = province.commune_history(pdata.data[pdata.data["commune"] == name], PLAN, "2026-02",
+                                         pdata.villages[[name]])
+        pd.testing.assert_frame_equal(alone.reset_index(drop=True),
+                                      full[full["commune"] == name].reset_index(drop=True))

@@ -257,3 +257,16 @@ def test_a_folder_of_everything_is_accounted(tmp_path, plan):
     assert int(f["rejected"].sum()) == len(subs.rejected)
     assert int(f["rows_read"].sum()) == len(subs.data) + len(subs.rejected)
     assert isinstance(subs.problem_table, pd.DataFrame) and len(subs.problem_table) == len(subs.problems)
+
+
+def test_parse_periods_with_empty_cells_and_arrow_strings():
+    """An empty period cell next to a good one (found by fuzzing once pyarrow, for dask.dataframe, made
+    pandas use Arrow strings): the good one parses, the empty one is no period, nothing raises."""
+    import pandas as pd
+
+    from kpi.validate import parse_periods
+
+    for dtype in (object, "str"):
+        assert parse_periods(pd.Series(["", "2026-11", "3/2026"], dtype=dtype)).tolist()[1:] == ["2026-11", "2026-03"]
+        assert parse_periods(pd.Series(["", "2026-11"], dtype=dtype)).isna().tolist() == [True, False]
+    assert parse_periods(pd.Series([""], dtype=object)).isna().all()

@@ -1,0 +1,186 @@
+"""The batch's validated-data cache: used only when its key matches, ignored when any input changed or when
+the file is not the user's own plain file; written atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi import batch, cache, paths, report
+from kpi.demo import write_demo
+from kpi.plan import Village, load_plan
+from kpi.validate import load_submissions
+
+PLAN = load_plan()
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    write_demo(tmp_path / "data", PLAN)
+    return tmp_path / "data"
+
+
+def _without(subs, element: str):
+    """A copy of Submissions with one element's rows gone: a cache a report can be seen to have used."""
+    return dataclasses.replace(subs, data=subs.data[subs.data["element"] != element].reset_index(drop=True))
+
+
+def _value(r: report.MonthReport, ind: str) -> float:
+    return float(r.scorecard.set_index("indicator").loc[ind, "value"])
+
+
+def test_build_uses_a_matching_cache_and_ignores_a_stale_one(data: Path, tmp_path: Path):
+    out = tmp_path / "out" / "2026-11"
+    out.mkdir(parents=True)
+    fresh = report.build("2026-11", "commune", data, made_on="2026-12-05")
+    assert _value(fresh, "4") >= 0  # the demo data has a count for indicator 4
+
+    subs = load_submissions(data, PLAN)
+    cache.write(_without(subs, "st_enterprises"), out, cache.data_key(data))
+    cached = report.build("2026-11", "commune", data, made_on="2026-12-05", output_dir=out)
+    assert pd.isna(_value(cached, "4"))  # the report read the cache, not the files
+    assert fresh.scorecard.set_index("indicator").loc["4", "status"] != "no_data"
+    assert cached.scorecard.set_index("indicator").loc["4", "status"] == "no_data"
+    # every other indicator is the same number either way
+    a = fresh.scorecard.set_index("indicator").drop(index="4")["value"]
+    b = cached.scorecard.set_index("indicator").drop(index="4")["value"]
+    pd.testing.assert_series_equal(a, b)
+
+    # A unit's file changes after the batch wrote the cache: the key differs, the report validates anew.
+    f = next(p for p in sorted(paths.submissions_dir(data).rglob("*.csv")))
+    f.write_bytes(f.read_bytes() + b"\n")  # same rows, different bytes
+    again = report.build("2026-11", "commune", data, made_on="2026-12-05", output_dir=out)
+    assert _value(again, "4") == _value(fresh, "4")
+
+
+def test_key_follows_data_plan_and_kit(data: Path, tmp_path: Path):
+    k = cache.data_key(data)
+    assert k == cache.data_key(data)
+    plan_copy = tmp_path / "plan.yml"
+    plan_copy.write_text(paths.PLAN_FILE.read_text(encoding="utf-8") + "\n# sửa\n", encoding="utf-8")
+    assert cache.data_key(data, plan_copy) != k
+    assert cache.data_key(data, kit="0+other") != k
+    (data / "README.md").write_text("real data now", encoding="utf-8")
+    assert cache.data_key(data) != k
+
+
+def test_cache_file_is_private_atomic_and_single(data: Path, tmp_path: Path):
+    out = tmp_path / "p"
+    out.mkdir()
+    subs = load_submissions(data, PLAN)
+    first = cache.write(subs, out, "a" * 64)
+    killed = cache.cache_dir(out) / f".{cache.PREFIX}{'a' * 64}.pkl.99999.part"  # a killed run's leftover
+    killed.write_bytes(b"half a pickle")
+    second = cache.write(subs, out, "b" * 64)
+    assert not first.exists() and second.exists()  # one cache per folder
+    assert sorted(p.name for p in cache.cache_dir(out).iterdir()) == [second.name]  # no temporary left
+    assert second.stat().st_mode & 0o777 == 0o600
+    got = cache.read(out, "b" * 64)
+    pd.testing.assert_frame_equal(got.data, subs.data)
+    assert len(got.problems) == len(subs.problems)
+    assert cache.read(out, "c" * 64) is None
+
+
+def test_untrusted_cache_files_are_never_read(data: Path, tmp_path: Path):
+    subs = load_submissions(data, PLAN)
+    src = tmp_path / "src"
+    src.mkdir()
+    real = cache.write(subs, src, "k" * 64)
+
+    linked = tmp_path / "linked"
+    cache.cache_dir(linked).mkdir(parents=True)
+    cache.cache_file(linked, "k" * 64).symlink_to(real)
+    assert cache.read(linked, "k" * 64) is None
+
+    hard = tmp_path / "hard"
+    cache.cache_dir(hard).mkdir(parents=True)
+    os.link(real, cache.cache_file(hard, "k" * 64))
+    assert cache.read(hard, "k" * 64) is None
+    assert cache.read(src, "k" * 64) is None  # the original is now hard-linked too
+
+    shared = tmp_path / "shared"
+    target = cache.write(subs, shared, "s" * 64)
+    target.chmod(0o666)
+    assert cache.read(shared, "s" * 64) is None
+
+    folder_link = tmp_path / "folder-link"
+    folder_link.mkdir()
+    good = tmp_path / "good"
+    cache.write(subs, good, "g" * 64)
+    (folder_link / cache.CACHE_DIR).symlink_to(cache.cache_dir(good))
+    assert cache.read(folder_link, "g" * 64) is None
+    assert cache.read(good, "g" * 64) is not None
+
+
+def test_damaged_cache_falls_back_to_validation(data: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    target = cache.write(load_submissions(data, PLAN), out, cache.data_key(data))
+    target.write_bytes(b"not a pickle")
+    assert cache.read(out, cache.data_key(data)) is None
+    r = report.build("2026-11", "commune", data, made_on="2026-12-05", output_dir=out)
+    assert _value(r, "4") == _value(report.build("2026-11", "commune", data, made_on="2026-12-05"), "4")
+
+
+def test_batch_writes_the_cache_only_for_the_plan_it_validated_with(data: Path, tmp_path: Path):
+    subs = load_submissions(data, PLAN)
+    out = tmp_path / "out"
+    out.mkdir()
+    kit = batch.kit_fingerprint()
+    written = batch.write_cache(PLAN, subs, data, paths.PLAN_FILE, out, kit, {})
+    assert written == cache.cache_file(out, cache.data_key(data, paths.PLAN_FILE))
+    assert cache.read(out, cache.data_key(data)).data.equals(subs.data)
+
+    other = dataclasses.replace(PLAN, villages=(Village("t01", "Thôn Khác"),))
+    assert batch.write_cache(other, subs, data, paths.PLAN_FILE, tmp_path / "out2", kit, {}) is None
+    assert not (tmp_path / "out2").exists()
+
+
+def test_plan_import_skips_the_slow_iri_helper_but_leaves_it_importable():
+    pytest.importorskip("rfc3987_syntax")
+    code = ("import sys; import kpi.plan; print('rfc3987_syntax' in sys.modules); "
+            "kpi.plan.load_plan(); import rfc3987_syntax; print(hasattr(rfc3987_syntax, 'is_valid_syntax'))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=paths.ROOT, check=True)
+    assert proc.stdout.split() == ["False", "True"]
+
+
+def test_kpi_run_reuses_the_batch_cache_of_the_requested_period(data: Path, tmp_path: Path):
+    import argparse
+
+    from kpi import cli
+
+    out = tmp_path / "out"
+    subs = load_submissions(data, PLAN)
+    cache.write(_without(subs, "st_enterprises"), out / "2026-11", cache.data_key(data))
+    args = argparse.Namespace(period="2026-10..2026-11", out=str(out), plan=None)
+    got = cli.batch_cache(args, data)
+    assert got is not None and "st_enterprises" not in set(got.data["element"])  # the cached copy
+    assert cli.batch_cache(argparse.Namespace(period="2026-09", out=str(out), plan=None), data) is None
+    assert cli.batch_cache(argparse.Namespace(period=None, out=str(out), plan=None), data) is None
+    assert cli.batch_cache(argparse.Namespace(period="tháng 11", out=str(out), plan=None), data) is None
+    (data / "README.md").write_text("changed", encoding="utf-8")  # any input changed: validate again
+    assert cli.batch_cache(args, data) is None
+
+
+def test_a_province_commune_gets_the_cache_too(tmp_path: Path):
+    """A province batch validates each commune with the commune's plan and hands the notebooks the plan file
+    it wrote (same plan, the commune's name and villages): the cache is written and used."""
+    from kpi import province
+
+    commune = Path(__file__).parent / "fixtures" / "province3" / "xa_a"
+    cplan = province.commune_plan(PLAN, commune)
+    plan_file = tmp_path / "plan.yml"
+    plan_file.write_text(province.commune_plan_yaml(paths.PLAN_FILE, cplan), encoding="utf-8")
+    subs = load_submissions(commune, cplan)
+    out = tmp_path / "out" / "2026-02"
+    assert batch.write_cache(cplan, subs, commune, plan_file, out, batch.kit_fingerprint(), {}) is not None
+    assert cache.read(out, cache.data_key(commune, plan_file)).data.equals(subs.data)
+    cached = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05", output_dir=out)
+    direct = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05")
+    pd.testing.assert_frame_equal(cached.scorecard, direct.scorecard)
+    assert cached.scorecard.set_index("indicator").loc["1", "value"] == pytest.approx(50.0)  # 150 / 300
