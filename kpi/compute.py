@@ -216,8 +216,7 @@ def village_table(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
 def timeliness(received: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
     """Per unit: on time if its submission for P (the earliest date it sent anything for P) is on or before
     day `report_due_day` (the 10th) of the month after P; else late by N days, or missing."""
-    year, month = int(period[:4]), int(period[5:7])
-    due = pd.Timestamp(year + month // 12, month % 12 + 1, plan.report_due_day)
+    due = pd.Timestamp(plan.due_date(period))
     got = received[received["period"] == period].groupby("unit")["submitted_on"].min()
     out = pd.DataFrame({"unit": plan.unit_codes, "unit_name": [u.name for u in plan.units]})
     out["submitted_on"] = out["unit"].map(got).astype("datetime64[ns]")

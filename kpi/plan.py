@@ -251,6 +251,12 @@ class Plan:
     def periods(self) -> list[str]:
         return [f"{self.year}-{m:02d}" for m in range(1, 13)]
 
+    def due_date(self, period: str) -> dt.date:
+        """Units send a month's figures on or before day `report_due_day` (the 10th) of the month after it
+        (Chế độ thông tin báo cáo); December's are due in January of the next year."""
+        year, month = int(period[:4]), int(period[5:7])
+        return dt.date(year + month // 12, month % 12 + 1, self.report_due_day)
+
     def indicators_of(self, unit: str | None) -> list[Indicator]:
         """Indicators a unit leads, or all of them for the commune report (unit None or 'commune')."""
         if unit in (None, "commune", "all"):

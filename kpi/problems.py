@@ -92,6 +92,18 @@ def column_label(column: str) -> str:
     return f"cột {column}"
 
 
+def format_place(file: str, sheet: str = "", row: object = None, column: str = "") -> str:
+    """Where a problem is, in Vietnamese: file, sheet, row and column (those that are known)."""
+    parts = [file or "?"]
+    if sheet:
+        parts.append(f"trang '{sheet}'")
+    if row is not None and not pd.isna(row):
+        parts.append(f"dòng {int(row)}")
+    if column:
+        parts.append(column_label(column))
+    return ", ".join(parts)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One data problem at one place; `message` and `fix` are Vietnamese."""
@@ -119,14 +131,7 @@ class Problem:
 
     @property
     def place(self) -> str:
-        parts = [self.file or "?"]
-        if self.sheet:
-            parts.append(f"trang '{self.sheet}'")
-        if self.row is not None:
-            parts.append(f"dòng {self.row}")
-        if self.column:
-            parts.append(column_label(self.column))
-        return ", ".join(parts)
+        return format_place(self.file, self.sheet, self.row, self.column)
 
     def describe(self) -> str:
         """One line for a terminal: place, code, message, fix."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -36,12 +35,6 @@ _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF9E5")
 _REF_FILL = PatternFill("solid", fgColor="EEEEEE")
 _UNLOCKED = Protection(locked=False)
-
-
-def due_date(plan: Plan, period: str) -> dt.date:
-    """Units send a month's figures on or before day `report_due_day` (the 10th) of the next month."""
-    year, month = int(period[:4]), int(period[5:7])
-    return dt.date(year + month // 12, month % 12 + 1, plan.report_due_day)
 
 
 def needed_denominators(plan: Plan, unit: str) -> list[Element]:
@@ -90,7 +83,7 @@ def _input(cell) -> None:
 
 def _help_sheet(ws, plan: Plan, unit: str, period: str) -> None:
     u = plan.unit(unit)
-    due = due_date(plan, period)
+    due = plan.due_date(period)
     focal = plan.focal_point or {}
     lines = [
         f"MẪU BÁO CÁO SỐ LIỆU CHỈ TIÊU KHCN, ĐMST VÀ CHUYỂN ĐỔI SỐ — XÃ {plan.commune.upper()}",
@@ -167,7 +160,7 @@ def build_template(plan: Plan, unit: str, period: str, data: pd.DataFrame | None
     dv_date.showErrorMessage = True
     ws.add_data_validation(dv_date)
     dv_date.add(date_cell)
-    ws.cell(DATE_ROW, 4, f"Hạn gửi: {due_date(plan, period):%d/%m/%Y}").font = Font(italic=True)
+    ws.cell(DATE_ROW, 4, f"Hạn gửi: {plan.due_date(period):%d/%m/%Y}").font = Font(italic=True)
 
     row = 6
     if village_els:

@@ -145,8 +145,9 @@ def latest_date(periods: pd.Series, plan: Plan) -> pd.Series:
     LATE_LIMIT_DAYS. A later date is a typing error (2062 for 2026, a month and day swapped), not a late report.
     The check is against the plan's calendar, not today's clock, so the same files give the same answer on
     any day the report is re-run."""
-    start = pd.to_datetime(periods.fillna("1900-01") + "-01", errors="coerce")
-    due = start + pd.DateOffset(months=1) + pd.to_timedelta(plan.report_due_day - 1, unit="D")
+    valid = periods.fillna("").astype(str).str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])")
+    dues = {p: pd.Timestamp(plan.due_date(p)) for p in periods[valid].unique()}
+    due = pd.to_datetime(periods.where(valid).map(dues))
     return due + pd.to_timedelta(LATE_LIMIT_DAYS, unit="D")
 
 

@@ -10,6 +10,7 @@ from IPython.display import HTML
 
 from kpi import compute
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS, target_words
+from kpi.problems import format_place
 from kpi.report import MonthReport
 
 TEXT = {
@@ -434,26 +435,13 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
         parts.append(f"<p>{escape(_t(r, 'problems_none'))}</p>")
     else:
         shown = problems.head(max_problems)
-        rows = [[escape(dq[p.severity]), escape(_place(p)), escape(p.code), escape(p.message), escape(p.fix)]
+        rows = [[escape(dq[p.severity]), escape(format_place(p.file, p.sheet, p.row, p.column)), escape(p.code), escape(p.message), escape(p.fix)]
                 for p in shown.itertuples()]
         parts.append(_table([dq["severity"]] + [_t(r, k) for k in ("place", "code", "message", "fix")], rows, (),
                             "small"))
         if len(problems) > max_problems:
             parts.append(f"<p>{escape(_t(r, 'more_problems', n=len(problems) - max_problems))}</p>")
     return _wrap("".join(parts))
-
-
-def _place(p) -> str:
-    from kpi.problems import column_label
-
-    bits = [p.file]
-    if p.sheet:
-        bits.append(f"trang '{p.sheet}'")
-    if not pd.isna(p.row):
-        bits.append(f"dòng {int(p.row)}")
-    if p.column:
-        bits.append(column_label(p.column))
-    return ", ".join(bits)
 
 
 def officers(r: MonthReport) -> HTML:
