@@ -329,6 +329,20 @@ def run_report(spec: dict) -> dict:
         return {"files": files, "error": _error_text(exc)}
 
 
+def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict, log_path: Path) -> str:
+    """Print one report's HTML with the batch's browser; the PDF joins `files`, the outcome goes to the
+    report's log. Returns the error text ("" when the PDF was made)."""
+    try:
+        files["pdf"] = str(printer.print(html, target))
+        error, line = "", f"Đã xuất PDF: {target.name}"
+    except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
+        error = _error_text(exc)
+        line = f"Lỗi khi in PDF {target.name}: {error}"
+    with open(log_path, "a", encoding="utf-8") as log:
+        log.write(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}\n")
+    return error
+
+
 def _job_main(spec_json: str, result_path: str) -> int:
     """Entry of a worker process (`python -m kpi.batch SPEC RESULT`): run one report, write its result."""
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -350,18 +364,32 @@ def _kill_tree(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def start_log(spec: dict, log_path: Path) -> None:
+    """A report's log file begins with the kit's version, the report and the time it started."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as log:
+        log.write(f"kpi {kpi.__version__}: báo cáo {spec['period']}/{spec['unit']}, "
+                  f"bắt đầu {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n")
+
+
+def timed_out(spec: dict, log_path: Path, time_limit: float) -> dict:
+    """After a report was stopped for its time limit: say so in its log, remove its temporary files."""
+    with open(log_path, "a", encoding="utf-8") as log:
+        log.write(f"Quá thời gian: dừng sau {time_limit:g} giây.\n")
+    for p in Path(spec["out"]).glob(f".{spec['unit']}.*"):
+        p.unlink(missing_ok=True)
+    return {"files": {}, "error": f"Quá thời gian: báo cáo chạy quá {time_limit:g} giây nên bị dừng."}
+
+
 def run_in_subprocess(spec: dict, log_path: Path, time_limit: float) -> dict:
     """Run one report in its own worker process, its output going to the report's log file; a report that
     passes its time limit is stopped (with its kernel) and recorded as timed out."""
     out = Path(spec["out"])
     result_path = out / f".{spec['unit']}.result.json.part"
     result_path.unlink(missing_ok=True)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    with open(log_path, "w", encoding="utf-8") as log:
-        log.write(f"kpi {kpi.__version__}: báo cáo {spec['period']}/{spec['unit']}, "
-                  f"bắt đầu {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n")
-        log.flush()
+    start_log(spec, log_path)
+    with open(log_path, "a", encoding="utf-8") as log:
         proc = subprocess.Popen([sys.executable, "-m", "kpi.batch", json.dumps(spec), str(result_path)],
                                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(paths.ROOT))
         try:
@@ -369,10 +397,7 @@ def run_in_subprocess(spec: dict, log_path: Path, time_limit: float) -> dict:
         except subprocess.TimeoutExpired:
             _kill_tree(proc)
             proc.wait()
-            log.write(f"Quá thời gian: dừng sau {time_limit:g} giây.\n")
-            for p in out.glob(f".{spec['unit']}.*"):
-                p.unlink(missing_ok=True)
-            return {"files": {}, "error": f"Quá thời gian: báo cáo chạy quá {time_limit:g} giây nên bị dừng."}
+            return timed_out(spec, log_path, time_limit)
     try:
         result = json.loads(result_path.read_text(encoding="utf-8"))
         result_path.unlink(missing_ok=True)
@@ -546,20 +571,43 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
 
             bar = tqdm(total=len(todo), desc=f"Kỳ {period}", unit="báo cáo", disable=(None if progress is None
                                                                                         else not progress))
+            # The longest reports first (as the manifest timed them last time), so the batch does not end on
+            # one long report running alone.
+            todo.sort(key=lambda job: -float((entries.get(job[0]["unit"]) or {}).get("seconds", 0)))
+            printer = render.PdfPrinter(chromium) if chromium and any("pdf" in s["formats"] for s, _ in todo) else None
+
+            from kpi.workers import Pool
+
+            pool_of_workers = Pool(min(workers, len(todo)), out / LOG_DIR)
 
             def one(spec: dict, key: dict):
                 t0 = time.perf_counter()
-                res = run_in_subprocess(spec, out / LOG_DIR / f"{spec['unit']}.log", time_limit)
+                log_path = out / LOG_DIR / f"{spec['unit']}.log"
+                # A worker makes the notebook and its HTML; the PDF is printed here, by the batch's one browser,
+                # while that worker already runs the next report.
+                res = pool_of_workers.run({**spec, "chromium": None} if printer else spec, log_path, time_limit)
+                if res is None:
+                    res = timed_out(spec, log_path, time_limit)
+                if printer and not res["error"] and "pdf" in spec["formats"] and "html" in res["files"]:
+                    res["error"] = print_pdf(printer, Path(res["files"]["html"]), out / f"{spec['unit']}.pdf",
+                                             res["files"], log_path)
                 return spec, key, res, time.perf_counter() - t0
 
-            with ThreadPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-                futures = [pool.submit(one, spec, key) for spec, key in todo]
-                for fut in as_completed(futures):
-                    spec, key, res, secs = fut.result()
-                    record(spec, key, res, secs)
-                    bar.set_postfix_str(f"{spec['unit']}: {'LỖI' if res['error'] else 'xong'}")
-                    bar.update(1)
-            bar.close()
+            try:
+                if printer:
+                    printer.__enter__()
+                with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+                    futures = [pool.submit(one, spec, key) for spec, key in todo]
+                    for fut in as_completed(futures):
+                        spec, key, res, secs = fut.result()
+                        record(spec, key, res, secs)
+                        bar.set_postfix_str(f"{spec['unit']}: {'LỖI' if res['error'] else 'xong'}")
+                        bar.update(1)
+            finally:
+                pool_of_workers.close()
+                if printer:
+                    printer.close()
+                bar.close()
     result.reports = [by_unit[u] for u in units]
     result.manifest = save_manifest(out, manifest)
     result.index = publish.write_index(plan, period, card, result.reports, out / "index.html", lang, made)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -71,8 +74,103 @@ def to_pdf(html: Path, target: Path, chromium: str, timeout: int = 180) -> Path:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise RenderError(f"Chromium không in xong {html.name} sang PDF sau {timeout} giây.") from None
+        except OSError as exc:
+            raise RenderError(f"Không chạy được Chromium ({chromium}) để in {html.name}: {exc.strerror}. Cài gói "
+                              "`chromium` hoặc đặt biến KPI_CHROMIUM trỏ tới trình duyệt.") from None
         if proc.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
             tmp.unlink(missing_ok=True)
             raise RenderError(f"Chromium không in được {html.name} sang PDF: {proc.stderr.strip()[-400:]}")
         os.replace(tmp, target)
     return target
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-extensions"]
+NOT_LOCAL = re.compile(r"^(?!(file|data|blob|about):)")  # any request that would leave the machine
+
+
+class PdfPrinter:
+    """One headless Chromium for many PDFs: the batch starts the browser once and prints every report of the
+    month with it (page.pdf, the same printing as --print-to-pdf, A4 from the report's @page rule), instead
+    of starting Chromium once per report.
+
+    Driven by playwright on the machine's own Chromium (`chromium` is its path; no browser is downloaded).
+    Playwright's objects belong to the thread that made them, so all printing happens on one thread of
+    this object; `submit` may be called from any thread and returns a Future. When the browser cannot be
+    started (playwright missing, a Chromium it cannot drive) each file is printed with `to_pdf` instead,
+    one Chromium start per file as before; a browser that dies is started again once."""
+
+    def __init__(self, chromium: str, timeout: float = 180):
+        self.chromium, self.timeout = chromium, timeout
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-pdf")
+        self._pw = self._browser = None
+        self.fallback = ""  # why the printer prints file by file with to_pdf, when it does
+
+    def __enter__(self) -> "PdfPrinter":
+        self._pool.submit(self._start)  # the browser starts while the notebooks run
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        if self._browser is not None or self.fallback:
+            return
+        try:
+            from playwright.sync_api import sync_playwright
+
+            self._pw = sync_playwright().start()
+            self._browser = self._pw.chromium.launch(executable_path=self.chromium, args=CHROMIUM_ARGS,
+                                                     timeout=self.timeout * 1000)
+        except Exception as exc:  # no playwright, or a browser it cannot start: print file by file
+            self._stop()
+            self.fallback = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
+            logging.getLogger("kpi.render").warning("In PDF từng tệp một (không mở được Chromium dùng chung: %s)",
+                                                    self.fallback)
+
+    def _stop(self) -> None:
+        for closing in (self._browser, self._pw):
+            try:
+                if closing is not None:
+                    closing.close() if closing is self._browser else closing.stop()
+            except Exception:  # already gone
+                pass
+        self._browser = self._pw = None
+
+    def _print(self, html: Path, target: Path, retry: bool = True) -> Path:
+        self._start()
+        if self.fallback:
+            return to_pdf(html, target, self.chromium, timeout=int(self.timeout))
+        try:
+            context = self._browser.new_context()
+            try:
+                context.route(NOT_LOCAL, lambda route: route.abort())  # a report needs nothing from outside
+                page = context.new_page()
+                page.goto(html.resolve().as_uri(), wait_until="load", timeout=self.timeout * 1000)
+                pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+            finally:
+                context.close()
+        except Exception as exc:
+            if retry and not (self._browser and self._browser.is_connected()):  # the browser died: once more
+                self._stop()
+                return self._print(html, target, retry=False)
+            raise RenderError(f"Chromium không in được {html.name} sang PDF: {type(exc).__name__}: "
+                              f"{str(exc).strip()[:400]}") from None
+        if not pdf.startswith(b"%PDF"):
+            raise RenderError(f"Chromium không in được {html.name} sang PDF: kết quả không phải tệp PDF.")
+        write_atomic(target, pdf)
+        return target
+
+    def submit(self, html: Path, target: Path) -> Future:
+        """Queue one HTML file for printing to `target`; the Future gives the PDF's path or a RenderError."""
+        return self._pool.submit(self._print, Path(html), Path(target))
+
+    def print(self, html: Path, target: Path) -> Path:
+        return self.submit(html, target).result()
+
+    def close(self) -> None:
+        try:
+            self._pool.submit(self._stop).result()
+        finally:
+            self._pool.shutdown(wait=True)

@@ -167,3 +167,33 @@ def test_a_report_past_its_time_limit_is_stopped_and_named(data: Path, tmp_path:
     assert res["error"].startswith("Quá thời gian") and not res["files"]
     assert "Quá thời gian" in (out / "logs" / "kt.log").read_text(encoding="utf-8")
     assert not [f for f in out.iterdir() if ".part" in f.name]
+
+
+def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_worker(data: Path, tmp_path: Path,
+                                                                                monkeypatch):
+    from kpi.workers import Pool
+
+    monkeypatch.setenv(batch.FAIL_ENV, "ttpvhcc")  # read by the workers: that report raises at once
+    out = tmp_path / "out" / "2026-11"
+    out.mkdir(parents=True)
+
+    def spec(unit: str) -> dict:
+        return {"period": "2026-11", "unit": unit, "data_dir": str(data), "out": str(out), "formats": ["html"],
+                "lang": "vi", "made_on": "2026-12-11", "chromium": None, "plan_path": str(paths.PLAN_FILE)}
+
+    pool = Pool(1, out / "logs")
+    try:
+        first = pool.idle.queue[0]
+        assert pool.run(spec("kt"), out / "logs" / "kt.log", time_limit=0.5) is None  # stopped, not waited for
+        assert not first.alive
+        second = pool.idle.queue[0]
+        assert second is not first and second.alive
+        res = pool.run(spec("ttpvhcc"), out / "logs" / "ttpvhcc.log", time_limit=120)
+        assert res["error"].startswith("InjectedFailure") and res["files"] == {}
+        log = (out / "logs" / "ttpvhcc.log").read_text(encoding="utf-8")
+        # the worker's output went to that report's own log: its header, then the traceback
+        assert log.startswith("kpi ") and "báo cáo 2026-11/ttpvhcc" in log and "Traceback" in log
+        assert "ttpvhcc" not in (out / "logs" / "kt.log").read_text(encoding="utf-8").split("\n", 1)[1]
+    finally:
+        pool.close()
+    assert all(not w.alive for w in (first, second))

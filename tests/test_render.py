@@ -193,3 +193,31 @@ def test_without_a_browser_run_says_so_once_and_still_makes_html(demo_dir, tmp_p
     folder = tmp_path / "2026-11"
     assert (folder / "kt.html").is_file() and not (folder / "kt.pdf").exists()
     assert (folder / "bao-cao-2026-11.zip").is_file() and (folder / "scorecard.xlsx").is_file()
+
+
+def test_one_browser_prints_what_the_command_line_prints(rendered, pdftotext, tmp_path):
+    """The batch prints every PDF with one Chromium (render.PdfPrinter); a file printed by Chromium's own
+    --print-to-pdf (render.to_pdf) has the same pages and text."""
+    from kpi import render
+
+    chromium = rendered.need_chromium()
+    html = rendered.out / "ttpvhcc.html"
+    with render.PdfPrinter(chromium) as printer:
+        a = printer.print(html, tmp_path / "a.pdf")
+        b = printer.print(rendered.out / "commune.html", tmp_path / "b.pdf")  # the same browser, a second file
+        assert printer.fallback == ""
+    cli = render.to_pdf(html, tmp_path / "cli.pdf", chromium)
+    assert _pdf_text(pdftotext, a) == _pdf_text(pdftotext, cli) == _pdf_text(pdftotext, rendered.out / "ttpvhcc.pdf")
+    assert "Trang 1/" in _pdf_text(pdftotext, b, 1, 1)
+    assert not [p for p in tmp_path.iterdir() if ".part" in p.name]
+
+
+def test_printer_without_a_browser_says_which_file_in_vietnamese(rendered, tmp_path):
+    from kpi import render
+
+    with render.PdfPrinter(str(tmp_path / "no-such-chromium")) as printer:
+        with pytest.raises(render.RenderError) as err:
+            printer.print(rendered.out / "ttpvhcc.html", tmp_path / "x.pdf")
+        assert printer.fallback  # it tried the shared browser, then the file on its own
+    assert "ttpvhcc.html" in str(err.value) and "Không chạy được Chromium" in str(err.value)
+    assert not (tmp_path / "x.pdf").exists()

@@ -1,0 +1,143 @@
+"""Long-lived worker processes for the batch: each one imports the kit, papermill and nbconvert once and then
+runs report after report (`batch.run_report`), instead of one new Python process per report.
+
+The batch talks to a worker over its standard input (one job per line, JSON) and standard output (one result
+per line, after a marker). While a job runs, the worker's stdout and stderr (its own and those of the kernel
+it starts) go to that report's log file. A report that passes its time limit is stopped with its worker and
+kernel; the next report gets a fresh worker."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+MARK = "\x1ekpi-result "  # starts the line that carries a job's result on a worker's standard output
+
+
+class Worker:
+    """One worker process, seen from the batch."""
+
+    def __init__(self, log_dir: Path):
+        from kpi import paths
+
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with open(log_dir / "workers.log", "a", encoding="utf-8") as between_jobs:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "kpi.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=between_jobs, cwd=str(paths.ROOT), text=True, encoding="utf-8",
+                env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        self.results: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True, name=f"kpi-worker-{self.proc.pid}").start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            if line.startswith(MARK):
+                self.results.put(json.loads(line[len(MARK):]))
+        self.results.put(None)  # the worker has ended
+
+    def run(self, spec: dict, log_path: Path, time_limit: float) -> dict | None:
+        """The report's result; None when it did not finish within time_limit (the worker is then stopped)."""
+        try:
+            self.proc.stdin.write(json.dumps({"spec": spec, "log": str(log_path)}) + "\n")
+            self.proc.stdin.flush()
+            result = self.results.get(timeout=time_limit)
+        except queue.Empty:
+            self.stop(kill=True)
+            return None
+        except OSError:  # the worker had already ended
+            result = None
+        if result is None:
+            self.proc.wait()
+            return {"files": {}, "error": f"Tiến trình chạy báo cáo dừng bất thường (mã {self.proc.returncode}); "
+                                          f"xem nhật ký {log_path.name}."}
+        return result
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, kill: bool = False) -> None:
+        from kpi.batch import _kill_tree
+
+        if kill:
+            _kill_tree(self.proc)
+        else:
+            try:
+                self.proc.stdin.close()  # the worker ends when its input ends
+                self.proc.wait(timeout=30)
+            except (OSError, subprocess.TimeoutExpired):
+                _kill_tree(self.proc)
+        self.proc.wait()
+
+
+class Pool:
+    """Up to `size` workers, started at once (their imports overlap the batch's own work) and handed out to
+    one report at a time."""
+
+    def __init__(self, size: int, log_dir: Path):
+        self.log_dir = log_dir
+        self.idle: queue.Queue[Worker] = queue.Queue()
+        for _ in range(size):
+            self.idle.put(Worker(log_dir))
+
+    def run(self, spec: dict, log_path: Path, time_limit: float) -> dict | None:
+        from kpi.batch import start_log
+
+        worker = self.idle.get()
+        start_log(spec, log_path)  # the report starts now, not when it was queued
+        try:
+            return worker.run(spec, log_path, time_limit)
+        finally:
+            self.idle.put(worker if worker.alive else Worker(self.log_dir))
+
+    def close(self) -> None:
+        while not self.idle.empty():
+            self.idle.get_nowait().stop()
+
+
+def _redirect(path: str | None) -> None:
+    """Point file descriptors 1 and 2 (this process's and any child's output) at a report's log file, or at
+    the worker's own log between jobs (the stderr it was started with, kept as a duplicate)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644) if path else os.dup(_BETWEEN)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+_BETWEEN = 2
+
+
+def serve() -> int:
+    """The worker's loop: read a job per line, run it, answer with its result."""
+    global _BETWEEN
+    from kpi import batch
+
+    import nbconvert  # noqa: F401  (imported once here, used by every report this worker runs)
+    import papermill  # noqa: F401
+
+    answer = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)  # the pipe to the batch
+    _BETWEEN = os.dup(2)
+    _redirect(None)
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for line in sys.stdin:
+        job = json.loads(line)
+        _redirect(job["log"])
+        try:
+            result = batch.run_report(job["spec"])
+        finally:
+            _redirect(None)
+        answer.write(MARK + json.dumps(result, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(serve())
