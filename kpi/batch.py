@@ -487,13 +487,15 @@ def run_batch(plan: Plan, subs: Submissions, period: str, units: list[str], data
               formats: list[str], lang: str = "vi", made_on: str = "", *, workers: int | None = None,
               force: bool = False, time_limit: float = DEFAULT_TIMEOUT, progress: bool | None = None,
               plan_path: Path | None = None, scheduler: str | None = None, hashes: dict[str, str] | None = None,
-              lock: bool = True, wait: bool = False, on_wait=None) -> BatchResult:
+              lock: bool = True, wait: bool = False, on_wait=None, workers_pool=None) -> BatchResult:
     """All reports of one period into <out>/<period>/, plus scorecard.csv, index.html and manifest.json.
 
     Reports run in parallel worker processes (default: one per core); each has a log file in logs/ and a
     time limit. A report whose inputs (data files that feed it, plan, notebook, kit, parameters) match the
     manifest and whose outputs exist is skipped unless `force`. A report that fails or runs out of time is
-    named with its error and the others still render. The output folder is locked for the whole run."""
+    named with its error and the others still render. The output folder is locked for the whole run.
+    `workers_pool` (kpi.workers.Pool): workers the caller started early and closes itself; else the batch
+    starts its own when there is something to make."""
     out = paths.period_dir(out_dir, period)
     out.mkdir(parents=True, exist_ok=True)
     guard = OutputLock(out_dir, wait=wait, on_wait=on_wait) if lock else None
@@ -502,29 +504,21 @@ def run_batch(plan: Plan, subs: Submissions, period: str, units: list[str], data
     try:
         return _run_locked(plan, subs, period, units, Path(data_dir), out, formats, lang, made_on,
                            workers or default_workers(), force, time_limit, progress,
-                           Path(plan_path or paths.PLAN_FILE), scheduler, hashes)
+                           Path(plan_path or paths.PLAN_FILE), scheduler, hashes, workers_pool)
     finally:
         if guard:
             guard.__exit__(None, None, None)
 
 
 def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on, workers, force, time_limit,
-                progress, plan_path, scheduler, hashes) -> BatchResult:
+                progress, plan_path, scheduler, hashes, given_pool=None) -> BatchResult:
     clean_partials(out)
     result = BatchResult(period, out, [])
     chromium = render.find_chromium() if "pdf" in formats else None
     if "pdf" in formats and not chromium:
         result.notes.append("Không tìm thấy Chromium/Chrome nên chưa tạo PDF (chỉ tạo HTML). Cài gói `chromium` "
                             "hoặc đặt biến KPI_CHROMIUM trỏ tới trình duyệt.")
-    if scheduler:
-        from kpi.distributed import scorecard_on_cluster
-
-        card = scorecard_on_cluster(scheduler, data_dir, plan_path, period, lang)
-    else:
-        card = compute.scorecard(subs.data, plan, period, lang)
-    result.scorecard = write_scorecard_csv(card, out / "scorecard.csv")
     made = made_on or dt.date.today().isoformat()
-    excel.write_scorecard_xlsx(card, plan, period, out / "scorecard.xlsx", lang)
     manifest = load_manifest(out)
     entries = manifest["reports"]
     hashes = {} if hashes is None else hashes
@@ -539,79 +533,92 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
                                          log=out / LOG_DIR / f"{unit}.log")
         else:
             todo.append((spec, key))
-    lock = threading.Lock()
+    # The longest reports first (as the manifest timed them last time), so that the batch does not end on one
+    # long report running alone.
+    todo.sort(key=lambda job: -float((entries.get(job[0]["unit"]) or {}).get("seconds", 0)))
     kit = kit_fingerprint()
-    if todo and not scheduler:
-        write_cache(plan, subs, data_dir, plan_path, out, kit, hashes)
+    local = bool(todo) and not scheduler
+    workers_pool = printer = None
+    try:
+        if local:  # started now: their imports and the browser's start overlap the scorecard and the cache
+            from kpi.workers import Pool
 
-    def record(spec: dict, key: dict, res: dict, seconds: float) -> None:
-        unit = spec["unit"]
-        rr = ReportResult(unit, {f: Path(p) for f, p in res["files"].items()}, res["error"], seconds=seconds,
-                          log=out / LOG_DIR / f"{unit}.log")
-        with lock:
-            by_unit[unit] = rr
-            if rr.ok:
-                entries[unit] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
-                                 "made_at": dt.datetime.now().isoformat(timespec="seconds"),
-                                 "seconds": round(seconds, 2)}
-            else:
-                entries.pop(unit, None)
-            manifest["kit"] = kit
-            save_manifest(out, manifest)
-
-    if todo:
+            workers_pool = given_pool or Pool(min(workers, len(todo)), out / LOG_DIR / "workers.log")
+            if chromium and "pdf" in formats:
+                printer = render.PdfPrinter(chromium).__enter__()
         if scheduler:
+            from kpi.distributed import scorecard_on_cluster
+
+            card = scorecard_on_cluster(scheduler, data_dir, plan_path, period, lang)
+        else:
+            card = compute.scorecard(subs.data, plan, period, lang)
+        result.scorecard = write_scorecard_csv(card, out / "scorecard.csv")
+        excel.write_scorecard_xlsx(card, plan, period, out / "scorecard.xlsx", lang)
+        if local:
+            write_cache(plan, subs, data_dir, plan_path, out, kit, hashes)
+        lock = threading.Lock()
+
+        def record(spec: dict, key: dict, res: dict, seconds: float) -> None:
+            unit = spec["unit"]
+            rr = ReportResult(unit, {f: Path(p) for f, p in res["files"].items()}, res["error"], seconds=seconds,
+                              log=out / LOG_DIR / f"{unit}.log")
+            with lock:
+                by_unit[unit] = rr
+                if rr.ok:
+                    entries[unit] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
+                                     "made_at": dt.datetime.now().isoformat(timespec="seconds"),
+                                     "seconds": round(seconds, 2)}
+                else:
+                    entries.pop(unit, None)
+                manifest["kit"] = kit
+                save_manifest(out, manifest)
+
+        if todo and scheduler:
             from kpi.distributed import run_on_cluster
 
             for spec, key, res, secs in run_on_cluster(scheduler, [s for s, _ in todo], [k for _, k in todo],
                                                        time_limit):
                 record(spec, key, res, secs)
-        else:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=len(todo), desc=f"Kỳ {period}", unit="báo cáo", disable=(None if progress is None
-                                                                                        else not progress))
-            # The longest reports first (as the manifest timed them last time), so the batch does not end on
-            # one long report running alone.
-            todo.sort(key=lambda job: -float((entries.get(job[0]["unit"]) or {}).get("seconds", 0)))
-            printer = render.PdfPrinter(chromium) if chromium and any("pdf" in s["formats"] for s, _ in todo) else None
-
-            from kpi.workers import Pool
-
-            pool_of_workers = Pool(min(workers, len(todo)), out / LOG_DIR)
-
-            def one(spec: dict, key: dict):
-                t0 = time.perf_counter()
-                log_path = out / LOG_DIR / f"{spec['unit']}.log"
-                # A worker makes the notebook and its HTML; the PDF is printed here, by the batch's one browser,
-                # while that worker already runs the next report.
-                res = pool_of_workers.run({**spec, "chromium": None} if printer else spec, log_path, time_limit)
-                if res is None:
-                    res = timed_out(spec, log_path, time_limit)
-                if printer and not res["error"] and "pdf" in spec["formats"] and "html" in res["files"]:
-                    res["error"] = print_pdf(printer, Path(res["files"]["html"]), out / f"{spec['unit']}.pdf",
-                                             res["files"], log_path)
-                return spec, key, res, time.perf_counter() - t0
-
-            try:
-                if printer:
-                    printer.__enter__()
-                with ThreadPoolExecutor(max_workers=len(todo)) as pool:
-                    futures = [pool.submit(one, spec, key) for spec, key in todo]
-                    for fut in as_completed(futures):
-                        spec, key, res, secs = fut.result()
-                        record(spec, key, res, secs)
-                        bar.set_postfix_str(f"{spec['unit']}: {'LỖI' if res['error'] else 'xong'}")
-                        bar.update(1)
-            finally:
-                pool_of_workers.close()
-                if printer:
-                    printer.close()
-                bar.close()
+        elif todo:
+            _run_local(todo, out, period, workers_pool, printer, time_limit, progress, record)
+    finally:
+        if workers_pool and workers_pool is not given_pool:
+            workers_pool.close()
+        if printer:
+            printer.close()
     result.reports = [by_unit[u] for u in units]
     result.manifest = save_manifest(out, manifest)
     result.index = publish.write_index(plan, period, card, result.reports, out / "index.html", lang, made)
     return result
+
+
+def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: float, progress, record) -> None:
+    """The reports on this machine: a worker makes each notebook and its HTML; the PDF is printed by the batch's
+    one browser while that worker already runs the next report. Each finished report is recorded at once."""
+    from tqdm.auto import tqdm
+
+    def one(spec: dict, key: dict):
+        t0 = time.perf_counter()
+        log_path = out / LOG_DIR / f"{spec['unit']}.log"
+        res = workers_pool.run({**spec, "chromium": None} if printer else spec, log_path, time_limit)
+        if res is None:
+            res = timed_out(spec, log_path, time_limit)
+        if printer and not res["error"] and "pdf" in spec["formats"] and "html" in res["files"]:
+            res["error"] = print_pdf(printer, Path(res["files"]["html"]), out / f"{spec['unit']}.pdf",
+                                     res["files"], log_path)
+        return spec, key, res, time.perf_counter() - t0
+
+    bar = tqdm(total=len(todo), desc=f"Kỳ {period}", unit="báo cáo",
+               disable=(None if progress is None else not progress))
+    try:
+        with ThreadPoolExecutor(max_workers=len(todo)) as pool:  # threads wait; the workers pool does the work
+            for fut in as_completed([pool.submit(one, spec, key) for spec, key in todo]):
+                spec, key, res, secs = fut.result()
+                record(spec, key, res, secs)
+                bar.set_postfix_str(f"{spec['unit']}: {'LỖI' if res['error'] else 'xong'}")
+                bar.update(1)
+    finally:
+        bar.close()
 
 
 def summary_table(results: list[BatchResult]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -161,8 +162,6 @@ def batch_cache(args, data: Path):
 
 
 def cmd_run(args) -> int:
-    from kpi.batch import OutputLock, run_batch, summary_table
-    from kpi.report import check_parameters
     from kpi.validate import load_submissions
 
     safety.check_out_dir(args.out, args.data)  # before anything is read or written
@@ -178,7 +177,40 @@ def cmd_run(args) -> int:
         from kpi.province_batch import run_province
 
         return run_province(args, plan, formats)
-    subs = batch_cache(args, data) or load_submissions(data, plan)
+    subs = batch_cache(args, data)
+    with contextlib.ExitStack() as stack:
+        if subs is None and not args.scheduler:
+            # New or changed data: there will be reports to make, so the workers start now and import the kit
+            # while this process reads and validates the data. (With the batch's cache there is usually
+            # nothing to remake, and starting workers would only cost time.)
+            from kpi.batch import default_workers
+            from kpi.workers import Pool
+
+            size = min(args.workers or default_workers(), _reports_at_most(args, plan))
+            pool = stack.enter_context(Pool(size, Path(args.out) / ".kpi-workers.log"))
+            subs = load_submissions(data, plan)
+        else:
+            pool = None
+            subs = subs or load_submissions(data, plan)
+        return _run_loaded(args, plan, data, subs, formats, pool)
+
+
+def _reports_at_most(args, plan) -> int:
+    """How many reports the run can make at most, from its parameters alone (before the data is read)."""
+    from kpi.batch import expand_periods
+
+    units = len(plan.unit_codes) + 1 if args.unit == "all" else len(args.unit.split(","))
+    try:
+        periods = len(expand_periods(args.period)) if args.period else 1
+    except Exception:  # a bad period is refused later, with its message
+        periods = 1
+    return units * periods
+
+
+def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
+    from kpi.batch import OutputLock, run_batch, summary_table
+    from kpi.report import check_parameters
+
     periods = _run_periods(args, plan, subs)
     if args.unit == "all":
         units = ["commune", *plan.unit_codes]
@@ -196,7 +228,7 @@ def cmd_run(args) -> int:
             result = run_batch(plan, subs, period, units, data, Path(args.out), formats, args.lang,
                                workers=args.workers, force=args.force, time_limit=args.timeout,
                                plan_path=Path(args.plan) if args.plan else None, scheduler=args.scheduler,
-                               lock=False)
+                               lock=False, workers_pool=pool)
             for note in result.notes:
                 print(f"  Lưu ý: {note}")
             results.append(result)

@@ -21,13 +21,13 @@ MARK = "\x1ekpi-result "  # starts the line that carries a job's result on a wor
 
 
 class Worker:
-    """One worker process, seen from the batch."""
+    """One worker process, seen from the batch; its output between reports goes to `log`."""
 
-    def __init__(self, log_dir: Path):
+    def __init__(self, log: Path):
         from kpi import paths
 
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with open(log_dir / "workers.log", "a", encoding="utf-8") as between_jobs:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as between_jobs:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "kpi.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=between_jobs, cwd=str(paths.ROOT), text=True, encoding="utf-8",
@@ -77,14 +77,21 @@ class Worker:
 
 
 class Pool:
-    """Up to `size` workers, started at once (their imports overlap the batch's own work) and handed out to
-    one report at a time."""
+    """`size` workers, started at once (their imports overlap the batch's own work: reading and validating
+    the data, the scorecard) and handed out to one report at a time. `log` takes what they print between
+    reports (normally nothing; an import error would show there)."""
 
-    def __init__(self, size: int, log_dir: Path):
-        self.log_dir = log_dir
+    def __init__(self, size: int, log: Path):
+        self.log = log
         self.idle: queue.Queue[Worker] = queue.Queue()
-        for _ in range(size):
-            self.idle.put(Worker(log_dir))
+        for _ in range(max(1, size)):
+            self.idle.put(Worker(log))
+
+    def __enter__(self) -> "Pool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def run(self, spec: dict, log_path: Path, time_limit: float) -> dict | None:
         from kpi.batch import start_log
@@ -94,7 +101,7 @@ class Pool:
         try:
             return worker.run(spec, log_path, time_limit)
         finally:
-            self.idle.put(worker if worker.alive else Worker(self.log_dir))
+            self.idle.put(worker if worker.alive else Worker(self.log))
 
     def close(self) -> None:
         while not self.idle.empty():

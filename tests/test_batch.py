@@ -181,7 +181,7 @@ def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_work
         return {"period": "2026-11", "unit": unit, "data_dir": str(data), "out": str(out), "formats": ["html"],
                 "lang": "vi", "made_on": "2026-12-11", "chromium": None, "plan_path": str(paths.PLAN_FILE)}
 
-    pool = Pool(1, out / "logs")
+    pool = Pool(1, out / "logs" / "workers.log")
     try:
         first = pool.idle.queue[0]
         assert pool.run(spec("kt"), out / "logs" / "kt.log", time_limit=0.5) is None  # stopped, not waited for
