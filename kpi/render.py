@@ -11,10 +11,6 @@ import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-import nbformat
-from nbconvert import HTMLExporter
-from traitlets.config import Config
-
 from kpi import paths, safety
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -36,6 +32,10 @@ def write_atomic(target: Path, data: bytes | str) -> None:
 
 def to_html(notebook: Path, target: Path, title: str, lang: str = "vi") -> Path:
     """Render an executed notebook to one HTML file: outputs only, images inline, lang attribute set."""
+    import nbformat  # here, not at the top: a re-run with nothing to remake never renders (and saves the import)
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
     exporter = HTMLExporter(
         config=Config({"TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": ["remove-cell"]}}),
         template_name="kpi_report", extra_template_basedirs=[str(paths.TEMPLATES_DIR)],
