@@ -3,8 +3,9 @@
 a. the month's batch (5 reports, HTML and PDF) against the same number of bare papermill runs of a notebook
    that only imports pandas and seaborn and draws one chart, same parallelism;
 b. the scorecard of all communes for 12 months at province size (166 communes) and national size (3,321
-   communes, ~30 million long rows): kpi/province.py (pandas) against the same aggregation in DuckDB SQL,
-   with the peak memory (max RSS) of each, each in its own process;
+   communes, ~30 million long rows): kpi/province.py (pandas) and kpi/province_dask.py (dask.dataframe on a
+   LocalCluster of --workers processes) against the same aggregation in DuckDB SQL, with the peak memory of
+   each (max RSS; for Dask the sum over its process tree, sampled), each in its own process;
 c. a re-run with nothing changed, as a share of the full batch.
 
 Usage: python benchmarks/run.py [--parts a,b,c] [--sizes province,national] [--workers N] [--repeat N]
@@ -136,50 +137,149 @@ def part_a_c(workers: int, repeat: int = 1) -> list[dict]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def synthetic_long(communes: int, villages: int, seed: int = 7):
-    """A national-shaped long table: every commune, 12 months, every supplied element (village-level ones
-    per village), about 2 % of values missing; text columns categorical, as a loader would keep them at this
-    size. Built in blocks of communes with small integer codes, so that making it costs little more memory
-    than holding it (the peak measured afterwards is the computation's)."""
+BLOCK = 100  # communes per block of synthetic data (and per partition of the Dask engine)
+
+
+def _one_commune(villages: int):
+    """(village code, element index, month index) of every row of one commune: village elements per village,
+    then commune elements; with the element names and the period texts."""
     import numpy as np
-    import pandas as pd
 
     from kpi.plan import load_plan
 
     plan = load_plan()
-    rng = np.random.default_rng(seed)
     vil = [e.code for e in plan.elements if e.level == "village" and e.code != "ehealth_books"]
     com = [e.code for e in plan.elements if e.level == "commune"]
-    periods = [f"{plan.year}-{m:02d}" for m in range(1, 13)]
-    # One commune's rows: (village code, element code, month) for village elements, then commune elements.
     v1 = np.repeat(np.arange(1, villages + 1, dtype=np.int16), len(vil) * 12)
     e1 = np.tile(np.repeat(np.arange(len(vil), dtype=np.int8), 12), villages)
     m1 = np.tile(np.arange(12, dtype=np.int8), villages * len(vil))
     v2 = np.zeros(len(com) * 12, dtype=np.int16)
     e2 = (len(vil) + np.repeat(np.arange(len(com), dtype=np.int8), 12)).astype(np.int8)
     m2 = np.tile(np.arange(12, dtype=np.int8), len(com))
-    v_one, e_one, m_one = np.concatenate([v1, v2]), np.concatenate([e1, e2]), np.concatenate([m1, m2])
+    periods = [f"{plan.year}-{m:02d}" for m in range(1, 13)]
+    return plan, (np.concatenate([v1, v2]), np.concatenate([e1, e2]), np.concatenate([m1, m2])), vil + com, periods
+
+
+def _block_codes(start: int, k: int, one: tuple, seed: int) -> tuple:
+    """Communes start..start+k-1: their rows' codes and values, from the block's own random stream, so that a
+    block is the same whether it is made alone (on a Dask worker) or within the whole table."""
+    import numpy as np
+
+    rng = np.random.default_rng([seed, start])
+    v_one, e_one, m_one = one
     per = len(v_one)
-    cols = {"c": [], "v": [], "e": [], "m": [], "x": []}
-    block = 100
-    for start in range(0, communes, block):
-        k = min(block, communes - start)
-        keep = rng.random(per * k) > 0.02
-        cols["c"].append(np.repeat(np.arange(start, start + k, dtype=np.int16), per)[keep])
-        cols["v"].append(np.tile(v_one, k)[keep])
-        cols["e"].append(np.tile(e_one, k)[keep])
-        cols["m"].append(np.tile(m_one, k)[keep])
-        cols["x"].append(rng.integers(50, 900, int(keep.sum())).astype("float64"))
-    c, v, e, m, x = (np.concatenate(cols[n]) for n in "cvemx")
-    del cols
-    data = pd.DataFrame({
+    keep = rng.random(per * k) > 0.02
+    return (np.repeat(np.arange(start, start + k, dtype=np.int16), per)[keep], np.tile(v_one, k)[keep],
+            np.tile(e_one, k)[keep], np.tile(m_one, k)[keep], rng.integers(50, 900, int(keep.sum())).astype("float64"))
+
+
+def _frame(codes: tuple, communes: int, villages: int, elements: list[str], periods: list[str]):
+    import pandas as pd
+
+    c, v, e, m, x = codes
+    return pd.DataFrame({
         "commune": pd.Categorical.from_codes(c, [f"xa_{i:04d}" for i in range(communes)]),
         "period": pd.Categorical.from_codes(m, periods),
         "village": pd.Categorical.from_codes(v, [""] + [f"Thôn {i}" for i in range(1, villages + 1)]),
-        "element": pd.Categorical.from_codes(e, vil + com),
+        "element": pd.Categorical.from_codes(e, elements),
         "value": x,
     })
-    return plan, data
+
+
+def synthetic_block(start: int, communes: int, villages: int, seed: int = 7):
+    """One block of synthetic_long (BLOCK communes from `start`), made where it is called: a Dask partition."""
+    _, one, elements, periods = _one_commune(villages)
+    return _frame(_block_codes(start, max(0, min(BLOCK, communes - start)), one, seed), communes, villages, elements,
+                  periods)
+
+
+def synthetic_long(communes: int, villages: int, seed: int = 7):
+    """A national-shaped long table: every commune, 12 months, every supplied element (village-level ones
+    per village), about 2 % of values missing; text columns categorical, as a loader would keep them at this
+    size. Built in blocks of communes with small integer codes, so that making it costs little more memory
+    than holding it (the peak measured afterwards is the computation's)."""
+    import numpy as np
+
+    plan, one, elements, periods = _one_commune(villages)
+    blocks = [_block_codes(start, min(BLOCK, communes - start), one, seed) for start in range(0, communes, BLOCK)]
+    codes = tuple(np.concatenate([b[i] for b in blocks]) for i in range(5))
+    del blocks
+    return plan, _frame(codes, communes, villages, elements, periods)
+
+
+class TreeMemory:
+    """Peak resident memory of this process and all its descendants (a LocalCluster's nanny and worker
+    processes), sampled every `every` seconds in a thread: the peak of the sum over the tree (shared pages
+    counted once per process) and the peak of the largest single process."""
+
+    def __init__(self, every: float = 0.1):
+        import threading
+
+        self.every, self.tree, self.single = every, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def now(self) -> int:
+        import psutil
+
+        me = psutil.Process()
+        total = single = 0
+        for p in [me, *me.children(recursive=True)]:
+            try:
+                rss = p.memory_info().rss
+            except psutil.Error:  # a process that ended between listing and reading
+                continue
+            total += rss
+            single = max(single, rss)
+        self.tree, self.single = max(self.tree, total), max(self.single, single)
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.now()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.now()
+
+
+def dask_child(size: str, threads: int) -> dict:
+    """kpi/province_dask.py on a LocalCluster of `threads` worker processes (one thread each) started here: the
+    synthetic table is made on the workers, one partition per block of communes (so no shuffle), held in their
+    memory before the clock starts (as the other engines hold theirs); then every commune's history and the
+    roll-up sums in one computation, the history and the sums coming back here."""
+    import dask.dataframe as dd
+    import pandas as pd
+    from distributed import Client, LocalCluster, wait
+
+    from kpi import province_dask
+    from kpi.plan import load_plan
+
+    communes, villages = SIZES[size]
+    plan = load_plan()
+    with TreeMemory() as mem, LocalCluster(n_workers=threads, threads_per_worker=1, processes=True,
+                                           host="127.0.0.1", dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        ddf = dd.from_map(synthetic_block, list(range(0, communes, BLOCK)), args=(communes, villages),
+                          meta=synthetic_block(communes, communes, villages), enforce_metadata=False)
+        ddf = client.persist(ddf)
+        wait(ddf)
+        rows = int(client.compute(ddf.map_partitions(len).sum()).result())
+        data_mib = mem.now() / 2**20
+        per = pd.Series(villages, index=pd.Index([f"xa_{i:04d}" for i in range(communes)], name="commune"))
+        t0 = time.perf_counter()
+        hist = province_dask.commune_history(ddf, plan, PERIOD, per, whole_communes=True)
+        h, sums = client.gather(client.compute([hist, province_dask.rollup_sums(hist)]))
+        roll = province_dask.finish_sums(sums, plan, PERIOD)
+        secs = time.perf_counter() - t0
+    return {"size": size, "engine": "dask", "rows": rows, "seconds": secs, "peak_mib": mem.tree / 2**20,
+            "data_mib": data_mib, "largest_process_mib": mem.single / 2**20, "result_rows": len(h),
+            "province_value_1": float(roll.loc[(roll["indicator"] == "1") & (roll["month"] == 12), "value"].iloc[0])}
 
 
 def part_b_child(size: str, engine: str, threads: int) -> dict:
@@ -210,10 +310,13 @@ def part_b_child(size: str, engine: str, threads: int) -> dict:
                 (roll["indicator"] == "1") & (roll["month"] == 12), "value"].iloc[0])}
 
 
+ENGINES = ("pandas", "duckdb", "dask")
+
+
 def part_b(sizes: list[str], threads: int, limit: float) -> list[dict]:
     out = []
     for size in sizes:
-        for engine in ("pandas", "duckdb"):
+        for engine in ENGINES:
             try:
                 proc = subprocess.run([sys.executable, __file__, "--child", f"{size}:{engine}", "--workers", str(threads)],
                                       capture_output=True, text=True, cwd=ROOT, timeout=limit)
@@ -238,7 +341,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.child:
         size, engine = args.child.split(":")
-        print(json.dumps(part_b_child(size, engine, args.workers)))
+        print(json.dumps(dask_child(size, args.workers) if engine == "dask" else part_b_child(size, engine, args.workers)))
         return
     parts = set(args.parts.split(","))
     print(f"kpi-kit benchmarks on {os.cpu_count()} cores, workers = {args.workers}")
@@ -260,20 +363,31 @@ def main() -> None:
     if "b" in parts:
         res = part_b(args.sizes.split(","), args.workers, args.limit)
         print("\n(b) scorecard of all communes, 12 months (per-commune history + province roll-up)")
+        print("    peak: pandas and duckdb max RSS of their process; dask the sum over its process tree (client, "
+              "nanny and worker processes), sampled every 0.1 s, with the largest single process")
         by = {(x["size"], x["engine"]): x for x in res}
+
+        def show(x: dict) -> str:
+            return x.get("error") or f"{x['seconds']:.1f} s (peak {x['peak_mib']:.0f} MiB)"
+
         for size in args.sizes.split(","):
-            p, d = by[(size, "pandas")], by[(size, "duckdb")]
+            p, d, k = by[(size, "pandas")], by[(size, "duckdb")], by[(size, "dask")]
             if "error" in p or "error" in d:
-                def show(x: dict) -> str:
-                    return x.get("error") or f"{x['seconds']:.1f} s (peak {x['peak_mib']:.0f} MiB)"
-                print(f"    {size}: pandas {show(p)}; duckdb {show(d)}")
+                print(f"    {size}: pandas {show(p)}; duckdb {show(d)}; dask {show(k)}")
                 continue
             agree = abs(p["province_value_1"] - d["province_value_1"]) < 1e-9
             print(f"    {size:<9} {SIZES[size][0]} communes, {p['rows']:,} rows: pandas {p['seconds']:.2f} s "
                   f"(peak {p['peak_mib']:.0f} MiB, data alone {p['data_mib']:.0f} MiB)   duckdb {d['seconds']:.2f} s "
                   f"(peak {d['peak_mib']:.0f} MiB)   ratio {p['seconds'] / d['seconds']:.2f}x (goal <= 2x)   "
                   f"same province value: {agree}")
-
+            if "error" in k:
+                print(f"    {'':<9} dask: {k['error']}")
+                continue
+            agree_k = abs(k["province_value_1"] - d["province_value_1"]) < 1e-9 and k["rows"] == p["rows"]
+            print(f"    {'':<9} dask, {args.workers} worker processes: {k['seconds']:.2f} s (peak {k['peak_mib']:.0f} MiB "
+                  f"over the process tree, largest process {k['largest_process_mib']:.0f} MiB, data alone "
+                  f"{k['data_mib']:.0f} MiB)   ratio to duckdb {k['seconds'] / d['seconds']:.2f}x (goal <= 2x)   "
+                  f"same rows and province value: {agree_k}")
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,8 @@
 
 Each report is one task; the task runs the report exactly as a local worker does (its own process, log
 file and time limit), so the data folder, the kit and the output folder must be at the same paths on every
-Dask worker (a shared folder). The scorecard is computed on the cluster too."""
+Dask worker (a shared folder). The scorecard is computed on the cluster too; on a province root, so is the
+province roll-up, with dask.dataframe (kpi/province_dask.py), one partition per commune folder."""
 
 from __future__ import annotations
 
@@ -14,9 +15,20 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
+    from kpi.plan import Plan
+    from kpi.province_dask import ProvinceTotals
+
+
+CONNECT_TIMEOUT = "20s"  # how long to keep trying to reach the scheduler
+
 
 class ClusterUnavailable(RuntimeError):
     """The Dask scheduler cannot be reached (or dask is not installed); the message says what to check."""
+
+
+class ClusterFailed(ClusterUnavailable):
+    """The cluster was reached but could not do the work (e.g. a worker does not see the shared data folder);
+    the message names the error."""
 
 
 def _connect(scheduler: str):
@@ -25,7 +37,7 @@ def _connect(scheduler: str):
     except ImportError:
         raise ClusterUnavailable("Chưa cài Dask: chạy `pip install -e '.[dask]'` để dùng --scheduler.") from None
     try:
-        return Client(scheduler, timeout="20s", set_as_default=True)
+        return Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=True)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ClusterUnavailable(f"Không kết nối được cụm Dask {scheduler}: {exc}. Kiểm tra địa chỉ "
                                  f"tcp://HOST:PORT và rằng scheduler đang chạy.") from exc
@@ -71,3 +83,21 @@ def run_on_cluster(scheduler: str, specs: list[dict], keys: list[dict], time_lim
             except Exception as exc:  # the worker died or the task could not run
                 res, secs = {"files": {}, "error": f"Lỗi trên cụm Dask: {type(exc).__name__}: {exc}"}, 0.0
             yield spec, key, res, secs
+
+
+def province_on_cluster(scheduler: str, root: Path, plan: Plan, plan_path: Path) -> ProvinceTotals:
+    """A province root's roll-up computed on the cluster with dask.dataframe: each commune folder read and
+    validated by a worker as one partition, its history made there, the roll-up summed there; only small
+    frames come back (kpi.province_dask.ProvinceTotals, for every month of the plan year)."""
+    try:
+        import dask.dataframe  # noqa: F401 - the `dask` extra, with pyarrow
+    except ImportError:
+        raise ClusterUnavailable("Chưa cài Dask: chạy `pip install -e '.[dask]'` để dùng --scheduler.") from None
+    from kpi import province_dask
+
+    with _connect(scheduler) as client:
+        try:
+            return province_dask.province_totals(province_dask.read_province(root, plan_path), plan, plan_path, client)
+        except Exception as exc:  # a worker's error arrives here re-raised; say what it was, without a traceback
+            raise ClusterFailed(f"Cụm Dask {scheduler} không tính được số liệu tổng hợp tỉnh: "
+                                f"{type(exc).__name__}: {exc}") from exc

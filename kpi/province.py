@@ -1,8 +1,10 @@
 """Province roll-up over many communes: each indicator as a ratio of sums over communes, ranks, status grid,
-communes that have not reported. Pure frames in, frames out (vectorised over communes)."""
+communes that have not reported. Pure frames in, frames out (vectorised over communes); plus reading a
+province root, and the computed report as Parquet files for the notebook (write_report, read_report)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -200,16 +202,54 @@ class ProvinceReport:
     history: pd.DataFrame  # province value per indicator and month
 
 
+REPORT_FRAMES = ("scorecard", "communes", "not_reported", "history")  # the frames of a ProvinceReport
+REPORT_META = "report.json"  # beside them: the period they are for
+
+
+def write_report(rep: ProvinceReport, folder: Path) -> Path:
+    """A computed province report as Parquet files in `folder` (one per frame, each written under a temporary
+    name and renamed) plus report.json naming the period: how `kpi run --scheduler` hands the cluster's result
+    to the province notebook, which then computes nothing again. Needs pyarrow (the `dask` extra)."""
+    import io
+
+    from kpi import render
+
+    folder = Path(folder)
+    for name in REPORT_FRAMES:
+        buf = io.BytesIO()
+        getattr(rep, name).to_parquet(buf, index=False)
+        render.write_atomic(folder / f"{name}.parquet", buf.getvalue())
+    render.write_atomic(folder / REPORT_META, json.dumps({"period": rep.period, "frames": list(REPORT_FRAMES)}))
+    return folder
+
+
+def read_report(folder: Path, period: str) -> ProvinceReport:
+    """The province report write_report left in `folder`; refuses one made for another period."""
+    folder = Path(folder)
+    meta = json.loads((folder / REPORT_META).read_text(encoding="utf-8"))
+    if meta.get("period") != period:
+        raise ValueError(f"Kết quả tổng hợp trong {folder} là của kỳ {meta.get('period')}, không phải kỳ {period}: "
+                         f"chạy lại `kpi run` cho kỳ {period}.")
+    return ProvinceReport(period, *(pd.read_parquet(folder / f"{name}.parquet") for name in REPORT_FRAMES))
+
+
 def province_report(pdata: ProvinceData, plan: Plan, period: str) -> ProvinceReport:
     """Everything the province report shows for period P."""
-    m = compute.month_of(period)
     hist = commune_history(pdata.data, plan, period, pdata.villages)
-    prov_hist = rollup(hist, plan)
-    prov = province_scorecard(prov_hist, plan, period, len(pdata.communes))
+    return report_from_history(hist, rollup(hist, plan), pdata.received, pdata.communes, plan, period)
+
+
+def report_from_history(hist: pd.DataFrame, prov_hist: pd.DataFrame, received: pd.DataFrame, communes: list[str],
+                        plan: Plan, period: str) -> ProvinceReport:
+    """The province report for P from the communes' history January..P (commune_history), the province's
+    (rollup or finish_rollup), the units' received files (commune, unit, period) and the commune names: the
+    last step of both the pandas path and the Dask path (kpi/province_dask.py)."""
+    m = compute.month_of(period)
+    prov = province_scorecard(prov_hist, plan, period, len(communes))
     now = hist[hist["month"] == m].drop(columns="month")
     per = _with_status(now, plan, period, forecast_by(hist, plan, ["commune", "indicator"]), ["commune", "indicator"])
     per["rank"] = per.groupby("indicator")["value"].rank(method="min", ascending=False).astype("Int64")
-    return ProvinceReport(period, prov, per, not_reported(pdata, plan, period), prov_hist)
+    return ProvinceReport(period, prov, per, missing_units(received, communes, plan, period), prov_hist)
 
 
 def province_scorecard(prov_hist: pd.DataFrame, plan: Plan, period: str, communes_expected: int) -> pd.DataFrame:
@@ -225,11 +265,17 @@ def province_scorecard(prov_hist: pd.DataFrame, plan: Plan, period: str, commune
 
 def not_reported(pdata: ProvinceData, plan: Plan, period: str) -> pd.DataFrame:
     """Communes where some unit sent nothing for P: commune, missing units (codes), count."""
-    rec = pdata.received
+    return missing_units(pdata.received, pdata.communes, plan, period)
+
+
+def missing_units(received: pd.DataFrame, communes: list[str], plan: Plan, period: str) -> pd.DataFrame:
+    """From the units' received files (commune, unit, period; a file counts even when its values were
+    rejected): each commune where some unit sent nothing for P, with the missing unit codes and their count."""
+    rec = received
     got = (rec[rec["period"] == period].groupby("commune")["unit"].agg(set) if len(rec)
            else pd.Series(dtype=object))
     rows = []
-    for c in pdata.communes:
+    for c in communes:
         missing = [u for u in plan.unit_codes if u not in got.get(c, set())]
         if missing:
             rows.append({"commune": c, "missing_units": ", ".join(missing), "missing": len(missing)})

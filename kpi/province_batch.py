@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpi import batch, paths, province, render
 from kpi.plan import Plan, load_plan
 
+if TYPE_CHECKING:
+    from kpi.province_dask import ProvinceTotals
+
 PROVINCE_DIR = "province"  # <out>/province/<P>/: the province report, its scorecard and the commune table
+RESULTS_DIR = ".results"  # <out>/province/<P>/.results/: the cluster's province report, for the notebook
 
 
 def province_inputs(root: Path, period: str, year: int) -> dict[str, str]:
@@ -30,12 +35,23 @@ def province_inputs(root: Path, period: str, year: int) -> dict[str, str]:
 
 
 def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, formats: list[str],
-                        lang: str, workers: int, force: bool, time_limit: float) -> batch.BatchResult:
-    """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook."""
+                        lang: str, workers: int, force: bool, time_limit: float,
+                        totals: ProvinceTotals | None = None) -> batch.BatchResult:
+    """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook.
+
+    Without `totals` the roll-up is computed here with pandas (and again by the notebook). With the totals a
+    Dask cluster computed (kpi.distributed.province_on_cluster), the report is made from them and left in
+    .results/ for the notebook, which then reads it instead of loading every commune."""
     out = out_root / PROVINCE_DIR / period
     out.mkdir(parents=True, exist_ok=True)
     batch.clean_partials(out)
-    rep = province.province_report(province.load_province(root, plan), plan, period)
+    if totals is None:
+        rep = province.province_report(province.load_province(root, plan), plan, period)
+    else:
+        from kpi import province_dask
+
+        rep = province_dask.province_report(totals, plan, period)
+        province.write_report(rep, out / RESULTS_DIR)
     render.write_atomic(out / "province_scorecard.csv",
                         rep.scorecard.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
     render.write_atomic(out / "communes.csv", rep.communes.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
@@ -47,6 +63,8 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
             "title": f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}" if lang == "vi" else f"Province roll-up {m}/{y}",
             "parameters": {"period": period, "data_root": str(root.resolve()), "plan_path": str(plan_path.resolve()),
                            "lang": lang, "output_dir": str(out.resolve())}}
+    if totals is not None:
+        spec["parameters"]["results_dir"] = str((out / RESULTS_DIR).resolve())
     key = batch.report_key(spec, province_inputs(root, period, plan.year), batch.sha256_file(plan_path),
                            batch.sha256_file(paths.PROVINCE_NOTEBOOK), batch.kit_fingerprint())
     manifest = batch.load_manifest(out)
@@ -72,14 +90,27 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
 
 def run_province(args, plan: Plan, formats: list[str]) -> int:
     """Each commune's reports into <out>/<commune>/<P>/ (the commune's own plan file beside them), then the
-    province report into <out>/province/<P>/; one lock on <out> for the whole run."""
+    province report into <out>/province/<P>/; one lock on <out> for the whole run.
+
+    With --scheduler the reports run on the Dask cluster and so does the province roll-up, in one pass over
+    the commune folders for every period of the run (made first when the latest period must be found, else
+    after the communes' reports)."""
     from kpi.validate import load_submissions
 
     root, out_root = Path(args.data), Path(args.out)
     plan_path = Path(args.plan) if args.plan else paths.PLAN_FILE
     communes = paths.commune_dirs(root)
+    totals = None
     if args.period:
         periods = batch.expand_periods(args.period)
+    elif args.scheduler:
+        from kpi.distributed import province_on_cluster
+
+        totals = province_on_cluster(args.scheduler, root, plan, plan_path)
+        if totals.latest is None:
+            print(f"kpi: không có số liệu nào trong {root}; hãy ghi rõ --period.")
+            return 2
+        periods = [totals.latest]
     else:
         pdata = province.load_province(root, plan)
         latest = pdata.data["period"].max() if len(pdata.data) else None
@@ -109,9 +140,13 @@ def run_province(args, plan: Plan, formats: list[str]) -> int:
                                     plan_path=cplan_file, scheduler=args.scheduler, lock=False)
                 r.period = f"{d.name}/{period}"
                 results.append(r)
+        if args.scheduler and totals is None:
+            from kpi.distributed import province_on_cluster
+
+            totals = province_on_cluster(args.scheduler, root, plan, plan_path)
         for period in periods:
             r = run_province_period(plan, plan_path, root, out_root, period, formats, args.lang,
-                                    args.workers or batch.default_workers(), args.force, args.timeout)
+                                    args.workers or batch.default_workers(), args.force, args.timeout, totals)
             r.period = f"tỉnh/{period}"
             results.append(r)
     print(batch.summary_table(results))

@@ -24,9 +24,13 @@ from kpi.plan import Plan, load_plan  # noqa: E402
 TOP = 3  # communes named at each end of a ranking
 
 
-def build(period: str, data_root: str | Path, plan_path: str | Path | None = None) -> tuple[Plan, province.ProvinceReport]:
-    """Load every commune under the province root and compute the province report for period P."""
+def build(period: str, data_root: str | Path, plan_path: str | Path | None = None,
+          results_dir: str | Path | None = None) -> tuple[Plan, province.ProvinceReport]:
+    """The province report for period P: read from `results_dir` when the batch computed it on a Dask cluster
+    (`kpi run --scheduler`, province.write_report), else computed here from every commune under the root."""
     plan = load_plan(plan_path)
+    if results_dir:
+        return plan, province.read_report(Path(results_dir), period)
     return plan, province.province_report(province.load_province(Path(data_root), plan), plan, period)
 
 

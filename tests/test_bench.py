@@ -34,3 +34,41 @@ def test_duckdb_agrees_with_pandas():
     theirs_p = prov.sort_values(["indicator", "month"]).reset_index(drop=True)
     for col in ("numerator", "denominator", "value", "communes_reported"):
         np.testing.assert_allclose(ours_p[col].astype(float), theirs_p[col].astype(float), equal_nan=True)
+
+
+def _bench_module():
+    """benchmarks/run.py as a module (it is a script, not part of the kit)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kpi_benchmarks_run", paths.ROOT / "benchmarks" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_dask_engine_computes_the_pandas_numbers_on_the_synthetic_blocks():
+    """Part b's Dask engine: the synthetic table made block by block where each partition is computed (a block
+    made alone is the table's rows of its communes), every commune's history with province_dask without a
+    shuffle, and the roll-up, equal the pandas path on the whole table."""
+    dask = pytest.importorskip("dask")
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
+    from kpi import province_dask
+
+    bench = _bench_module()
+    communes, villages = 150, 3  # two blocks: 100 and 50 communes
+    plan, data = bench.synthetic_long(communes, villages)
+    ddf = dd.from_map(bench.synthetic_block, [0, bench.BLOCK], args=(communes, villages),
+                      meta=bench.synthetic_block(communes, communes, villages), enforce_metadata=False)
+    per = pd.Series(villages, index=pd.Index([f"xa_{i:04d}" for i in range(communes)], name="commune"))
+    with dask.config.set(scheduler="sync"):
+        second = ddf.partitions[1].compute()
+        hist = province_dask.commune_history(ddf, plan, "2026-12", per, whole_communes=True).compute()
+        roll = province_dask.rollup(province_dask.commune_history(ddf, plan, "2026-12", per, whole_communes=True),
+                                    plan, "2026-12")
+    pd.testing.assert_frame_equal(second.reset_index(drop=True),
+                                  data[data["commune"].cat.codes >= bench.BLOCK].reset_index(drop=True))
+    expected = province.commune_history(data, plan, "2026-12", per)
+    pd.testing.assert_frame_equal(hist.reset_index(drop=True), expected, check_dtype=False)
+    pd.testing.assert_frame_equal(roll, province.rollup(expected, plan), check_dtype=False)

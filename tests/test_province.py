@@ -81,3 +81,19 @@ def test_one_commune_alone_gives_its_rows_of_the_province_history():
                                          pdata.villages[[name]])
         pd.testing.assert_frame_equal(alone.reset_index(drop=True),
                                       full[full["commune"] == name].reset_index(drop=True))
+
+
+def test_a_written_report_reads_back_for_its_period_only(report, tmp_path):
+    """The hand-over of `kpi run --scheduler` to the province notebook: the report the batch computed is what
+    the notebook's build() returns, without reading the data root (which here does not exist)."""
+    pytest.importorskip("pyarrow")  # the `dask` extra
+    from kpi import province_views
+
+    province.write_report(report, tmp_path / "results")
+    plan, back = province_views.build("2026-02", tmp_path / "no-such-root", paths.PLAN_FILE, tmp_path / "results")
+    assert back.period == "2026-02"
+    for name in province.REPORT_FRAMES:
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(report, name), check_dtype=False, obj=name)
+    assert back.scorecard.set_index("indicator").loc["1", "value"] == pytest.approx(100 * 270 / 700)
+    with pytest.raises(ValueError, match="không phải kỳ 2026-03"):
+        province.read_report(tmp_path / "results", "2026-03")
