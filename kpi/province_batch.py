@@ -34,6 +34,13 @@ def province_inputs(root: Path, period: str, year: int) -> dict[str, str]:
     return out
 
 
+def write_tables(rep: province.ProvinceReport, out: Path) -> None:
+    """province_scorecard.csv and communes.csv, as scorecard.csv is written: UTF-8 with BOM, and text that a
+    spreadsheet would take for a formula (a commune folder named "=…") kept as text."""
+    batch.write_scorecard_csv(rep.scorecard, out / "province_scorecard.csv")
+    batch.write_scorecard_csv(rep.communes, out / "communes.csv")
+
+
 def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, formats: list[str],
                         lang: str, workers: int, force: bool, time_limit: float,
                         totals: ProvinceTotals | None = None) -> batch.BatchResult:
@@ -52,9 +59,7 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
 
         rep = province_dask.province_report(totals, plan, period)
         province.write_report(rep, out / RESULTS_DIR)
-    render.write_atomic(out / "province_scorecard.csv",
-                        rep.scorecard.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
-    render.write_atomic(out / "communes.csv", rep.communes.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+    write_tables(rep, out)
     chromium = render.find_chromium() if "pdf" in formats else None
     y, m = period.split("-")
     spec = {"period": period, "unit": "province", "data_dir": str(root.resolve()), "out": str(out.resolve()),

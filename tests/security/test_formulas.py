@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from kpi import paths
 from kpi.safety import FORMULA_START, set_text_cell, spreadsheet_frame, spreadsheet_text
 from tests.security.conftest import FORMULA
 
@@ -88,3 +89,23 @@ def test_scorecard_command_csv_has_no_formula_cells(tmp_path, monkeypatch, capsy
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
     names = {r[0]: (r[2], r[3]) for r in rows[1:]}
     assert names["1"][0] == "'" + FORMULA and names["2"][1].startswith("'-2+3")
+
+
+def test_province_tables_keep_a_formula_like_commune_name_as_text(tmp_path):
+    """A commune folder named like a formula reaches communes.csv as text, not as a formula."""
+    import shutil
+
+    from kpi import province
+    from kpi.plan import load_plan
+    from kpi.province_batch import write_tables
+
+    root = tmp_path / "tinh"
+    shutil.copytree(paths.ROOT / "tests" / "fixtures" / "province3", root)
+    (root / "xa_a").rename(root / "=1+2")
+    plan = load_plan()
+    rep = province.province_report(province.load_province(root, plan), plan, "2026-02")
+    write_tables(rep, tmp_path)
+    rows = (tmp_path / "communes.csv").read_text(encoding="utf-8-sig").splitlines()
+    names = {line.split(",")[0] for line in rows[1:]}
+    assert names == {"'=1+2", "xa_b", "xa_c"}
+    assert (tmp_path / "province_scorecard.csv").read_bytes().startswith(b"\xef\xbb\xbf")
