@@ -32,12 +32,23 @@ WORDS = {
            "month": "Tháng", "share": "Mức đạt so với chỉ tiêu giao (%)", "village": "Thôn",
            "value_vs_target": "Giá trị lũy kế (%); vạch đen: chỉ tiêu giao",
            "lagging": "Số chỉ tiêu\nchưa đạt mức giao", "no_data": "trống: chưa có số liệu",
-           "bins": ("dưới 50%", "50–80%", "80–100%", "đạt (≥ 100%)"), "months": "T{m}"},
+           "bins": ("dưới 50%", "50–80%", "80–100%", "đạt (≥ 100%)"), "months": "T{m}",
+           "alt_scorecard": "Biểu đồ thanh: giá trị lũy kế của {n} chỉ tiêu tỷ lệ so với chỉ tiêu giao (vạch đen). {counts}.",
+           "alt_trends": "Biểu đồ xu hướng của {n} chỉ tiêu, tháng 1 đến tháng {m}: giá trị lũy kế từng tháng, "
+                         "đường chỉ tiêu giao, hạn hoàn thành và dự báo đến hạn. {counts}.",
+           "alt_villages": "Bảng màu theo thôn: mức đạt so với chỉ tiêu giao của {v} thôn ở {k} chỉ tiêu cấp thôn; "
+                           "{x} thôn có ít nhất một chỉ tiêu chưa đạt mức giao."},
     "en": {"target": "Target", "value": "Year to date", "deadline": "Deadline", "forecast": "Forecast at deadline",
            "month": "Month", "share": "Share of target reached (%)", "village": "Village",
            "value_vs_target": "Year-to-date value (%); black tick: target",
            "lagging": "Indicators\nbelow target", "no_data": "blank: no data",
-           "bins": ("below 50%", "50–80%", "80–100%", "reached (≥ 100%)"), "months": "{m}"},
+           "bins": ("below 50%", "50–80%", "80–100%", "reached (≥ 100%)"), "months": "{m}",
+           "alt_scorecard": "Bar chart: year-to-date value of {n} ratio indicators against their targets (black "
+                            "ticks). {counts}.",
+           "alt_trends": "Trends of {n} indicators, months 1 to {m}: year-to-date value each month, target line, "
+                         "deadline and forecast at the deadline. {counts}.",
+           "alt_villages": "Colour grid by village: share of target reached by {v} villages on {k} village-level "
+                           "indicators; {x} villages have at least one indicator below target."},
 }
 
 # Hatching by status, so bars stay apart in greyscale and for colour-blind readers (the words go with them).
@@ -54,14 +65,22 @@ def _num(value: float, decimals: int, lang: str) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".") if lang == "vi" else text
 
 
+def status_counts_text(statuses, lang: str) -> str:
+    """'Đạt: 5; Chậm tiến độ: 3' — how many of each status, in the order of STATUS_LABELS."""
+    counts = pd.Series(list(statuses)).value_counts()
+    return "; ".join(f"{label}: {counts[s]}" for s, label in STATUS_LABELS[lang].items() if s in counts)
+
+
 class Chart:
-    """A drawn chart: shows itself as a PNG in any notebook (whatever the backend) at its natural size;
+    """A drawn chart: shows itself as a PNG in any notebook (whatever the backend) at its natural size, with
+    `alt`, a sentence saying what it shows (screen readers; the HTML's img alt attribute);
     `.figure` is the matplotlib figure for analysts who want to change it."""
 
     DPI = 150
 
-    def __init__(self, figure: plt.Figure):
+    def __init__(self, figure: plt.Figure, alt: str = ""):
         self.figure = figure
+        self.alt = alt
 
     def png(self) -> bytes:
         buf = io.BytesIO()
@@ -70,15 +89,18 @@ class Chart:
 
     def _repr_png_(self):
         width, height = self.figure.get_size_inches() * 96
-        return self.png(), {"width": int(width), "height": int(height)}
+        meta = {"width": int(width), "height": int(height)}
+        if self.alt:
+            meta["alt"] = self.alt
+        return self.png(), meta
 
 
-def _close(fig: plt.Figure, tight: bool = True) -> Chart:
+def _close(fig: plt.Figure, alt: str, tight: bool = True) -> Chart:
     """Lay the figure out and close it, so a notebook shows it once, through Chart."""
     if tight:
         fig.tight_layout()
     plt.close(fig)
-    return Chart(fig)
+    return Chart(fig, alt)
 
 
 def scorecard_chart(r: MonthReport) -> Chart | None:
@@ -108,7 +130,7 @@ def scorecard_chart(r: MonthReport) -> Chart | None:
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel(w["value_vs_target"])
     ax.grid(axis="y", visible=False)
-    return _close(fig)
+    return _close(fig, w["alt_scorecard"].format(n=len(card), counts=status_counts_text(card["status"], r.lang)))
 
 
 def _deadline_month(r: MonthReport, ind_id: str) -> int | None:
@@ -170,7 +192,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | None:
                Line2D([], [], color="#555", linestyle="-.", marker="X", markersize=5, label=w["forecast"])]
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
     _grid_layout(fig, axes, nrows, ncols)
-    return _close(fig, tight=False)
+    return _close(fig, w["alt_trends"].format(n=n, m=m, counts=status_counts_text(card["status"], r.lang)), tight=False)
 
 
 # The trends grid's margins and gaps in inches, as tight_layout lays them out for tick labels of up to three
@@ -250,7 +272,8 @@ def village_heatmap(r: MonthReport) -> Chart | None:
                title=f"{w['share']} · {w['no_data']}", title_fontsize=7.5, bbox_to_anchor=(0.5, 0.0))
     fig.subplots_adjust(left=0.14, right=0.9, top=1 - 1.65 / fig.get_size_inches()[1],
                         bottom=0.75 / fig.get_size_inches()[1])
-    return _close(fig, tight=False)
+    return _close(fig, w["alt_villages"].format(v=grid.shape[0], k=grid.shape[1], x=int((below > 0).sum())),
+                  tight=False)
 
 
 def month_table(hist: pd.DataFrame) -> pd.DataFrame:

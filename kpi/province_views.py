@@ -102,7 +102,10 @@ def status_grid(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> C
               loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     plt.close(fig)
-    return Chart(fig)
+    alt = (f"Biểu đồ trạng thái: {n} xã × {len(ids)} chỉ tiêu, mỗi ô tô màu theo trạng thái của xã ở chỉ tiêu đó."
+           if lang == "vi" else f"Status grid: {n} communes × {len(ids)} indicators, each cell coloured by the "
+           "commune's status for that indicator.")
+    return Chart(fig, alt)
 
 
 def not_reported_table(rep: province.ProvinceReport, plan: Plan, lang: str = "vi") -> HTML:

@@ -135,3 +135,23 @@ def test_trends_layout_falls_back_to_tight_layout_for_wide_tick_labels():
     assert all(ax.get_tightbbox(renderer).x0 >= 0 for ax in axes.flat)
     plt.close(fig)
     assert np.isfinite(fig.subplotpars.wspace)
+
+
+def test_alt_text_says_what_each_chart_shows(month_report):
+    """Each chart carries a sentence for screen readers (the HTML's img alt): its counts are the report's."""
+    card = month_report.card
+    ratio = card[card["kind"] == "ratio"]
+    sc = charts.scorecard_chart(month_report)
+    assert sc.alt.startswith(f"Biểu đồ thanh: giá trị lũy kế của {len(ratio)} chỉ tiêu tỷ lệ")
+    for status, n in ratio["status"].value_counts().items():
+        assert f"{STATUS_LABELS['vi'][status]}: {n}" in sc.alt
+    assert sc._repr_png_()[1]["alt"] == sc.alt
+    tr = charts.trends(month_report)
+    assert f"Biểu đồ xu hướng của {len(card)} chỉ tiêu, tháng 1 đến tháng 11" in tr.alt
+    hm = charts.village_heatmap(month_report)
+    assert f"của {len(month_report.plan.villages)} thôn" in hm.alt
+
+
+def test_status_counts_text_by_hand():
+    assert charts.status_counts_text(["behind", "achieved", "behind", "no_data"], "vi") == \
+        "Đạt: 1; Chậm tiến độ: 2; Chưa có số liệu: 1"

@@ -221,3 +221,14 @@ def test_printer_without_a_browser_says_which_file_in_vietnamese(rendered, tmp_p
         assert printer.fallback  # it tried the shared browser, then the file on its own
     assert "ttpvhcc.html" in str(err.value) and "Không chạy được Chromium" in str(err.value)
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_every_chart_image_has_vietnamese_alt_text(rendered):
+    for unit in RENDER_UNITS:
+        html = (rendered.out / f"{unit}.html").read_text(encoding="utf-8")
+        imgs = re.findall(r"<img\b[^>]*>", html)
+        assert imgs, unit
+        for img in imgs:
+            alt = re.search(r'\balt="([^"]*)"', img)
+            assert alt and "No description" not in alt.group(1), img[:80]
+            assert "chỉ tiêu" in alt.group(1)
