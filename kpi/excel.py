@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from kpi import safety
-from kpi.i18n import STATUS_COLORS, STATUS_LABELS, target_words
+from kpi.i18n import STATUS_COLORS, STATUS_LABELS, date_text, target_words
 from kpi.plan import Plan
 
 SHEET = {"vi": "Bảng tổng hợp", "en": "Scorecard"}
@@ -55,8 +54,7 @@ def _title(plan: Plan, period: str, lang: str) -> str:
 def _deadline_text(value: str, lang: str) -> str:
     if not value:
         return "Thường xuyên" if lang == "vi" else "Continuous"
-    d = dt.date.fromisoformat(value)
-    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+    return date_text(value)
 
 
 def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = "vi") -> Workbook:

@@ -51,3 +51,20 @@ def target_words(text: str, target: float | None, kind: str, lang: str = "vi") -
     if target is None or target != target:  # None or NaN: an encouraged indicator
         return "Encouraged"
     return f"{target:g}%" if kind == "ratio" else f"≥ {target:g} a year"
+
+
+def date_text(value: object) -> str:
+    """A date as Vietnamese readers write it, dd/mm/yyyy (the reports use it in English too); "" for none.
+    Takes a date, a datetime, a pandas Timestamp or ISO text."""
+    import datetime as dt
+
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    try:
+        if value != value:  # NaT
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"

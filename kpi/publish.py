@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi import compute, render
-from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES
+from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, date_text
 from kpi.plan import Plan
 
 # Files of a period folder that leadership may receive; executed notebooks and error logs stay behind.
@@ -85,7 +85,7 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title><style>{INDEX_CSS}</style></head><body>
 <h1>{escape(title)}</h1>
-<p class="muted">{escape(w["made"].format(d=f"{made.day:02d}/{made.month:02d}/{made.year}"))}</p>
+<p class="muted">{escape(w["made"].format(d=date_text(made)))}</p>
 <h2>{escape(w["counts"])}</h2>
 <table><thead><tr><th>{escape(w["status"])}</th><th>{escape(w["plan"])}</th><th>{escape(w["measured"])}</th></tr></thead>
 <tbody>{count_rows}</tbody></table>

@@ -9,7 +9,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from kpi import compute
-from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS, target_words
+from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS, date_text, target_words
 from kpi.problems import format_place
 from kpi.report import MonthReport
 
@@ -197,13 +197,6 @@ def fmt_change(row: pd.Series, lang: str) -> str:
     return sign + fmt_number(abs(v), 1 if row["kind"] == "ratio" else 0, lang) + unit
 
 
-def fmt_date(value: object, lang: str = "vi") -> str:
-    if value in ("", None) or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    ts = pd.Timestamp(value)
-    return f"{ts.day:02d}/{ts.month:02d}/{ts.year}"
-
-
 def badge(status: str, lang: str) -> str:
     """Status in words on its colour; the word carries the meaning, the colour only helps."""
     color = STATUS_COLORS[status]
@@ -233,7 +226,7 @@ def _target(r: MonthReport, row: pd.Series) -> str:
 
 
 def _deadline(r: MonthReport, row: pd.Series) -> str:
-    return fmt_date(row["deadline"], r.lang) if row["deadline"] else _t(r, "continuous")
+    return date_text(row["deadline"]) if row["deadline"] else _t(r, "continuous")
 
 
 def css_string(text: str) -> str:
@@ -269,7 +262,7 @@ def header(r: MonthReport) -> HTML:
     synthetic = f' <span class="synthetic">{escape(_t(r, "synthetic"))}</span>' if r.submissions.synthetic else ""
     return HTML(CSS + page_css(r) + f'<div class="kpi"><h1>{escape(_t(r, "title"))}</h1>'
                 f'<div class="sub"><b>{escape(r.scope_name)}</b> · <b>{escape(_t(r, "month", m=int(m), y=y))}</b> · '
-                f'{escape(_t(r, "made", d=fmt_date(r.made_on)))}{synthetic}</div></div>')
+                f'{escape(_t(r, "made", d=date_text(r.made_on)))}{synthetic}</div></div>')
 
 
 def _count_line(r: MonthReport, title: str, statuses: list[str], numbers: list[int]) -> str:
@@ -406,7 +399,7 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
     dq = _DQ_TEXTS[lang]
     tl = r.timeliness[r.timeliness["unit"].isin(r.units)]
     labels = TIMELINESS_LABELS[lang]
-    rows = [[escape(row.unit_name), escape(fmt_date(row.submitted_on)), escape(fmt_date(row.due)),
+    rows = [[escape(row.unit_name), escape(date_text(row.submitted_on)), escape(date_text(row.due)),
              escape(labels[row.status].format(days=row.days_late))] for row in tl.itertuples()]
     files = _period_files(r)
     problems = r.submissions.problem_table

@@ -72,3 +72,17 @@ def test_plan_text_is_escaped(reports, plan):
     evil = dataclasses.replace(plan, units=tuple(dataclasses.replace(u, short="<i>x</i>") for u in plan.units))
     html = views.scorecard_table(dataclasses.replace(r, plan=evil)).data
     assert "<i>x</i>" not in html and "&lt;i&gt;x&lt;/i&gt;" in html
+
+
+def test_dates_are_written_day_month_year_everywhere():
+    """One formatter (i18n.date_text) for the report, the Excel scorecard and the index page."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from kpi.i18n import date_text
+
+    assert date_text("2026-02-05") == "05/02/2026"
+    assert date_text(dt.date(2026, 12, 31)) == "31/12/2026"
+    assert date_text(pd.Timestamp("2026-01-10 13:45")) == "10/01/2026"
+    assert date_text(pd.NaT) == date_text(None) == date_text("") == date_text(float("nan")) == ""
