@@ -130,7 +130,12 @@ def run_province(args, plan: Plan, formats: list[str]) -> int:
     units = ["commune", *plan.unit_codes] if args.unit == "all" else [u.strip() for u in args.unit.split(",")]
     print(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
     results = []
-    with batch.OutputLock(out_root, wait=args.wait, on_wait=print):
+    from kpi.workers import Pool
+
+    # One set of workers for every commune's reports (started with the first report to make, if any).
+    with batch.OutputLock(out_root, wait=args.wait, on_wait=print), \
+            Pool(min(args.workers or batch.default_workers(), len(communes) * len(units) * len(periods)),
+                 out_root / ".kpi-workers.log", lazy=True) as workers_pool:
         for d in communes:
             cplan = province.commune_plan(plan, d)
             cplan_file = out_root / d.name / "plan.yml"
@@ -142,7 +147,8 @@ def run_province(args, plan: Plan, formats: list[str]) -> int:
             for period in periods:
                 r = batch.run_batch(cplan, subs, period, units, d, out_root / d.name, formats, args.lang,
                                     workers=args.workers, force=args.force, time_limit=args.timeout,
-                                    plan_path=cplan_file, scheduler=args.scheduler, lock=False)
+                                    plan_path=cplan_file, scheduler=args.scheduler, lock=False,
+                                    workers_pool=None if args.scheduler else workers_pool)
                 r.period = f"{d.name}/{period}"
                 results.append(r)
         if args.scheduler and totals is None:

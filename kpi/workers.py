@@ -26,14 +26,22 @@ class Worker:
     def __init__(self, log: Path):
         from kpi import paths
 
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "a", encoding="utf-8") as between_jobs:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "kpi.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=between_jobs, cwd=str(paths.ROOT), text=True, encoding="utf-8",
-                env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kpi.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=str(paths.ROOT), text=True, encoding="utf-8", errors="replace",
+            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
         self.results: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True, name=f"kpi-worker-{self.proc.pid}").start()
+        threading.Thread(target=self._drain, daemon=True, name=f"kpi-worker-log-{self.proc.pid}").start()
+
+    def _drain(self) -> None:
+        """What the worker prints outside a report (normally nothing; an import error) goes to `log`, a file
+        made only if there is something to write."""
+        for line in self.proc.stderr:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log, "a", encoding="utf-8") as log:
+                log.write(line)
 
     def _read(self) -> None:
         for line in self.proc.stdout:
@@ -81,11 +89,18 @@ class Pool:
     the data, the scorecard) and handed out to one report at a time. `log` takes what they print between
     reports (normally nothing; an import error would show there)."""
 
-    def __init__(self, size: int, log: Path):
-        self.log = log
+    def __init__(self, size: int, log: Path, lazy: bool = False):
+        self.log, self.size = log, max(1, size)
         self.idle: queue.Queue[Worker] = queue.Queue()
-        for _ in range(max(1, size)):
-            self.idle.put(Worker(log))
+        self._started = threading.Lock()
+        self._pending = lazy  # lazy: the workers start with the first report, if there is one
+        if not lazy:
+            self._start()
+
+    def _start(self) -> None:
+        for _ in range(self.size):
+            self.idle.put(Worker(self.log))
+        self._pending = False
 
     def __enter__(self) -> "Pool":
         return self
@@ -96,6 +111,10 @@ class Pool:
     def run(self, spec: dict, log_path: Path, time_limit: float) -> dict | None:
         from kpi.batch import start_log
 
+        if self._pending:
+            with self._started:
+                if self._pending:
+                    self._start()
         worker = self.idle.get()
         start_log(spec, log_path)  # the report starts now, not when it was queued
         try:
