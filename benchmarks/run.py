@@ -89,7 +89,8 @@ def timed(cmd: list[str], **kw) -> tuple[float, subprocess.CompletedProcess, flo
 
 
 BARE_RUNNER = """
-import json, sys
+import sys
+from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, sys.argv[1])
 from run import bare_run
 from pathlib import Path

@@ -72,3 +72,23 @@ def test_the_dask_engine_computes_the_pandas_numbers_on_the_synthetic_blocks():
     expected = province.commune_history(data, plan, "2026-12", per)
     pd.testing.assert_frame_equal(hist.reset_index(drop=True), expected, check_dtype=False)
     pd.testing.assert_frame_equal(roll, province.rollup(expected, plan), check_dtype=False)
+
+
+@pytest.mark.slow
+def test_bare_baseline_runs_the_bare_notebook(tmp_path):
+    """Part a's yardstick really runs papermill on the bare notebook: its one cell ends with a chart."""
+    import json
+    import subprocess
+
+    sys.path.insert(0, str(paths.ROOT / "benchmarks"))
+    import run as bench
+
+    nb = tmp_path / "bare.ipynb"
+    nb.write_text(json.dumps(bench.BARE_NOTEBOOK), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", bench.BARE_RUNNER, str(paths.ROOT / "benchmarks"), str(nb), "2", "2"],
+                          capture_output=True, text=True, cwd=paths.ROOT)
+    assert proc.returncode == 0, proc.stderr
+    for k in range(2):
+        done = json.loads((tmp_path / f"bare-{k}.ipynb").read_text(encoding="utf-8"))
+        outputs = done["cells"][0]["outputs"]
+        assert any("image/png" in o.get("data", {}) for o in outputs)
