@@ -623,14 +623,15 @@ def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: 
 
 def summary_table(results: list[BatchResult]) -> str:
     """The end-of-run table: every report with its state, time and, for a failure, its error."""
-    lines = [f"{'Kỳ':<8} {'Báo cáo':<9} {'Tình trạng':<22} {'Thời gian':>9}  Chi tiết"]
+    wide = max([8, *(len(b.period) for b in results)])  # a province run's periods read "xa_001/2026-11"
+    lines = [f"{'Kỳ':<{wide}} {'Báo cáo':<9} {'Tình trạng':<22} {'Thời gian':>9}  Chi tiết"]
     for b in results:
         for r in b.reports:
             state = ("bỏ qua (không đổi)" if r.skipped else "LỖI" if r.error else "xong")
             detail = r.error + (f" (nhật ký: {r.log})" if r.error and r.log else "") if r.error else \
                 ", ".join(p.name for f, p in r.files.items() if f != "ipynb")
             secs = "" if r.skipped else f"{r.seconds:.1f} giây"
-            lines.append(f"{b.period:<8} {r.unit:<9} {state:<22} {secs:>9}  {detail}")
+            lines.append(f"{b.period:<{wide}} {r.unit:<9} {state:<22} {secs:>9}  {detail}")
     return "\n".join(lines)
 
 
