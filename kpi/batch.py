@@ -598,15 +598,17 @@ def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: 
     from tqdm.auto import tqdm
 
     def one(spec: dict, key: dict):
-        t0 = time.perf_counter()
         log_path = out / LOG_DIR / f"{spec['unit']}.log"
         res = workers_pool.run({**spec, "chromium": None} if printer else spec, log_path, time_limit)
         if res is None:
-            res = timed_out(spec, log_path, time_limit)
+            res = {**timed_out(spec, log_path, time_limit), "seconds": time_limit}
+        seconds = res.pop("seconds", 0.0)  # the report's own time, not its wait for a free worker
         if printer and not res["error"] and "pdf" in spec["formats"] and "html" in res["files"]:
+            t0 = time.perf_counter()
             res["error"] = print_pdf(printer, Path(res["files"]["html"]), out / f"{spec['unit']}.pdf",
                                      res["files"], log_path)
-        return spec, key, res, time.perf_counter() - t0
+            seconds += time.perf_counter() - t0
+        return spec, key, res, seconds
 
     bar = tqdm(total=len(todo), desc=f"Kỳ {period}", unit="báo cáo",
                disable=(None if progress is None else not progress))

@@ -15,6 +15,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 MARK = "\x1ekpi-result "  # starts the line that carries a job's result on a worker's standard output
@@ -109,6 +110,8 @@ class Pool:
         self.close()
 
     def run(self, spec: dict, log_path: Path, time_limit: float) -> dict | None:
+        """Wait for a free worker, then run the report on it: worker.run's result, with "seconds" (the time
+        from the worker taking the report, the wait for a free one not counted) when it finished."""
         from kpi.batch import start_log
 
         if self._pending:
@@ -117,8 +120,12 @@ class Pool:
                     self._start()
         worker = self.idle.get()
         start_log(spec, log_path)  # the report starts now, not when it was queued
+        t0 = time.perf_counter()
         try:
-            return worker.run(spec, log_path, time_limit)
+            result = worker.run(spec, log_path, time_limit)
+            if result is not None:
+                result["seconds"] = time.perf_counter() - t0
+            return result
         finally:
             self.idle.put(worker if worker.alive else Worker(self.log))
 

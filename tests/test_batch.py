@@ -197,3 +197,30 @@ def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_work
     finally:
         pool.close()
     assert all(not w.alive for w in (first, second))
+
+
+def test_report_seconds_leave_out_the_wait_for_a_free_worker(data: Path, tmp_path: Path, monkeypatch):
+    """Three reports (failing at once) sent together to one worker: the one that ran last waited for the other
+    two, and its seconds leave that wait out (the manifest's times order the next run; the summary shows them)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kpi.workers import Pool
+
+    monkeypatch.setenv(batch.FAIL_ENV, "kt,ttpvhcc,ca")
+    out = tmp_path / "out" / "2026-11"
+    out.mkdir(parents=True)
+
+    def run(pool, unit: str) -> tuple[dict, float, float]:
+        spec = {"period": "2026-11", "unit": unit, "data_dir": str(data), "out": str(out), "formats": ["html"],
+                "lang": "vi", "made_on": "2026-12-11", "chromium": None, "plan_path": str(paths.PLAN_FILE)}
+        t0 = time.monotonic()
+        res = pool.run(spec, out / "logs" / f"{unit}.log", time_limit=120)
+        return res, t0, time.monotonic()
+
+    with Pool(1, out / "logs" / "workers.log") as pool, ThreadPoolExecutor(3) as threads:
+        done = list(threads.map(lambda u: run(pool, u), ["kt", "ttpvhcc", "ca"]))
+    assert all(res["error"].startswith("InjectedFailure") for res, _, _ in done)
+    done.sort(key=lambda d: d[2])  # in the order they finished
+    (first, _, end1), (second, _, end2), (last, start3, end3) = done
+    assert end3 - start3 >= end2 - start3 > last["seconds"] > 0  # it was sent first thing, and waited
+    assert last["seconds"] <= end3 - end2 + 0.05
