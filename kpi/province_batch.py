@@ -160,11 +160,18 @@ def run_province(args, plan: Plan, formats: list[str]) -> int:
                                     args.workers or batch.default_workers(), args.force, args.timeout, totals)
             r.period = f"tỉnh/{period}"
             results.append(r)
+    from kpi.publish import write_province_index
+
+    names = {d.name: province.commune_plan(plan, d).commune for d in communes}
+    for period in periods:
+        ran = {b.period: b.reports for b in results}
+        write_province_index(period, [(names[d.name], out_root / d.name / period, ran.get(f"{d.name}/{period}", []))
+                                      for d in communes], out_root / PROVINCE_DIR / period, args.lang)
     print(batch.summary_table(results))
     failed = [(b.period, r) for b in results for r in b.failed]
     made = sum(1 for b in results for r in b.reports if r.ok and not r.skipped)
     skipped = sum(r.skipped for b in results for r in b.reports)
     print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
     for period in periods:
-        print(f"Báo cáo tỉnh: {(out_root / PROVINCE_DIR / period / 'province.html').resolve()}")
+        print(f"Báo cáo tỉnh và các xã: {(out_root / PROVINCE_DIR / period / 'index.html').resolve()}")
     return 1 if failed else 0

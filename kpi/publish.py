@@ -100,6 +100,74 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
     return Path(target)
 
 
+PROVINCE_WORDS = {
+    "vi": {"title": "Báo cáo tổng hợp cấp tỉnh tháng {m}/{y}: {n} xã", "province": "Báo cáo toàn tỉnh",
+           "report": "Báo cáo tổng hợp cấp tỉnh", "tables": "Bảng tổng hợp", "scorecard": "Chỉ tiêu toàn tỉnh (CSV)",
+           "communes_csv": "Từng xã × chỉ tiêu (CSV)", "communes": "Báo cáo của từng xã", "commune": "Xã",
+           "page": "Trang của xã", "files": "Báo cáo toàn xã", "state": "Tình trạng", "ok": "Đã tạo {n} báo cáo",
+           "failed": "{k} báo cáo lỗi: {units}", "none": "chưa có báo cáo", "made": "Lập ngày {d}",
+           "offline": "Mở được không cần mạng: giữ nguyên thư mục kết quả (các xã nằm cạnh thư mục province)."},
+    "en": {"title": "Province roll-up {m}/{y}: {n} communes", "province": "Province report",
+           "report": "Province roll-up", "tables": "Tables", "scorecard": "Province indicators (CSV)",
+           "communes_csv": "Commune × indicator (CSV)", "communes": "Each commune's reports", "commune": "Commune",
+           "page": "Commune page", "files": "Whole-commune report", "state": "State", "ok": "{n} reports made",
+           "failed": "{k} failed: {units}", "none": "no report yet", "made": "Made on {d}",
+           "offline": "Works offline: keep the output folder as it is (communes beside the province folder)."},
+}
+
+
+def write_province_index(period: str, communes: list[tuple[str, Path, list]], province_dir: Path,
+                         lang: str = "vi", made_on: dt.date | str | None = None) -> Path:
+    """<out>/province/<P>/index.html: the province report and tables, then one row per commune with relative
+    links to its own index page and whole-commune report (<out>/<commune>/<P>/) and the state of its reports.
+    `communes`: (name shown, the commune's period folder, that run's batch.ReportResult-like list)."""
+    w = PROVINCE_WORDS[lang]
+    out = Path(province_dir)
+    made = dt.date.fromisoformat(made_on) if isinstance(made_on, str) and made_on else (made_on or dt.date.today())
+    y, m = period.split("-")
+    title = w["title"].format(m=int(m), y=y, n=len(communes))
+
+    def link(path: Path, text: str) -> str:
+        return f'<a href="{escape(Path(_relative(path, out)).as_posix())}">{escape(text)}</a>' if path.exists() else ""
+
+    own = [x for x in (link(out / "province.html", "HTML"), link(out / "province.pdf", "PDF")) if x]
+    tables = [x for x in (link(out / "province_scorecard.csv", w["scorecard"]),
+                          link(out / "communes.csv", w["communes_csv"])) if x]
+    rows = []
+    for name, folder, reports in communes:
+        failed = [r for r in reports if getattr(r, "error", "")]
+        made_n = sum(1 for r in reports if not getattr(r, "error", ""))
+        state = (f"<span class='err'>{escape(w['failed'].format(k=len(failed), units=', '.join(r.unit for r in failed)))}</span>"
+                 if failed else escape(w["ok"].format(n=made_n)) if made_n else escape(w["none"]))
+        files = " · ".join(x for x in (link(folder / "commune.html", "HTML"), link(folder / "commune.pdf", "PDF")) if x)
+        rows.append(f"<tr><td>{escape(name)}</td><td>{link(folder / 'index.html', w['page'])}</td><td>{files}</td>"
+                    f"<td>{state}</td></tr>")
+    html = f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title><style>{INDEX_CSS}</style></head><body>
+<h1>{escape(title)}</h1>
+<p class="muted">{escape(w["made"].format(d=date_text(made)))}</p>
+<h2>{escape(w["province"])}</h2>
+<p>{escape(w["report"])}: {" · ".join(own)}</p>
+<h2>{escape(w["tables"])}</h2><ul>{"".join(f"<li>{t}</li>" for t in tables)}</ul>
+<h2>{escape(w["communes"])}</h2>
+<table><thead><tr><th>{escape(w["commune"])}</th><th>{escape(w["page"])}</th><th>{escape(w["files"])}</th>
+<th>{escape(w["state"])}</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table>
+<p class="muted">{escape(w["offline"])}</p>
+</body></html>
+"""
+    target = out / "index.html"
+    render.write_atomic(target, html)
+    return target
+
+
+def _relative(path: Path, start: Path) -> str:
+    import os
+
+    return os.path.relpath(Path(path).resolve(), Path(start).resolve())
+
+
 def shared_files(out_dir: Path) -> list[Path]:
     """The period folder's files to share: every report's HTML and PDF, index.html and the scorecard tables;
     never the executed notebooks, error logs, half-written or hidden files."""

@@ -96,3 +96,28 @@ def test_batch_zip_unpacks_to_a_working_folder(rendered, tmp_path):
     for href in re.findall(r'href="([^"]+)"', html):
         assert (folder / href).is_file(), href
     assert (folder / "commune.html").is_file() and (folder / "scorecard.xlsx").is_file()
+
+
+def test_province_index_links_every_commune_and_says_what_failed(tmp_path):
+    """<out>/province/<P>/index.html: relative links that resolve inside the output folder, one row per
+    commune with its state; a commune that has no whole-commune report gets no dead link."""
+    out = tmp_path / "out"
+    prov = out / "province" / "2026-02"
+    a, b = out / "xa_a" / "2026-02", out / "xa_b" / "2026-02"
+    for folder, names in ((prov, ["province.html", "province.pdf", "province_scorecard.csv", "communes.csv"]),
+                          (a, ["index.html", "commune.html", "commune.pdf"]), (b, ["index.html", "kt.html"])):
+        folder.mkdir(parents=True)
+        for name in names:
+            (folder / name).write_text("x", encoding="utf-8")
+    page = publish.write_province_index("2026-02", [
+        ("Xã A", a, [FakeReport("commune"), FakeReport("kt")]),
+        ("Xã <B>", b, [FakeReport("kt"), FakeReport("commune", error="InjectedFailure: lỗi")]),
+    ], prov, made_on="2026-03-11")
+    html = page.read_text(encoding="utf-8")
+    assert "Báo cáo tổng hợp cấp tỉnh tháng 2/2026: 2 xã" in html and "Lập ngày 11/03/2026" in html
+    hrefs = re.findall(r'href="([^"]+)"', html)
+    assert all((prov / h).resolve().is_file() for h in hrefs), hrefs
+    assert {"province.html", "province.pdf", "province_scorecard.csv", "communes.csv", "../../xa_a/2026-02/index.html",
+            "../../xa_a/2026-02/commune.html", "../../xa_a/2026-02/commune.pdf",
+            "../../xa_b/2026-02/index.html"} == set(hrefs)
+    assert "Xã &lt;B&gt;" in html and "Đã tạo 2 báo cáo" in html and "1 báo cáo lỗi: commune" in html
