@@ -6,6 +6,7 @@ import datetime as dt
 import zipfile
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -128,7 +129,8 @@ def write_province_index(period: str, communes: list[tuple[str, Path, list]], pr
     title = w["title"].format(m=int(m), y=y, n=len(communes))
 
     def link(path: Path, text: str) -> str:
-        return f'<a href="{escape(Path(_relative(path, out)).as_posix())}">{escape(text)}</a>' if path.exists() else ""
+        href = quote(Path(_relative(path, out)).as_posix(), safe="/")  # a folder named "xã #2" still links
+        return f'<a href="{escape(href)}">{escape(text)}</a>' if path.exists() else ""
 
     own = [x for x in (link(out / "province.html", "HTML"), link(out / "province.pdf", "PDF")) if x]
     tables = [x for x in (link(out / "province_scorecard.csv", w["scorecard"]),

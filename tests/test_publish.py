@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from urllib.parse import unquote
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def test_province_index_links_every_commune_and_says_what_failed(tmp_path):
     commune with its state; a commune that has no whole-commune report gets no dead link."""
     out = tmp_path / "out"
     prov = out / "province" / "2026-02"
-    a, b = out / "xa_a" / "2026-02", out / "xa_b" / "2026-02"
+    a, b = out / "xa_a" / "2026-02", out / "xã b #2" / "2026-02"
     for folder, names in ((prov, ["province.html", "province.pdf", "province_scorecard.csv", "communes.csv"]),
                           (a, ["index.html", "commune.html", "commune.pdf"]), (b, ["index.html", "kt.html"])):
         folder.mkdir(parents=True)
@@ -115,9 +116,10 @@ def test_province_index_links_every_commune_and_says_what_failed(tmp_path):
     ], prov, made_on="2026-03-11")
     html = page.read_text(encoding="utf-8")
     assert "Báo cáo tổng hợp cấp tỉnh tháng 2/2026: 2 xã" in html and "Lập ngày 11/03/2026" in html
-    hrefs = re.findall(r'href="([^"]+)"', html)
+    hrefs = [unquote(h) for h in re.findall(r'href="([^"]+)"', html)]
     assert all((prov / h).resolve().is_file() for h in hrefs), hrefs
+    assert "xã b #2" not in html and "x%C3%A3%20b%20%232" in html  # percent-encoded: '#' would end the path
     assert {"province.html", "province.pdf", "province_scorecard.csv", "communes.csv", "../../xa_a/2026-02/index.html",
             "../../xa_a/2026-02/commune.html", "../../xa_a/2026-02/commune.pdf",
-            "../../xa_b/2026-02/index.html"} == set(hrefs)
+            "../../xã b #2/2026-02/index.html"} == set(hrefs)
     assert "Xã &lt;B&gt;" in html and "Đã tạo 2 báo cáo" in html and "1 báo cáo lỗi: commune" in html
