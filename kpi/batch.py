@@ -487,15 +487,16 @@ def run_batch(plan: Plan, subs: Submissions, period: str, units: list[str], data
               formats: list[str], lang: str = "vi", made_on: str = "", *, workers: int | None = None,
               force: bool = False, time_limit: float = DEFAULT_TIMEOUT, progress: bool | None = None,
               plan_path: Path | None = None, scheduler: str | None = None, hashes: dict[str, str] | None = None,
-              lock: bool = True, wait: bool = False, on_wait=None, workers_pool=None) -> BatchResult:
+              lock: bool = True, wait: bool = False, on_wait=None, workers_pool=None,
+              printer: render.PdfPrinter | None = None) -> BatchResult:
     """All reports of one period into <out>/<period>/, plus scorecard.csv, index.html and manifest.json.
 
     Reports run in parallel worker processes (default: one per core); each has a log file in logs/ and a
     time limit. A report whose inputs (data files that feed it, plan, notebook, kit, parameters) match the
     manifest and whose outputs exist is skipped unless `force`. A report that fails or runs out of time is
     named with its error and the others still render. The output folder is locked for the whole run.
-    `workers_pool` (kpi.workers.Pool): workers the caller started early and closes itself; else the batch
-    starts its own when there is something to make."""
+    `workers_pool` (kpi.workers.Pool) and `printer` (render.PdfPrinter): workers and a browser the caller
+    shares between batches and closes itself; else the batch starts its own when there is something to make."""
     out = paths.period_dir(out_dir, period)
     out.mkdir(parents=True, exist_ok=True)
     guard = OutputLock(out_dir, wait=wait, on_wait=on_wait) if lock else None
@@ -504,14 +505,14 @@ def run_batch(plan: Plan, subs: Submissions, period: str, units: list[str], data
     try:
         return _run_locked(plan, subs, period, units, Path(data_dir), out, formats, lang, made_on,
                            workers or default_workers(), force, time_limit, progress,
-                           Path(plan_path or paths.PLAN_FILE), scheduler, hashes, workers_pool)
+                           Path(plan_path or paths.PLAN_FILE), scheduler, hashes, workers_pool, printer)
     finally:
         if guard:
             guard.__exit__(None, None, None)
 
 
 def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on, workers, force, time_limit,
-                progress, plan_path, scheduler, hashes, given_pool=None) -> BatchResult:
+                progress, plan_path, scheduler, hashes, given_pool=None, given_printer=None) -> BatchResult:
     clean_partials(out)
     result = BatchResult(period, out, [])
     chromium = render.find_chromium() if "pdf" in formats else None
@@ -545,7 +546,7 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
 
             workers_pool = given_pool or Pool(min(workers, len(todo)), out / LOG_DIR / "workers.log")
             if chromium and "pdf" in formats:
-                printer = render.PdfPrinter(chromium).__enter__()
+                printer = given_printer or render.PdfPrinter(chromium).__enter__()
         if scheduler:
             from kpi.distributed import scorecard_on_cluster
 
@@ -584,7 +585,7 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
     finally:
         if workers_pool and workers_pool is not given_pool:
             workers_pool.close()
-        if printer:
+        if printer and printer is not given_printer:
             printer.close()
     result.reports = [by_unit[u] for u in units]
     result.manifest = save_manifest(out, manifest)

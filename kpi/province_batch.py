@@ -130,27 +130,49 @@ def run_province(args, plan: Plan, formats: list[str]) -> int:
     units = ["commune", *plan.unit_codes] if args.unit == "all" else [u.strip() for u in args.unit.split(",")]
     print(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
     results = []
+    from concurrent.futures import ThreadPoolExecutor
+
     from kpi.workers import Pool
 
-    # One set of workers for every commune's reports (started with the first report to make, if any).
-    with batch.OutputLock(out_root, wait=args.wait, on_wait=print), \
-            Pool(min(args.workers or batch.default_workers(), len(communes) * len(units) * len(periods)),
-                 out_root / ".kpi-workers.log", lazy=True) as workers_pool:
-        for d in communes:
-            cplan = province.commune_plan(plan, d)
-            cplan_file = out_root / d.name / "plan.yml"
-            text = province.commune_plan_yaml(plan_path, cplan)
-            if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
-                render.write_atomic(cplan_file, text)
-            cplan = load_plan(cplan_file)
-            subs = load_submissions(d, cplan)
-            for period in periods:
-                r = batch.run_batch(cplan, subs, period, units, d, out_root / d.name, formats, args.lang,
-                                    workers=args.workers, force=args.force, time_limit=args.timeout,
-                                    plan_path=cplan_file, scheduler=args.scheduler, lock=False,
-                                    workers_pool=None if args.scheduler else workers_pool)
-                r.period = f"{d.name}/{period}"
-                results.append(r)
+    workers = args.workers or batch.default_workers()
+    chromium = render.find_chromium() if "pdf" in formats else None
+
+    def one_commune(d: Path, pool, printer) -> list[batch.BatchResult]:
+        cplan = province.commune_plan(plan, d)
+        cplan_file = out_root / d.name / "plan.yml"
+        text = province.commune_plan_yaml(plan_path, cplan)
+        if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
+            render.write_atomic(cplan_file, text)
+        cplan = load_plan(cplan_file)
+        subs = load_submissions(d, cplan)
+        made = []
+        for period in periods:
+            r = batch.run_batch(cplan, subs, period, units, d, out_root / d.name, formats, args.lang,
+                                workers=workers, force=args.force, time_limit=args.timeout, plan_path=cplan_file,
+                                scheduler=args.scheduler, lock=False, progress=False if pool else None,
+                                workers_pool=pool, printer=printer)
+            r.period = f"{d.name}/{period}"
+            made.append(r)
+        return made
+
+    with batch.OutputLock(out_root, wait=args.wait, on_wait=print):
+        if args.scheduler:  # each commune's reports are tasks on the cluster, one commune after another
+            for d in communes:
+                results += one_commune(d, None, None)
+        else:
+            # Every commune's reports share one set of workers and one browser, both started with the first
+            # report to make (a re-run with nothing to make starts neither). Several communes are planned
+            # at once, so the workers always have a report waiting, not only the 5 of one commune.
+            printer = render.PdfPrinter(chromium) if chromium else None
+            with Pool(min(workers, len(communes) * len(units) * len(periods)), out_root / ".kpi-workers.log",
+                      lazy=True) as pool, ThreadPoolExecutor(max_workers=max(1, min(len(communes), workers))) as ex:
+                try:
+                    for d, made in zip(communes, ex.map(lambda d: one_commune(d, pool, printer), communes)):
+                        results += made
+                        print(f"  Xong xã {d.name}.", flush=True)
+                finally:
+                    if printer:
+                        printer.close()
         if args.scheduler and totals is None:
             from kpi.distributed import province_on_cluster
 

@@ -97,3 +97,34 @@ def test_a_written_report_reads_back_for_its_period_only(report, tmp_path):
     assert back.scorecard.set_index("indicator").loc["1", "value"] == pytest.approx(100 * 270 / 700)
     with pytest.raises(ValueError, match="không phải kỳ 2026-03"):
         province.read_report(tmp_path / "results", "2026-03")
+
+
+@pytest.mark.slow
+def test_a_province_run_works_on_several_communes_at_once(tmp_path):
+    """`kpi run` on a province root: the communes' reports share the workers, so with 2 workers two communes'
+    reports run at the same time (not one commune after another); the province index lists all three."""
+    import datetime as dt
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    root = tmp_path / "tinh"
+    shutil.copytree(ROOT, root)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "kpi", "run", "--data", str(root), "--out", str(out), "--period",
+                           "2026-02", "--unit", "kt", "--format", "html", "--workers", "2"],
+                          capture_output=True, text=True, cwd=paths.ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    def span(log: Path) -> tuple[dt.datetime, dt.datetime]:
+        text = log.read_text(encoding="utf-8")
+        start = dt.datetime.strptime(re.search(r"bắt đầu (\S+ \S+)", text).group(1), "%Y-%m-%d %H:%M:%S")
+        stamps = re.findall(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", text, flags=re.M)
+        return start, dt.datetime.strptime(stamps[-1], "%Y-%m-%d %H:%M:%S")
+
+    spans = sorted(span(out / c / "2026-02" / "logs" / "kt.log") for c in ("xa_a", "xa_b", "xa_c"))
+    overlap = max((min(e1, e2) - s2).total_seconds() for (s1, e1), (s2, e2) in zip(spans, spans[1:]))
+    assert overlap >= 2, spans  # the second commune's report began well before the first one's ended
+    index = (out / "province" / "2026-02" / "index.html").read_text(encoding="utf-8")
+    assert index.count("Trang của xã</a>") == 3
