@@ -352,7 +352,7 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
     if not found:
         found = _check_references(raw)
     if found:
-        root = yaml.compose(text)  # the nodes carry the line numbers; needed only to name where a problem is
+        root = yaml.compose(text, Loader=SAFE_LOADER)  # the nodes carry the line numbers; needed only to name where a problem is
         lines = []
         for path, message in found:
             where = ".".join(str(p) for p in path) or "(top level)"

@@ -250,7 +250,8 @@ def check_plan_text(text: str, source: str) -> None:
         return n
 
     try:
-        root = yaml.compose(text)
+        # libyaml's composer where PyYAML has it: the same node graph (an alias is the anchored node itself)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         total = expanded(root) if root is not None else 0
     except yaml.YAMLError:
         return  # the YAML parser reports it, with its line
