@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kpi import batch, paths, province, render
+from kpi import batch, cache, paths, province, render
 from kpi.plan import Plan, load_plan
 
 if TYPE_CHECKING:
@@ -52,14 +52,6 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
     out = out_root / PROVINCE_DIR / period
     out.mkdir(parents=True, exist_ok=True)
     batch.clean_partials(out)
-    if totals is None:
-        rep = province.province_report(province.load_province(root, plan), plan, period)
-    else:
-        from kpi import province_dask
-
-        rep = province_dask.province_report(totals, plan, period)
-        province.write_report(rep, out / RESULTS_DIR)
-    write_tables(rep, out)
     chromium = render.find_chromium() if "pdf" in formats else None
     y, m = period.split("-")
     spec = {"period": period, "unit": "province", "data_dir": str(root.resolve()), "out": str(out.resolve()),
@@ -75,9 +67,19 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
     manifest = batch.load_manifest(out)
     entry = manifest["reports"].get("province")
     result = batch.BatchResult(period, out, [])
-    if not force and batch.is_current(entry, key, out):
+    tables = [out / "province_scorecard.csv", out / "communes.csv"]
+    if not force and batch.is_current(entry, key, out) and all(t.is_file() for t in tables):
+        # the same inputs made these tables and this report: nothing is read or computed again
         rr = batch.ReportResult("province", {f: out / n for f, n in entry["outputs"].items()}, skipped=True)
     else:
+        if totals is None:
+            rep = province.province_report(province.load_province(root, plan), plan, period)
+        else:
+            from kpi import province_dask
+
+            rep = province_dask.province_report(totals, plan, period)
+            province.write_report(rep, out / RESULTS_DIR)
+        write_tables(rep, out)
         t0 = time.perf_counter()
         res = batch.run_in_subprocess(spec, out / batch.LOG_DIR / "province.log", time_limit)
         rr = batch.ReportResult("province", {f: Path(p) for f, p in res["files"].items()}, res["error"],
@@ -144,7 +146,11 @@ def run_province(args, plan: Plan, formats: list[str]) -> int:
         if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
             render.write_atomic(cplan_file, text)
         cplan = load_plan(cplan_file)
-        subs = load_submissions(d, cplan)
+        # the validated data a previous run left for this commune (kpi.cache), when made from the same files,
+        # plan and kit; else read and validate the folder
+        key = cache.data_key(d, cplan_file)
+        subs = next((s for s in (cache.read(paths.period_dir(out_root / d.name, p), key) for p in periods)
+                     if s is not None), None) or load_submissions(d, cplan)
         made = []
         for period in periods:
             r = batch.run_batch(cplan, subs, period, units, d, out_root / d.name, formats, args.lang,

@@ -128,3 +128,10 @@ def test_a_province_run_works_on_several_communes_at_once(tmp_path):
     assert overlap >= 2, spans  # the second commune's report began well before the first one's ended
     index = (out / "province" / "2026-02" / "index.html").read_text(encoding="utf-8")
     assert index.count("Trang của xã</a>") == 3
+
+    # Nothing changed: the re-run remakes nothing, and does not even rewrite the province tables.
+    tables = [out / "province" / "2026-02" / n for n in ("province_scorecard.csv", "communes.csv")]
+    before = [t.stat().st_mtime_ns for t in tables]
+    again = subprocess.run(proc.args, capture_output=True, text=True, cwd=paths.ROOT)
+    assert again.returncode == 0 and "Tổng: 0 báo cáo tạo mới, 4 bỏ qua vì không đổi" in again.stdout, again.stdout
+    assert [t.stat().st_mtime_ns for t in tables] == before
