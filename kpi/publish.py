@@ -43,6 +43,21 @@ th{background:#e8eef5}td.num{text-align:right;font-variant-numeric:tabular-nums}
 a{color:#0b4f8a;font-weight:600}.muted{color:#555;font-size:13px}.err{color:#a00}"""
 
 
+def _page(lang: str, title: str, made_on, made_words: str, body: str, footer: str) -> str:
+    """An index page: one self-contained HTML file (its CSS inline), the title, the date made, the body, the
+    footer line."""
+    made = dt.date.fromisoformat(made_on) if isinstance(made_on, str) and made_on else (made_on or dt.date.today())
+    return f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title><style>{INDEX_CSS}</style></head><body>
+<h1>{escape(title)}</h1>
+<p class="muted">{escape(made_words.format(d=date_text(made)))}</p>
+{body}
+<p class="muted">{escape(footer)}</p>
+</body></html>
+"""
+
+
 def _badge(status: str, lang: str) -> str:
     text_color = "#fff" if status in ("achieved", "missed") else "#000"
     return (f'<span class="badge" style="background:{STATUS_COLORS[status]};color:{text_color}">'
@@ -57,7 +72,6 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
     made earlier for the same period (another unit's run) are listed too when their files are there."""
     w = WORDS[lang]
     out = Path(target).parent
-    made = dt.date.fromisoformat(made_on) if isinstance(made_on, str) and made_on else (made_on or dt.date.today())
     y, m = period.split("-")
     title = w["title"].format(c=plan.commune, m=int(m), y=y)
     counts = compute.status_counts(card).set_index("status")
@@ -82,22 +96,14 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
                     f"<td>{state}</td></tr>")
     tables = [f'<li><a href="{escape(name)}">{escape(w[name.rsplit(".", 1)[1]])}</a></li>'
               for name in SHARED_TABLES if (out / name).exists()]
-    html = f"""<!DOCTYPE html>
-<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title><style>{INDEX_CSS}</style></head><body>
-<h1>{escape(title)}</h1>
-<p class="muted">{escape(w["made"].format(d=date_text(made)))}</p>
-<h2>{escape(w["counts"])}</h2>
+    body = f"""<h2>{escape(w["counts"])}</h2>
 <table><thead><tr><th>{escape(w["status"])}</th><th>{escape(w["plan"])}</th><th>{escape(w["measured"])}</th></tr></thead>
 <tbody>{count_rows}</tbody></table>
 <h2>{escape(w["reports"])}</h2>
 <table><thead><tr><th>{escape(w["report"])}</th><th>{escape(w["files"])}</th><th>{escape(w["state"])}</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
-<h2>{escape(w["tables"])}</h2><ul>{"".join(tables)}</ul>
-<p class="muted">{escape(w["offline"])}</p>
-</body></html>
-"""
-    render.write_atomic(Path(target), html)
+<h2>{escape(w["tables"])}</h2><ul>{"".join(tables)}</ul>"""
+    render.write_atomic(Path(target), _page(lang, title, made_on, w["made"], body, w["offline"]))
     return Path(target)
 
 
@@ -124,7 +130,6 @@ def write_province_index(period: str, communes: list[tuple[str, Path, list]], pr
     `communes`: (name shown, the commune's period folder, that run's batch.ReportResult-like list)."""
     w = PROVINCE_WORDS[lang]
     out = Path(province_dir)
-    made = dt.date.fromisoformat(made_on) if isinstance(made_on, str) and made_on else (made_on or dt.date.today())
     y, m = period.split("-")
     title = w["title"].format(m=int(m), y=y, n=len(communes))
 
@@ -144,23 +149,15 @@ def write_province_index(period: str, communes: list[tuple[str, Path, list]], pr
         files = " · ".join(x for x in (link(folder / "commune.html", "HTML"), link(folder / "commune.pdf", "PDF")) if x)
         rows.append(f"<tr><td>{escape(name)}</td><td>{link(folder / 'index.html', w['page'])}</td><td>{files}</td>"
                     f"<td>{state}</td></tr>")
-    html = f"""<!DOCTYPE html>
-<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title><style>{INDEX_CSS}</style></head><body>
-<h1>{escape(title)}</h1>
-<p class="muted">{escape(w["made"].format(d=date_text(made)))}</p>
-<h2>{escape(w["province"])}</h2>
+    body = f"""<h2>{escape(w["province"])}</h2>
 <p>{escape(w["report"])}: {" · ".join(own)}</p>
 <h2>{escape(w["tables"])}</h2><ul>{"".join(f"<li>{t}</li>" for t in tables)}</ul>
 <h2>{escape(w["communes"])}</h2>
 <table><thead><tr><th>{escape(w["commune"])}</th><th>{escape(w["page"])}</th><th>{escape(w["files"])}</th>
 <th>{escape(w["state"])}</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table>
-<p class="muted">{escape(w["offline"])}</p>
-</body></html>
-"""
+<tbody>{"".join(rows)}</tbody></table>"""
     target = out / "index.html"
-    render.write_atomic(target, html)
+    render.write_atomic(target, _page(lang, title, made_on, w["made"], body, w["offline"]))
     return target
 
 
