@@ -125,15 +125,16 @@ class PdfPrinter:
                                                      timeout=self.timeout * 1000)
         except Exception as exc:  # no playwright, or a browser it cannot start: print file by file
             self._stop()
-            self.fallback = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
+            text = str(exc).strip()
+            self.fallback = f"{type(exc).__name__}: {text.splitlines()[0][:200]}" if text else type(exc).__name__
             logging.getLogger("kpi.render").warning("In PDF từng tệp một (không mở được Chromium dùng chung: %s)",
                                                     self.fallback)
 
     def _stop(self) -> None:
-        for closing in (self._browser, self._pw):
+        for stop in (self._browser and self._browser.close, self._pw and self._pw.stop):
             try:
-                if closing is not None:
-                    closing.close() if closing is self._browser else closing.stop()
+                if stop:
+                    stop()
             except Exception:  # already gone
                 pass
         self._browser = self._pw = self._page = None
