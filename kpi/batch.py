@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import traceback
@@ -343,14 +342,6 @@ def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict,
     return error
 
 
-def _job_main(spec_json: str, result_path: str) -> int:
-    """Entry of a worker process (`python -m kpi.batch SPEC RESULT`): run one report, write its result."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    result = run_report(json.loads(spec_json))
-    render.write_atomic(Path(result_path), json.dumps(result, ensure_ascii=False))
-    return 0 if not result["error"] else 1
-
-
 def _kill_tree(proc: subprocess.Popen) -> None:
     """Stop a worker and everything it started (its Jupyter kernel, Chromium)."""
     try:
@@ -382,29 +373,17 @@ def timed_out(spec: dict, log_path: Path, time_limit: float) -> dict:
 
 
 def run_in_subprocess(spec: dict, log_path: Path, time_limit: float) -> dict:
-    """Run one report in its own worker process, its output going to the report's log file; a report that
-    passes its time limit is stopped (with its kernel) and recorded as timed out."""
-    out = Path(spec["out"])
-    result_path = out / f".{spec['unit']}.result.json.part"
-    result_path.unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    start_log(spec, log_path)
-    with open(log_path, "a", encoding="utf-8") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "kpi.batch", json.dumps(spec), str(result_path)],
-                                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(paths.ROOT))
-        try:
-            proc.wait(timeout=time_limit)
-        except subprocess.TimeoutExpired:
-            _kill_tree(proc)
-            proc.wait()
-            return timed_out(spec, log_path, time_limit)
-    try:
-        result = json.loads(result_path.read_text(encoding="utf-8"))
-        result_path.unlink(missing_ok=True)
-        return result
-    except (OSError, ValueError):
-        return {"files": {}, "error": f"Tiến trình chạy báo cáo dừng bất thường (mã {proc.returncode}); "
-                                      f"xem nhật ký {log_path.name}."}
+    """Run one report in a worker process of its own (kpi.workers, the batch's workers for a single report),
+    its output going to the report's log file; a report that passes its time limit is stopped (with its
+    kernel) and recorded as timed out. For one-off reports: the province report, a report on a Dask worker."""
+    from kpi.workers import Pool
+
+    with Pool(1, log_path.parent / "workers.log") as pool:
+        res = pool.run(spec, log_path, time_limit)
+    if res is None:
+        return timed_out(spec, log_path, time_limit)
+    res.pop("seconds", None)
+    return res
 
 
 # --- manifest -------------------------------------------------------------------------------------------
@@ -637,6 +616,3 @@ def summary_table(results: list[BatchResult]) -> str:
             lines.append(f"{b.period:<{wide}} {r.unit:<9} {state:<22} {secs:>9}  {detail}")
     return "\n".join(lines)
 
-
-if __name__ == "__main__":
-    sys.exit(_job_main(sys.argv[1], sys.argv[2]))
