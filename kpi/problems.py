@@ -71,8 +71,9 @@ CATALOG: dict[str, tuple[str, str, str]] = {
                              "Kiểm tra lại ngày báo cáo: ngày gửi không thể trước kỳ báo cáo."),
     "E_DUPLICATE": (ERROR, "Ô này được gửi hai lần với giá trị khác nhau ({found} và {expected}); giá trị được dùng là {expected} ở {detail}.",
                     "Giữ lại một giá trị đúng; khi sửa số liệu hãy ghi ngày báo cáo mới hơn để bản sửa được dùng."),
-    "E_PERIOD_FOLDER_MISMATCH": (ERROR, "Tệp nằm trong thư mục kỳ {expected} nhưng ghi kỳ báo cáo {found} "
-                                 "(dùng lại mẫu tháng trước?); không nhận dòng nào của tệp ({detail}).",
+    "E_PERIOD_FOLDER_MISMATCH": (ERROR, "Tệp nằm trong thư mục kỳ {expected} nhưng {detail} ghi kỳ báo cáo {found} "
+                                 "(dùng lại mẫu tháng trước?); các dòng đó không được nhận, số liệu đã nhận của kỳ "
+                                 "{found} giữ nguyên.",
                                  "Sửa kỳ báo cáo trong tệp thành {expected} (với mẫu biểu: tạo mẫu mới bằng "
                                  "`kpi template --period {expected}` rồi chép số liệu sang) hoặc chuyển tệp sang "
                                  "thư mục đúng kỳ {found}."),

@@ -287,9 +287,10 @@ def folder_period(name: str) -> str | None:
 
 
 def _folder_mismatch(rows: pd.DataFrame) -> list[Problem]:
-    """A file in a period's folder whose rows (or template) name another period is refused as a whole: the
-    likely cause is last month's template reused for this month, and taking its rows would silently replace
-    last month's accepted values. One error per file; every one of its rows is rejected."""
+    """A file in a period's folder whose rows (or template) name another period: the likely cause is last month's
+    template reused for this month, and taking those rows would silently replace last month's accepted values
+    as a correction. One error per file; every row naming another period is rejected (a template names one
+    period, so all its rows are); rows of the folder's own period in a long file stay."""
     if rows.empty:
         return []
     folder = rows["file"].map(folder_period)
@@ -305,8 +306,8 @@ def _folder_mismatch(rows: pd.DataFrame) -> list[Problem]:
             row, column = int(first["row"]), "period"
         problems.append(Problem("E_PERIOD_FOLDER_MISMATCH", file=name, sheet=first["sheet"] or "", row=row,
                                 column=column, found=periods, expected=folder[first.name],
-                                detail=f"{int(in_file.sum())} dòng"))
-        rows.loc[in_file & (rows["error"] == ""), "error"] = "E_PERIOD_FOLDER_MISMATCH"
+                                detail=f"{int((in_file & other).sum())} dòng"))
+        rows.loc[in_file & other & (rows["error"] == ""), "error"] = "E_PERIOD_FOLDER_MISMATCH"
     return problems
 
 
@@ -449,11 +450,11 @@ def jump_text(label: str, village: str, period: str, value: float, prev: float, 
     (no statistics: the modified z-score only decides whether to warn)."""
     change = value - prev
     way, to = ("tăng bất thường", "lên") if change > 0 else ("giảm bất thường", "xuống")
-    usual_text = ("các tháng trước hầu như không đổi" if round(abs(usual)) == 0 else
-                  f"các tháng trước thường chỉ {'tăng' if usual > 0 else 'giảm'} khoảng {_fmt(float(round(abs(usual))))} mỗi tháng")
+    usual_text = ("hầu như không đổi" if round(abs(usual)) == 0 else
+                  f"thường {'tăng' if usual > 0 else 'giảm'} khoảng {_fmt(float(round(abs(usual))))} mỗi tháng")
     return (f"{label}, {village or 'cấp xã'}, tháng {int(period[5:7])}/{period[:4]}: {way} từ {_fmt(float(prev))} "
             f"(tháng trước) {to} {_fmt(float(value))} ({'+' if change > 0 else '−'}{_fmt(float(abs(change)))}), "
-            f"trong khi {usual_text}")
+            f"khác hẳn các tháng trước ({usual_text})")
 
 
 def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem], pd.DataFrame]:
@@ -488,16 +489,17 @@ def village_gaps(rows: pd.DataFrame, plan: Plan) -> list[Problem]:
     """A village-level element that a unit sent for some villages of a period but not for others (a row deleted
     or left empty in the template): one W_VILLAGE_MISSING per village and unit, naming the missing elements by
     their template labels. A row that was sent but rejected is not missing (its error says why); the rows of a
-    refused file (E_PERIOD_FOLDER_MISMATCH) were not sent for any period."""
+    file's folder of another period (E_PERIOD_FOLDER_MISMATCH) were not sent for the period they name."""
     elements = {e.code: e for e in plan.elements}
     order = {e.code: i for i, e in enumerate(plan.elements)}
     villages = plan.village_names
     if rows.empty:
         return []
-    refused = set(rows.loc[rows["error"] == "E_PERIOD_FOLDER_MISMATCH", "file"])
     sent = rows[rows["period_p"].notna() & rows["unit_p"].isin(plan.unit_codes)
                 & rows["element_p"].map(lambda c: c in elements and elements[c].level == "village").astype(bool)
-                & rows["village_p"].notna() & (rows["village_p"] != "") & ~rows["file"].isin(refused)]
+                & rows["village_p"].notna() & (rows["village_p"] != "")
+                & (rows["period_p"] == rows["file"].map(folder_period)).where(rows["file"].map(folder_period).notna(),
+                                                                              True).astype(bool)]
     if sent.empty:
         return []
     missing: dict[tuple[str, str, str], list[str]] = {}

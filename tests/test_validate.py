@@ -220,7 +220,7 @@ def test_warnings_do_not_reject(load_case):
     # changes 2, 2, 2, 2, 492: median 2, MAD 0 -> mean absolute deviation 98; z = 490 / (1.2533 x 98) = 3.99 > 3.5
     # flags it; the message speaks of the values, not of the score: 1008 -> 1500 is +492, the usual change +2.
     assert jump.message == ("Tổng dân số, Thôn 1, tháng 6/2026: tăng bất thường từ 1008 (tháng trước) lên 1500 (+492), "
-                            "trong khi các tháng trước thường chỉ tăng khoảng 2 mỗi tháng.")
+                            "khác hẳn các tháng trước (thường tăng khoảng 2 mỗi tháng).")
     assert "điểm z" not in jump.message and "ngưỡng" not in jump.message
     assert (fall.found, fall.expected) == ("800", "1003") and "20%" in fall.detail
     assert len(subs.data) == 11 and subs.errors == []

@@ -27,8 +27,9 @@ def test_broken_month_renders_quality(tmp_path):
     # ca: first date 2026-12-08 -> on time; ttpvhcc 2026-12-06 on time; kt and vhxh (unreadable) missing.
     assert html.count("Đúng hạn") == 2 and html.count("Chưa gửi") == 2
     # 3 files; rows read 6 + 0 + 3 = 9, accepted 2 + 0 + 2 = 4, rejected 4 + 0 + 1 = 5;
-    # errors: combo 5 + E_FILE_UNREADABLE 1 + numerator above denominator 1 = 7.
-    assert "Tháng 11: 3 tệp, đọc 9 dòng, nhận 4, loại 5; 7 lỗi, 0 cảnh báo." in html
+    # errors: combo 5 + E_FILE_UNREADABLE 1 + numerator above denominator 1 = 7; warnings: Công an sent
+    # pop_total for Thôn 5, 6, 8, 9 only (Thôn 7's element is unknown): 26 - 4 = 22 W_VILLAGE_MISSING.
+    assert "Tháng 11: 3 tệp, đọc 9 dòng, nhận 4, loại 5; 7 lỗi, 22 cảnh báo." in html
     assert "E_FILE_UNREADABLE" in html and "E_NUMERATOR_ABOVE_DENOMINATOR" in html
     assert "2026-11/ttpvhcc.xlsx, trang &#x27;Số liệu&#x27;, dòng 8, cột C" in html
     assert "2026-10/ca.csv" not in html
