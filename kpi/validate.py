@@ -250,7 +250,7 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
         elif code == "E_VALUE_OUT_OF_RANGE":
             problems += [Problem(p.code, p.file, p.sheet, p.row, p.column, p.found, f"0–{_fmt(m)}", p.detail)
                          for p, m in zip(_problems(rows, mask, code, column, found), vmax[mask])]
-        elif code == "E_VALUE_NOT_WHOLE":
+        elif code in ("E_VALUE_NOT_WHOLE", "E_VALUE_NOT_NUMBER"):  # '1,234' or '1,234,567' in a count cell
             problems += [replace(p, hint=_thousands_hint(t))
                          for p, t in zip(_problems(rows, mask, code, column, found, expected, detail),
                                          cell_text["value"][mask])]
