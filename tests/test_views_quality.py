@@ -41,3 +41,19 @@ def test_unit_report_keeps_its_own_files(tmp_path):
     r = report.build("2026-11", "ca", data_dir=_month(tmp_path), made_on="2026-12-15")
     html = views.data_quality(r).data
     assert "2026-11/ca.csv" in html and "vhxh.xlsx" not in html and "ttpvhcc.xlsx" not in html
+
+
+def test_corrections_and_refused_template_show_in_the_quality_section(tmp_path):
+    sub = tmp_path / "submissions"
+    for folder, name, line in (("2026-11", "ca.csv", "2026-11,ca,Thôn 1,pop_total,1200,2026-12-08"),
+                               ("2026-11", "ca_sua.csv", "2026-11,ca,Thôn 1,pop_total,1210,2026-12-12"),
+                               ("2026-12", "ca.csv", "2026-11,ca,Thôn 1,pop_total,1300,2027-01-07")):
+        (sub / folder).mkdir(parents=True, exist_ok=True)
+        (sub / folder / name).write_text("period,unit,village,element,value,submitted_on\n" + line + "\n",
+                                         encoding="utf-8")
+    nov = views.data_quality(report.build("2026-11", "commune", data_dir=tmp_path, made_on="2027-01-15")).data
+    assert "W_REVISED" in nov
+    assert ("Số liệu được sửa: Tổng dân số, Thôn 1, kỳ 2026-11: giá trị cũ 1200 ở 2026-11/ca.csv dòng 2 (ngày báo cáo "
+            "08/12/2026) được thay bằng giá trị mới 1210 ở 2026-11/ca_sua.csv dòng 2 (ngày báo cáo 12/12/2026)") in nov
+    dec = views.data_quality(report.build("2026-12", "commune", data_dir=tmp_path, made_on="2027-01-15")).data
+    assert "E_PERIOD_FOLDER_MISMATCH" in dec and "dùng lại mẫu tháng trước?" in dec
