@@ -286,6 +286,11 @@ def folder_period(name: str) -> str | None:
     return found[-1] if found else None
 
 
+def folder_periods(files: pd.Series) -> pd.Series:
+    """folder_period for each row's file, worked out once per file name."""
+    return files.map({f: folder_period(f) for f in files.unique()})
+
+
 def _folder_mismatch(rows: pd.DataFrame) -> list[Problem]:
     """A file in a period's folder whose rows (or template) name another period: the likely cause is last month's
     template reused for this month, and taking those rows would silently replace last month's accepted values
@@ -293,7 +298,7 @@ def _folder_mismatch(rows: pd.DataFrame) -> list[Problem]:
     period, so all its rows are); rows of the folder's own period in a long file stay."""
     if rows.empty:
         return []
-    folder = rows["file"].map(folder_period)
+    folder = folder_periods(rows["file"])
     other = folder.notna() & rows["period_p"].notna() & (rows["period_p"] != folder)
     problems = []
     for name in rows.loc[other, "file"].unique():
@@ -495,11 +500,11 @@ def village_gaps(rows: pd.DataFrame, plan: Plan) -> list[Problem]:
     villages = plan.village_names
     if rows.empty:
         return []
+    folder = folder_periods(rows["file"])
     sent = rows[rows["period_p"].notna() & rows["unit_p"].isin(plan.unit_codes)
-                & rows["element_p"].map(lambda c: c in elements and elements[c].level == "village").astype(bool)
+                & rows["element_p"].isin([e.code for e in plan.elements if e.level == "village"])
                 & rows["village_p"].notna() & (rows["village_p"] != "")
-                & (rows["period_p"] == rows["file"].map(folder_period)).where(rows["file"].map(folder_period).notna(),
-                                                                              True).astype(bool)]
+                & (folder.isna() | (rows["period_p"] == folder))]
     if sent.empty:
         return []
     missing: dict[tuple[str, str, str], list[str]] = {}
@@ -548,15 +553,15 @@ def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
     # Timeliness counts a unit's file as received even where its values were rejected; a file refused because
     # its content names another period than its folder was sent for the folder's period.
     good = parsed[parsed["period_p"].notna() & parsed["unit_p"].isin(plan.unit_codes) & parsed["date_p"].notna()]
-    folder = good["file"].map(folder_period)
+    folder = folder_periods(good["file"])
     refused = good["error"] == "E_PERIOD_FOLDER_MISMATCH"
     good = good.assign(period_p=good["period_p"].where(~refused, folder))
     received = good[["unit_p", "period_p", "date_p", "file"]].set_axis(["unit", "period", "submitted_on", "file"], axis=1)
     received = received.drop_duplicates().reset_index(drop=True)
-    file_periods = {}
-    for name in names:
-        own = parsed.loc[(parsed["file"] == name) & parsed["period_p"].notna(), "period_p"]
-        file_periods[name] = tuple(sorted({*own, *([folder_period(name)] if folder_period(name) else [])}))
+    own = parsed[parsed["period_p"].notna()].groupby("file")["period_p"].unique() if len(parsed) else {}
+    file_periods = {name: tuple(sorted({*(own[name] if name in own else ()),
+                                        *([folder_period(name)] if folder_period(name) else [])}))
+                    for name in names}
     readme = Path(data_dir) / "README.md"
     synthetic = readme.is_file() and "synthetic" in readme.read_text(encoding="utf-8", errors="replace").lower()
     return Submissions(data=data, rejected=rejected, problems=file_problems + row_problems,
