@@ -77,14 +77,19 @@ def cmd_validate(args) -> int:
         from kpi.report import check_parameters
 
         check_parameters(plan, args.period, "commune")
-        names = set(files["file"][files["file"].str.startswith(args.period + "/")])
-        names |= set(subs.received.loc[subs.received["period"] == args.period, "file"])
-        problems = [p for p in problems if p.file in names]
+        # the period's folder, the files whose rows name it, and the files that name no period
+        names = subs.period_files(args.period)
+        problems = subs.problems_for(args.period)
         files = files[files["file"].isin(names)]
     print(f"Kiểm tra số liệu trong {paths.submissions_dir(Path(args.data))}")
     for f in files.itertuples():
-        print(f"  {f.file}: đọc {f.rows_read} dòng, nhận {f.accepted}, loại {f.rejected}")
+        extra = f" (trong đó {f.replaced} giá trị đã được bản gửi sau sửa)" if f.replaced else ""
+        gaps = f"; thiếu số liệu ở {f.villages_missing} thôn" if f.villages_missing else ""
+        print(f"  {f.file}: đọc {f.rows_read} dòng, nhận {f.accepted}, loại {f.rejected}{extra}{gaps}")
     print(f"  Tổng: đọc {files['rows_read'].sum()} dòng, nhận {files['accepted'].sum()}, loại {files['rejected'].sum()}")
+    revised = [p for p in problems if p.code == "W_REVISED"]
+    if revised:
+        print(f"  Số liệu được sửa: {len(revised)} giá trị được thay bằng bản gửi sau (mục W_REVISED bên dưới).")
     for p in sorted(problems, key=lambda p: (p.file, p.sheet, p.row or 0, p.code)):
         print(safety.display_name(p.describe()))  # a cell's control characters never reach the terminal
     errors = sum(p.severity == "error" for p in problems)
@@ -218,9 +223,10 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
         units = args.unit.split(",")  # not stripped: "ca\n" is refused, never quietly mended
         for unit in units:
             check_parameters(plan, periods[0], unit, args.lang)
-    if subs.errors:
-        print(f"  Lưu ý: {len(subs.errors)} lỗi trong số liệu gửi lên; các dòng lỗi không được tính "
-              f"(xem mục Chất lượng số liệu hoặc chạy `kpi validate`).")
+    errors = [p for p in subs.problems_for(periods) if p.severity == "error"]  # the periods run, not every month
+    if errors:
+        print(f"  Lưu ý: {len(errors)} lỗi trong số liệu gửi lên của {', '.join(periods)}; các dòng lỗi không được "
+              f"tính (xem mục Chất lượng số liệu hoặc chạy `kpi validate --period {periods[0]}`).")
     results = []
     with OutputLock(Path(args.out), wait=args.wait, on_wait=print):
         for period in periods:

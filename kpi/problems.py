@@ -71,9 +71,20 @@ CATALOG: dict[str, tuple[str, str, str]] = {
                              "Kiểm tra lại ngày báo cáo: ngày gửi không thể trước kỳ báo cáo."),
     "E_DUPLICATE": (ERROR, "Ô này được gửi hai lần với giá trị khác nhau ({found} và {expected}); giá trị được dùng là {expected} ở {detail}.",
                     "Giữ lại một giá trị đúng; khi sửa số liệu hãy ghi ngày báo cáo mới hơn để bản sửa được dùng."),
+    "E_PERIOD_FOLDER_MISMATCH": (ERROR, "Tệp nằm trong thư mục kỳ {expected} nhưng {detail} ghi kỳ báo cáo {found} "
+                                 "(dùng lại mẫu tháng trước?); các dòng đó không được nhận, số liệu đã nhận của kỳ "
+                                 "{found} giữ nguyên.",
+                                 "Sửa kỳ báo cáo trong tệp thành {expected} (với mẫu biểu: tạo mẫu mới bằng "
+                                 "`kpi template --period {expected}` rồi chép số liệu sang) hoặc chuyển tệp sang "
+                                 "thư mục đúng kỳ {found}."),
+    "W_REVISED": (WARNING, "Số liệu được sửa: {detail}.",
+                  "Không cần làm gì nếu giá trị mới {found} là bản sửa đúng; nếu không, xóa tệp gửi sau hoặc gửi lại "
+                  "tệp có giá trị đúng với ngày báo cáo mới hơn."),
+    "W_VILLAGE_MISSING": (WARNING, "{detail} (đơn vị đã gửi các số liệu này cho những thôn khác của kỳ {expected}).",
+                          "Điền số liệu của {found} vào mẫu biểu (nếu bằng không thì ghi 0) rồi gửi lại; không xóa "
+                          "dòng của thôn nào trong mẫu."),
     "W_DUPLICATE_SAME": (WARNING, "Dòng lặp lại y hệt dòng ở {detail}; chỉ tính một lần.", "Xóa dòng lặp."),
-    "W_JUMP": (WARNING, "Giá trị {found} (tháng trước {expected}) thay đổi bất thường so với lịch sử của chính "
-               "nơi này: {detail}.",
+    "W_JUMP": (WARNING, "{detail}.",
                "Kiểm tra lại số liệu; nếu đúng thì báo lý do cho phòng Văn hóa - Xã hội."),
     "W_STOCK_FALL": (WARNING, "Số liệu lũy kế giảm mạnh: {found} so với {expected} của tháng trước ({detail}).",
                      "Số liệu lũy kế (dân số, số người có tài khoản...) thường không giảm; kiểm tra lại."),
@@ -116,6 +127,7 @@ class Problem:
     found: str = ""
     expected: str = ""
     detail: str = ""
+    hint: str = ""  # a likely cause of this value, added to the message (a comma typed as thousands separator)
 
     @property
     def severity(self) -> str:
@@ -123,7 +135,8 @@ class Problem:
 
     @property
     def message(self) -> str:
-        return CATALOG[self.code][1].format(found=self.found, expected=self.expected, detail=self.detail)
+        text = CATALOG[self.code][1].format(found=self.found, expected=self.expected, detail=self.detail)
+        return f"{text} {self.hint}" if self.hint else text
 
     @property
     def fix(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,19 @@ class Submissions:
     files: pd.DataFrame = field(default_factory=pd.DataFrame)  # file, rows_read, accepted, rejected
     received: pd.DataFrame = field(default_factory=pd.DataFrame)  # unit, period, submitted_on, file
     synthetic: bool = False  # the data folder's README says the data is synthetic
+    file_periods: dict = field(default_factory=dict)  # file -> periods its folder and rows name; () for none
+
+    def period_files(self, periods) -> set[str]:
+        """The files of the periods given: those whose folder or rows name one of them, and those that name no
+        period at all (a file that cannot be read counts for every period)."""
+        wanted = {periods} if isinstance(periods, str) else set(periods)
+        names = self.files["file"] if "file" in self.files else []
+        return {f for f in names if not self.file_periods.get(f) or wanted & set(self.file_periods[f])}
+
+    def problems_for(self, periods) -> list[Problem]:
+        """The problems of the files of those periods (see period_files)."""
+        names = self.period_files(periods)
+        return [p for p in self.problems if p.file in names]
 
     @property
     def errors(self) -> list[Problem]:
@@ -178,6 +191,7 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
     owner = rows["element_p"].map(lambda c: elements[c].unit if c in elements else None)
     whole = rows["element_p"].map(lambda c: c in elements and not elements[c].decimals)
     vmax = rows["element_p"].map(lambda c: elements[c].max if c in elements and elements[c].max else np.inf)
+    label = rows["element_p"].map(lambda c: elements[c].label if c in elements else c)  # as the template shows it
     year = str(plan.year)
 
     checks = [
@@ -188,23 +202,23 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
          ", ".join(plan.unit_codes), None),
         (~rows["element_p"].isin(elements), "E_ELEMENT_UNKNOWN", "element", cell_text["element"], "", None),
         ((file_unit != "") & owner.notna() & (owner != file_unit), "E_FILE_OTHER_UNIT", "element",
-         rows["element_p"], None, None),
+         label, None, None),
         ((file_unit == "") & rows["unit_p"].isin(plan.unit_codes) & owner.notna() & (owner != rows["unit_p"]),
-         "E_ELEMENT_WRONG_UNIT", "element", rows["element_p"], None, rows["unit_p"]),
+         "E_ELEMENT_WRONG_UNIT", "element", label, None, rows["unit_p"]),
         ((file_unit != "") & rows["unit_p"].isin(plan.unit_codes) & (rows["unit_p"] != file_unit)
          & (owner == file_unit), "E_UNIT_NOT_FILE_UNIT", "unit", cell_text["unit"], None, None),
         (rows["village_p"].isna(), "E_VILLAGE_UNKNOWN", "village", cell_text["village"],
          ", ".join(plan.village_names), None),
         ((level == "village") & (rows["village_p"] == ""), "E_VILLAGE_REQUIRED", "village", None, "",
-         rows["element_p"]),
+         label),
         ((level == "commune") & rows["village_p"].notna() & (rows["village_p"] != ""), "E_VILLAGE_NOT_EXPECTED",
-         "village", cell_text["village"], "", rows["element_p"]),
+         "village", cell_text["village"], "", label),
         (cell_text["value"].str.strip() == "", "E_VALUE_MISSING", "value", None, "", None),
         ((cell_text["value"].str.strip() != "") & rows["value_p"].isna(), "E_VALUE_NOT_NUMBER", "value",
          cell_text["value"], "", None),
         (rows["value_p"] < 0, "E_VALUE_NEGATIVE", "value", rows["value_p"].map(_fmt), "", None),
         ((rows["value_p"] >= 0) & whole & (rows["value_p"] % 1 != 0), "E_VALUE_NOT_WHOLE", "value",
-         rows["value_p"].map(_fmt), "", rows["element_p"]),
+         rows["value_p"].map(_fmt), "", label),
         ((rows["value_p"] >= 0) & (rows["value_p"] > vmax), "E_VALUE_OUT_OF_RANGE", "value",
          rows["value_p"].map(_fmt), None, None),
         (cell_text["submitted_on"].str.strip() == "", "E_DATE_MISSING", "submitted_on", None, "", None),
@@ -236,20 +250,85 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
         elif code == "E_VALUE_OUT_OF_RANGE":
             problems += [Problem(p.code, p.file, p.sheet, p.row, p.column, p.found, f"0–{_fmt(m)}", p.detail)
                          for p, m in zip(_problems(rows, mask, code, column, found), vmax[mask])]
+        elif code in ("E_VALUE_NOT_WHOLE", "E_VALUE_NOT_NUMBER"):  # '1,234' or '1,234,567' in a count cell
+            problems += [replace(p, hint=_thousands_hint(t))
+                         for p, t in zip(_problems(rows, mask, code, column, found, expected, detail),
+                                         cell_text["value"][mask])]
         elif code == "E_DATE_BEFORE_PERIOD":
             problems += [Problem(p.code, p.file, p.sheet, p.row, p.column, p.found, per, "")
                          for p, per in zip(_problems(rows, mask, code, column, found), rows.loc[mask, "period_p"])]
         else:
             problems += _problems(rows, mask, code, column, found, expected, detail)
         rows.loc[mask & (rows["error"] == ""), "error"] = code
+    problems += _folder_mismatch(rows)
     return rows, problems
 
 
-def _resolve_duplicates(ok: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
-    """The same cell (period, village, element) sent more than once: the latest submission date counts, then
-    the later file (by name) and row. Returns the error code for each losing row."""
-    order = ok.sort_values(["date_p", "file", "row"], kind="stable")
-    key = ["period_p", "village_p", "element_p"]
+_COMMA_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
+
+
+def _thousands_hint(text: str) -> str:
+    """'1,234' in a count cell: the comma is most likely the English thousands separator, not a decimal comma."""
+    t = re.sub(r"[\s\u00a0]", "", text or "")
+    if not _COMMA_THOUSANDS.match(t):
+        return ""
+    return f"Dấu phẩy có thể là dấu phân cách hàng nghìn: gõ {t.replace(',', '')} (không có dấu phẩy)."
+
+
+_PERIOD_FOLDER = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+TEMPLATE_PERIOD_CELL = (3, "C")  # where kpi.template writes the period (key 'period=...' in A3, shown in C3)
+
+
+def folder_period(name: str) -> str | None:
+    """The period a file's folder names ('2026-12/ca.xlsx', 'x/2026-12/y/ca.csv' -> '2026-12'; the innermost such
+    folder counts); None for a file in no period folder."""
+    found = [part for part in Path(name).parts[:-1] if _PERIOD_FOLDER.match(part)]
+    return found[-1] if found else None
+
+
+def folder_periods(files: pd.Series) -> pd.Series:
+    """folder_period for each row's file, worked out once per file name."""
+    return files.map({f: folder_period(f) for f in files.unique()})
+
+
+def _folder_mismatch(rows: pd.DataFrame) -> list[Problem]:
+    """A file in a period's folder whose rows (or template) name another period: the likely cause is last month's
+    template reused for this month, and taking those rows would silently replace last month's accepted values
+    as a correction. One error per file; every row naming another period is rejected (a template names one
+    period, so all its rows are); rows of the folder's own period in a long file stay."""
+    if rows.empty:
+        return []
+    folder = folder_periods(rows["file"])
+    other = folder.notna() & rows["period_p"].notna() & (rows["period_p"] != folder)
+    problems = []
+    for name in rows.loc[other, "file"].unique():
+        in_file = rows["file"] == name
+        first = rows[in_file & other].iloc[0]
+        periods = ", ".join(sorted(rows.loc[in_file & other, "period_p"].unique()))
+        if first["date_row"] is not None and not pd.isna(first["date_row"]):  # a template: its period cell
+            row, column = TEMPLATE_PERIOD_CELL
+        else:
+            row, column = int(first["row"]), "period"
+        problems.append(Problem("E_PERIOD_FOLDER_MISMATCH", file=name, sheet=first["sheet"] or "", row=row,
+                                column=column, found=periods, expected=folder[first.name],
+                                detail=f"{int((in_file & other).sum())} dòng"))
+        rows.loc[in_file & other & (rows["error"] == ""), "error"] = "E_PERIOD_FOLDER_MISMATCH"
+    return problems
+
+
+def _day(d: object) -> str:
+    return "không rõ" if d is None or pd.isna(d) else f"{d:%d/%m/%Y}"
+
+
+def _resolve_duplicates(ok: pd.DataFrame, plan: Plan | None = None) -> tuple[pd.Series, list[Problem]]:
+    """The same cell (period, unit, village, element) sent more than once: the file sent later wins, by its
+    report date (an unknown date sorts before every known one), then by its file name, then by row.
+    A losing row of another file with another value is a correction (W_REVISED, listed with old and new value,
+    both files and both dates); two values in the same file are an error (E_DUPLICATE: the officer must say which
+    is right); the same value again is W_DUPLICATE_SAME. Returns the code for each losing row."""
+    labels = {e.code: e.label for e in plan.elements} if plan is not None else {}
+    order = ok.sort_values(["date_p", "file", "row"], kind="stable", na_position="first")
+    key = ["period_p", "unit_p", "village_p", "element_p"]
     winner = order.groupby(key, sort=False).tail(1)
     losers = order[order.duplicated(key, keep="last")]
     codes = pd.Series("", index=ok.index, dtype=object)
@@ -258,21 +337,34 @@ def _resolve_duplicates(ok: pd.DataFrame) -> tuple[pd.Series, list[Problem]]:
     win = winner.set_index(key)
     problems = []
     for idx, row in losers.iterrows():
-        w = win.loc[(row["period_p"], row["village_p"], row["element_p"])]
-        why = ("có ngày báo cáo mới hơn" if w["date_p"] > row["date_p"]
+        w = win.loc[(row["period_p"], row["unit_p"], row["village_p"], row["element_p"])]
+        later_date = pd.notna(w["date_p"]) and (pd.isna(row["date_p"]) or w["date_p"] > row["date_p"])
+        column = _cell(row["row"], "value", row["value_col"], None, None)[1]
+        if row["value_p"] != w["value_p"] and row["file"] != w["file"]:
+            code = "W_REVISED"
+            why = "có ngày báo cáo muộn hơn" if later_date else "cùng ngày báo cáo, tên tệp xếp sau"
+            what = f"{labels.get(row['element_p'], row['element_p'])}, {row['village_p'] or 'cấp xã'}, kỳ {row['period_p']}"
+            problems.append(Problem(
+                code, file=w["file"], sheet=w["sheet"] or "", row=int(w["row"]),
+                column=_cell(w["row"], "value", w["value_col"], None, None)[1], found=_fmt(w["value_p"]),
+                expected=_fmt(row["value_p"]),
+                detail=(f"{what}: giá trị cũ {_fmt(row['value_p'])} ở {row['file']} dòng {int(row['row'])} (ngày báo "
+                        f"cáo {_day(row['date_p'])}) được thay bằng giá trị mới {_fmt(w['value_p'])} ở {w['file']} "
+                        f"dòng {int(w['row'])} (ngày báo cáo {_day(w['date_p'])}); bản mới được dùng vì {why}")))
+            codes[idx] = code
+            continue
+        why = ("có ngày báo cáo mới hơn" if later_date
                else "cùng ngày báo cáo, nằm sau theo thứ tự tệp và dòng")
-        where = (f"{w['file']} dòng {int(w['row'])} (ngày báo cáo {w['date_p']:%Y-%m-%d}; được dùng vì {why} — "
+        where = (f"{w['file']} dòng {int(w['row'])} (ngày báo cáo {_day(w['date_p'])}; được dùng vì {why} — "
                  "bản gửi sau là bản sửa)")
         if row["value_p"] == w["value_p"]:
             code = "W_DUPLICATE_SAME"
             problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]),
-                                    column=_cell(row["row"], "value", row["value_col"], None, None)[1],
-                                    found=_fmt(row["value_p"]), detail=where))
+                                    column=column, found=_fmt(row["value_p"]), detail=where))
         else:
             code = "E_DUPLICATE"
             problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]),
-                                    column=_cell(row["row"], "value", row["value_col"], None, None)[1],
-                                    found=_fmt(row["value_p"]), expected=_fmt(w["value_p"]),
+                                    column=column, found=_fmt(row["value_p"]), expected=_fmt(w["value_p"]),
                                     detail=where))
         codes[idx] = code
     return codes, problems
@@ -293,9 +385,11 @@ def _numerator_above_denominator(ok: pd.DataFrame, plan: Plan) -> tuple[pd.Serie
     bad = m[m["value_p"] > m["value_p_den"]].drop_duplicates("index")
     codes = pd.Series("", index=ok.index, dtype=object)
     codes[bad["index"].to_numpy()] = "E_NUMERATOR_ABOVE_DENOMINATOR"
+    labels = {e.code: e.label for e in plan.elements}
     problems = [Problem("E_NUMERATOR_ABOVE_DENOMINATOR", file=r.file, sheet=r.sheet or "", row=int(r.row),
                         column=_cell(r.row, "value", r.value_col, None, None)[1], found=_fmt(r.value_p), expected=_fmt(r.value_p_den),
-                        detail=f"Chỉ tiêu {r.indicator}, {r.village_p or 'cấp xã'}, {r.period_p} ({r.num}/{r.den})")
+                        detail=(f"Chỉ tiêu {r.indicator}, {r.village_p or 'cấp xã'}, {r.period_p} ({labels[r.num]} / "
+                                f"{labels[r.den]})"))
                 for r in bad.itertuples()]
     return codes, problems
 
@@ -322,6 +416,7 @@ def change_warnings(data: pd.DataFrame, plan: Plan, columns: dict | None = None)
         return []
     columns = columns or {}
     time = {e.code: e.time for e in plan.elements}
+    labels = {e.code: e.label for e in plan.elements}
     d = data.assign(month=data["period"].str[5:7].astype(int)).sort_values(["element", "village", "month"])
     g = d.groupby(["element", "village"], sort=False)
     d["prev"] = g["value"].shift()
@@ -345,22 +440,33 @@ def change_warnings(data: pd.DataFrame, plan: Plan, columns: dict | None = None)
         out.append(Problem("W_STOCK_FALL", file=r.file, sheet=r.sheet, row=int(r.row),
                            column=columns.get((r.file, r.sheet, r.row, r.element), "value"),
                            found=_fmt(r.value), expected=_fmt(r.prev),
-                           detail=f"{r.element}, {r.village or 'cấp xã'}, {r.period}: giảm {share:.0f}%".replace(".", ",")))
-    for r, zr, m in zip(d[jump].itertuples(), z[jump], med[jump]):
+                           detail=(f"{labels.get(r.element, r.element)}, {r.village or 'cấp xã'}, {r.period}: "
+                                   f"giảm {share:.0f}%").replace(".", ",")))
+    for r, m in zip(d[jump].itertuples(), med[jump]):
         out.append(Problem("W_JUMP", file=r.file, sheet=r.sheet, row=int(r.row),
                            column=columns.get((r.file, r.sheet, r.row, r.element), "value"), found=_fmt(r.value),
-                           expected=_fmt(r.prev),
-                           detail=(f"{r.element}, {r.village or 'cấp xã'}, {r.period}: thay đổi {r.change:+.0f} trong khi "
-                                   f"mức thay đổi thường gặp là {m:+.0f}, điểm z hiệu chỉnh {zr:.1f} "
-                                   f"(ngưỡng {JUMP_Z})").replace(".", ",")))
+                           expected=_fmt(r.prev), detail=jump_text(labels.get(r.element, r.element), r.village,
+                                                                   r.period, r.value, r.prev, m)))
     return out
+
+
+def jump_text(label: str, village: str, period: str, value: float, prev: float, usual: float) -> str:
+    """The jump warning in an officer's words: the value, last month's value, up or down, and the usual change
+    (no statistics: the modified z-score only decides whether to warn)."""
+    change = value - prev
+    way, to = ("tăng bất thường", "lên") if change > 0 else ("giảm bất thường", "xuống")
+    usual_text = ("hầu như không đổi" if round(abs(usual)) == 0 else
+                  f"thường {'tăng' if usual > 0 else 'giảm'} khoảng {_fmt(float(round(abs(usual))))} mỗi tháng")
+    return (f"{label}, {village or 'cấp xã'}, tháng {int(period[5:7])}/{period[:4]}: {way} từ {_fmt(float(prev))} "
+            f"(tháng trước) {to} {_fmt(float(value))} ({'+' if change > 0 else '−'}{_fmt(float(abs(change)))}), "
+            f"khác hẳn các tháng trước ({usual_text})")
 
 
 def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem], pd.DataFrame]:
     """Raw rows -> (accepted long data, rejected rows, problems, every row parsed with its error code)."""
     rows, problems = check_rows(raw, plan)
     ok = rows[rows["error"] == ""]
-    dup_codes, dup_problems = _resolve_duplicates(ok)
+    dup_codes, dup_problems = _resolve_duplicates(ok, plan)
     rows.loc[dup_codes.index, "error"] = dup_codes
     problems += dup_problems
     ok = rows[rows["error"] == ""]
@@ -380,8 +486,46 @@ def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataF
     tmpl = ok[ok["value_col"].map(lambda v: isinstance(v, str) and v != "").astype(bool)]
     columns = {(f, s or "", int(r), e): c for f, s, r, e, c in
                zip(tmpl["file"], tmpl["sheet"], tmpl["row"], tmpl["element_p"], tmpl["value_col"])}
-    problems = _unique(problems) + change_warnings(data, plan, columns)
+    problems = _unique(problems) + change_warnings(data, plan, columns) + village_gaps(rows, plan)
     return data, rejected, problems, rows
+
+
+def village_gaps(rows: pd.DataFrame, plan: Plan) -> list[Problem]:
+    """A village-level element that a unit sent for some villages of a period but not for others (a row deleted
+    or left empty in the template): one W_VILLAGE_MISSING per village and unit, naming the missing elements by
+    their template labels. A row that was sent but rejected is not missing (its error says why); the rows of a
+    file's folder of another period (E_PERIOD_FOLDER_MISMATCH) were not sent for the period they name."""
+    elements = {e.code: e for e in plan.elements}
+    order = {e.code: i for i, e in enumerate(plan.elements)}
+    villages = plan.village_names
+    if rows.empty:
+        return []
+    folder = folder_periods(rows["file"])
+    sent = rows[rows["period_p"].notna() & rows["unit_p"].isin(plan.unit_codes)
+                & rows["element_p"].isin([e.code for e in plan.elements if e.level == "village"])
+                & rows["village_p"].notna() & (rows["village_p"] != "")
+                & (folder.isna() | (rows["period_p"] == folder))]
+    if sent.empty:
+        return []
+    missing: dict[tuple[str, str, str], list[str]] = {}
+    for (period, unit, element), got in sent.groupby(["period_p", "unit_p", "element_p"], sort=True)["village_p"]:
+        have = set(got)
+        for v in villages:
+            if v not in have:
+                missing.setdefault((period, unit, v), []).append(element)
+    if not missing:
+        return []
+    # the place: the unit's latest file of the period (its report date, then its name)
+    latest = (sent.sort_values(["date_p", "file"], kind="stable", na_position="first")
+              .groupby(["period_p", "unit_p"]).tail(1).set_index(["period_p", "unit_p"]))
+    out = []
+    for (period, unit, village), codes in sorted(missing.items(), key=lambda kv: (kv[0][0], kv[0][1],
+                                                                                   villages.index(kv[0][2]))):
+        f = latest.loc[(period, unit)]
+        names = ", ".join(elements[c].label for c in sorted(codes, key=order.get))
+        out.append(Problem("W_VILLAGE_MISSING", file=f["file"], sheet=f["sheet"] or "", found=village, expected=period,
+                           detail=f"{village}: thiếu số liệu {names}"))
+    return out
 
 
 def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
@@ -402,12 +546,24 @@ def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
     files["rejected"] = files["file"].map(rej).fillna(0).astype(int)
     files["accepted"] = files["rows_read"] - files["rejected"]
     files["file_errors"] = files["file"].map(pd.Series([p.file for p in file_problems]).value_counts()).fillna(0).astype(int)
-    # Timeliness counts a unit's file as received even where its values were rejected.
+    replaced = rejected.loc[rejected["error"] == "W_REVISED", "file"].value_counts() if len(rejected) else pd.Series(dtype=int)
+    files["replaced"] = files["file"].map(replaced).fillna(0).astype(int)  # rejected because a later file corrected them
+    gaps = pd.Series([p.file for p in row_problems if p.code == "W_VILLAGE_MISSING"], dtype=object).value_counts()
+    files["villages_missing"] = files["file"].map(gaps).fillna(0).astype(int)
+    # Timeliness counts a unit's file as received even where its values were rejected; a file refused because
+    # its content names another period than its folder was sent for the folder's period.
     good = parsed[parsed["period_p"].notna() & parsed["unit_p"].isin(plan.unit_codes) & parsed["date_p"].notna()]
+    folder = folder_periods(good["file"])
+    refused = good["error"] == "E_PERIOD_FOLDER_MISMATCH"
+    good = good.assign(period_p=good["period_p"].where(~refused, folder))
     received = good[["unit_p", "period_p", "date_p", "file"]].set_axis(["unit", "period", "submitted_on", "file"], axis=1)
     received = received.drop_duplicates().reset_index(drop=True)
+    own = parsed[parsed["period_p"].notna()].groupby("file")["period_p"].unique() if len(parsed) else {}
+    file_periods = {name: tuple(sorted({*(own[name] if name in own else ()),
+                                        *([folder_period(name)] if folder_period(name) else [])}))
+                    for name in names}
     readme = Path(data_dir) / "README.md"
     synthetic = readme.is_file() and "synthetic" in readme.read_text(encoding="utf-8", errors="replace").lower()
     return Submissions(data=data, rejected=rejected, problems=file_problems + row_problems,
-                       files=files[["file", "rows_read", "accepted", "rejected", "file_errors"]], received=received,
-                       synthetic=synthetic)
+                       files=files[["file", "rows_read", "accepted", "rejected", "replaced", "villages_missing",
+                                    "file_errors"]], received=received, synthetic=synthetic, file_periods=file_periods)

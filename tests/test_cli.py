@@ -133,8 +133,9 @@ def test_validate_prints_accounting_and_fails_on_errors(tmp_path, capsys):
     assert "2026-11/ok_utf8.csv: đọc 3 dòng, nhận 3, loại 0" in out
     assert "2026-11/empty.csv: đọc 0 dòng, nhận 0, loại 0" in out
     assert "Tổng: đọc 9 dòng, nhận 5, loại 4" in out
-    # combo: 5 errors; empty.csv: 1 error (E_FILE_EMPTY)
-    assert "Kết quả: 6 lỗi, 0 cảnh báo." in out
+    # combo: 5 errors; empty.csv: 1 error (E_FILE_EMPTY). Công an sent pop_total for Thôn 1-3 (ok_utf8) and
+    # Thôn 5, 6, 8, 9 (combo; Thôn 7's row names no known element): 26 - 7 = 19 villages missing (W_VILLAGE_MISSING)
+    assert "Kết quả: 6 lỗi, 19 cảnh báo." in out
     assert "[LỖI E_VALUE_NEGATIVE]" in out and "cột 'Giá trị' (value)" in out
     assert "Traceback" not in out
 
@@ -142,7 +143,8 @@ def test_validate_prints_accounting_and_fails_on_errors(tmp_path, capsys):
 def test_validate_clean_exits_zero(tmp_path, capsys):
     data = _folder(tmp_path, "ok_utf8.csv", "semicolon_crlf.csv")
     assert main(["validate", "--data", str(data)]) == 0
-    assert "Kết quả: 0 lỗi, 0 cảnh báo." in capsys.readouterr().out
+    # no error; pop_total came for Thôn 1-3 only: 23 villages missing are warnings, which do not fail
+    assert "Kết quả: 0 lỗi, 23 cảnh báo." in capsys.readouterr().out
 
 
 def test_template_command(tmp_path, capsys):
@@ -170,6 +172,71 @@ def test_validate_one_period_and_missing_folder(tmp_path, capsys):
     assert main(["validate", "--data", str(data), "--period", "2026-11"]) == 1
     out = capsys.readouterr().out
     assert "Tổng: đọc 4 dòng, nhận 3, loại 1" in out and "2026-09/ca.csv" not in out
-    assert "Kết quả: 1 lỗi, 0 cảnh báo." in out
+    # neg.csv names 2026-11 inside 2026-10/: listed with November, its row negative (E_VALUE_NEGATIVE) and in
+    # the wrong period's folder (E_PERIOD_FOLDER_MISMATCH); November's pop_total: Thôn 1-3 only, 23 missing
+    assert "Kết quả: 2 lỗi, 23 cảnh báo." in out and "[LỖI E_PERIOD_FOLDER_MISMATCH]" in out
     assert main(["validate", "--data", str(tmp_path / "none")]) == 2
     assert "Không có thư mục" in capsys.readouterr().err
+
+
+def test_validate_period_shows_last_months_rows_in_this_months_folder(tmp_path, capsys):
+    write(tmp_path, "2026-11/ca.csv", HEADER + "2026-11,ca,Thôn 1,pop_total,1200,2026-12-08\n")
+    write(tmp_path, "2026-12/ca.csv", HEADER + "2026-11,ca,Thôn 1,pop_total,1250,2027-01-07\n"
+                                               "2026-11,ca,Thôn 2,pop_total,990,2027-01-07\n")
+    assert main(["validate", "--data", str(tmp_path), "--period", "2026-12"]) == 1
+    out = capsys.readouterr().out
+    assert "2026-12/ca.csv: đọc 2 dòng, nhận 0, loại 2" in out
+    assert ("2026-12/ca.csv, dòng 2, cột 'Kỳ báo cáo' (period): [LỖI E_PERIOD_FOLDER_MISMATCH] Tệp nằm trong thư mục "
+            "kỳ 2026-12 nhưng 2 dòng ghi kỳ báo cáo 2026-11 (dùng lại mẫu tháng trước?)") in out
+    assert "2026-11/ca.csv" not in out  # November's own file is not December's
+    assert "Kết quả: 1 lỗi, 0 cảnh báo." in out  # the refused rows leave December with nothing to call missing
+
+
+def test_validate_lists_corrections(tmp_path, capsys):
+    write(tmp_path, "2026-11/ca.csv", HEADER + "2026-11,ca,Thôn 1,pop_total,1200,2026-12-08\n")
+    write(tmp_path, "2026-11/ca_sua.csv", HEADER + "2026-11,ca,Thôn 1,pop_total,1210,12/12/2026\n")
+    assert main(["validate", "--data", str(tmp_path), "--period", "2026-11"]) == 0
+    out = capsys.readouterr().out
+    assert "2026-11/ca.csv: đọc 1 dòng, nhận 0, loại 1 (trong đó 1 giá trị đã được bản gửi sau sửa)" in out
+    assert "Số liệu được sửa: 1 giá trị được thay bằng bản gửi sau" in out
+    assert ("[CẢNH BÁO W_REVISED] Số liệu được sửa: Tổng dân số, Thôn 1, kỳ 2026-11: giá trị cũ 1200 ở 2026-11/ca.csv "
+            "dòng 2 (ngày báo cáo 08/12/2026) được thay bằng giá trị mới 1210 ở 2026-11/ca_sua.csv dòng 2 (ngày báo "
+            "cáo 12/12/2026)") in out
+    # Thôn 1 only of 26: 25 villages missing
+    assert "Kết quả: 0 lỗi, 26 cảnh báo." in out
+
+
+def test_run_summary_counts_only_the_periods_run(tmp_path, capsys, monkeypatch):
+    """A December run does not open with November's errors (the batch itself is not the point here: it stops
+    at its first call)."""
+    import argparse
+
+    from kpi import batch, cli
+    from kpi.plan import load_plan
+    from kpi.validate import load_submissions
+
+    write(tmp_path, "2026-11/ca.csv", HEADER + "2026-11,ca,Thôn 1,pop_total,-1,2026-12-08\n"
+                                               "2026-11,ca,Thôn 2,pop_total,abc,2026-12-08\n")
+    write(tmp_path, "2026-12/ttpvhcc.csv", HEADER + "2026-12,ttpvhcc,,records_total,-4,2027-01-05\n"
+                                                    "2026-12,ttpvhcc,,records_online,3,2027-01-05\n")
+
+    class Stop(Exception):
+        pass
+
+    def stop(*a, **k):
+        raise Stop
+
+    monkeypatch.setattr(batch, "run_batch", stop)
+    plan = load_plan()
+    subs = load_submissions(tmp_path, plan)
+    assert len(subs.errors) == 3  # 2 in November, 1 in December
+    args = argparse.Namespace(period="2026-12", unit="all", lang="vi", out=str(tmp_path / "out"), wait=False,
+                              data=str(tmp_path), force=False, timeout=60, plan=None, scheduler=None, workers=1)
+    with pytest.raises(Stop):
+        cli._run_loaded(args, plan, tmp_path, subs, ["html"], None)
+    out = capsys.readouterr().out
+    assert "Lưu ý: 1 lỗi trong số liệu gửi lên của 2026-12" in out
+    args.period = "2026-11..2026-12"
+    with pytest.raises(Stop):
+        cli._run_loaded(args, plan, tmp_path, subs, ["html"], None)
+    assert "Lưu ý: 3 lỗi trong số liệu gửi lên của 2026-11, 2026-12" in capsys.readouterr().out

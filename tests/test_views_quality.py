@@ -27,8 +27,9 @@ def test_broken_month_renders_quality(tmp_path):
     # ca: first date 2026-12-08 -> on time; ttpvhcc 2026-12-06 on time; kt and vhxh (unreadable) missing.
     assert html.count("Đúng hạn") == 2 and html.count("Chưa gửi") == 2
     # 3 files; rows read 6 + 0 + 3 = 9, accepted 2 + 0 + 2 = 4, rejected 4 + 0 + 1 = 5;
-    # errors: combo 5 + E_FILE_UNREADABLE 1 + numerator above denominator 1 = 7.
-    assert "Tháng 11: 3 tệp, đọc 9 dòng, nhận 4, loại 5; 7 lỗi, 0 cảnh báo." in html
+    # errors: combo 5 + E_FILE_UNREADABLE 1 + numerator above denominator 1 = 7; warnings: Công an sent
+    # pop_total for Thôn 5, 6, 8, 9 only (Thôn 7's element is unknown): 26 - 4 = 22 W_VILLAGE_MISSING.
+    assert "Tháng 11: 3 tệp, đọc 9 dòng, nhận 4, loại 5; 7 lỗi, 22 cảnh báo." in html
     assert "E_FILE_UNREADABLE" in html and "E_NUMERATOR_ABOVE_DENOMINATOR" in html
     assert "2026-11/ttpvhcc.xlsx, trang &#x27;Số liệu&#x27;, dòng 8, cột C" in html
     assert "2026-10/ca.csv" not in html
@@ -40,3 +41,19 @@ def test_unit_report_keeps_its_own_files(tmp_path):
     r = report.build("2026-11", "ca", data_dir=_month(tmp_path), made_on="2026-12-15")
     html = views.data_quality(r).data
     assert "2026-11/ca.csv" in html and "vhxh.xlsx" not in html and "ttpvhcc.xlsx" not in html
+
+
+def test_corrections_and_refused_template_show_in_the_quality_section(tmp_path):
+    sub = tmp_path / "submissions"
+    for folder, name, line in (("2026-11", "ca.csv", "2026-11,ca,Thôn 1,pop_total,1200,2026-12-08"),
+                               ("2026-11", "ca_sua.csv", "2026-11,ca,Thôn 1,pop_total,1210,2026-12-12"),
+                               ("2026-12", "ca.csv", "2026-11,ca,Thôn 1,pop_total,1300,2027-01-07")):
+        (sub / folder).mkdir(parents=True, exist_ok=True)
+        (sub / folder / name).write_text("period,unit,village,element,value,submitted_on\n" + line + "\n",
+                                         encoding="utf-8")
+    nov = views.data_quality(report.build("2026-11", "commune", data_dir=tmp_path, made_on="2027-01-15")).data
+    assert "W_REVISED" in nov
+    assert ("Số liệu được sửa: Tổng dân số, Thôn 1, kỳ 2026-11: giá trị cũ 1200 ở 2026-11/ca.csv dòng 2 (ngày báo cáo "
+            "08/12/2026) được thay bằng giá trị mới 1210 ở 2026-11/ca_sua.csv dòng 2 (ngày báo cáo 12/12/2026)") in nov
+    dec = views.data_quality(report.build("2026-12", "commune", data_dir=tmp_path, made_on="2027-01-15")).data
+    assert "E_PERIOD_FOLDER_MISMATCH" in dec and "dùng lại mẫu tháng trước?" in dec
