@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +17,63 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3  # 3: the output fold
 
 class UsageError(Exception):
     """A command-line value the kit refuses; the message (Vietnamese) says what is allowed."""
+
+
+# argparse writes its own messages (usage, missing or unknown arguments, bad values) through the module's
+# gettext function `_`, looked up when each message is made; the kit speaks Vietnamese everywhere, so those
+# msgids are translated here. An msgid not in the table stays as argparse wrote it.
+_ARGPARSE_VI = {
+    "usage: ": "cách dùng: ",
+    "options": "tùy chọn",
+    "positional arguments": "tham số vị trí",
+    "show this help message and exit": "in hướng dẫn này rồi thoát",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: lỗi: %(message)s\n"
+                                       "Xem hướng dẫn: %(prog)s --help (hoặc kpi LỆNH --help).\n",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "unrecognized arguments: %s": "tham số không hiểu được: %s",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "giá trị %(value)r không hợp lệ (chọn một trong: %(choices)s)",
+    "invalid %(type)s value: %(value)r": "giá trị %(value)r không đúng kiểu (%(type)s)",
+    "expected one argument": "cần một giá trị",
+    "expected at most one argument": "cần nhiều nhất một giá trị",
+    "expected at least one argument": "cần ít nhất một giá trị",
+    "ambiguous option: %(option)s could match %(matches)s": "tùy chọn %(option)s chưa rõ, có thể là %(matches)s",
+    "not allowed with argument %s": "không dùng cùng tham số %s",
+    "ignored explicit argument %r": "bỏ qua giá trị %r",
+}
+_argparse_gettext = argparse._
+
+
+def _vi(message: str) -> str:
+    return _ARGPARSE_VI.get(message, _argparse_gettext(message))
+
+
+argparse._ = _vi
+
+_PERIOD_SLASH = re.compile(r"(\d{1,2})/(\d{4})")
+
+
+def period_arg(text: str) -> str:
+    """A period as typed: `YYYY-MM`, or `MM/YYYY` and `M/YYYY` as data files write it (also at either end
+    of a range `A..B`), to `YYYY-MM`; anything else goes on unchanged for the period check to refuse."""
+    def one(part: str) -> str:
+        m = _PERIOD_SLASH.fullmatch(part)
+        return f"{m[2]}-{int(m[1]):02d}" if m and 1 <= int(m[1]) <= 12 else part
+    return "..".join(one(part) for part in text.split("..")) if isinstance(text, str) else text
+
+
+def unit_arg(text: str) -> str:
+    """Unit codes are case-insensitive (`CA` is `ca`); nothing else is mended (`ca\n` is still refused)."""
+    return text.lower()
+
+
+def check_data_dir(data: str | Path) -> Path:
+    """The data folder must exist: a mistyped --data is said as such, with where the kit looks by default."""
+    path = Path(data)
+    if not path.is_dir():
+        raise UsageError(f"Không có thư mục dữ liệu {path}. Hãy chỉ --data (hoặc biến môi trường KPI_DATA) tới "
+                         f"thư mục chứa submissions/ của xã; số liệu mẫu ở {paths.DATA_DIR}.")
+    return path
 
 
 def _plan(args):
@@ -258,15 +317,16 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kpi", description="Bộ công cụ báo cáo chỉ tiêu KHCN, ĐMST và chuyển đổi số "
                                 "cấp xã (commune KPI reporting kit).")
     p.add_argument("--plan", default=None, help="tệp kế hoạch YAML (mặc định params/plan_2026.yml hoặc $KPI_PLAN)")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="LỆNH", title="lệnh")
 
     def data_arg(sp):
-        sp.add_argument("--data", default=str(paths.DATA_DIR), help="thư mục dữ liệu chứa submissions/")
+        sp.add_argument("--data", default=str(paths.DATA_DIR), help="thư mục dữ liệu chứa submissions/ "
+                        "(mặc định data/sample hoặc $KPI_DATA)")
 
     r = sub.add_parser("run", help="chạy bộ báo cáo tháng (papermill + nbconvert)")
-    r.add_argument("--period", help="kỳ báo cáo YYYY-MM, khoảng YYYY-MM..YYYY-MM hoặc last-month (tháng trước "
+    r.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, khoảng YYYY-MM..YYYY-MM hoặc last-month (tháng trước "
                    "tháng hiện tại); mặc định: tháng mới nhất có số liệu")
-    r.add_argument("--unit", default="all", help="all | commune | vhxh | kt | ttpvhcc | ca, hoặc vài mã cách nhau "
+    r.add_argument("--unit", default="all", type=unit_arg, help="all | commune | vhxh | kt | ttpvhcc | ca, hoặc vài mã cách nhau "
                    "bởi dấu phẩy")
     data_arg(r)
     r.add_argument("--out", default=str(paths.OUTPUTS_DIR), help="thư mục kết quả (mặc định outputs/)")
@@ -282,7 +342,7 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("scorecard", help="in bảng tổng hợp chỉ tiêu, không cần notebook")
-    s.add_argument("--period", help="kỳ báo cáo YYYY-MM (mặc định: tháng mới nhất có số liệu)")
+    s.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM (mặc định: tháng mới nhất có số liệu)")
     data_arg(s)
     s.add_argument("--format", default="csv", choices=["csv", "json"])
     s.add_argument("--lang", default="vi", choices=["vi", "en"])
@@ -290,12 +350,12 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="liệt kê mọi lỗi số liệu kèm vị trí")
     data_arg(v)
-    v.add_argument("--period", help="chỉ các tệp của kỳ này")
+    v.add_argument("--period", type=period_arg, help="chỉ các tệp của kỳ này")
     v.set_defaults(func=cmd_validate)
 
     t = sub.add_parser("template", help="ghi mẫu báo cáo Excel của một đơn vị cho một tháng")
-    t.add_argument("--unit", required=True, help="vhxh | kt | ttpvhcc | ca")
-    t.add_argument("--period", required=True, help="kỳ báo cáo YYYY-MM")
+    t.add_argument("--unit", required=True, type=unit_arg, help="vhxh | kt | ttpvhcc | ca")
+    t.add_argument("--period", type=period_arg, required=True, help="kỳ báo cáo YYYY-MM")
     t.add_argument("--out", help="tệp .xlsx đích (mặc định mau_bao_cao_<đơn vị>_<kỳ>.xlsx)")
     t.add_argument("--data", default=str(paths.DATA_DIR),
                    help="thư mục dữ liệu: mẫu số của đơn vị khác đã gửi được điền sẵn để tham khảo")
@@ -322,10 +382,20 @@ def main(argv: list[str] | None = None) -> int:
 
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
-            stream.reconfigure(encoding="utf-8")
+            stream.reconfigure(encoding="utf-8", errors="replace")
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        if getattr(args, "data", None) is not None and args.func in (cmd_run, cmd_scorecard, cmd_validate):
+            check_data_dir(args.data)
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a closed pipe shows here, not in Python's flush at exit
+        return code
+    except BrokenPipeError:
+        # `kpi validate | head`: the reader has gone; say nothing more, and keep Python's own flush at exit
+        # from raising again on the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except OutputLocked as exc:
         print(f"kpi: {exc}", file=sys.stderr)
         return EXIT_BUSY

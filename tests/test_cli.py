@@ -240,3 +240,60 @@ def test_run_summary_counts_only_the_periods_run(tmp_path, capsys, monkeypatch):
     with pytest.raises(Stop):
         cli._run_loaded(args, plan, tmp_path, subs, ["html"], None)
     assert "Lưu ý: 3 lỗi trong số liệu gửi lên của 2026-11, 2026-12" in capsys.readouterr().out
+
+
+# --- the command line speaks Vietnamese and takes what people type ------------------------------------------
+
+def test_argparse_errors_are_vietnamese(capsys):
+    with pytest.raises(SystemExit) as no_command:
+        main([])
+    assert no_command.value.code == 2
+    err = capsys.readouterr().err
+    assert "cách dùng: kpi" in err and "lỗi: thiếu tham số bắt buộc: LỆNH" in err
+    assert "usage" not in err and "error" not in err and "required" not in err
+
+    with pytest.raises(SystemExit) as unknown:
+        main(["validate", "--bogus"])
+    assert unknown.value.code == 2
+    assert "tham số không hiểu được: --bogus" in capsys.readouterr().err
+
+    with pytest.raises(SystemExit):
+        main(["scorecard", "--format", "xml"])
+    assert "tham số --format: giá trị 'xml' không hợp lệ (chọn một trong: 'csv', 'json')" in capsys.readouterr().err
+
+
+def test_unit_codes_and_slash_periods(tmp_path, capsys):
+    from kpi.cli import period_arg
+
+    assert period_arg("11/2026") == "2026-11"
+    assert period_arg("1/2026") == "2026-01"
+    assert period_arg("01/2026..11/2026") == "2026-01..2026-11"
+    assert period_arg("13/2026") == "13/2026"  # left for the period check to refuse with its own message
+    out = tmp_path / "mau.xlsx"
+    assert main(["template", "--unit", "CA", "--period", "11/2026", "--out", str(out)]) == 0
+    ws = openpyxl.load_workbook(out)["Số liệu"]
+    assert (ws["A2"].value, ws["A3"].value) == ("unit=ca", "period=2026-11")
+    assert main(["template", "--unit", "ca\n", "--period", "2026-11", "--out", str(out)]) == 2  # not mended
+
+
+def test_missing_data_folder_says_so(tmp_path, capsys):
+    missing = tmp_path / "khong-co"
+    for command in (["run"], ["validate"], ["scorecard", "--period", "2026-11"]):
+        assert main([*command, "--data", str(missing)]) == 2
+        err = capsys.readouterr().err
+        assert f"Không có thư mục dữ liệu {missing}" in err and "--data" in err and "KPI_DATA" in err
+        assert "--period" not in err
+
+
+def test_closed_pipe_and_c_locale_give_no_traceback(tmp_path):
+    folder = tmp_path / "Số liệu xã Quảng Ngọc"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "sample" / "submissions", folder / "submissions")
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C", "LC_ALL": "C", "PYTHONUTF8": "0"}
+    piped = subprocess.run(f"'{sys.executable}' -m kpi validate --data '{folder}' | head -1", shell=True,
+                           capture_output=True, env=env, cwd=Path(__file__).resolve().parents[1])
+    assert piped.stdout.decode("utf-8").startswith("Kiểm tra số liệu trong ")
+    assert b"Traceback" not in piped.stderr and b"BrokenPipe" not in piped.stderr
+    whole = subprocess.run([sys.executable, "-m", "kpi", "validate", "--data", str(folder)], capture_output=True,
+                           env=env, cwd=Path(__file__).resolve().parents[1])
+    assert b"Traceback" not in whole.stderr
+    assert "Kết quả:" in whole.stdout.decode("utf-8")
