@@ -24,7 +24,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab --config=jupyter_server_config.py notebooks
 
 # Remake the committed synthetic sample (data/sample) from the generator.
 demo-data: setup

@@ -81,13 +81,48 @@ def test_exploration_notebook_runs(tmp_path):
     from kpi.batch import kernel_name
 
     out = tmp_path / "explore.ipynb"
+    # the period and the data folder come from the one parameters cell at the top
     pm.execute_notebook(str(paths.NOTEBOOKS_DIR / "explore.ipynb"), str(out), kernel_name=kernel_name(),
-                        progress_bar=False, cwd=str(paths.NOTEBOOKS_DIR))
+                        progress_bar=False, cwd=str(paths.NOTEBOOKS_DIR),
+                        parameters={"period": "2026-10", "data_dir": str(paths.DATA_DIR)})
     import nbformat
 
     nb = nbformat.read(out, as_version=4)
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(images) == 2  # the trends and the village chart
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert f"Số liệu: {paths.DATA_DIR}; kỳ: 2026-10" in printed
+
+
+def test_exploration_notebook_has_one_parameters_cell_first():
+    import nbformat
+
+    from kpi import paths
+
+    nb = nbformat.read(paths.NOTEBOOKS_DIR / "explore.ipynb", as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert first.metadata.get("tags") == ["parameters"]
+    assert first.source.startswith('period: str = ""') and 'data_dir: str = ""' in first.source
+    assert "2026-11" not in "".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def test_lab_saves_notebooks_without_outputs():
+    from kpi import paths
+    from kpi.lab import strip_outputs
+
+    model = {"type": "notebook", "content": {"cells": [
+        {"cell_type": "code", "execution_count": 7, "outputs": [{"output_type": "stream", "text": "50"}],
+         "source": "1"},
+        {"cell_type": "markdown", "source": "# Tiêu đề"}]}}
+    strip_outputs(model=model, path="notebooks/explore.ipynb", contents_manager=None)
+    code, text = model["content"]["cells"]
+    assert code["outputs"] == [] and code["execution_count"] is None and code["source"] == "1"
+    assert text == {"cell_type": "markdown", "source": "# Tiêu đề"}
+    strip_outputs(model={"type": "file", "content": "x"})  # other files are left alone
+    # make lab starts JupyterLab with the config that installs the hook
+    lab = [line for line in (paths.ROOT / "Makefile").read_text().splitlines() if "jupyter lab" in line]
+    assert lab and "--config=jupyter_server_config.py" in lab[0]
+    assert 'pre_save_hook = "kpi.lab.strip_outputs"' in (paths.ROOT / "jupyter_server_config.py").read_text()
 
 
 def test_committed_notebooks_carry_no_outputs():
