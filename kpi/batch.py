@@ -4,6 +4,7 @@ scorecard and index; a manifest of input hashes lets a re-run skip what has not 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import logging
 import os
@@ -34,6 +35,37 @@ FAIL_ENV = "KPI_TEST_FAIL_REPORTS"
 
 class InjectedFailure(RuntimeError):
     """Raised only when KPI_TEST_FAIL_REPORTS names the report (tests of the batch's failure handling)."""
+
+
+def write_error_text(exc: OSError, path: Path | str | None = None) -> str:
+    """A Vietnamese line for a write that failed: a full disk or no permission, naming the path and the fix."""
+    where = path or getattr(exc, "filename", None) or "thư mục kết quả"
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return (f"Ổ đĩa đầy: không ghi được {where}. Hãy giải phóng chỗ trống trên ổ đĩa (hoặc chọn --out ở ổ "
+                f"khác) rồi chạy lại.")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"Không có quyền ghi {where}. Hãy cấp quyền ghi cho thư mục đó (hoặc chọn --out là thư mục "
+                f"mình được ghi) rồi chạy lại.")
+    return f"Không ghi được {where}: {exc.strerror or exc}. Hãy kiểm tra ổ đĩa và thư mục rồi chạy lại."
+
+
+WRITE_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def check_writable(folder: Path | str) -> None:
+    """Make `folder` (and its parents) and write then remove a probe file in it, so that a folder the run
+    cannot write is found before any work; raises OSError with the folder as filename."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / f".kpi-probe-{os.getpid()}.part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"kpi")
+        finally:
+            os.close(fd)
+        os.unlink(folder / f".kpi-probe-{os.getpid()}.part")
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(folder)) from None
 
 
 class OutputLocked(RuntimeError):
@@ -324,8 +356,12 @@ def run_report(spec: dict) -> dict:
     except Exception as exc:  # one failing report must not stop the others
         text = "".join(traceback.format_exception(exc))
         log.error("Báo cáo %s/%s lỗi:\n%s", period, unit, text)
-        render.write_atomic(error_file, text)
-        return {"files": files, "error": _error_text(exc)}
+        error = write_error_text(exc) if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS else _error_text(exc)
+        try:
+            render.write_atomic(error_file, text)
+        except OSError:  # a full disk: the error still reaches the summary
+            pass
+        return {"files": files, "error": error}
 
 
 def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict, log_path: Path) -> str:
@@ -337,8 +373,11 @@ def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict,
     except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
         error = _error_text(exc)
         line = f"Lỗi khi in PDF {target.name}: {error}"
-    with open(log_path, "a", encoding="utf-8") as log:
-        log.write(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}\n")
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}\n")
+    except OSError:  # a full disk: the outcome still reaches the summary
+        pass
     return error
 
 
@@ -365,8 +404,11 @@ def start_log(spec: dict, log_path: Path) -> None:
 
 def timed_out(spec: dict, log_path: Path, time_limit: float) -> dict:
     """After a report was stopped for its time limit: say so in its log, remove its temporary files."""
-    with open(log_path, "a", encoding="utf-8") as log:
-        log.write(f"Quá thời gian: dừng sau {time_limit:g} giây.\n")
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"Quá thời gian: dừng sau {time_limit:g} giây.\n")
+    except OSError:  # a full disk: the summary still names the time limit
+        pass
     for p in Path(spec["out"]).glob(f".{spec['unit']}.*"):
         p.unlink(missing_ok=True)
     return {"files": {}, "error": f"Quá thời gian: báo cáo chạy quá {time_limit:g} giây nên bị dừng."}
