@@ -297,15 +297,14 @@ def execute(period: str, unit: str, data_dir: Path, out: Path, lang: str, made_o
         parameters = {"period": period, "unit": unit, "data_dir": str(Path(data_dir).resolve()),
                       "plan_path": str(Path(plan_path or paths.PLAN_FILE).resolve()),
                       "output_dir": str(out.resolve()), "lang": lang, "made_on": made_on}
-    try:
-        pm.execute_notebook(
-            str(notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
-            cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=timeout, language="python", log_output=True,
-            parameters=parameters,
-        )
-    finally:
-        if tmp.exists():
-            tmp.replace(target)  # an executed notebook that failed is kept: it shows the failing cell
+    pm.execute_notebook(
+        str(notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
+        cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=timeout, language="python", log_output=True,
+        parameters=parameters,
+    )
+    # Only a notebook that ran to the end replaces the good one: a failed or interrupted run stays under its
+    # temporary name (its traceback is in <unit>.error.txt and the log) and the next run removes it.
+    tmp.replace(target)
     return target
 
 
@@ -593,7 +592,12 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
                 else:
                     entries.pop(unit, None)
                 manifest["kit"] = kit
-                save_manifest(out, manifest)
+                try:
+                    save_manifest(out, manifest)
+                except OSError as exc:  # the report stands; the next run remakes what is not recorded
+                    note = write_error_text(exc, out / MANIFEST)
+                    if note not in result.notes:
+                        result.notes.append(note)
 
         if todo and scheduler:
             from kpi.distributed import run_on_cluster
@@ -609,8 +613,16 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
         if printer and printer is not given_printer:
             printer.close()
     result.reports = [by_unit[u] for u in units]
-    result.manifest = save_manifest(out, manifest)
-    result.index = publish.write_index(plan, period, card, result.reports, out / "index.html", lang, made)
+    try:
+        result.manifest = save_manifest(out, manifest)
+    except OSError as exc:  # a full disk: said once, the reports made are still listed
+        note = write_error_text(exc, out / MANIFEST)
+        if note not in result.notes:
+            result.notes.append(note)
+    try:
+        result.index = publish.write_index(plan, period, card, result.reports, out / "index.html", lang, made)
+    except OSError as exc:
+        result.notes.append(write_error_text(exc, out / "index.html"))
     return result
 
 

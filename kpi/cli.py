@@ -242,7 +242,8 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
             from kpi.publish import write_zip
 
             print(f"Tệp nén để gửi (HTML, PDF, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
-        print(f"Mở báo cáo: {b.index.resolve()}")
+        if b.index is not None:
+            print(f"Mở báo cáo: {b.index.resolve()}")
     if failed:
         print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {r.error}" for p, r in failed), file=sys.stderr)
     return EXIT_PROBLEMS if failed else EXIT_OK

@@ -74,3 +74,41 @@ def test_write_error_text_names_path_and_fix():
                         "chọn --out ở ổ khác) rồi chạy lại.")
     denied = batch.write_error_text(OSError(errno.EACCES, "Permission denied", "/srv/out"))
     assert denied.startswith("Không có quyền ghi /srv/out. Hãy cấp quyền ghi")
+
+
+def test_a_failed_notebook_never_replaces_the_good_one_and_is_cleaned_next_run(tmp_path: Path, monkeypatch):
+    import papermill
+
+    out = tmp_path / "2026-11"
+    out.mkdir()
+    good = out / "kt.ipynb"
+    good.write_text('{"good": true}', encoding="utf-8")
+
+    def half_written(_nb, output_path, **kw):
+        Path(output_path).write_text('{"cells": [', encoding="utf-8")  # the kernel died half-way
+        raise RuntimeError("kernel died")
+
+    monkeypatch.setattr(papermill, "execute_notebook", half_written)
+    with pytest.raises(RuntimeError, match="kernel died"):
+        batch.execute("2026-11", "kt", tmp_path, out, "vi", "2026-12-11")
+    assert good.read_text(encoding="utf-8") == '{"good": true}'
+    assert (out / ".kt.part.ipynb").is_file()  # the failed run stays under its temporary name
+    assert batch.clean_partials(out) == [out / ".kt.part.ipynb"]
+    assert sorted(p.name for p in out.iterdir()) == ["kt.ipynb"]
+
+
+def test_a_manifest_on_a_full_disk_is_a_note_not_a_traceback(data: Path, tmp_path: Path, monkeypatch):
+    from kpi.validate import load_submissions
+
+    monkeypatch.setenv(batch.FAIL_ENV, "kt")  # the report fails at once: the run is short
+
+    def no_space(out, manifest):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(out) / batch.MANIFEST))
+
+    monkeypatch.setattr(batch, "save_manifest", no_space)
+    res = batch.run_batch(PLAN, load_submissions(data, PLAN), "2026-11", ["kt"], data, tmp_path / "out", ["html"],
+                          made_on="2026-12-11", workers=1, progress=False)
+    target = tmp_path / "out" / "2026-11" / "manifest.json"
+    assert res.notes == [f"Ổ đĩa đầy: không ghi được {target}. Hãy giải phóng chỗ trống trên ổ đĩa (hoặc chọn "
+                         f"--out ở ổ khác) rồi chạy lại."]
+    assert [r.unit for r in res.failed] == ["kt"] and res.index is not None
