@@ -50,6 +50,7 @@ def cmd_plan(args) -> int:
 def cmd_demo(args) -> int:
     from kpi.demo import write_demo
 
+    _check_writable(Path(args.out))
     if args.communes:
         from kpi.demo_province import write_province_demo
 
@@ -106,6 +107,7 @@ def cmd_template(args) -> int:
     if args.data and Path(args.data).is_dir():
         data = load_submissions(args.data, plan).data
     out = Path(args.out) if args.out else Path(default_name(args.unit, args.period))
+    _check_writable(out.parent)
     write_template(plan, args.unit, args.period, out, data)
     print(f"Đã ghi mẫu báo cáo của {plan.unit(args.unit).name}, kỳ {args.period}: {out}")
     return EXIT_OK
@@ -165,6 +167,16 @@ def cmd_run(args) -> int:
     from kpi.validate import load_submissions
 
     safety.check_out_dir(args.out, args.data)  # before anything is read or written
+    _check_writable(Path(args.out))  # before the data is read: a folder the run cannot write is said at once
+    if args.period:
+        from kpi.batch import expand_periods
+
+        asked = []
+        with contextlib.suppress(Exception):  # a bad period is refused below, with its message
+            asked = expand_periods(args.period)
+        for period in asked:
+            if paths.period_dir(Path(args.out), period).exists():
+                _check_writable(paths.period_dir(Path(args.out), period))
     plan = _plan(args)
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers phải là số nguyên dương (số tiến trình chạy song song).")
@@ -195,6 +207,16 @@ def cmd_run(args) -> int:
         return _run_loaded(args, plan, data, subs, formats, pool)
 
 
+def _check_writable(folder: Path) -> None:
+    """Refuse (exit 2, Vietnamese, naming the folder) an output folder the kit cannot create or write into."""
+    from kpi.batch import check_writable, write_error_text
+
+    try:
+        check_writable(folder)
+    except OSError as exc:
+        raise UsageError(write_error_text(exc, folder)) from None
+
+
 def _reports_at_most(args, plan) -> int:
     """How many reports the run can make at most, from its parameters alone (before the data is read)."""
     from kpi.batch import expand_periods
@@ -221,6 +243,8 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
     if subs.errors:
         print(f"  Lưu ý: {len(subs.errors)} lỗi trong số liệu gửi lên; các dòng lỗi không được tính "
               f"(xem mục Chất lượng số liệu hoặc chạy `kpi validate`).")
+    for period in periods:
+        _check_writable(paths.period_dir(Path(args.out), period))
     results = []
     with OutputLock(Path(args.out), wait=args.wait, on_wait=print):
         for period in periods:

@@ -112,3 +112,92 @@ def test_a_manifest_on_a_full_disk_is_a_note_not_a_traceback(data: Path, tmp_pat
     assert res.notes == [f"Ổ đĩa đầy: không ghi được {target}. Hãy giải phóng chỗ trống trên ổ đĩa (hoặc chọn "
                          f"--out ở ổ khác) rồi chạy lại."]
     assert [r.unit for r in res.failed] == ["kt"] and res.index is not None
+
+
+@pytest.fixture()
+def read_only(monkeypatch):
+    """Folders (added to the returned set) where creating a file or a folder fails with EACCES, as for a
+    user without write permission (the tests may run as root, for whom chmod does not forbid anything)."""
+    folders: set[Path] = set()
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def denied(path) -> bool:
+        p = Path(os.fsdecode(path)).absolute()
+        return any(p.parent == f or f in p.parents for f in folders)
+
+    def fake_open(path, flags, *a, **kw):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and denied(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))
+        return real_open(path, flags, *a, **kw)
+
+    def fake_mkdir(path, *a, **kw):
+        if denied(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))
+        return real_mkdir(path, *a, **kw)
+
+    monkeypatch.setattr(os, "open", fake_open)
+    monkeypatch.setattr(os, "mkdir", fake_mkdir)
+    return folders
+
+
+def _no_validation(monkeypatch):
+    import kpi.validate
+
+    def refuse(*a, **kw):
+        raise AssertionError("the data was validated before the output folder was checked")
+
+    monkeypatch.setattr(kpi.validate, "load_submissions", refuse)
+
+
+@pytest.mark.parametrize("case", ["parent", "folder", "period"])
+def test_kpi_run_into_a_folder_it_cannot_write_stops_before_any_work(data: Path, tmp_path: Path, read_only,
+                                                                     monkeypatch, capsys, case):
+    from kpi import cli
+
+    root = tmp_path / "srv"
+    root.mkdir()
+    out = root / "outputs"
+    if case == "parent":  # the folder does not exist and its parent is read-only
+        read_only.add(root)
+        named = out
+    elif case == "folder":
+        out.mkdir()
+        read_only.add(out.absolute())
+        named = out
+    else:
+        (out / "2026-11").mkdir(parents=True)
+        read_only.add((out / "2026-11").absolute())
+        named = out / "2026-11"
+    _no_validation(monkeypatch)
+    code = cli.main(["run", "--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (f"kpi: Không có quyền ghi {named}. Hãy cấp quyền ghi cho thư mục đó (hoặc chọn --out là thư mục "
+                   f"mình được ghi) rồi chạy lại.\n")
+
+
+def test_template_and_demo_data_into_a_read_only_folder(tmp_path: Path, read_only, capsys):
+    from kpi import cli
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    read_only.add(ro.absolute())
+    assert cli.main(["template", "--unit", "kt", "--period", "2026-11", "--out", str(ro / "kt.xlsx")]) == 2
+    assert f"Không có quyền ghi {ro}." in capsys.readouterr().err
+    assert cli.main(["demo-data", "--out", str(ro / "demo")]) == 2
+    assert f"Không có quyền ghi {ro / 'demo'}." in capsys.readouterr().err
+    assert list(ro.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write a read-only folder")
+def test_kpi_run_into_a_chmod_read_only_folder(data: Path, tmp_path: Path, capsys):
+    from kpi import cli
+
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        assert cli.main(["run", "--data", str(data), "--out", str(out), "--period", "2026-11"]) == 2
+        assert f"Không có quyền ghi {out}." in capsys.readouterr().err
+    finally:
+        out.chmod(0o700)
