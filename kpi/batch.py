@@ -648,11 +648,16 @@ def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: 
                disable=(None if progress is None else not progress))
     try:
         with ThreadPoolExecutor(max_workers=len(todo)) as pool:  # threads wait; the workers pool does the work
-            for fut in as_completed([pool.submit(one, spec, key) for spec, key in todo]):
-                spec, key, res, secs = fut.result()
-                record(spec, key, res, secs)
-                bar.set_postfix_str(f"{spec['unit']}: {'LỖI' if res['error'] else 'xong'}")
-                bar.update(1)
+            try:
+                for fut in as_completed([pool.submit(one, spec, key) for spec, key in todo]):
+                    spec, key, res, secs = fut.result()
+                    record(spec, key, res, secs)
+                    bar.set_postfix_str(f"{spec['unit']}: {'LỖI' if res['error'] else 'xong'}")
+                    bar.update(1)
+            except BaseException:  # Ctrl-C (or a fault here): no report starts, the running ones are stopped
+                workers_pool.terminate()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     finally:
         bar.close()
 

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
+import threading
 from pathlib import Path
 
 from kpi import paths, safety
@@ -163,7 +164,29 @@ def batch_cache(args, data: Path):
     return None
 
 
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell reports it
+
+
 def cmd_run(args) -> int:
+    """`kpi run`; Ctrl-C stops it at once: no new report starts, workers, kernels and the browser are stopped,
+    nothing under a final name is replaced, exit code 130 with one line."""
+    import signal
+
+    def interrupted(*_):  # the first Ctrl-C stops the run; more of them do not break the clean-up
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, interrupted)
+    try:
+        return _cmd_run(args)
+    except KeyboardInterrupt:
+        print("kpi: Đã dừng theo yêu cầu (Ctrl-C): các báo cáo đang chạy bị hủy, báo cáo đã có giữ nguyên; "
+              "chạy lại lệnh để tạo nốt.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _cmd_run(args) -> int:
     from kpi.validate import load_submissions
 
     safety.check_out_dir(args.out, args.data)  # before anything is read or written

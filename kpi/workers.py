@@ -114,7 +114,9 @@ class Pool:
     def __enter__(self) -> "Pool":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type=None, *exc) -> None:
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            self.terminate()
         self.close()
 
     def run(self, spec: dict, log_path: Path, time_limit: float) -> dict | None:

@@ -201,3 +201,44 @@ def test_kpi_run_into_a_chmod_read_only_folder(data: Path, tmp_path: Path, capsy
         assert f"Không có quyền ghi {out}." in capsys.readouterr().err
     finally:
         out.chmod(0o700)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_real_batch_at_once_and_keeps_the_good_outputs(tmp_path: Path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "out"
+    p = out / "2026-11"
+    p.mkdir(parents=True)
+    good = {"kt.ipynb": '{"good": "kt"}', "kt.html": "<html>good kt</html>", "ca.html": "<html>good ca</html>"}
+    for name, text in good.items():
+        (p / name).write_text(text, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kpi", "run", "--data", str(paths.ROOT / "data" / "sample"), "--out", str(out),
+         "--period", "2026-11", "--unit", "kt,ca", "--format", "html", "--workers", "1", "--force"],
+        cwd=paths.ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(p.glob(".*.part.ipynb")):
+        time.sleep(0.05)
+    assert list(p.glob(".*.part.ipynb")), "the batch never started a notebook"
+    time.sleep(1.0)  # the kernel is up
+    children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    assert children  # the worker (and its kernel)
+    os.killpg(proc.pid, signal.SIGINT)
+    t0 = time.monotonic()
+    stdout, stderr = proc.communicate(timeout=30)
+    took = time.monotonic() - t0
+    assert proc.returncode == 130, stdout + stderr
+    assert took < 6, f"Ctrl-C took {took:.1f} s"
+    assert "Traceback" not in stderr and "never retrieved" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith("kpi: Đã dừng theo yêu cầu (Ctrl-C)")
+    for name, text in good.items():  # nothing under a final name was replaced
+        assert (p / name).read_text(encoding="utf-8") == text
+    time.sleep(0.5)
+    alive = [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert alive == []
