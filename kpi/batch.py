@@ -27,6 +27,8 @@ from kpi.validate import Submissions
 MANIFEST = "manifest.json"
 LOG_DIR = "logs"
 LOCK_FILE = ".kpi-run.lock"
+PDF_GRACE = 5.0  # seconds a PDF may always take, even when the notebook used up the report's time limit
+MAX_TIMEOUT = 7 * 24 * 3600  # --timeout above a week is refused (timers overflow long before 1e300)
 DEFAULT_TIMEOUT = 1200  # seconds one report (notebook + HTML + PDF) may take before it is stopped
 # Test-only hook: a comma-separated list of report names ("vhxh", or "2026-11/vhxh") whose run raises
 # InjectedFailure inside its worker process, to prove that one failing report leaves the others rendered.
@@ -363,11 +365,13 @@ def run_report(spec: dict) -> dict:
         return {"files": files, "error": error}
 
 
-def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict, log_path: Path) -> str:
+def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict, log_path: Path,
+              time_limit: float | None = None) -> str:
     """Print one report's HTML with the batch's browser; the PDF joins `files`, the outcome goes to the
-    report's log. Returns the error text ("" when the PDF was made)."""
+    report's log. Returns the error text ("" when the PDF was made). Past `time_limit` seconds (what is left
+    of the report's limit) the browser is killed and the report fails with "Quá thời gian"."""
     try:
-        files["pdf"] = str(printer.print(html, target))
+        files["pdf"] = str(printer.print(html, target, time_limit))
         error, line = "", f"Đã xuất PDF: {target.name}"
     except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
         error = _error_text(exc)
@@ -640,7 +644,7 @@ def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: 
         if printer and not res["error"] and "pdf" in spec["formats"] and "html" in res["files"]:
             t0 = time.perf_counter()
             res["error"] = print_pdf(printer, Path(res["files"]["html"]), out / f"{spec['unit']}.pdf",
-                                     res["files"], log_path)
+                                     res["files"], log_path, max(PDF_GRACE, time_limit - seconds))
             seconds += time.perf_counter() - t0
         return spec, key, res, seconds
 

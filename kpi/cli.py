@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import sys
 import threading
 from pathlib import Path
@@ -201,6 +202,11 @@ def _cmd_run(args) -> int:
             if paths.period_dir(Path(args.out), period).exists():
                 _check_writable(paths.period_dir(Path(args.out), period))
     plan = _plan(args)
+    from kpi.batch import MAX_TIMEOUT
+
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
+        raise UsageError(f"--timeout {args.timeout:g} không hợp lệ: ghi số giây tối đa cho mỗi báo cáo, một số "
+                         f"dương không quá {MAX_TIMEOUT} (một tuần), ví dụ --timeout 1200.")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers phải là số nguyên dương (số tiến trình chạy song song).")
     formats = [f.strip() for f in args.format.split(",") if f.strip()]

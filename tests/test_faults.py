@@ -242,3 +242,44 @@ def test_ctrl_c_stops_a_real_batch_at_once_and_keeps_the_good_outputs(tmp_path: 
     time.sleep(0.5)
     alive = [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
     assert alive == []
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "inf", "nan", "1e300"])
+def test_timeout_must_be_a_finite_positive_number(data: Path, tmp_path: Path, value, capsys, monkeypatch):
+    from kpi import cli
+
+    _no_validation(monkeypatch)
+    code = cli.main(["run", "--data", str(data), "--out", str(tmp_path / "out"), "--timeout", value])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kpi: --timeout ") and "một số dương không quá 604800 (một tuần)" in err
+
+
+def test_a_hung_browser_is_stopped_within_the_reports_time_limit(tmp_path: Path):
+    import time
+
+    from kpi import render
+
+    psutil = pytest.importorskip("psutil")
+    fake = tmp_path / "hung-chromium"
+    fake.write_text("#!/bin/sh\nexec sleep 600\n", encoding="utf-8")  # a browser that never answers
+    fake.chmod(0o755)
+    html = tmp_path / "kt.html"
+    html.write_text("<!DOCTYPE html><html><body>kt</body></html>", encoding="utf-8")
+    log = tmp_path / "kt.log"
+    files: dict = {}
+    t0 = time.monotonic()
+    printer = render.PdfPrinter(str(fake)).__enter__()
+    try:
+        error = batch.print_pdf(printer, html, tmp_path / "kt.pdf", files, log, time_limit=3)
+        took = time.monotonic() - t0
+    finally:
+        printer.close()
+    assert took < 3 + batch.PDF_GRACE, f"the PDF step took {took:.1f} s"
+    assert error == "RenderError: Quá thời gian: in kt.html sang PDF chưa xong sau 3 giây nên bị dừng (trình duyệt bị treo?)."
+    assert "pdf" not in files and not (tmp_path / "kt.pdf").exists()
+    time.sleep(0.5)
+    left = [p for p in psutil.Process().children(recursive=True)
+            if str(fake) in " ".join(p.cmdline()) and p.status() != "zombie"]
+    assert left == []
+    assert time.monotonic() - t0 < 3 + 2 * batch.PDF_GRACE  # close() did not wait for the hung browser
