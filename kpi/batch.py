@@ -433,12 +433,48 @@ def run_in_subprocess(spec: dict, log_path: Path, time_limit: float) -> dict:
 
 # --- manifest -------------------------------------------------------------------------------------------
 
+# One report's record. An output is a bare file name of the period folder (no folder, no hidden name), so a
+# tampered manifest can neither point index.html at another file nor make a report look up to date.
+ENTRY_SCHEMA = {
+    "type": "object",
+    "required": ["key", "outputs"],
+    "properties": {
+        "key": {"type": "object"},
+        "outputs": {"type": "object", "minProperties": 1,
+                    "propertyNames": {"enum": ["ipynb", "html", "pdf"]},
+                    "additionalProperties": {"type": "string", "pattern": r"^[^./\\\x00-\x1f][^/\\\x00-\x1f]*$"}},
+        "made_at": {"type": "string"},
+        "seconds": {"type": "number", "minimum": 0},
+    },
+}
+
+
+def _valid_entry(entry: object, out: Path) -> bool:
+    import jsonschema
+
+    try:
+        jsonschema.validate(entry, ENTRY_SCHEMA)
+    except jsonschema.ValidationError:
+        return False
+    root = Path(out).resolve()
+    return all((root / name).resolve().parent == root for name in entry["outputs"].values())
+
+
 def load_manifest(out: Path) -> dict:
+    """The period's manifest; an entry of the wrong shape (a tampered or damaged file) is dropped, so its
+    report is remade, and an unreadable manifest is an empty one."""
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) and isinstance(data.get("reports"), dict) else {"reports": {}}
     except (OSError, ValueError):
         return {"reports": {}}
+    reports = data.get("reports") if isinstance(data, dict) else None
+    if not isinstance(reports, dict):
+        return {"reports": {}}
+    kept = {unit: entry for unit, entry in reports.items() if _valid_entry(entry, out)}
+    if len(kept) != len(reports):
+        logging.getLogger("kpi.batch").warning("manifest.json trong %s có %d mục sai dạng: các báo cáo đó được "
+                                               "tạo lại.", out, len(reports) - len(kept))
+    return {**{k: v for k, v in data.items() if k == "kit" and isinstance(v, str)}, "reports": kept}
 
 
 def save_manifest(out: Path, manifest: dict) -> Path:
@@ -449,9 +485,9 @@ def save_manifest(out: Path, manifest: dict) -> Path:
 
 def is_current(entry: dict | None, key: dict, out: Path) -> bool:
     """A report is up to date when the manifest recorded the same inputs and every output it made is there."""
-    if not entry or entry.get("key") != key:
+    if not entry or not _valid_entry(entry, out) or entry.get("key") != key:
         return False
-    return all((out / name).is_file() for name in entry.get("outputs", {}).values())
+    return all((out / name).is_file() for name in entry["outputs"].values())
 
 
 # --- scorecard and index --------------------------------------------------------------------------------

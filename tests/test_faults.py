@@ -283,3 +283,31 @@ def test_a_hung_browser_is_stopped_within_the_reports_time_limit(tmp_path: Path)
             if str(fake) in " ".join(p.cmdline()) and p.status() != "zombie"]
     assert left == []
     assert time.monotonic() - t0 < 3 + 2 * batch.PDF_GRACE  # close() did not wait for the hung browser
+
+
+def test_a_tampered_manifest_means_remake_never_a_traceback_or_an_outside_link(tmp_path: Path):
+    import json
+
+    out = tmp_path / "2026-11"
+    out.mkdir()
+    (out / "kt.html").write_text("<html></html>", encoding="utf-8")
+    good = {"key": {"a": 1}, "outputs": {"html": "kt.html"}, "made_at": "2026-12-11T06:30:00", "seconds": 3.5}
+    reports = {
+        "kt": good,
+        "ca": "hello",
+        "vhxh": {**good, "seconds": "abc"},
+        "ttpvhcc": {**good, "outputs": None},
+        "commune": {**good, "outputs": {"html": "/etc/hostname"}},
+        "x1": {**good, "outputs": {"html": "../kt.html"}},
+        "x2": {**good, "outputs": {"html": ".kt.part.html"}},
+        "x3": {**good, "outputs": {"csv": "kt.html"}},
+        "x4": {"outputs": {"html": "kt.html"}},
+    }
+    (out / batch.MANIFEST).write_text(json.dumps({"kit": "1", "reports": reports}), encoding="utf-8")
+    manifest = batch.load_manifest(out)
+    assert manifest == {"kit": "1", "reports": {"kt": good}}
+    assert batch.is_current(good, {"a": 1}, out)
+    assert not batch.is_current({**good, "outputs": {"html": "/etc/hostname"}}, {"a": 1}, out)
+    for broken in ('{"reports": {"kt": "hello"}}', '{"reports": []}', "[]", "not json"):
+        (out / batch.MANIFEST).write_text(broken, encoding="utf-8")
+        assert batch.load_manifest(out) == {"reports": {}}
