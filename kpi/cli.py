@@ -218,7 +218,7 @@ def _cmd_run(args) -> int:
         from kpi.province_batch import run_province
 
         return run_province(args, plan, formats)
-    subs = batch_cache(args, data)
+    subs = None if args.force else batch_cache(args, data)  # --force trusts nothing a previous run left
     with contextlib.ExitStack() as stack:
         if subs is None and not args.scheduler:
             # New or changed data: there will be reports to make, so the workers start now and import the kit

@@ -311,3 +311,41 @@ def test_a_tampered_manifest_means_remake_never_a_traceback_or_an_outside_link(t
     for broken in ('{"reports": {"kt": "hello"}}', '{"reports": []}', "[]", "not json"):
         (out / batch.MANIFEST).write_text(broken, encoding="utf-8")
         assert batch.load_manifest(out) == {"reports": {}}
+
+
+def test_a_cache_of_the_wrong_type_or_tampered_is_ignored(data: Path, tmp_path: Path, caplog):
+    import hashlib
+    import json
+    import pickle
+
+    from kpi import cache
+    from kpi.validate import load_submissions
+
+    out = tmp_path / "out"
+    key = cache.data_key(data)
+    target = cache.write(load_submissions(data, PLAN), out, key)
+    assert cache.read(out, key) is not None
+    # a valid pickle of the wrong type, with a header that matches it
+    body = pickle.dumps({"data": "hello"})
+    header = {"format": cache.HEADER_FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
+    target.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    with caplog.at_level("WARNING", logger="kpi.cache"):
+        assert cache.read(out, key) is None
+    assert "không phải Submissions" in caplog.text
+    # content changed after it was written: the SHA-256 in the header no longer matches
+    good = cache.write(load_submissions(data, PLAN), out, key).read_bytes()
+    head, _, rest = good.partition(b"\n")
+    target.write_bytes(head + b"\n" + rest[:-1] + bytes([rest[-1] ^ 1]))
+    assert cache.read(out, key) is None
+    target.write_bytes(good.replace(key.encode(), b"0" * 64, 1))  # a header for another key
+    assert cache.read(out, key) is None
+
+
+def test_force_never_reads_the_cache(data: Path, tmp_path: Path, monkeypatch):
+    from kpi import cli
+
+    monkeypatch.setattr(cli, "batch_cache", lambda *a: pytest.fail("--force read the cache"))
+    _no_validation(monkeypatch)  # the run stops at validation: the cache was not read before it
+    with pytest.raises(AssertionError, match="validated"):
+        cli.main(["run", "--data", str(data), "--out", str(tmp_path / "out"), "--period", "2026-11",
+                  "--format", "html", "--force", "--workers", "1"])
