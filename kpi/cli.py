@@ -218,8 +218,13 @@ def _cmd_run(args) -> int:
         from kpi.province_batch import run_province
 
         return run_province(args, plan, formats)
-    subs = None if args.force else batch_cache(args, data)  # --force trusts nothing a previous run left
+    from kpi.batch import OutputLock
+
     with contextlib.ExitStack() as stack:
+        # The lock first: a run refused by it has read nothing and started no worker, and a run that waited
+        # (--wait) reads the data as it is when its turn comes, not as it was when it started waiting.
+        stack.enter_context(OutputLock(Path(args.out), wait=args.wait, on_wait=print))
+        subs = None if args.force else batch_cache(args, data)  # --force trusts nothing a previous run left
         if subs is None and not args.scheduler:
             # New or changed data: there will be reports to make, so the workers start now and import the kit
             # while this process reads and validates the data. (With the batch's cache there is usually
@@ -259,7 +264,7 @@ def _reports_at_most(args, plan) -> int:
 
 
 def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
-    from kpi.batch import OutputLock, run_batch, summary_table
+    from kpi.batch import run_batch, summary_table
     from kpi.report import check_parameters
 
     periods = _run_periods(args, plan, subs)
@@ -275,16 +280,16 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
     for period in periods:
         _check_writable(paths.period_dir(Path(args.out), period))
     results = []
-    with OutputLock(Path(args.out), wait=args.wait, on_wait=print):
-        for period in periods:
-            print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
-            result = run_batch(plan, subs, period, units, data, Path(args.out), formats, args.lang,
-                               workers=args.workers, force=args.force, time_limit=args.timeout,
-                               plan_path=Path(args.plan) if args.plan else None, scheduler=args.scheduler,
-                               lock=False, workers_pool=pool)
-            for note in result.notes:
-                print(f"  Lưu ý: {note}")
-            results.append(result)
+    # (cmd_run holds the output folder's lock)
+    for period in periods:
+        print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
+        result = run_batch(plan, subs, period, units, data, Path(args.out), formats, args.lang,
+                           workers=args.workers, force=args.force, time_limit=args.timeout,
+                           plan_path=Path(args.plan) if args.plan else None, scheduler=args.scheduler,
+                           lock=False, workers_pool=pool)
+        for note in result.notes:
+            print(f"  Lưu ý: {note}")
+        results.append(result)
     print(summary_table(results))
     failed = [(b.period, r) for b in results for r in b.failed]
     skipped = sum(r.skipped for b in results for r in b.reports)

@@ -349,3 +349,16 @@ def test_force_never_reads_the_cache(data: Path, tmp_path: Path, monkeypatch):
     with pytest.raises(AssertionError, match="validated"):
         cli.main(["run", "--data", str(data), "--out", str(tmp_path / "out"), "--period", "2026-11",
                   "--format", "html", "--force", "--workers", "1"])
+
+
+def test_a_run_refused_by_the_lock_reads_nothing_and_starts_no_worker(data: Path, tmp_path: Path, monkeypatch,
+                                                                      capsys):
+    from kpi import cli, workers
+
+    out = tmp_path / "out"
+    _no_validation(monkeypatch)
+    monkeypatch.setattr(workers, "Pool", lambda *a, **kw: pytest.fail("a worker was started"))
+    with batch.OutputLock(out):
+        code = cli.main(["run", "--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html"])
+    assert code == 3
+    assert "đang được một lần chạy khác sử dụng" in capsys.readouterr().err
