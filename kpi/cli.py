@@ -177,14 +177,17 @@ def cmd_run(args) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, interrupted)
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, interrupted) if main else None
     try:
         return _cmd_run(args)
     except KeyboardInterrupt:
         print("kpi: Đã dừng theo yêu cầu (Ctrl-C): các báo cáo đang chạy bị hủy, báo cáo đã có giữ nguyên; "
               "chạy lại lệnh để tạo nốt.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, before)
 
 
 def _cmd_run(args) -> int:
