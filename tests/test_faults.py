@@ -362,3 +362,31 @@ def test_a_run_refused_by_the_lock_reads_nothing_and_starts_no_worker(data: Path
         code = cli.main(["run", "--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html"])
     assert code == 3
     assert "đang được một lần chạy khác sử dụng" in capsys.readouterr().err
+
+
+def test_write_atomic_on_a_full_disk_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path, monkeypatch):
+    from kpi import render
+
+    target = tmp_path / "index.html"
+    target.write_text("old", encoding="utf-8")
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            self.fh.write(data[:3])  # part of it reached the disk, then it was full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **kw: Full(real_fdopen(fd, *a, **kw)))
+    with pytest.raises(OSError):
+        render.write_atomic(target, "new content")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
