@@ -207,6 +207,28 @@ def report_inputs(plan: Plan, subs: Submissions, data_dir: Path, period: str, un
     return out
 
 
+def hash_submissions(data_dir: Path) -> dict[str, str]:
+    """Every submission file (relative name) -> its SHA-256, as it is now."""
+    from kpi.load import submission_files
+
+    root = paths.submissions_dir(data_dir)
+    return {f.relative_to(root).as_posix(): sha256_file(f) for f in submission_files(root)} if root.is_dir() else {}
+
+
+def load_stable(data_dir: Path, plan: Plan, load) -> tuple[Submissions, dict[str, str]]:
+    """Validate the data folder with `load` and return the files' hashes as they were while it was read: the
+    files are hashed before and after; when one changed meanwhile (a unit still copying its file), it is read
+    again, so the manifest never records a new file's hash beside the old file's values."""
+    for _ in range(3):
+        before = hash_submissions(data_dir)
+        subs = load(data_dir, plan)
+        after = hash_submissions(data_dir)
+        if before == after:
+            return subs, after
+        logging.getLogger("kpi.batch").warning("Tệp số liệu thay đổi trong khi đọc; đọc lại.")
+    return subs, {}  # still changing: hash afresh per report (as before), the files' current content
+
+
 def report_key(spec: dict, inputs: dict[str, str], plan_hash: str, notebook_hash: str, kit: str) -> dict:
     """Everything a report's content depends on; equal keys mean the report need not be remade."""
     params = {k: spec[k] for k in ("period", "unit", "lang", "formats")}

@@ -221,7 +221,7 @@ def _cmd_run(args) -> int:
         from kpi.province_batch import run_province
 
         return run_province(args, plan, formats)
-    from kpi.batch import OutputLock
+    from kpi.batch import OutputLock, load_stable
 
     with contextlib.ExitStack() as stack:
         # The lock first: a run refused by it has read nothing and started no worker, and a run that waited
@@ -237,11 +237,11 @@ def _cmd_run(args) -> int:
 
             size = min(args.workers or default_workers(), _reports_at_most(args, plan))
             pool = stack.enter_context(Pool(size, Path(args.out) / ".kpi-workers.log"))
-            subs = load_submissions(data, plan)
+            subs, hashes = load_stable(data, plan, load_submissions)
         else:
             pool = None
-            subs = subs or load_submissions(data, plan)
-        return _run_loaded(args, plan, data, subs, formats, pool)
+            subs, hashes = (subs, None) if subs is not None else load_stable(data, plan, load_submissions)
+        return _run_loaded(args, plan, data, subs, formats, pool, hashes or None)
 
 
 def _check_writable(folder: Path) -> None:
@@ -266,7 +266,7 @@ def _reports_at_most(args, plan) -> int:
     return units * periods
 
 
-def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
+def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: dict | None = None) -> int:
     from kpi.batch import run_batch, summary_table
     from kpi.report import check_parameters
 
@@ -289,7 +289,7 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
         result = run_batch(plan, subs, period, units, data, Path(args.out), formats, args.lang,
                            workers=args.workers, force=args.force, time_limit=args.timeout,
                            plan_path=Path(args.plan) if args.plan else None, scheduler=args.scheduler,
-                           lock=False, workers_pool=pool)
+                           lock=False, workers_pool=pool, hashes=hashes)
         for note in result.notes:
             print(f"  Lưu ý: {note}")
         results.append(result)

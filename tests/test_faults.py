@@ -390,3 +390,36 @@ def test_write_atomic_on_a_full_disk_keeps_the_old_file_and_leaves_no_temporary(
         render.write_atomic(target, "new content")
     assert target.read_text(encoding="utf-8") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
+
+
+def test_a_file_changed_while_it_is_validated_is_read_again_and_hashed_as_read(data: Path, tmp_path: Path,
+                                                                               monkeypatch):
+    import hashlib
+
+    import kpi.validate
+    from kpi import cli
+
+    f = data / "submissions" / "2026-11" / "kt.csv"
+    real = kpi.validate.load_submissions
+    calls = []
+
+    def load(folder, plan):
+        subs = real(folder, plan)
+        if not calls:  # the unit overwrites its file while the first validation runs
+            f.write_bytes(f.read_bytes() + b"\n")
+        calls.append(f.read_bytes())  # the file as it is when this validation ends
+        return subs
+
+    got = {}
+
+    def fake_batch(plan, subs, period, units, data_dir, out_dir, formats, lang, **kw):
+        got["hashes"] = kw["hashes"]
+        return batch.BatchResult(period, Path(out_dir) / period, [])
+
+    monkeypatch.setattr(kpi.validate, "load_submissions", load)
+    monkeypatch.setattr(batch, "run_batch", fake_batch)
+    code = cli.main(["run", "--data", str(data), "--out", str(tmp_path / "out"), "--period", "2026-11",
+                     "--format", "html", "--unit", "kt", "--workers", "1"])
+    assert code == 0
+    assert len(calls) == 2 and calls[0] == calls[1]  # read again, and the second read saw no change
+    assert got["hashes"]["2026-11/kt.csv"] == hashlib.sha256(f.read_bytes()).hexdigest()
