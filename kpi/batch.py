@@ -4,6 +4,7 @@ scorecard and index; a manifest of input hashes lets a re-run skip what has not 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import logging
 import os
@@ -26,6 +27,8 @@ from kpi.validate import Submissions
 MANIFEST = "manifest.json"
 LOG_DIR = "logs"
 LOCK_FILE = ".kpi-run.lock"
+PDF_GRACE = 5.0  # seconds a PDF may always take, even when the notebook used up the report's time limit
+MAX_TIMEOUT = 7 * 24 * 3600  # --timeout above a week is refused (timers overflow long before 1e300)
 DEFAULT_TIMEOUT = 1200  # seconds one report (notebook + HTML + PDF) may take before it is stopped
 # Test-only hook: a comma-separated list of report names ("vhxh", or "2026-11/vhxh") whose run raises
 # InjectedFailure inside its worker process, to prove that one failing report leaves the others rendered.
@@ -34,6 +37,37 @@ FAIL_ENV = "KPI_TEST_FAIL_REPORTS"
 
 class InjectedFailure(RuntimeError):
     """Raised only when KPI_TEST_FAIL_REPORTS names the report (tests of the batch's failure handling)."""
+
+
+def write_error_text(exc: OSError, path: Path | str | None = None) -> str:
+    """A Vietnamese line for a write that failed: a full disk or no permission, naming the path and the fix."""
+    where = path or getattr(exc, "filename", None) or "thư mục kết quả"
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return (f"Ổ đĩa đầy: không ghi được {where}. Hãy giải phóng chỗ trống trên ổ đĩa (hoặc chọn --out ở ổ "
+                f"khác) rồi chạy lại.")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"Không có quyền ghi {where}. Hãy cấp quyền ghi cho thư mục đó (hoặc chọn --out là thư mục "
+                f"mình được ghi) rồi chạy lại.")
+    return f"Không ghi được {where}: {exc.strerror or exc}. Hãy kiểm tra ổ đĩa và thư mục rồi chạy lại."
+
+
+WRITE_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def check_writable(folder: Path | str) -> None:
+    """Make `folder` (and its parents) and write then remove a probe file in it, so that a folder the run
+    cannot write is found before any work; raises OSError with the folder as filename."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / f".kpi-probe-{os.getpid()}.part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"kpi")
+        finally:
+            os.close(fd)
+        os.unlink(folder / f".kpi-probe-{os.getpid()}.part")
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(folder)) from None
 
 
 class OutputLocked(RuntimeError):
@@ -173,6 +207,28 @@ def report_inputs(plan: Plan, subs: Submissions, data_dir: Path, period: str, un
     return out
 
 
+def hash_submissions(data_dir: Path) -> dict[str, str]:
+    """Every submission file (relative name) -> its SHA-256, as it is now."""
+    from kpi.load import submission_files
+
+    root = paths.submissions_dir(data_dir)
+    return {f.relative_to(root).as_posix(): sha256_file(f) for f in submission_files(root)} if root.is_dir() else {}
+
+
+def load_stable(data_dir: Path, plan: Plan, load) -> tuple[Submissions, dict[str, str]]:
+    """Validate the data folder with `load` and return the files' hashes as they were while it was read: the
+    files are hashed before and after; when one changed meanwhile (a unit still copying its file), it is read
+    again, so the manifest never records a new file's hash beside the old file's values."""
+    for _ in range(3):
+        before = hash_submissions(data_dir)
+        subs = load(data_dir, plan)
+        after = hash_submissions(data_dir)
+        if before == after:
+            return subs, after
+        logging.getLogger("kpi.batch").warning("Tệp số liệu thay đổi trong khi đọc; đọc lại.")
+    return subs, {}  # still changing: hash afresh per report (as before), the files' current content
+
+
 def report_key(spec: dict, inputs: dict[str, str], plan_hash: str, notebook_hash: str, kit: str) -> dict:
     """Everything a report's content depends on; equal keys mean the report need not be remade."""
     params = {k: spec[k] for k in ("period", "unit", "lang", "formats")}
@@ -265,15 +321,14 @@ def execute(period: str, unit: str, data_dir: Path, out: Path, lang: str, made_o
         parameters = {"period": period, "unit": unit, "data_dir": str(Path(data_dir).resolve()),
                       "plan_path": str(Path(plan_path or paths.PLAN_FILE).resolve()),
                       "output_dir": str(out.resolve()), "lang": lang, "made_on": made_on}
-    try:
-        pm.execute_notebook(
-            str(notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
-            cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=timeout, language="python", log_output=True,
-            parameters=parameters,
-        )
-    finally:
-        if tmp.exists():
-            tmp.replace(target)  # an executed notebook that failed is kept: it shows the failing cell
+    pm.execute_notebook(
+        str(notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
+        cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=timeout, language="python", log_output=True,
+        parameters=parameters,
+    )
+    # Only a notebook that ran to the end replaces the good one: a failed or interrupted run stays under its
+    # temporary name (its traceback is in <unit>.error.txt and the log) and the next run removes it.
+    tmp.replace(target)
     return target
 
 
@@ -324,21 +379,30 @@ def run_report(spec: dict) -> dict:
     except Exception as exc:  # one failing report must not stop the others
         text = "".join(traceback.format_exception(exc))
         log.error("Báo cáo %s/%s lỗi:\n%s", period, unit, text)
-        render.write_atomic(error_file, text)
-        return {"files": files, "error": _error_text(exc)}
+        error = write_error_text(exc) if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS else _error_text(exc)
+        try:
+            render.write_atomic(error_file, text)
+        except OSError:  # a full disk: the error still reaches the summary
+            pass
+        return {"files": files, "error": error}
 
 
-def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict, log_path: Path) -> str:
+def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict, log_path: Path,
+              time_limit: float | None = None) -> str:
     """Print one report's HTML with the batch's browser; the PDF joins `files`, the outcome goes to the
-    report's log. Returns the error text ("" when the PDF was made)."""
+    report's log. Returns the error text ("" when the PDF was made). Past `time_limit` seconds (what is left
+    of the report's limit) the browser is killed and the report fails with "Quá thời gian"."""
     try:
-        files["pdf"] = str(printer.print(html, target))
+        files["pdf"] = str(printer.print(html, target, time_limit))
         error, line = "", f"Đã xuất PDF: {target.name}"
     except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
         error = _error_text(exc)
         line = f"Lỗi khi in PDF {target.name}: {error}"
-    with open(log_path, "a", encoding="utf-8") as log:
-        log.write(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}\n")
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}\n")
+    except OSError:  # a full disk: the outcome still reaches the summary
+        pass
     return error
 
 
@@ -365,8 +429,11 @@ def start_log(spec: dict, log_path: Path) -> None:
 
 def timed_out(spec: dict, log_path: Path, time_limit: float) -> dict:
     """After a report was stopped for its time limit: say so in its log, remove its temporary files."""
-    with open(log_path, "a", encoding="utf-8") as log:
-        log.write(f"Quá thời gian: dừng sau {time_limit:g} giây.\n")
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"Quá thời gian: dừng sau {time_limit:g} giây.\n")
+    except OSError:  # a full disk: the summary still names the time limit
+        pass
     for p in Path(spec["out"]).glob(f".{spec['unit']}.*"):
         p.unlink(missing_ok=True)
     return {"files": {}, "error": f"Quá thời gian: báo cáo chạy quá {time_limit:g} giây nên bị dừng."}
@@ -388,12 +455,48 @@ def run_in_subprocess(spec: dict, log_path: Path, time_limit: float) -> dict:
 
 # --- manifest -------------------------------------------------------------------------------------------
 
+# One report's record. An output is a bare file name of the period folder (no folder, no hidden name), so a
+# tampered manifest can neither point index.html at another file nor make a report look up to date.
+ENTRY_SCHEMA = {
+    "type": "object",
+    "required": ["key", "outputs"],
+    "properties": {
+        "key": {"type": "object"},
+        "outputs": {"type": "object", "minProperties": 1,
+                    "propertyNames": {"enum": ["ipynb", "html", "pdf"]},
+                    "additionalProperties": {"type": "string", "pattern": r"^[^./\\\x00-\x1f][^/\\\x00-\x1f]*$"}},
+        "made_at": {"type": "string"},
+        "seconds": {"type": "number", "minimum": 0},
+    },
+}
+
+
+def _valid_entry(entry: object, out: Path) -> bool:
+    import jsonschema
+
+    try:
+        jsonschema.validate(entry, ENTRY_SCHEMA)
+    except jsonschema.ValidationError:
+        return False
+    root = Path(out).resolve()
+    return all((root / name).resolve().parent == root for name in entry["outputs"].values())
+
+
 def load_manifest(out: Path) -> dict:
+    """The period's manifest; an entry of the wrong shape (a tampered or damaged file) is dropped, so its
+    report is remade, and an unreadable manifest is an empty one."""
     try:
         data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) and isinstance(data.get("reports"), dict) else {"reports": {}}
     except (OSError, ValueError):
         return {"reports": {}}
+    reports = data.get("reports") if isinstance(data, dict) else None
+    if not isinstance(reports, dict):
+        return {"reports": {}}
+    kept = {unit: entry for unit, entry in reports.items() if _valid_entry(entry, out)}
+    if len(kept) != len(reports):
+        logging.getLogger("kpi.batch").warning("manifest.json trong %s có %d mục sai dạng: các báo cáo đó được "
+                                               "tạo lại.", out, len(reports) - len(kept))
+    return {**{k: v for k, v in data.items() if k == "kit" and isinstance(v, str)}, "reports": kept}
 
 
 def save_manifest(out: Path, manifest: dict) -> Path:
@@ -404,9 +507,9 @@ def save_manifest(out: Path, manifest: dict) -> Path:
 
 def is_current(entry: dict | None, key: dict, out: Path) -> bool:
     """A report is up to date when the manifest recorded the same inputs and every output it made is there."""
-    if not entry or entry.get("key") != key:
+    if not entry or not _valid_entry(entry, out) or entry.get("key") != key:
         return False
-    return all((out / name).is_file() for name in entry.get("outputs", {}).values())
+    return all((out / name).is_file() for name in entry["outputs"].values())
 
 
 # --- scorecard and index --------------------------------------------------------------------------------
@@ -551,7 +654,12 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
                 else:
                     entries.pop(unit, None)
                 manifest["kit"] = kit
-                save_manifest(out, manifest)
+                try:
+                    save_manifest(out, manifest)
+                except OSError as exc:  # the report stands; the next run remakes what is not recorded
+                    note = write_error_text(exc, out / MANIFEST)
+                    if note not in result.notes:
+                        result.notes.append(note)
 
         if todo and scheduler:
             from kpi.distributed import run_on_cluster
@@ -567,8 +675,16 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
         if printer and printer is not given_printer:
             printer.close()
     result.reports = [by_unit[u] for u in units]
-    result.manifest = save_manifest(out, manifest)
-    result.index = publish.write_index(plan, period, card, result.reports, out / "index.html", lang, made)
+    try:
+        result.manifest = save_manifest(out, manifest)
+    except OSError as exc:  # a full disk: said once, the reports made are still listed
+        note = write_error_text(exc, out / MANIFEST)
+        if note not in result.notes:
+            result.notes.append(note)
+    try:
+        result.index = publish.write_index(plan, period, card, result.reports, out / "index.html", lang, made)
+    except OSError as exc:
+        result.notes.append(write_error_text(exc, out / "index.html"))
     return result
 
 
@@ -586,7 +702,7 @@ def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: 
         if printer and not res["error"] and "pdf" in spec["formats"] and "html" in res["files"]:
             t0 = time.perf_counter()
             res["error"] = print_pdf(printer, Path(res["files"]["html"]), out / f"{spec['unit']}.pdf",
-                                     res["files"], log_path)
+                                     res["files"], log_path, max(PDF_GRACE, time_limit - seconds))
             seconds += time.perf_counter() - t0
         return spec, key, res, seconds
 
@@ -594,11 +710,16 @@ def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: 
                disable=(None if progress is None else not progress))
     try:
         with ThreadPoolExecutor(max_workers=len(todo)) as pool:  # threads wait; the workers pool does the work
-            for fut in as_completed([pool.submit(one, spec, key) for spec, key in todo]):
-                spec, key, res, secs = fut.result()
-                record(spec, key, res, secs)
-                bar.set_postfix_str(f"{spec['unit']}: {'LỖI' if res['error'] else 'xong'}")
-                bar.update(1)
+            try:
+                for fut in as_completed([pool.submit(one, spec, key) for spec, key in todo]):
+                    spec, key, res, secs = fut.result()
+                    record(spec, key, res, secs)
+                    bar.set_postfix_str(f"{spec['unit']}: {'LỖI' if res['error'] else 'xong'}")
+                    bar.update(1)
+            except BaseException:  # Ctrl-C (or a fault here): no report starts, the running ones are stopped
+                workers_pool.terminate()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     finally:
         bar.close()
 

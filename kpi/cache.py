@@ -9,11 +9,14 @@ computes itself from the same inputs matches; otherwise it validates the files a
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import pickle
 import stat
 from pathlib import Path
+
+import pandas as pd
 
 import kpi
 from kpi import paths
@@ -21,6 +24,7 @@ from kpi.load import submission_files
 
 CACHE_DIR = ".cache"
 PREFIX = "submissions-"
+HEADER_FORMAT = "kpi-submissions-cache-v2"  # first line of the file: JSON with the key and the body's SHA-256
 log = logging.getLogger(__name__)
 
 
@@ -82,8 +86,10 @@ def write(subs, period_out: str | Path, key: str) -> Path:
     tmp = folder / f".{target.name}.{os.getpid()}.part"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
+        body = pickle.dumps(subs, protocol=pickle.HIGHEST_PROTOCOL)
+        header = {"format": HEADER_FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(subs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.write(json.dumps(header).encode("ascii") + b"\n" + body)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -115,9 +121,22 @@ def read(period_out: str | Path, key: str):
         return None
     if not stat.S_ISDIR(folder.st_mode) or not _trusted(path):  # a linked cache folder is not ours either
         return None
+    from kpi.validate import Submissions
+
     try:
         with open(path, "rb") as fh:
-            return pickle.load(fh)
-    except Exception as exc:  # a damaged cache only costs the validation it would have saved
-        log.warning("Bỏ qua bộ nhớ đệm %s (không đọc được: %s).", path.name, exc)
+            raw = fh.read()
+        head, _, body = raw.partition(b"\n")
+        header = json.loads(head.decode("ascii"))
+        # The header's key and the content's SHA-256 are checked before a byte is unpickled: a damaged,
+        # truncated or swapped file is never loaded.
+        if not isinstance(header, dict) or header.get("format") != HEADER_FORMAT or header.get("key") != key \
+                or header.get("sha256") != hashlib.sha256(body).hexdigest():
+            raise ValueError("tiêu đề hoặc mã SHA-256 không khớp nội dung")
+        subs = pickle.loads(body)
+        if not isinstance(subs, Submissions) or not isinstance(getattr(subs, "data", None), pd.DataFrame):
+            raise TypeError(f"nội dung là {type(subs).__name__}, không phải Submissions")
+        return subs
+    except Exception as exc:  # a damaged or wrong cache only costs the validation it would have saved
+        log.warning("Bỏ qua bộ nhớ đệm %s (không đọc được: %s); kiểm tra lại số liệu từ đầu.", path.name, exc)
         return None

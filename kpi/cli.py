@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 
 from kpi import paths, safety
@@ -109,6 +111,7 @@ def cmd_plan(args) -> int:
 def cmd_demo(args) -> int:
     from kpi.demo import write_demo
 
+    _check_writable(Path(args.out))
     if args.communes:
         from kpi.demo_province import write_province_demo
 
@@ -170,6 +173,7 @@ def cmd_template(args) -> int:
     if args.data and Path(args.data).is_dir():
         data = load_submissions(args.data, plan).data
     out = Path(args.out) if args.out else Path(default_name(args.unit, args.period))
+    _check_writable(out.parent)
     write_template(plan, args.unit, args.period, out, data)
     print(f"Đã ghi mẫu báo cáo của {plan.unit(args.unit).name}, kỳ {args.period}: {out}")
     return EXIT_OK
@@ -225,11 +229,51 @@ def batch_cache(args, data: Path):
     return None
 
 
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell reports it
+
+
 def cmd_run(args) -> int:
+    """`kpi run`; Ctrl-C stops it at once: no new report starts, workers, kernels and the browser are stopped,
+    nothing under a final name is replaced, exit code 130 with one line."""
+    import signal
+
+    def interrupted(*_):  # the first Ctrl-C stops the run; more of them do not break the clean-up
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, interrupted) if main else None
+    try:
+        return _cmd_run(args)
+    except KeyboardInterrupt:
+        print("kpi: Đã dừng theo yêu cầu (Ctrl-C): các báo cáo đang chạy bị hủy, báo cáo đã có giữ nguyên; "
+              "chạy lại lệnh để tạo nốt.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, before)
+
+
+def _cmd_run(args) -> int:
     from kpi.validate import load_submissions
 
     safety.check_out_dir(args.out, args.data)  # before anything is read or written
+    _check_writable(Path(args.out))  # before the data is read: a folder the run cannot write is said at once
+    if args.period:
+        from kpi.batch import expand_periods
+
+        asked = []
+        with contextlib.suppress(Exception):  # a bad period is refused below, with its message
+            asked = expand_periods(args.period)
+        for period in asked:
+            if paths.period_dir(Path(args.out), period).exists():
+                _check_writable(paths.period_dir(Path(args.out), period))
     plan = _plan(args)
+    from kpi.batch import MAX_TIMEOUT
+
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
+        raise UsageError(f"--timeout {args.timeout:g} không hợp lệ: ghi số giây tối đa cho mỗi báo cáo, một số "
+                         f"dương không quá {MAX_TIMEOUT} (một tuần), ví dụ --timeout 1200.")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers phải là số nguyên dương (số tiến trình chạy song song).")
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
@@ -241,8 +285,13 @@ def cmd_run(args) -> int:
         from kpi.province_batch import run_province
 
         return run_province(args, plan, formats)
-    subs = batch_cache(args, data)
+    from kpi.batch import OutputLock, load_stable
+
     with contextlib.ExitStack() as stack:
+        # The lock first: a run refused by it has read nothing and started no worker, and a run that waited
+        # (--wait) reads the data as it is when its turn comes, not as it was when it started waiting.
+        stack.enter_context(OutputLock(Path(args.out), wait=args.wait, on_wait=print))
+        subs = None if args.force else batch_cache(args, data)  # --force trusts nothing a previous run left
         if subs is None and not args.scheduler:
             # New or changed data: there will be reports to make, so the workers start now and import the kit
             # while this process reads and validates the data. (With the batch's cache there is usually
@@ -252,11 +301,21 @@ def cmd_run(args) -> int:
 
             size = min(args.workers or default_workers(), _reports_at_most(args, plan))
             pool = stack.enter_context(Pool(size, Path(args.out) / ".kpi-workers.log"))
-            subs = load_submissions(data, plan)
+            subs, hashes = load_stable(data, plan, load_submissions)
         else:
             pool = None
-            subs = subs or load_submissions(data, plan)
-        return _run_loaded(args, plan, data, subs, formats, pool)
+            subs, hashes = (subs, None) if subs is not None else load_stable(data, plan, load_submissions)
+        return _run_loaded(args, plan, data, subs, formats, pool, hashes or None)
+
+
+def _check_writable(folder: Path) -> None:
+    """Refuse (exit 2, Vietnamese, naming the folder) an output folder the kit cannot create or write into."""
+    from kpi.batch import check_writable, write_error_text
+
+    try:
+        check_writable(folder)
+    except OSError as exc:
+        raise UsageError(write_error_text(exc, folder)) from None
 
 
 def _reports_at_most(args, plan) -> int:
@@ -271,8 +330,8 @@ def _reports_at_most(args, plan) -> int:
     return units * periods
 
 
-def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
-    from kpi.batch import OutputLock, run_batch, summary_table
+def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: dict | None = None) -> int:
+    from kpi.batch import run_batch, summary_table
     from kpi.report import check_parameters
 
     periods = _run_periods(args, plan, subs)
@@ -286,17 +345,19 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
     if errors:
         print(f"  Lưu ý: {len(errors)} lỗi trong số liệu gửi lên của {', '.join(periods)}; các dòng lỗi không được "
               f"tính (xem mục Chất lượng số liệu hoặc chạy `kpi validate --period {periods[0]}`).")
+    for period in periods:
+        _check_writable(paths.period_dir(Path(args.out), period))
     results = []
-    with OutputLock(Path(args.out), wait=args.wait, on_wait=print):
-        for period in periods:
-            print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
-            result = run_batch(plan, subs, period, units, data, Path(args.out), formats, args.lang,
-                               workers=args.workers, force=args.force, time_limit=args.timeout,
-                               plan_path=Path(args.plan) if args.plan else None, scheduler=args.scheduler,
-                               lock=False, workers_pool=pool)
-            for note in result.notes:
-                print(f"  Lưu ý: {note}")
-            results.append(result)
+    # (cmd_run holds the output folder's lock)
+    for period in periods:
+        print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
+        result = run_batch(plan, subs, period, units, data, Path(args.out), formats, args.lang,
+                           workers=args.workers, force=args.force, time_limit=args.timeout,
+                           plan_path=Path(args.plan) if args.plan else None, scheduler=args.scheduler,
+                           lock=False, workers_pool=pool, hashes=hashes)
+        for note in result.notes:
+            print(f"  Lưu ý: {note}")
+        results.append(result)
     print(summary_table(results))
     failed = [(b.period, r) for b in results for r in b.failed]
     skipped = sum(r.skipped for b in results for r in b.reports)
@@ -307,7 +368,8 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool) -> int:
             from kpi.publish import write_zip
 
             print(f"Tệp nén để gửi (HTML, PDF, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
-        print(f"Mở báo cáo: {b.index.resolve()}")
+        if b.index is not None:
+            print(f"Mở báo cáo: {b.index.resolve()}")
     if failed:
         print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {r.error}" for p, r in failed), file=sys.stderr)
     return EXIT_PROBLEMS if failed else EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -24,10 +25,15 @@ def write_atomic(target: Path, data: bytes | str) -> None:
     """Write to a temporary name beside the target, then rename: no half-written file under a final name."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:  # a full disk or Ctrl-C: no temporary file left behind, the old target untouched
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def to_html(notebook: Path, target: Path, title: str, lang: str = "vi") -> Path:
@@ -106,6 +112,7 @@ class PdfPrinter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-pdf")
         self._pw = self._browser = self._page = None
         self.fallback = ""  # why the printer prints file by file with to_pdf, when it does
+        self._epoch = 0  # abort() starts a new epoch: work of the abandoned thread never retries
 
     def __enter__(self) -> "PdfPrinter":
         self._pool.submit(self._start)  # the browser starts while the notebooks run
@@ -139,8 +146,34 @@ class PdfPrinter:
                 pass
         self._browser = self._pw = self._page = None
 
-    def _print(self, html: Path, target: Path, retry: bool = True) -> Path:
+    def abort(self) -> None:
+        """A print past its time limit: kill this printer's browser (and playwright's driver, or the Chromium
+        of a file-by-file print) and abandon its thread; the next print starts a fresh browser."""
+        self._epoch += 1
+        try:
+            import psutil
+
+            me = psutil.Process()
+            for proc in me.children(recursive=True):
+                try:
+                    cmd = " ".join(proc.cmdline())
+                except psutil.Error:
+                    continue
+                if self.chromium in cmd or "playwright" in cmd:
+                    for p in [*proc.children(recursive=True), proc]:
+                        with contextlib.suppress(psutil.Error):
+                            p.kill()
+        except ImportError:  # pragma: no cover - psutil is a dependency
+            pass
+        old, self._pool = self._pool, ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-pdf")
+        old.shutdown(wait=False, cancel_futures=True)
+        self._pw = self._browser = self._page = None  # the abandoned thread's objects; never used again
+
+    def _print(self, html: Path, target: Path, retry: bool = True, epoch: int | None = None) -> Path:
+        epoch = self._epoch if epoch is None else epoch
         self._start()
+        if epoch != self._epoch:
+            raise RenderError(f"Đã dừng in {html.name} sang PDF (quá thời gian).")
         if self.fallback:
             return to_pdf(html, target, self.chromium, timeout=int(self.timeout))
         try:
@@ -153,10 +186,12 @@ class PdfPrinter:
             self._page.goto(html.resolve().as_uri(), wait_until="load", timeout=self.timeout * 1000)
             pdf = self._page.pdf(prefer_css_page_size=True, print_background=True)
         except Exception as exc:
+            if epoch != self._epoch:  # aborted: this thread's browser was killed on purpose
+                raise RenderError(f"Đã dừng in {html.name} sang PDF (quá thời gian).") from None
             self._page = None
             if retry and not (self._browser and self._browser.is_connected()):  # the browser died: once more
                 self._stop()
-                return self._print(html, target, retry=False)
+                return self._print(html, target, retry=False, epoch=epoch)
             raise RenderError(f"Chromium không in được {html.name} sang PDF: {type(exc).__name__}: "
                               f"{str(exc).strip()[:400]}") from None
         if not pdf.startswith(b"%PDF"):
@@ -168,8 +203,17 @@ class PdfPrinter:
         """Queue one HTML file for printing to `target`; the Future gives the PDF's path or a RenderError."""
         return self._pool.submit(self._print, Path(html), Path(target))
 
-    def print(self, html: Path, target: Path) -> Path:
-        return self.submit(html, target).result()
+    def print(self, html: Path, target: Path, time_limit: float | None = None) -> Path:
+        """The PDF's path; past `time_limit` seconds the browser is killed (abort) and RenderError raised."""
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        fut = self.submit(html, target)
+        try:
+            return fut.result(timeout=time_limit)
+        except FutureTimeout:
+            self.abort()
+            raise RenderError(f"Quá thời gian: in {Path(html).name} sang PDF chưa xong sau {time_limit:g} giây "
+                              f"nên bị dừng (trình duyệt bị treo?).") from None
 
     def close(self) -> None:
         try:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 MARK = "\x1ekpi-result "  # starts the line that carries a job's result on a worker's standard output
+INTERRUPTED = "Đã dừng (Ctrl-C): báo cáo chưa chạy xong nên không được tạo; chạy lại lệnh để tạo."
 
 
 class Worker:
@@ -40,9 +42,12 @@ class Worker:
         """What the worker prints outside a report (normally nothing; an import error) goes to `log`, a file
         made only if there is something to write."""
         for line in self.proc.stderr:
-            self.log.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.log, "a", encoding="utf-8") as log:
-                log.write(line)
+            try:
+                self.log.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.log, "a", encoding="utf-8") as log:
+                    log.write(line)
+            except OSError:  # a full disk: the line is lost, the batch goes on (each report names its own fault)
+                pass
 
     def _read(self) -> None:
         for line in self.proc.stdout:
@@ -95,6 +100,9 @@ class Pool:
         self.idle: queue.Queue[Worker] = queue.Queue()
         self._started = threading.Lock()
         self._pending = lazy  # lazy: the workers start with the first report, if there is one
+        self.busy: set[Worker] = set()
+        self._lock = threading.Lock()
+        self.stopping = False  # set by terminate(): no new report starts
         if not lazy:
             self._start()
 
@@ -106,32 +114,62 @@ class Pool:
     def __enter__(self) -> "Pool":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type=None, *exc) -> None:
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            self.terminate()
         self.close()
 
     def run(self, spec: dict, log_path: Path, time_limit: float) -> dict | None:
         """Wait for a free worker, then run the report on it: worker.run's result, with "seconds" (the time
-        from the worker taking the report, the wait for a free one not counted) when it finished."""
-        from kpi.batch import start_log
+        from the worker taking the report, the wait for a free one not counted) when it finished. The worker
+        goes back to the pool on every path (a log that cannot be written, a stopped batch); a report whose
+        log cannot be written fails with that reason and the next report goes on."""
+        from kpi.batch import start_log, write_error_text
 
+        if self.stopping:
+            return {"files": {}, "error": INTERRUPTED}
         if self._pending:
             with self._started:
                 if self._pending:
                     self._start()
         worker = self.idle.get()
-        start_log(spec, log_path)  # the report starts now, not when it was queued
-        t0 = time.perf_counter()
         try:
+            if self.stopping:  # Ctrl-C while this report waited for a worker: it does not start
+                return {"files": {}, "error": INTERRUPTED}
+            with self._lock:
+                self.busy.add(worker)
+            try:
+                start_log(spec, log_path)  # the report starts now, not when it was queued
+            except OSError as exc:
+                return {"files": {}, "error": write_error_text(exc, log_path), "seconds": 0.0}
+            t0 = time.perf_counter()
             result = worker.run(spec, log_path, time_limit)
+            if self.stopping:
+                return {"files": {}, "error": INTERRUPTED}
             if result is not None:
                 result["seconds"] = time.perf_counter() - t0
             return result
         finally:
-            self.idle.put(worker if worker.alive else Worker(self.log))
+            with self._lock:
+                self.busy.discard(worker)
+            if self.stopping:
+                worker.stop(kill=True)
+                self.idle.put(worker)
+            else:
+                self.idle.put(worker if worker.alive else Worker(self.log))
+
+    def terminate(self) -> None:
+        """Ctrl-C: no report starts any more, and every worker (busy or idle) is stopped at once with its
+        kernel; the reports they ran end as interrupted, under their temporary names only."""
+        self.stopping = True
+        with self._lock:
+            busy = list(self.busy)
+        for worker in busy + list(self.idle.queue):
+            worker.stop(kill=True)
 
     def close(self) -> None:
         while not self.idle.empty():
-            self.idle.get_nowait().stop()
+            self.idle.get_nowait().stop(kill=self.stopping)
 
 
 def _redirect(path: str | None) -> None:
@@ -161,13 +199,18 @@ def serve() -> int:
     _redirect(None)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle: it stops this worker
     for line in sys.stdin:
         job = json.loads(line)
-        _redirect(job["log"])
         try:
-            result = batch.run_report(job["spec"])
-        finally:
-            _redirect(None)
+            _redirect(job["log"])
+        except OSError as exc:
+            result = {"files": {}, "error": batch.write_error_text(exc, job["log"])}
+        else:
+            try:
+                result = batch.run_report(job["spec"])
+            finally:
+                _redirect(None)
         answer.write(MARK + json.dumps(result, ensure_ascii=False) + "\n")
     return 0
 

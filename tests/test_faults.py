@@ -1,0 +1,425 @@
+"""The batch under faults: a full disk, no permission, Ctrl-C, a hung browser, a tampered manifest or cache.
+Each fault is injected (an OSError from the writer, a fake browser that sleeps, SIGINT to a real batch)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from kpi import batch, paths
+from kpi.demo import write_demo
+from kpi.plan import load_plan
+
+PLAN = load_plan()
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    write_demo(tmp_path / "data", PLAN)
+    return tmp_path / "data"
+
+
+def _spec(unit: str, data: Path, out: Path) -> dict:
+    return {"period": "2026-11", "unit": unit, "data_dir": str(data), "out": str(out), "formats": ["html"],
+            "lang": "vi", "made_on": "2026-12-11", "chromium": None, "plan_path": str(paths.PLAN_FILE)}
+
+
+@pytest.fixture()
+def full_disk(monkeypatch):
+    """Writers that fail with ENOSPC for the paths whose name is in the returned set."""
+    names: set[str] = set()
+    real = batch.start_log
+
+    def start_log(spec, log_path):
+        if Path(log_path).name in names:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(log_path))
+        return real(spec, log_path)
+
+    monkeypatch.setattr(batch, "start_log", start_log)
+    return names
+
+
+def test_a_log_on_a_full_disk_fails_its_report_and_the_pool_goes_on(data: Path, tmp_path: Path, full_disk,
+                                                                    monkeypatch):
+    from kpi.workers import Pool
+
+    monkeypatch.setenv(batch.FAIL_ENV, "ca")  # the second report fails at once in its worker: a quick run
+    out = tmp_path / "out" / "2026-11"
+    out.mkdir(parents=True)
+    full_disk.add("kt.log")
+    got: dict = {}
+    with Pool(1, out / "logs" / "workers.log") as pool:
+        def both():
+            got["kt"] = pool.run(_spec("kt", data, out), out / "logs" / "kt.log", time_limit=60)
+            got["ca"] = pool.run(_spec("ca", data, out), out / "logs" / "ca.log", time_limit=60)
+
+        t = threading.Thread(target=both, daemon=True)
+        t.start()
+        t.join(60)
+        assert not t.is_alive(), "the second report waited for a worker that was never returned"
+        assert pool.idle.qsize() == 1  # the one worker is back
+    assert got["kt"]["error"].startswith("Ổ đĩa đầy: không ghi được ")
+    assert str(out / "logs" / "kt.log") in got["kt"]["error"] and "giải phóng chỗ trống" in got["kt"]["error"]
+    assert got["kt"]["files"] == {}
+    assert got["ca"]["error"].startswith("InjectedFailure")  # ran on the same worker, after the fault
+
+
+def test_write_error_text_names_path_and_fix():
+    no_space = batch.write_error_text(OSError(errno.ENOSPC, "No space left on device", "/srv/out/x.html"))
+    assert no_space == ("Ổ đĩa đầy: không ghi được /srv/out/x.html. Hãy giải phóng chỗ trống trên ổ đĩa (hoặc "
+                        "chọn --out ở ổ khác) rồi chạy lại.")
+    denied = batch.write_error_text(OSError(errno.EACCES, "Permission denied", "/srv/out"))
+    assert denied.startswith("Không có quyền ghi /srv/out. Hãy cấp quyền ghi")
+
+
+def test_a_failed_notebook_never_replaces_the_good_one_and_is_cleaned_next_run(tmp_path: Path, monkeypatch):
+    import papermill
+
+    out = tmp_path / "2026-11"
+    out.mkdir()
+    good = out / "kt.ipynb"
+    good.write_text('{"good": true}', encoding="utf-8")
+
+    def half_written(_nb, output_path, **kw):
+        Path(output_path).write_text('{"cells": [', encoding="utf-8")  # the kernel died half-way
+        raise RuntimeError("kernel died")
+
+    monkeypatch.setattr(papermill, "execute_notebook", half_written)
+    with pytest.raises(RuntimeError, match="kernel died"):
+        batch.execute("2026-11", "kt", tmp_path, out, "vi", "2026-12-11")
+    assert good.read_text(encoding="utf-8") == '{"good": true}'
+    assert (out / ".kt.part.ipynb").is_file()  # the failed run stays under its temporary name
+    assert batch.clean_partials(out) == [out / ".kt.part.ipynb"]
+    assert sorted(p.name for p in out.iterdir()) == ["kt.ipynb"]
+
+
+def test_a_manifest_on_a_full_disk_is_a_note_not_a_traceback(data: Path, tmp_path: Path, monkeypatch):
+    from kpi.validate import load_submissions
+
+    monkeypatch.setenv(batch.FAIL_ENV, "kt")  # the report fails at once: the run is short
+
+    def no_space(out, manifest):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(out) / batch.MANIFEST))
+
+    monkeypatch.setattr(batch, "save_manifest", no_space)
+    res = batch.run_batch(PLAN, load_submissions(data, PLAN), "2026-11", ["kt"], data, tmp_path / "out", ["html"],
+                          made_on="2026-12-11", workers=1, progress=False)
+    target = tmp_path / "out" / "2026-11" / "manifest.json"
+    assert res.notes == [f"Ổ đĩa đầy: không ghi được {target}. Hãy giải phóng chỗ trống trên ổ đĩa (hoặc chọn "
+                         f"--out ở ổ khác) rồi chạy lại."]
+    assert [r.unit for r in res.failed] == ["kt"] and res.index is not None
+
+
+@pytest.fixture()
+def read_only(monkeypatch):
+    """Folders (added to the returned set) where creating a file or a folder fails with EACCES, as for a
+    user without write permission (the tests may run as root, for whom chmod does not forbid anything)."""
+    folders: set[Path] = set()
+    real_open, real_mkdir = os.open, os.mkdir
+
+    def denied(path) -> bool:
+        p = Path(os.fsdecode(path)).absolute()
+        return any(p.parent == f or f in p.parents for f in folders)
+
+    def fake_open(path, flags, *a, **kw):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and denied(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))
+        return real_open(path, flags, *a, **kw)
+
+    def fake_mkdir(path, *a, **kw):
+        if denied(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fsdecode(path))
+        return real_mkdir(path, *a, **kw)
+
+    monkeypatch.setattr(os, "open", fake_open)
+    monkeypatch.setattr(os, "mkdir", fake_mkdir)
+    return folders
+
+
+def _no_validation(monkeypatch):
+    import kpi.validate
+
+    def refuse(*a, **kw):
+        raise AssertionError("the data was validated before the output folder was checked")
+
+    monkeypatch.setattr(kpi.validate, "load_submissions", refuse)
+
+
+@pytest.mark.parametrize("case", ["parent", "folder", "period"])
+def test_kpi_run_into_a_folder_it_cannot_write_stops_before_any_work(data: Path, tmp_path: Path, read_only,
+                                                                     monkeypatch, capsys, case):
+    from kpi import cli
+
+    root = tmp_path / "srv"
+    root.mkdir()
+    out = root / "outputs"
+    if case == "parent":  # the folder does not exist and its parent is read-only
+        read_only.add(root)
+        named = out
+    elif case == "folder":
+        out.mkdir()
+        read_only.add(out.absolute())
+        named = out
+    else:
+        (out / "2026-11").mkdir(parents=True)
+        read_only.add((out / "2026-11").absolute())
+        named = out / "2026-11"
+    _no_validation(monkeypatch)
+    code = cli.main(["run", "--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (f"kpi: Không có quyền ghi {named}. Hãy cấp quyền ghi cho thư mục đó (hoặc chọn --out là thư mục "
+                   f"mình được ghi) rồi chạy lại.\n")
+
+
+def test_template_and_demo_data_into_a_read_only_folder(tmp_path: Path, read_only, capsys):
+    from kpi import cli
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    read_only.add(ro.absolute())
+    assert cli.main(["template", "--unit", "kt", "--period", "2026-11", "--out", str(ro / "kt.xlsx")]) == 2
+    assert f"Không có quyền ghi {ro}." in capsys.readouterr().err
+    assert cli.main(["demo-data", "--out", str(ro / "demo")]) == 2
+    assert f"Không có quyền ghi {ro / 'demo'}." in capsys.readouterr().err
+    assert list(ro.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write a read-only folder")
+def test_kpi_run_into_a_chmod_read_only_folder(data: Path, tmp_path: Path, capsys):
+    from kpi import cli
+
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        assert cli.main(["run", "--data", str(data), "--out", str(out), "--period", "2026-11"]) == 2
+        assert f"Không có quyền ghi {out}." in capsys.readouterr().err
+    finally:
+        out.chmod(0o700)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_real_batch_at_once_and_keeps_the_good_outputs(tmp_path: Path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "out"
+    p = out / "2026-11"
+    p.mkdir(parents=True)
+    good = {"kt.ipynb": '{"good": "kt"}', "kt.html": "<html>good kt</html>", "ca.html": "<html>good ca</html>"}
+    for name, text in good.items():
+        (p / name).write_text(text, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kpi", "run", "--data", str(paths.ROOT / "data" / "sample"), "--out", str(out),
+         "--period", "2026-11", "--unit", "kt,ca", "--format", "html", "--workers", "1", "--force"],
+        cwd=paths.ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(p.glob(".*.part.ipynb")):
+        time.sleep(0.05)
+    assert list(p.glob(".*.part.ipynb")), "the batch never started a notebook"
+    time.sleep(1.0)  # the kernel is up
+    children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    assert children  # the worker (and its kernel)
+    os.killpg(proc.pid, signal.SIGINT)
+    t0 = time.monotonic()
+    stdout, stderr = proc.communicate(timeout=30)
+    took = time.monotonic() - t0
+    assert proc.returncode == 130, stdout + stderr
+    assert took < 6, f"Ctrl-C took {took:.1f} s"
+    assert "Traceback" not in stderr and "never retrieved" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith("kpi: Đã dừng theo yêu cầu (Ctrl-C)")
+    for name, text in good.items():  # nothing under a final name was replaced
+        assert (p / name).read_text(encoding="utf-8") == text
+    time.sleep(0.5)
+    alive = [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert alive == []
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "inf", "nan", "1e300"])
+def test_timeout_must_be_a_finite_positive_number(data: Path, tmp_path: Path, value, capsys, monkeypatch):
+    from kpi import cli
+
+    _no_validation(monkeypatch)
+    code = cli.main(["run", "--data", str(data), "--out", str(tmp_path / "out"), "--timeout", value])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kpi: --timeout ") and "một số dương không quá 604800 (một tuần)" in err
+
+
+def test_a_hung_browser_is_stopped_within_the_reports_time_limit(tmp_path: Path):
+    import time
+
+    from kpi import render
+
+    psutil = pytest.importorskip("psutil")
+    fake = tmp_path / "hung-chromium"
+    fake.write_text("#!/bin/sh\nexec sleep 600\n", encoding="utf-8")  # a browser that never answers
+    fake.chmod(0o755)
+    html = tmp_path / "kt.html"
+    html.write_text("<!DOCTYPE html><html><body>kt</body></html>", encoding="utf-8")
+    log = tmp_path / "kt.log"
+    files: dict = {}
+    t0 = time.monotonic()
+    printer = render.PdfPrinter(str(fake)).__enter__()
+    try:
+        error = batch.print_pdf(printer, html, tmp_path / "kt.pdf", files, log, time_limit=3)
+        took = time.monotonic() - t0
+    finally:
+        printer.close()
+    assert took < 3 + batch.PDF_GRACE, f"the PDF step took {took:.1f} s"
+    assert error == "RenderError: Quá thời gian: in kt.html sang PDF chưa xong sau 3 giây nên bị dừng (trình duyệt bị treo?)."
+    assert "pdf" not in files and not (tmp_path / "kt.pdf").exists()
+    time.sleep(0.5)
+    left = [p for p in psutil.Process().children(recursive=True)
+            if str(fake) in " ".join(p.cmdline()) and p.status() != "zombie"]
+    assert left == []
+    assert time.monotonic() - t0 < 3 + 2 * batch.PDF_GRACE  # close() did not wait for the hung browser
+
+
+def test_a_tampered_manifest_means_remake_never_a_traceback_or_an_outside_link(tmp_path: Path):
+    import json
+
+    out = tmp_path / "2026-11"
+    out.mkdir()
+    (out / "kt.html").write_text("<html></html>", encoding="utf-8")
+    good = {"key": {"a": 1}, "outputs": {"html": "kt.html"}, "made_at": "2026-12-11T06:30:00", "seconds": 3.5}
+    reports = {
+        "kt": good,
+        "ca": "hello",
+        "vhxh": {**good, "seconds": "abc"},
+        "ttpvhcc": {**good, "outputs": None},
+        "commune": {**good, "outputs": {"html": "/etc/hostname"}},
+        "x1": {**good, "outputs": {"html": "../kt.html"}},
+        "x2": {**good, "outputs": {"html": ".kt.part.html"}},
+        "x3": {**good, "outputs": {"csv": "kt.html"}},
+        "x4": {"outputs": {"html": "kt.html"}},
+    }
+    (out / batch.MANIFEST).write_text(json.dumps({"kit": "1", "reports": reports}), encoding="utf-8")
+    manifest = batch.load_manifest(out)
+    assert manifest == {"kit": "1", "reports": {"kt": good}}
+    assert batch.is_current(good, {"a": 1}, out)
+    assert not batch.is_current({**good, "outputs": {"html": "/etc/hostname"}}, {"a": 1}, out)
+    for broken in ('{"reports": {"kt": "hello"}}', '{"reports": []}', "[]", "not json"):
+        (out / batch.MANIFEST).write_text(broken, encoding="utf-8")
+        assert batch.load_manifest(out) == {"reports": {}}
+
+
+def test_a_cache_of_the_wrong_type_or_tampered_is_ignored(data: Path, tmp_path: Path, caplog):
+    import hashlib
+    import json
+    import pickle
+
+    from kpi import cache
+    from kpi.validate import load_submissions
+
+    out = tmp_path / "out"
+    key = cache.data_key(data)
+    target = cache.write(load_submissions(data, PLAN), out, key)
+    assert cache.read(out, key) is not None
+    # a valid pickle of the wrong type, with a header that matches it
+    body = pickle.dumps({"data": "hello"})
+    header = {"format": cache.HEADER_FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
+    target.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    with caplog.at_level("WARNING", logger="kpi.cache"):
+        assert cache.read(out, key) is None
+    assert "không phải Submissions" in caplog.text
+    # content changed after it was written: the SHA-256 in the header no longer matches
+    good = cache.write(load_submissions(data, PLAN), out, key).read_bytes()
+    head, _, rest = good.partition(b"\n")
+    target.write_bytes(head + b"\n" + rest[:-1] + bytes([rest[-1] ^ 1]))
+    assert cache.read(out, key) is None
+    target.write_bytes(good.replace(key.encode(), b"0" * 64, 1))  # a header for another key
+    assert cache.read(out, key) is None
+
+
+def test_force_never_reads_the_cache(data: Path, tmp_path: Path, monkeypatch):
+    from kpi import cli
+
+    monkeypatch.setattr(cli, "batch_cache", lambda *a: pytest.fail("--force read the cache"))
+    _no_validation(monkeypatch)  # the run stops at validation: the cache was not read before it
+    with pytest.raises(AssertionError, match="validated"):
+        cli.main(["run", "--data", str(data), "--out", str(tmp_path / "out"), "--period", "2026-11",
+                  "--format", "html", "--force", "--workers", "1"])
+
+
+def test_a_run_refused_by_the_lock_reads_nothing_and_starts_no_worker(data: Path, tmp_path: Path, monkeypatch,
+                                                                      capsys):
+    from kpi import cli, workers
+
+    out = tmp_path / "out"
+    _no_validation(monkeypatch)
+    monkeypatch.setattr(workers, "Pool", lambda *a, **kw: pytest.fail("a worker was started"))
+    with batch.OutputLock(out):
+        code = cli.main(["run", "--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html"])
+    assert code == 3
+    assert "đang được một lần chạy khác sử dụng" in capsys.readouterr().err
+
+
+def test_write_atomic_on_a_full_disk_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path, monkeypatch):
+    from kpi import render
+
+    target = tmp_path / "index.html"
+    target.write_text("old", encoding="utf-8")
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            self.fh.write(data[:3])  # part of it reached the disk, then it was full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **kw: Full(real_fdopen(fd, *a, **kw)))
+    with pytest.raises(OSError):
+        render.write_atomic(target, "new content")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
+
+
+def test_a_file_changed_while_it_is_validated_is_read_again_and_hashed_as_read(data: Path, tmp_path: Path,
+                                                                               monkeypatch):
+    import hashlib
+
+    import kpi.validate
+    from kpi import cli
+
+    f = data / "submissions" / "2026-11" / "kt.csv"
+    real = kpi.validate.load_submissions
+    calls = []
+
+    def load(folder, plan):
+        subs = real(folder, plan)
+        if not calls:  # the unit overwrites its file while the first validation runs
+            f.write_bytes(f.read_bytes() + b"\n")
+        calls.append(f.read_bytes())  # the file as it is when this validation ends
+        return subs
+
+    got = {}
+
+    def fake_batch(plan, subs, period, units, data_dir, out_dir, formats, lang, **kw):
+        got["hashes"] = kw["hashes"]
+        return batch.BatchResult(period, Path(out_dir) / period, [])
+
+    monkeypatch.setattr(kpi.validate, "load_submissions", load)
+    monkeypatch.setattr(batch, "run_batch", fake_batch)
+    code = cli.main(["run", "--data", str(data), "--out", str(tmp_path / "out"), "--period", "2026-11",
+                     "--format", "html", "--unit", "kt", "--workers", "1"])
+    assert code == 0
+    assert len(calls) == 2 and calls[0] == calls[1]  # read again, and the second read saw no change
+    assert got["hashes"]["2026-11/kt.csv"] == hashlib.sha256(f.read_bytes()).hexdigest()
