@@ -11,6 +11,20 @@ WARNING = "warning"
 
 # code -> (severity, Vietnamese message template, how to fix). Placeholders come from Problem.params.
 CATALOG: dict[str, tuple[str, str, str]] = {
+    "W_DATE_MISSING": (WARNING, "Thiếu ngày báo cáo; các số liệu của tệp vẫn được nhận, ngày gửi ghi là không rõ.",
+                       "Ghi ngày gửi báo cáo vào ô này, dạng ngày/tháng/năm (08/12/2026, 8/12/2026, 08-12-2026, 08.12.2026) hoặc năm-tháng-ngày (2026-12-08)."),
+    "W_DATE_INVALID": (WARNING, "Không đọc được ngày báo cáo '{found}' (không đúng dạng hoặc không có thật, ví dụ "
+                                "30/02); các số liệu vẫn được nhận, ngày gửi ghi là không rõ.",
+                       "Ghi ngày dạng ngày/tháng/năm (08/12/2026, 8/12/2026, 08-12-2026, 08.12.2026) hoặc năm-tháng-ngày (2026-12-08)."),
+    "W_DATE_BEFORE_PERIOD": (WARNING, "Ngày báo cáo {found} ở trước khi kỳ báo cáo {detail} bắt đầu; các số "
+                                      "liệu vẫn được nhận, ngày gửi ghi là không rõ.",
+                             "Kiểm tra lại ngày báo cáo: ngày gửi không thể trước kỳ báo cáo; ghi dạng ngày/tháng/năm (08/12/2026, 8/12/2026, 08-12-2026, 08.12.2026) hoặc năm-tháng-ngày (2026-12-08)."),
+    "W_DATE_TOO_LATE": (WARNING, "Ngày báo cáo {found} quá xa sau hạn của kỳ {detail}; "
+                                 "nhiều khả năng ghi nhầm năm hoặc đảo ngày tháng. Các số liệu vẫn được nhận, ngày "
+                                 "gửi ghi là không rõ.",
+                        "Ghi đúng ngày gửi báo cáo, dạng ngày/tháng/năm (08/12/2026, 8/12/2026, 08-12-2026, 08.12.2026) hoặc năm-tháng-ngày (2026-12-08)."),
+    "W_DATE_FUTURE": (WARNING, "Ngày báo cáo {found} ở sau hôm nay.",
+                      "Kiểm tra lại ngày, tháng, năm của ngày gửi báo cáo (ghi dạng ngày/tháng/năm (08/12/2026, 8/12/2026, 08-12-2026, 08.12.2026) hoặc năm-tháng-ngày (2026-12-08))."),
     "E_FILE_UNREADABLE": (ERROR, "Không đọc được tệp: {detail}.",
                           "Mở lại tệp bằng Excel, lưu dưới dạng .xlsx hoặc CSV UTF-8 rồi gửi lại."),
     "E_FILE_TOO_LARGE": (ERROR, "Tệp quá lớn ({found}); giới hạn là {expected}.",
@@ -45,9 +59,6 @@ CATALOG: dict[str, tuple[str, str, str]] = {
                           "Xóa dòng này khỏi tệp; đơn vị {detail} tự báo cáo số liệu này trong tệp của mình."),
     "E_UNIT_NOT_FILE_UNIT": (ERROR, "Dòng ghi đơn vị '{found}' nhưng tệp là của đơn vị {expected}.",
                              "Sửa ô đơn vị cho đúng đơn vị gửi tệp."),
-    "E_DATE_TOO_LATE": (ERROR, "Ngày báo cáo {found} quá xa sau hạn của kỳ {detail} (muộn nhất {expected}); "
-                        "nhiều khả năng ghi nhầm năm hoặc đảo ngày tháng.",
-                        "Ghi đúng ngày gửi báo cáo dạng NNNN-TT-NN."),
     "E_VILLAGE_UNKNOWN": (ERROR, "Thôn '{found}' không có trong danh sách thôn của kế hoạch.",
                           "Ghi đúng tên thôn, một trong: {expected}."),
     "E_VILLAGE_REQUIRED": (ERROR, "Số liệu '{detail}' được báo cáo theo thôn nhưng ô thôn để trống.",
@@ -64,11 +75,6 @@ CATALOG: dict[str, tuple[str, str, str]] = {
                              "Ghi giá trị trong khoảng {expected}."),
     "E_NUMERATOR_ABOVE_DENOMINATOR": (ERROR, "{detail}: tử số {found} lớn hơn mẫu số {expected}.",
                                       "Kiểm tra lại hai số liệu này; tử số không được lớn hơn mẫu số."),
-    "E_DATE_MISSING": (ERROR, "Thiếu ngày báo cáo.", "Ghi ngày gửi báo cáo dạng NNNN-TT-NN, ví dụ 2026-12-08."),
-    "E_DATE_INVALID": (ERROR, "Ngày báo cáo '{found}' không hợp lệ hoặc không có thật (ví dụ 30/02).",
-                       "Ghi ngày dạng NNNN-TT-NN (2026-12-08) hoặc NN/TT/NNNN (08/12/2026)."),
-    "E_DATE_BEFORE_PERIOD": (ERROR, "Ngày báo cáo {found} ở trước khi kỳ báo cáo {expected} bắt đầu.",
-                             "Kiểm tra lại ngày báo cáo: ngày gửi không thể trước kỳ báo cáo."),
     "E_DUPLICATE": (ERROR, "Ô này được gửi hai lần với giá trị khác nhau ({found} và {expected}); giá trị được dùng là {expected} ở {detail}.",
                     "Giữ lại một giá trị đúng; khi sửa số liệu hãy ghi ngày báo cáo mới hơn để bản sửa được dùng."),
     "E_PERIOD_FOLDER_MISMATCH": (ERROR, "Tệp nằm trong thư mục kỳ {expected} nhưng {detail} ghi kỳ báo cáo {found} "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -81,13 +83,32 @@ def parse_periods(values: pd.Series) -> pd.Series:
     return text.where(ok).astype(object)
 
 
+DATE_FORMS = "ngày/tháng/năm (08/12/2026, 8/12/2026, 08-12-2026, 08.12.2026) hoặc năm-tháng-ngày (2026-12-08)"
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_YEAR_FIRST = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
+
+
+def _date_from_text(text: str) -> pd.Timestamp | None:
+    m = _DAY_FIRST.match(text)
+    day, month, year = (m[1], m[2], m[3]) if m else (None, None, None)
+    if not m and (m := _YEAR_FIRST.match(text)):
+        year, month, day = m[1], m[2], m[3]
+    if not m:
+        return None
+    try:
+        return pd.Timestamp(int(year), int(month), int(day))
+    except ValueError:  # 30/02/2026: not a real day
+        return None
+
+
 def parse_dates(values: pd.Series) -> pd.Series:
-    """ISO YYYY-MM-DD or Vietnamese DD/MM/YYYY text, or an Excel date -> Timestamp (day); else NaT."""
-    native = values.map(lambda v: safety.to_timestamp(v) if hasattr(v, "year") else None)
-    text = values.map(lambda v: v.strip() if isinstance(v, str) else None)
-    iso = pd.to_datetime(text.where(text.fillna("").str.match(r"^\d{4}-\d{1,2}-\d{1,2}$")), format="%Y-%m-%d", errors="coerce")
-    vn = pd.to_datetime(text.where(text.fillna("").str.match(r"^\d{1,2}/\d{1,2}/\d{4}$")), format="%d/%m/%Y", errors="coerce")
-    return pd.to_datetime(native, errors="coerce").fillna(iso).fillna(vn).astype("datetime64[ns]")
+    """A report date as offices type it (DATE_FORMS: day first with / - or ., or ISO year first) or an Excel
+    date -> Timestamp (day); else NaT. Day first is never read as month first: 05-01-2027 is 5 January."""
+    def one(v: object):
+        if hasattr(v, "year"):
+            return safety.to_timestamp(v)
+        return _date_from_text(v.strip()) if isinstance(v, str) else None
+    return pd.to_datetime(values.map(one), errors="coerce").astype("datetime64[ns]")
 
 
 def village_lookup(plan: Plan) -> dict[str, str]:
@@ -221,14 +242,6 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
          rows["value_p"].map(_fmt), "", label),
         ((rows["value_p"] >= 0) & (rows["value_p"] > vmax), "E_VALUE_OUT_OF_RANGE", "value",
          rows["value_p"].map(_fmt), None, None),
-        (cell_text["submitted_on"].str.strip() == "", "E_DATE_MISSING", "submitted_on", None, "", None),
-        ((cell_text["submitted_on"].str.strip() != "") & rows["date_p"].isna(), "E_DATE_INVALID", "submitted_on",
-         cell_text["submitted_on"], "", None),
-        (rows["date_p"].notna() & rows["period_p"].notna()
-         & (rows["date_p"] < pd.to_datetime(rows["period_p"] + "-01", errors="coerce")),
-         "E_DATE_BEFORE_PERIOD", "submitted_on", rows["date_p"].dt.strftime("%Y-%m-%d"), None, rows["period_p"]),
-        (rows["date_p"].notna() & rows["period_p"].notna() & (rows["date_p"] > latest_date(rows["period_p"], plan)),
-         "E_DATE_TOO_LATE", "submitted_on", rows["date_p"].dt.strftime("%Y-%m-%d"), None, rows["period_p"]),
     ]
     rows["error"] = ""
     for mask, code, column, found, expected, detail in checks:
@@ -243,10 +256,6 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
             problems += [Problem(p.code, p.file, p.sheet, p.row, p.column, p.found, names[fu], names.get(ow, ow))
                          for p, fu, ow in zip(_problems(rows, mask, code, column, found), file_unit[mask],
                                               owner[mask])]
-        elif code == "E_DATE_TOO_LATE":
-            problems += [Problem(p.code, p.file, p.sheet, p.row, p.column, p.found, f"{d:%Y-%m-%d}", per)
-                         for p, d, per in zip(_problems(rows, mask, code, column, found),
-                                              latest_date(rows.loc[mask, "period_p"], plan), rows.loc[mask, "period_p"])]
         elif code == "E_VALUE_OUT_OF_RANGE":
             problems += [Problem(p.code, p.file, p.sheet, p.row, p.column, p.found, f"0–{_fmt(m)}", p.detail)
                          for p, m in zip(_problems(rows, mask, code, column, found), vmax[mask])]
@@ -254,14 +263,49 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
             problems += [replace(p, hint=_thousands_hint(t))
                          for p, t in zip(_problems(rows, mask, code, column, found, expected, detail),
                                          cell_text["value"][mask])]
-        elif code == "E_DATE_BEFORE_PERIOD":
-            problems += [Problem(p.code, p.file, p.sheet, p.row, p.column, p.found, per, "")
-                         for p, per in zip(_problems(rows, mask, code, column, found), rows.loc[mask, "period_p"])]
         else:
             problems += _problems(rows, mask, code, column, found, expected, detail)
         rows.loc[mask & (rows["error"] == ""), "error"] = code
+    problems += _date_problems(rows, cell_text, plan)
     problems += _folder_mismatch(rows)
     return rows, problems
+
+
+def run_day() -> dt.date:
+    """The day of the run: today, or $KPI_TODAY (YYYY-MM-DD) to check files as on another day (a re-run of a
+    past month, the tests)."""
+    text = os.environ.get("KPI_TODAY", "")
+    try:
+        return dt.date.fromisoformat(text) if text else dt.date.today()
+    except ValueError:
+        return dt.date.today()
+
+
+def _date_problems(rows: pd.DataFrame, cell_text: pd.DataFrame, plan: Plan) -> list[Problem]:
+    """A report date decides timeliness only: a missing, unreadable or implausible one is a warning and the
+    values are kept with the date unknown (NaT; the unit's state is 'ngày gửi không rõ'). A date after today
+    is kept, with a warning."""
+    typed = cell_text["submitted_on"].str.strip()
+    date = rows["date_p"]
+    starts = pd.to_datetime(rows["period_p"] + "-01", errors="coerce")
+    latest = latest_date(rows["period_p"], plan)
+    iso = date.dt.strftime("%d/%m/%Y")
+    checks = [
+        (typed == "", "W_DATE_MISSING", None, None),
+        ((typed != "") & date.isna(), "W_DATE_INVALID", cell_text["submitted_on"], None),
+        (date.notna() & (date < starts), "W_DATE_BEFORE_PERIOD", iso, rows["period_p"]),
+        (date.notna() & (date > latest), "W_DATE_TOO_LATE", iso,
+         rows["period_p"].astype(object) + " (muộn nhất " + latest.dt.strftime("%d/%m/%Y").astype(object) + ")"),
+    ]
+    problems, unknown = [], pd.Series(False, index=rows.index)
+    for mask, code, found, detail in checks:
+        mask = mask.fillna(False).astype(bool) & ~unknown
+        problems += _problems(rows, mask, code, "submitted_on", found, "", detail)
+        unknown |= mask
+    rows.loc[unknown, "date_p"] = pd.NaT
+    future = rows["date_p"].notna() & (rows["date_p"] > pd.Timestamp(run_day()))
+    problems += _problems(rows, future, "W_DATE_FUTURE", "submitted_on", rows["date_p"].dt.strftime("%d/%m/%Y"))
+    return _unique(problems)
 
 
 _COMMA_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")

@@ -133,9 +133,10 @@ def test_validate_prints_accounting_and_fails_on_errors(tmp_path, capsys):
     assert "2026-11/ok_utf8.csv: đọc 3 dòng, nhận 3, loại 0" in out
     assert "2026-11/empty.csv: đọc 0 dòng, nhận 0, loại 0" in out
     assert "Tổng: đọc 9 dòng, nhận 5, loại 4" in out
-    # combo: 5 errors; empty.csv: 1 error (E_FILE_EMPTY). Công an sent pop_total for Thôn 1-3 (ok_utf8) and
-    # Thôn 5, 6, 8, 9 (combo; Thôn 7's row names no known element): 26 - 7 = 19 villages missing (W_VILLAGE_MISSING)
-    assert "Kết quả: 6 lỗi, 19 cảnh báo." in out
+    # combo: 4 errors and its unreadable date 2026-02-30 a warning (W_DATE_INVALID: the date decides timeliness
+    # only); empty.csv: 1 error (E_FILE_EMPTY). Công an sent pop_total for Thôn 1-3 (ok_utf8) and Thôn 5, 6, 8, 9
+    # (combo; Thôn 7's row names no known element): 26 - 7 = 19 villages missing (W_VILLAGE_MISSING)
+    assert "Kết quả: 5 lỗi, 20 cảnh báo." in out
     assert "[LỖI E_VALUE_NEGATIVE]" in out and "cột 'Giá trị' (value)" in out
     assert "Traceback" not in out
 

@@ -67,11 +67,12 @@ CASES = [
     ("points_out_of_range.csv", [("E_VALUE_OUT_OF_RANGE", "points_out_of_range.csv", "", 2, "value"),
                                  ("E_VALUE_OUT_OF_RANGE", "points_out_of_range.csv", "", 3, "value")], 3, 1, 2),
     ("missing_value.csv", [("E_VALUE_MISSING", "missing_value.csv", "", 2, "value")], 1, 0, 1),
-    ("date_missing.csv", [("E_DATE_MISSING", "date_missing.csv", "", 2, "submitted_on")], 1, 0, 1),
-    ("date_impossible.csv", [("E_DATE_INVALID", "date_impossible.csv", "", 2, "submitted_on"),
-                             ("E_DATE_INVALID", "date_impossible.csv", "", 3, "submitted_on")], 3, 1, 2),
-    ("date_before_period.csv", [("E_DATE_BEFORE_PERIOD", "date_before_period.csv", "", 2, "submitted_on")], 1, 0, 1),
-    ("date_too_late.csv", [("E_DATE_TOO_LATE", "date_too_late.csv", "", 2, "submitted_on")], 2, 1, 1),
+    # a report date decides timeliness only: missing, unreadable or implausible, the values are kept (a warning)
+    ("date_missing.csv", [("W_DATE_MISSING", "date_missing.csv", "", 2, "submitted_on")], 1, 1, 0),
+    ("date_impossible.csv", [("W_DATE_INVALID", "date_impossible.csv", "", 2, "submitted_on"),
+                             ("W_DATE_INVALID", "date_impossible.csv", "", 3, "submitted_on")], 3, 3, 0),
+    ("date_before_period.csv", [("W_DATE_BEFORE_PERIOD", "date_before_period.csv", "", 2, "submitted_on")], 1, 1, 0),
+    ("date_too_late.csv", [("W_DATE_TOO_LATE", "date_too_late.csv", "", 2, "submitted_on")], 2, 2, 0),
     ("wrong_unit_row.csv", [("E_ELEMENT_WRONG_UNIT", "wrong_unit_row.csv", "", 2, "element")], 1, 0, 1),
     ("vhxh_other_units_elements.csv", [("E_FILE_OTHER_UNIT", "vhxh_other_units_elements.csv", "", 2, "element"),
                                        ("E_FILE_OTHER_UNIT", "vhxh_other_units_elements.csv", "", 3, "element"),
@@ -84,7 +85,7 @@ CASES = [
     ("numerator_above_denominator.csv",
      [("E_NUMERATOR_ABOVE_DENOMINATOR", "numerator_above_denominator.csv", "", 3, "value")], 4, 3, 1),
     ("cross_unit", [("E_NUMERATOR_ABOVE_DENOMINATOR", "vhxh.csv", "", 2, "value")], 3, 2, 1),
-    ("combo.csv", [("E_DATE_INVALID", "combo.csv", "", 5, "submitted_on"),
+    ("combo.csv", [("W_DATE_INVALID", "combo.csv", "", 5, "submitted_on"),
                    ("E_DUPLICATE", "combo.csv", "", 6, "value"),
                    ("E_ELEMENT_UNKNOWN", "combo.csv", "", 4, "element"),
                    ("E_VALUE_NEGATIVE", "combo.csv", "", 3, "value"),
@@ -92,13 +93,13 @@ CASES = [
     ("history", [("W_JUMP", "ca.csv", "", 7, "value"), ("W_STOCK_FALL", "ca.csv", "", 12, "value")], 11, 11, 0),
     ("long_blank_rows.xlsx", [("E_VALUE_NEGATIVE", "long_blank_rows.xlsx", "Bảng 1", 6, "value")], 3, 2, 1),
     ("template_renamed.xlsx", [], 4, 4, 0),
-    ("template_date_missing.xlsx", [("E_DATE_MISSING", "template_date_missing.xlsx", "Số liệu", 4, "C")], 3, 0, 3),
+    ("template_date_missing.xlsx", [("W_DATE_MISSING", "template_date_missing.xlsx", "Số liệu", 4, "C")], 3, 3, 0),
     ("template_bad_values.xlsx", [("E_VALUE_NEGATIVE", "template_bad_values.xlsx", "Số liệu", 9, "D"),
                                   ("E_VALUE_NOT_NUMBER", "template_bad_values.xlsx", "Số liệu", 8, "C"),
                                   ("E_VALUE_NOT_WHOLE", "template_bad_values.xlsx", "Số liệu", 10, "C")], 4, 1, 3),
     ("template_points.xlsx", [("E_NUMERATOR_ABOVE_DENOMINATOR", "template_points.xlsx", "Số liệu", 8, "C")], 3, 2, 1),
     ("template_empty.xlsx", [("E_FILE_EMPTY", "template_empty.xlsx", "Số liệu", 0, "")], 0, 0, 0),
-    ("template_date_text.xlsx", [("E_DATE_INVALID", "template_date_text.xlsx", "Số liệu", 4, "C")], 1, 0, 1),
+    ("template_date_text.xlsx", [("W_DATE_INVALID", "template_date_text.xlsx", "Số liệu", 4, "C")], 1, 1, 0),
 ]
 
 
@@ -202,9 +203,13 @@ def test_cross_unit_numerator(load_case):
 
 
 def test_date_too_late_limit(load_case):
-    (p,) = problems(load_case("date_too_late.csv"))
+    subs = load_case("date_too_late.csv")
+    (p,) = problems(subs)
     # due 2026-12-10 for November, plus 365 days: 2027-12-10 is still believable, 2062-12-05 is not.
-    assert (p.found, p.expected) == ("2062-12-05", "2027-12-10")
+    assert (p.found, p.detail) == ("05/12/2062", "2026-11 (muộn nhất 10/12/2027)")
+    # both values are kept; the implausible date is unknown, the believable one stays
+    dates = subs.data.sort_values("village")["submitted_on"].tolist()
+    assert len(dates) == 2 and pd.isna(dates[0]) and dates[1] == pd.Timestamp("2027-12-10")
 
 
 def test_other_unit_message_names_both_units(load_case):
@@ -249,7 +254,8 @@ def test_renamed_template_sheet(load_case):
 
 def test_one_problem_for_a_template_date(load_case):
     subs = load_case("template_date_missing.xlsx")
-    assert len(problems(subs)) == 1 and len(subs.rejected) == 3
+    assert len(problems(subs)) == 1 and len(subs.rejected) == 0 and len(subs.data) == 3
+    assert subs.data["submitted_on"].isna().all()
 
 
 def test_a_folder_of_everything_is_accounted(tmp_path, plan):
