@@ -116,6 +116,8 @@ class Problem:
     found: str = ""
     expected: str = ""
     detail: str = ""
+    unit: str | None = None  # the unit the file is of, when known (a guess from the file name for an unreadable file)
+    period: str | None = None  # the period the file is of, when known
 
     @property
     def severity(self) -> str:
