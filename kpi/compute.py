@@ -239,7 +239,6 @@ def timeliness(received: pd.DataFrame, plan: Plan, period: str, problems: list |
     out["status"] = np.select(
         [has_date & (out["submitted_on"] <= due), has_date, out["unit"].isin(sent), out["unit"].isin(unreadable)],
         ["on_time", "late", "date_unknown", "unreadable"], default="missing")
-    out.loc[out["status"] != "late", "days_late"] = pd.NA
     return out
 
 
