@@ -31,7 +31,8 @@ WORDS = {
     "vi": {"target": "Chỉ tiêu giao", "value": "Lũy kế", "deadline": "Hạn", "forecast": "Dự báo đến hạn",
            "month": "Tháng", "share": "Mức đạt so với chỉ tiêu giao (%)", "village": "Thôn",
            "value_vs_target": "Giá trị lũy kế (%); vạch đen: chỉ tiêu giao",
-           "lagging": "Số chỉ tiêu\nchưa đạt mức giao", "no_data": "trống: chưa có số liệu",
+           "lagging": "Số chỉ tiêu\nchưa đạt mức giao",
+           "nothing": "Chưa có số liệu tháng {m}/{y} để vẽ biểu đồ: chưa đơn vị nào gửi số liệu đọc được cho các chỉ tiêu này.", "no_data": "trống: chưa có số liệu",
            "bins": ("dưới 50%", "50–80%", "80–100%", "đạt (≥ 100%)"), "months": "T{m}",
            "alt_scorecard": "Biểu đồ thanh: giá trị lũy kế của {n} chỉ tiêu tỷ lệ so với chỉ tiêu giao (vạch đen). {counts}.",
            "alt_trends": "Biểu đồ xu hướng của {n} chỉ tiêu, tháng 1 đến tháng {m}: giá trị lũy kế từng tháng, "
@@ -41,7 +42,8 @@ WORDS = {
     "en": {"target": "Target", "value": "Year to date", "deadline": "Deadline", "forecast": "Forecast at deadline",
            "month": "Month", "share": "Share of target reached (%)", "village": "Village",
            "value_vs_target": "Year-to-date value (%); black tick: target",
-           "lagging": "Indicators\nbelow target", "no_data": "blank: no data",
+           "lagging": "Indicators\nbelow target",
+           "nothing": "No data for {m}/{y} to chart yet: no unit has sent readable figures for these indicators.", "no_data": "blank: no data",
            "bins": ("below 50%", "50–80%", "80–100%", "reached (≥ 100%)"), "months": "{m}",
            "alt_scorecard": "Bar chart: year-to-date value of {n} ratio indicators against their targets (black "
                             "ticks). {counts}.",
@@ -95,6 +97,28 @@ class Chart:
         return self.png(), meta
 
 
+class NoData:
+    """What a chart cell shows when there is nothing to draw: a sentence in the report's language."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f'<div class="kpi"><p class="nodata"><b>{escape(self.text)}</b></p></div>'
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _no_values(r: MonthReport, column: pd.Series) -> NoData | None:
+    """A NoData note when a chart's values are all missing (an empty month, units not sent), else None."""
+    if column.notna().any():
+        return None
+    return NoData(WORDS[r.lang]["nothing"].format(m=compute.month_of(r.period), y=r.period[:4]))
+
+
 def _close(fig: plt.Figure, alt: str, tight: bool = True) -> Chart:
     """Lay the figure out and close it, so a notebook shows it once, through Chart."""
     if tight:
@@ -103,12 +127,14 @@ def _close(fig: plt.Figure, alt: str, tight: bool = True) -> Chart:
     return Chart(fig, alt)
 
 
-def scorecard_chart(r: MonthReport) -> Chart | None:
+def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
     """Every ratio indicator's year-to-date value as a bar (colour and hatching by status), its target as a
     black tick, and the value and status in words at the bar's end."""
     card = r.card[r.card["kind"] == "ratio"].reset_index(drop=True)
     if card.empty:
         return None
+    if (note := _no_values(r, card["value"])) is not None:
+        return note
     w = WORDS[r.lang]
     fig, ax = plt.subplots(figsize=(7.6, 0.3 * len(card) + 0.8))
     labels = [f"{i}. {textwrap.shorten(s, 34, placeholder='…')}" for i, s in zip(card["indicator"], card["short"])]
@@ -138,7 +164,7 @@ def _deadline_month(r: MonthReport, ind_id: str) -> int | None:
     return None if ind.deadline is None else (ind.deadline.year - r.plan.year) * 12 + ind.deadline.month
 
 
-def trends(r: MonthReport, ncols: int = 4) -> Chart | None:
+def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
     """Small multiples: each indicator's year-to-date value January..P, its target line, its deadline and the
     forecast at the deadline (SPEC §3: least squares through the last up to 3 months); status in words."""
     card = r.card
@@ -146,6 +172,8 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | None:
         return None
     w = WORDS[r.lang]
     hist = r.history[r.history["indicator"].isin(card["indicator"])]
+    if (note := _no_values(r, hist["value"])) is not None:
+        return note
     n = len(card)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
@@ -217,13 +245,15 @@ def _grid_layout(fig: plt.Figure, axes: np.ndarray, nrows: int, ncols: int) -> N
                         bottom=m["bottom"] / height, wspace=m["col_gap"] / ax_w, hspace=m["row_gap"] / ax_h)
 
 
-def village_heatmap(r: MonthReport) -> Chart | None:
+def village_heatmap(r: MonthReport) -> Chart | NoData | None:
     """Villages × village-level indicators, each cell the village's share of the target reached, in four
     bands (dark = far behind); beside it, how many indicators each village has below target, so the villages
     that lag stand out at a glance."""
     v = r.villages[r.villages["indicator"].isin(r.card["indicator"])]
     if v.empty:
         return None
+    if (note := _no_values(r, v["share_of_target"])) is not None:
+        return note
     w = WORDS[r.lang]
     grid = v.pivot(index="village", columns="indicator", values="share_of_target") * 100
     grid = grid.reindex(index=r.plan.village_names, columns=[i for i in r.card["indicator"] if i in grid.columns])
@@ -277,5 +307,11 @@ def village_heatmap(r: MonthReport) -> Chart | None:
 
 
 def month_table(hist: pd.DataFrame) -> pd.DataFrame:
-    """History as indicator × month (for analysts)."""
-    return hist.pivot(index="indicator", columns="month", values="value")
+    """History as indicator × month (for analysts), indicators in plan order (1, 2, 3a … 3d, 4, …, 10, 11, …),
+    never text order (1, 10, 11, …, 2)."""
+    table = hist.pivot(index="indicator", columns="month", values="value")
+    if "order" in hist:
+        plan_order = hist.drop_duplicates("indicator").sort_values("order", kind="stable")["indicator"]
+    else:  # no plan order given: the number first, then the letter (3a < 3b < 4 < 10)
+        plan_order = sorted(hist["indicator"].drop_duplicates(), key=lambda i: (int("".join(c for c in i if c.isdigit()) or 0), i))
+    return table.reindex(list(plan_order))

@@ -12,6 +12,7 @@ from kpi import schema
 from kpi.i18n import STATUS_LABELS
 from kpi.plan import Plan
 
+UNREADABLE_CODES = ("E_UNREADABLE", "E_FILE_UNREADABLE")  # a file for P that could not be read: the unit did send
 FORECAST_MONTHS = 3  # the forecast line goes through the last up to 3 months that have a value
 
 
@@ -213,18 +214,37 @@ def village_table(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
     return out.rename(columns={"num": "numerator", "den": "denominator"})
 
 
-def timeliness(received: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
-    """Per unit: on time if its submission for P (the earliest date it sent anything for P) is on or before
-    day `report_due_day` (the 10th) of the month after P; else late by N days, or missing."""
+def timeliness(received: pd.DataFrame, plan: Plan, period: str, problems: list | None = None) -> pd.DataFrame:
+    """Per unit, its state for P (SPEC §3.5, §4a): `on_time` when the earliest date it sent anything for P is on
+    or before day `report_due_day` (the 10th) of the month after P; `late` by N days after that; `date_unknown`
+    when values were read but no row carries a date; `unreadable` when it sent a file for P that could not be
+    read (an E_UNREADABLE problem naming the unit and P) and no row of it was accepted; else `missing`.
+    A month with nothing received is an ordinary month: every unit missing."""
     due = pd.Timestamp(plan.due_date(period))
-    got = received[received["period"] == period].groupby("unit")["submitted_on"].min()
+    rows = received[received["period"] == period] if not received.empty else received
+    if rows.empty:
+        got = pd.Series([], dtype="datetime64[ns]", index=pd.Index([], dtype=object))
+        sent = set()
+    else:
+        dates = pd.to_datetime(rows["submitted_on"], errors="coerce")
+        got = dates.groupby(rows["unit"]).min()
+        sent = set(rows["unit"])
+    unreadable = {getattr(p, "unit", None) for p in (problems or [])
+                  if getattr(p, "code", "") in UNREADABLE_CODES and getattr(p, "period", None) in (period, None)}
     out = pd.DataFrame({"unit": plan.unit_codes, "unit_name": [u.name for u in plan.units]})
-    out["submitted_on"] = out["unit"].map(got).astype("datetime64[ns]")
+    out["submitted_on"] = pd.Series(got.reindex(out["unit"]).to_numpy(dtype="datetime64[ns]"), index=out.index)
     out["due"] = due
     out["days_late"] = (out["submitted_on"] - due).dt.days.clip(lower=0).astype("Int64")
-    out["status"] = np.select([out["submitted_on"].isna(), out["submitted_on"] <= due], ["missing", "on_time"],
-                              default="late")
+    has_date = out["submitted_on"].notna()
+    out["status"] = np.select(
+        [has_date & (out["submitted_on"] <= due), has_date, out["unit"].isin(sent), out["unit"].isin(unreadable)],
+        ["on_time", "late", "date_unknown", "unreadable"], default="missing")
     return out
+
+
+def not_sent(timeliness_frame: pd.DataFrame) -> pd.DataFrame:
+    """The units that have not sent P (state `missing`, or a file that could not be read), in plan order."""
+    return timeliness_frame[timeliness_frame["status"].isin(["missing", "unreadable"])]
 
 
 def completeness(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 STATUSES = ("achieved", "on_track", "behind", "missed", "encouraged", "no_data")
 
 STATUS_LABELS = {
@@ -34,8 +36,10 @@ STATUS_COLORS = {
 }
 
 TIMELINESS_LABELS = {
-    "vi": {"on_time": "Đúng hạn", "late": "Muộn {days} ngày", "missing": "Chưa gửi"},
-    "en": {"on_time": "On time", "late": "Late by {days} days", "missing": "Missing"},
+    "vi": {"on_time": "Đúng hạn", "late": "Muộn {days} ngày", "date_unknown": "Ngày gửi không rõ",
+           "unreadable": "Đã gửi nhưng không đọc được", "missing": "Chưa gửi"},
+    "en": {"on_time": "On time", "late": "Late by {days} days", "date_unknown": "Date sent unknown",
+           "unreadable": "Sent but unreadable", "missing": "Not sent"},
 }
 
 
@@ -47,7 +51,7 @@ def target_words(text: str, target: float | None, kind: str, lang: str = "vi") -
     """The target as a reader sees it: the plan's own words in Vietnamese; in English, 'Encouraged', 'N%' or
     '≥ N' (the plan's words are Vietnamese)."""
     if lang == "vi":
-        return text
+        return re.sub(r"(?<=\d)\.(?=\d)", ",", text)  # the plan writes 35.4%; the reports write 35,4%
     if target is None or target != target:  # None or NaN: an encouraged indicator
         return "Encouraged"
     return f"{target:g}%" if kind == "ratio" else f"≥ {target:g} a year"

@@ -134,6 +134,8 @@ class Problem:
     expected: str = ""
     detail: str = ""
     hint: str = ""  # a likely cause of this value, added to the message (a comma typed as thousands separator)
+    unit: str | None = None  # the unit the file is of, when known (a guess from the file name for an unreadable file)
+    period: str | None = None  # the period the file is of, when known
 
     @property
     def severity(self) -> str:

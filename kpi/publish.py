@@ -25,13 +25,17 @@ WORDS = {
            "report": "Báo cáo", "files": "Tệp", "state": "Tình trạng", "made_ok": "Đã tạo",
            "no_pdf": "chưa có PDF", "tables": "Bảng tổng hợp chỉ tiêu", "commune": "Toàn xã {c}",
            "xlsx": "Excel (scorecard.xlsx)", "csv": "CSV (scorecard.csv)",
-           "offline": "Mở được không cần mạng: giữ các tệp trong cùng một thư mục."},
+           "offline": "Mở được không cần mạng: giữ các tệp trong cùng một thư mục.",
+           "failed": "Chưa tạo được báo cáo này. Cán bộ tổng hợp xem nhật ký {log}, sửa theo hướng dẫn trong đó "
+                     "rồi chạy lại lệnh kpi run cho kỳ này."},
     "en": {"title": "KPI reports, {c} commune, {m}/{y}", "made": "Made on {d}",
            "counts": "Whole commune: indicators by status", "status": "Status",
            "plan": "16 plan indicators", "measured": "19 measured", "reports": "Reports",
            "report": "Report", "files": "Files", "state": "State", "made_ok": "Made", "no_pdf": "no PDF",
            "tables": "Scorecard tables", "commune": "{c} commune", "xlsx": "Excel (scorecard.xlsx)",
-           "csv": "CSV (scorecard.csv)", "offline": "Works offline: keep the files together in one folder."},
+           "csv": "CSV (scorecard.csv)", "offline": "Works offline: keep the files together in one folder.",
+           "failed": "This report could not be made. The analyst should read the log {log}, fix what it says and "
+                     "run kpi run again for this period."},
 }
 
 INDEX_CSS = """body{font-family:"Noto Sans","DejaVu Sans",Arial,sans-serif;margin:16px auto;max-width:780px;
@@ -90,7 +94,10 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
         if unit not in this_run and not links:
             continue
         error = getattr(this_run.get(unit), "error", "")
-        state = (f"<span class='err'>{escape(error)}</span>" if error else escape(w["made_ok"])
+        # leadership reads this page: a sentence and where the log is, never the exception's text
+        log = getattr(this_run.get(unit), "log", None) or out / "logs" / f"{unit}.log"
+        log_text = _relative(log, out) if Path(log).is_absolute() else str(log)
+        state = (f"<span class='err'>{escape(w['failed'].format(log=Path(log_text).as_posix()))}</span>" if error else escape(w["made_ok"])
                  + ("" if any(">PDF<" in x for x in links) else f" ({escape(w['no_pdf'])})"))
         rows.append(f"<tr><td>{escape(names.get(unit, unit))}</td><td>{' · '.join(links)}</td>"
                     f"<td>{state}</td></tr>")

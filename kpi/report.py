@@ -88,7 +88,7 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
         scorecard=compute.scorecard(subs.data, plan, period, lang),
         history=compute.history(subs.data, plan, period),
         villages=compute.village_table(subs.data, plan, period),
-        timeliness=compute.timeliness(subs.received, plan, period),
+        timeliness=compute.timeliness(subs.received, plan, period, subs.problems),
         completeness=compute.completeness(subs.data, plan, period),
         made_on=dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or dt.date.today()),
     )

@@ -22,6 +22,10 @@ TEXT = {
         "counts_plan": "16 chỉ tiêu của kế hoạch",
         "counts_measured": "19 chỉ số đo",
         "urgent": "Cần xử lý ngay",
+        "not_sent": "Chưa gửi số liệu tháng {m} ({k}/{n} đơn vị)",
+        "not_sent_none": "Tất cả đơn vị đã gửi số liệu tháng {m}.",
+        "not_sent_gap": "{g}/{t} chỉ số chưa có số liệu.",
+        "no_officer": "kế hoạch chưa ghi cán bộ phụ trách",
         "urgent_none": "Không có chỉ tiêu chậm tiến độ hay không đạt.",
         "upcoming": "Hạn hoàn thành trong 60 ngày tới",
         "upcoming_none": "Không có chỉ tiêu nào đến hạn trong 60 ngày tới.",
@@ -67,6 +71,10 @@ TEXT = {
         "counts_plan": "Plan's 16 indicators",
         "counts_measured": "19 measured indicators",
         "urgent": "Needs action now",
+        "not_sent": "Not yet sent for month {m} ({k}/{n} units)",
+        "not_sent_none": "Every unit has sent month {m}.",
+        "not_sent_gap": "{g}/{t} indicators have no data.",
+        "no_officer": "no officer in the plan",
         "urgent_none": "No indicator is behind or missed.",
         "upcoming": "Deadlines in the next 60 days",
         "upcoming_none": "No deadline in the next 60 days.",
@@ -285,6 +293,7 @@ def summary(r: MonthReport, max_urgent: int = 5, max_upcoming: int = 6) -> HTML:
         lines.append(_count_line(r, f"{len(card)} {_t(r, 'col_name').lower()}", list(counts["status"]),
                                  list(counts["measured"])))
     urgent = compute.urgent(card)
+    lines.insert(0, not_sent_block(r))
     if urgent.empty:
         urgent_html = f"<p>{escape(_t(r, 'urgent_none'))}</p>"
     else:
@@ -304,6 +313,27 @@ def summary(r: MonthReport, max_urgent: int = 5, max_upcoming: int = 6) -> HTML:
     return _wrap("".join(lines)
                  + f"<div class='cols'><div><h3>{escape(_t(r, 'urgent'))}</h3>{urgent_html}</div>"
                  f"<div><h3>{escape(_t(r, 'upcoming'))}</h3>{soon_html}</div></div>")
+
+
+def not_sent_block(r: MonthReport) -> str:
+    """The units of this report that have not sent P (or sent a file that could not be read), each with its
+    state in words and its officers (Phụ lục II), and how many indicators that leaves without data: the
+    biggest gap of a month comes first on page 1, beside the urgent items."""
+    m = int(r.period[5:])
+    tl = r.timeliness[r.timeliness["unit"].isin(r.units)]
+    gone = compute.not_sent(tl)
+    gap = int((r.card["status"] == "no_data").sum())
+    gap_text = f" {escape(_t(r, 'not_sent_gap', g=gap, t=len(r.card)))}" if gap else ""
+    if gone.empty:
+        return f"<p class='countline'>{escape(_t(r, 'not_sent_none', m=m))}{gap_text}</p>"
+    labels = TIMELINESS_LABELS[r.lang]
+    items = []
+    for row in gone.itertuples():
+        people = "; ".join(" · ".join(x for x in (o.get("name", ""), o.get("phone", "")) if x)
+                           for o in r.plan.unit(row.unit).officers) or _t(r, "no_officer")
+        items.append(f"<li><b>{escape(row.unit_name)}</b>: {escape(labels[row.status])} · {escape(people)}</li>")
+    return (f"<div class='notsent keep'><h3>{escape(_t(r, 'not_sent', m=m, k=len(gone), n=len(tl)))}</h3>"
+            f"<ul class='tight'>{''.join(items)}</ul><div class='small'>{gap_text.strip()}</div></div>")
 
 
 def scorecard_table(r: MonthReport) -> HTML:

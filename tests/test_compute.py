@@ -272,3 +272,30 @@ def test_latest_period(plan):
     data = long_frame(_ent(3, 1) + _ent(9, 1))
     assert compute.latest_period(data, plan) == "2026-09"
     assert compute.latest_period(data.iloc[0:0], plan) is None
+
+
+def test_timeliness_states_unit_by_unit(plan):
+    """SPEC §4a for 2026-11 (due 10/12/2026): vhxh dated 09/12 on time; kt dated 25/12 late by 15 days
+    (25 − 10); ttpvhcc sent values with no date: date unknown; ca sent only a file that could not be read."""
+    from kpi.problems import Problem
+
+    received = pd.DataFrame([
+        {"unit": "vhxh", "period": "2026-11", "submitted_on": pd.Timestamp("2026-12-09"), "file": "vhxh.csv"},
+        {"unit": "kt", "period": "2026-11", "submitted_on": pd.Timestamp("2026-12-25"), "file": "kt.csv"},
+        {"unit": "ttpvhcc", "period": "2026-11", "submitted_on": pd.NaT, "file": "ttpvhcc.csv"}])
+    problems = [Problem("E_FILE_UNREADABLE", file="2026-11/ca.xlsx", unit="ca", period="2026-11"),
+                Problem("E_FILE_UNREADABLE", file="2026-10/kt.xlsx", unit="kt", period="2026-10")]
+    tl = compute.timeliness(received, plan, "2026-11", problems).set_index("unit")
+    assert tl["status"].to_dict() == {"vhxh": "on_time", "kt": "late", "ttpvhcc": "date_unknown", "ca": "unreadable"}
+    assert tl.loc["kt", "days_late"] == 15 and tl.loc["vhxh", "days_late"] == 0
+    assert pd.isna(tl.loc["ttpvhcc", "days_late"])
+    assert list(compute.not_sent(tl.reset_index())["unit"]) == ["ca"]
+
+
+def test_a_month_with_nothing_received_is_every_unit_missing(plan):
+    empty = pd.DataFrame(columns=["unit", "period", "submitted_on", "file"])
+    tl = compute.timeliness(empty, plan, "2026-12")
+    assert list(tl["status"]) == ["missing"] * 4 and tl["submitted_on"].isna().all()
+    # a file of another month received, nothing for December: still missing
+    other = _received([("vhxh", "2026-11", "2026-12-05")])
+    assert list(compute.timeliness(other, plan, "2026-12")["status"]) == ["missing"] * 4

@@ -135,3 +135,30 @@ def test_committed_notebooks_carry_no_outputs():
         assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), path.name
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) <= 1
+
+
+def test_an_empty_month_renders_every_report(tmp_path):
+    """December with nothing sent yet (the state of every month until the 10th): the five reports are made,
+    each unit is 'Chưa gửi', and no error or traceback reaches the HTML or index.html."""
+    import nbformat
+
+    data = tmp_path / "data"
+    (data / "submissions" / "2026-12").mkdir(parents=True)
+    write(data, "2026-11/vhxh.csv", HEADER + "2026-11,vhxh,,officials_total,50,2026-12-05\n")
+    out = tmp_path / "out"
+    code = main(["run", "--data", str(data), "--out", str(out), "--format", "html", "--period", "2026-12"])
+    assert code == 0
+    folder = out / "2026-12"
+    for unit in ("commune", "vhxh", "kt", "ttpvhcc", "ca"):
+        html = (folder / f"{unit}.html").read_text(encoding="utf-8")
+        # nbconvert's own CSS names .Error styles; what must not be there is an error output or its text
+        assert "Traceback (most recent" not in html and not re.search(r"\b\w+Error:", html), unit
+        assert "jp-OutputArea-output jp-OutputArea-executeResult" in html  # the cells did show their results
+        nb = nbformat.read(folder / f"{unit}.ipynb", as_version=4)
+        assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                    if o.output_type == "error" or o.get("name") == "stderr"], unit
+        assert "Chưa gửi" in html and "Chưa có số liệu" in html, unit
+    commune = (folder / "commune.html").read_text(encoding="utf-8")
+    assert "Chưa gửi số liệu tháng 12 (4/4 đơn vị)" in commune
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"\b\w+Error", index) and "Chưa tạo được" not in index

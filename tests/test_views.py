@@ -86,3 +86,61 @@ def test_dates_are_written_day_month_year_everywhere():
     assert date_text(dt.date(2026, 12, 31)) == "31/12/2026"
     assert date_text(pd.Timestamp("2026-01-10 13:45")) == "10/01/2026"
     assert date_text(pd.NaT) == date_text(None) == date_text("") == date_text(float("nan")) == ""
+
+
+def _data_with(tmp_path, files: dict[str, str]):
+    for name, text in files.items():
+        path = tmp_path / "submissions" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+HEADER = "period,unit,village,element,value,submitted_on\n"
+
+
+def test_summary_top_block_lists_units_not_sent_with_officers(tmp_path):
+    from kpi import report
+
+    # only kt and ttpvhcc sent December; vhxh and ca did not
+    data = _data_with(tmp_path, {
+        "2026-12/kt.csv": HEADER + "2026-12,kt,,enterprises_total,40,2027-01-08\n",
+        "2026-12/ttpvhcc.csv": HEADER + "2026-12,ttpvhcc,,records_total,100,2027-01-09\n"})
+    r = report.build("2026-12", "commune", data, made_on="2027-01-12")
+    html = views.summary(r).data
+    top = html[:html.index("Cần xử lý ngay")]
+    assert "Chưa gửi số liệu tháng 12 (2/4 đơn vị)" in top
+    assert "Phòng Văn hóa - Xã hội</b>: Chưa gửi · Nguyễn Văn Ninh · 0778540708" in top  # Phụ lục II
+    assert "Công an xã</b>: Chưa gửi" in top
+    assert "Phòng Kinh tế</b>" not in top and "Trung tâm Phục vụ" not in top
+    assert top.index("Chưa gửi số liệu") < top.index("16 chỉ tiêu của kế hoạch")  # first thing on page 1
+
+
+def test_empty_month_every_unit_not_sent_and_charts_say_no_data(tmp_path):
+    from kpi import charts, report
+
+    r = report.build("2026-12", "commune", _data_with(tmp_path, {}), made_on="2027-01-12")
+    assert list(r.timeliness["status"]) == ["missing"] * 4
+    assert "Chưa gửi số liệu tháng 12 (4/4 đơn vị)" in views.summary(r).data
+    assert "19/19 chỉ số chưa có số liệu" in views.summary(r).data
+    assert "Chưa gửi" in views.data_quality(r).data
+    for chart in (charts.scorecard_chart(r), charts.trends(r), charts.village_heatmap(r)):
+        assert "Chưa có số liệu tháng 12/2026" in chart._repr_html_()
+
+
+def test_indicator_16_target_has_a_decimal_comma(reports):
+    html = views.scorecard_table(reports["vi"]).data
+    row16 = html[html.index("<td>16</td>"):]
+    row16 = row16[:row16.index("</tr>")]
+    assert "35,4%" in row16 and "35.4%" not in html
+    assert "35.4%" in views.scorecard_table(reports["en"]).data  # English keeps its decimal point
+
+
+def test_month_table_in_plan_order(reports):
+    from kpi import charts
+
+    order = list(charts.month_table(reports["vi"].history).index)
+    assert order == ["1", "2", "3a", "3b", "3c", "3d", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13",
+                     "14", "15", "16"]
+    shuffled = reports["vi"].history.drop(columns="order").sort_values("indicator")  # text order 1, 10, 11, …
+    assert list(charts.month_table(shuffled).index) == order
