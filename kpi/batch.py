@@ -55,17 +55,23 @@ WRITE_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, getattr(er
 
 
 def check_writable(folder: Path | str) -> None:
-    """Make `folder` (and its parents) and write then remove a probe file in it, so that a folder the run
-    cannot write is found before any work; raises OSError with the folder as filename."""
+    """Write then remove a probe file in `folder`, or, while it does not exist yet, in its nearest existing
+    parent (where it would be made), so that a folder the run cannot write is found before any work, and a
+    run refused for another reason has made nothing; raises OSError with the folder as filename."""
     folder = Path(folder)
+    probe_in = folder
+    while not probe_in.exists() and probe_in.parent != probe_in:
+        probe_in = probe_in.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / f".kpi-probe-{os.getpid()}.part", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if not probe_in.is_dir():
+            raise NotADirectoryError(20, "Not a directory", str(probe_in))
+        probe = probe_in / f".kpi-probe-{os.getpid()}.part"
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, b"kpi")
         finally:
             os.close(fd)
-        os.unlink(folder / f".kpi-probe-{os.getpid()}.part")
+        os.unlink(probe)
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, str(folder)) from None
 

@@ -285,7 +285,13 @@ def _cmd_run(args) -> int:
         from kpi.province_batch import run_province
 
         return run_province(args, plan, formats)
-    from kpi.batch import OutputLock, load_stable
+    from kpi.batch import OutputLock, expand_periods, load_stable
+    from kpi.report import check_parameters
+
+    if args.period:  # a period or unit the kit refuses is refused before the lock makes anything in --out
+        for period in expand_periods(args.period):
+            for unit in ([] if args.unit == "all" else args.unit.split(",")) or ["commune"]:
+                check_parameters(plan, period, unit, args.lang)
 
     with contextlib.ExitStack() as stack:
         # The lock first: a run refused by it has read nothing and started no worker, and a run that waited

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -98,6 +98,16 @@ def decode_csv(data: bytes) -> tuple[str, str]:
     if "cp1252" in texts:
         return texts["cp1252"], "cp1252"
     raise EncodingProblem("cp1258/cp1252")
+
+
+_PERIOD_FOLDER = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def folder_period(name: str) -> str | None:
+    """The period a file's folder names ('2026-12/ca.xlsx', 'x/2026-12/y/ca.csv' -> '2026-12'; the innermost such
+    folder counts); None for a file in no period folder."""
+    found = [part for part in Path(name).parts[:-1] if _PERIOD_FOLDER.match(part)]
+    return found[-1] if found else None
 
 
 def unit_from_name(name: str, unit_codes: tuple[str, ...] | list[str]) -> str | None:
@@ -214,10 +224,65 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
     return results[:1]
 
 
+def _cell_value(v: object) -> object:
+    """A cell as pandas reads it from .xls/.ods, as openpyxl would give it: blank is None, 1200.0 is 1200."""
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NaT:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    return v
+
+
+def read_legacy(path: Path, name: str) -> list[RawFile]:
+    """An .xls (Excel 97-2003, WPS) or .ods (LibreOffice) workbook, read like an .xlsx: a kit template's data
+    sheet (found by its marker and labels: such files keep no defined names), else every long-format sheet."""
+    from kpi.template import is_template
+
+    engine = "xlrd" if path.suffix.lower() == ".xls" else "odf"
+    kind = "Excel 97-2003 (.xls)" if engine == "xlrd" else "OpenDocument (.ods)"
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, header=None, engine=engine, dtype=object)
+    except Exception as exc:  # xlrd and odfpy raise many types for a broken or mislabelled file
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                      detail=f"không phải tệp {kind} hợp lệ hoặc tệp đã hỏng "
+                                                             f"({type(exc).__name__})")])]
+    results, templates = [], []
+    for title, frame in sheets.items():
+        table = [[_cell_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+        table = list(safety.bounded_rows(iter(table), name, str(title)))
+        if is_template(table):
+            templates.append(_frame_from_template(table, name, str(title)))
+        else:
+            results.append(_frame_from_table(table, name, str(title)))
+    if templates:
+        return templates
+    usable = [r for r in results if not r.problems]
+    return usable or results[:1] or [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])]
+
+
+# a problem that leaves a unit's file unread: the unit did send (state 'unreadable'), it is not 'missing'
+UNREADABLE_FILE_CODES = ("E_FILE_UNREADABLE", "E_FILE_ENCODING", "E_FILE_TYPE")
+
+
+def _mark_sender(files: list[RawFile], name: str, unit_codes) -> list[RawFile]:
+    """Unreadable-file problems carry the unit the file's name declares and the period of its folder."""
+    unit, period = unit_from_name(name, unit_codes), folder_period(name)
+    for rf in files:
+        rf.problems[:] = [replace(p, unit=p.unit or unit, period=p.period or period)
+                          if p.code in UNREADABLE_FILE_CODES else p for p in rf.problems]
+    return files
+
+
 def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = ()) -> list[RawFile]:
+    name = path.relative_to(root).as_posix()
+    return _mark_sender(_read_file(path, root, name, unit_codes), name, unit_codes)
+
+
+def _read_file(path: Path, root: Path, name: str, unit_codes: tuple[str, ...] | list[str] = ()) -> list[RawFile]:
     """Read one submission file; its problems, if any, are returned, never raised. A long file's declared unit
     comes from its name (see unit_from_name); a template's from its marker keys."""
-    name = path.relative_to(root).as_posix()
     suffix = path.suffix.lower()
     refused = safety.check_submission_file(path, root, name)
     if refused:
@@ -227,6 +292,8 @@ def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = 
             files = [read_csv(path, name)]
         elif suffix in (".xlsx", ".xlsm"):
             files = read_xlsx(path, name)
+        elif suffix in (".xls", ".ods"):
+            files = read_legacy(path, name)
         else:
             files = None
         if files is not None:

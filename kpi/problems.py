@@ -39,7 +39,8 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     "E_FILE_EMPTY": (ERROR, "Tệp không có dòng số liệu nào.",
                      "Điền số liệu vào mẫu biểu rồi gửi lại; không gửi tệp trống."),
     "E_FILE_TYPE": (ERROR, "Loại tệp '{found}' không được hỗ trợ.",
-                    "Gửi tệp .xlsx (mẫu biểu của bộ công cụ) hoặc .csv."),
+                    "Gửi tệp .xlsx (mẫu biểu của bộ công cụ), .xls, .ods hoặc .csv: mở tệp bằng Excel, WPS hoặc "
+                    "LibreOffice, chọn Lưu thành (Save As) kiểu Excel Workbook (.xlsx) rồi gửi lại."),
     "E_FILE_ENCODING": (ERROR, "Không nhận ra bảng mã của tệp CSV (chỉ nhận UTF-8 có hoặc không có BOM, UTF-16, "
                                "Windows-1258 tiếng Việt, Windows-1252).",
                         "Trong Excel chọn Lưu dưới dạng > 'CSV UTF-8 (phân cách bằng dấu phẩy)' rồi gửi lại."),

@@ -164,7 +164,7 @@ def check_submission_file(path: Path, root: Path, name: str) -> Problem | None:
     max_mb = limit("KPI_MAX_FILE_MB")
     if size > max_mb * 1024 * 1024:
         return Problem("E_FILE_TOO_LARGE", file=shown, found=f"{size / 1024 / 1024:.0f} MB", expected=f"{max_mb} MB")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):  # zip containers: bounded when unpacked too
         return check_zip(real, shown)
     return None
 

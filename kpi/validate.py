@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kpi import paths, safety, schema
-from kpi.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, read_file, submission_files
+from kpi.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, folder_period, read_file, submission_files
 from kpi.plan import Plan
 from kpi.problems import ERROR, Problem, problems_frame
 
@@ -319,15 +319,7 @@ def _thousands_hint(text: str) -> str:
     return f"Dấu phẩy có thể là dấu phân cách hàng nghìn: gõ {t.replace(',', '')} (không có dấu phẩy)."
 
 
-_PERIOD_FOLDER = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 TEMPLATE_PERIOD_CELL = (3, "C")  # where kpi.template writes the period (key 'period=...' in A3, shown in C3)
-
-
-def folder_period(name: str) -> str | None:
-    """The period a file's folder names ('2026-12/ca.xlsx', 'x/2026-12/y/ca.csv' -> '2026-12'; the innermost such
-    folder counts); None for a file in no period folder."""
-    found = [part for part in Path(name).parts[:-1] if _PERIOD_FOLDER.match(part)]
-    return found[-1] if found else None
 
 
 def folder_periods(files: pd.Series) -> pd.Series:
