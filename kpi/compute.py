@@ -11,8 +11,8 @@ import pandas as pd
 from kpi import schema
 from kpi.i18n import STATUS_LABELS
 from kpi.plan import Plan
+from kpi.problems import UNREADABLE_FILE_CODES
 
-UNREADABLE_CODES = ("E_UNREADABLE", "E_FILE_UNREADABLE")  # a file for P that could not be read: the unit did send
 FORECAST_MONTHS = 3  # the forecast line goes through the last up to 3 months that have a value
 
 
@@ -218,7 +218,7 @@ def timeliness(received: pd.DataFrame, plan: Plan, period: str, problems: list |
     """Per unit, its state for P (SPEC §3.5, §4a): `on_time` when the earliest date it sent anything for P is on
     or before day `report_due_day` (the 10th) of the month after P; `late` by N days after that; `date_unknown`
     when values were read but no row carries a date; `unreadable` when it sent a file for P that could not be
-    read (an E_UNREADABLE problem naming the unit and P) and no row of it was accepted; else `missing`.
+    read (a problem of UNREADABLE_FILE_CODES naming the unit and P) and no row of it was accepted; else `missing`.
     A month with nothing received is an ordinary month: every unit missing."""
     due = pd.Timestamp(plan.due_date(period))
     rows = received[received["period"] == period] if not received.empty else received
@@ -230,7 +230,7 @@ def timeliness(received: pd.DataFrame, plan: Plan, period: str, problems: list |
         got = dates.groupby(rows["unit"]).min()
         sent = set(rows["unit"])
     unreadable = {getattr(p, "unit", None) for p in (problems or [])
-                  if getattr(p, "code", "") in UNREADABLE_CODES and getattr(p, "period", None) in (period, None)}
+                  if getattr(p, "code", "") in UNREADABLE_FILE_CODES and getattr(p, "period", None) in (period, None)}
     out = pd.DataFrame({"unit": plan.unit_codes, "unit_name": [u.name for u in plan.units]})
     out["submitted_on"] = pd.Series(got.reindex(out["unit"]).to_numpy(dtype="datetime64[ns]"), index=out.index)
     out["due"] = due

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi import safety
-from kpi.problems import Problem
+from kpi.problems import UNREADABLE_FILE_CODES, Problem
 
 RAW_COLUMNS = ["period", "unit", "village", "element", "value", "submitted_on"]
 PLACE_COLUMNS = ["file", "sheet", "row"]
@@ -260,10 +260,6 @@ def read_legacy(path: Path, name: str) -> list[RawFile]:
         return templates
     usable = [r for r in results if not r.problems]
     return usable or results[:1] or [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])]
-
-
-# a problem that leaves a unit's file unread: the unit did send (state 'unreadable'), it is not 'missing'
-UNREADABLE_FILE_CODES = ("E_FILE_UNREADABLE", "E_FILE_ENCODING", "E_FILE_TYPE")
 
 
 def _mark_sender(files: list[RawFile], name: str, unit_codes) -> list[RawFile]:

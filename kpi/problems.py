@@ -9,6 +9,12 @@ import pandas as pd
 ERROR = "error"
 WARNING = "warning"
 
+# problems that leave a unit's file unread: the unit did send (state 'unreadable'), it is not 'missing'
+UNREADABLE_FILE_CODES = ("E_FILE_UNREADABLE", "E_FILE_ENCODING", "E_FILE_TYPE")
+
+# the forms a report date may take: the template's instruction and every date message say the same
+DATE_FORMS = "ngày/tháng/năm (08/12/2026, 8/12/2026, 08-12-2026, 08.12.2026) hoặc năm-tháng-ngày (2026-12-08)"
+
 # code -> (severity, Vietnamese message template, how to fix). Placeholders come from Problem.params.
 CATALOG: dict[str, tuple[str, str, str]] = {
     "W_DATE_MISSING": (WARNING, "Thiếu ngày báo cáo; các số liệu của tệp vẫn được nhận, ngày gửi ghi là không rõ.",

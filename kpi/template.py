@@ -13,6 +13,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi import safety
 from kpi.plan import Element, Plan
+from kpi.problems import DATE_FORMS
 
 # The hidden column A of the data sheet carries machine keys; A1 holds this marker, so the loader finds the
 # sheet by its content whatever the sheet is called (officers rename sheets).
@@ -91,7 +92,7 @@ def _help_sheet(ws, plan: Plan, unit: str, period: str) -> None:
         "",
         "Cách điền:",
         f"1. Mở trang '{DATA_SHEET}'. Chỉ điền vào các ô màu vàng nhạt; các ô khác bị khóa.",
-        "2. Ghi ngày gửi báo cáo vào ô 'Ngày báo cáo' (dạng ngày/tháng/năm, ví dụ 08/12/2026).",
+        f"2. Ghi ngày gửi báo cáo vào ô 'Ngày báo cáo', dạng {DATE_FORMS}.",
         "3. Số liệu theo thôn: mỗi thôn một dòng. Số liệu cấp xã: điền ở khối 'Số liệu cấp xã' bên dưới.",
         "4. Số liệu lũy kế (dân số, số người có tài khoản...) ghi số tại ngày cuối tháng; số liệu phát sinh "
         "(hồ sơ, đơn đăng ký, doanh nghiệp mới) ghi số phát sinh trong tháng.",
@@ -156,7 +157,7 @@ def build_template(plan: Plan, unit: str, period: str, data: pd.DataFrame | None
     dv_date = DataValidation(type="date", operator="greaterThanOrEqual",
                              formula1=f"DATE({period[:4]},{int(period[5:])},1)", allow_blank=True)
     dv_date.errorTitle = "Ngày không hợp lệ"
-    dv_date.error = "Ghi ngày gửi báo cáo (ngày/tháng/năm), không trước ngày đầu kỳ báo cáo."
+    dv_date.error = f"Ghi ngày gửi báo cáo dạng {DATE_FORMS}, không trước ngày đầu kỳ báo cáo."
     dv_date.showErrorMessage = True
     ws.add_data_validation(dv_date)
     dv_date.add(date_cell)
@@ -250,25 +251,50 @@ def _blank(v: object) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
+def _label_column(row: list[object], label: str, default: int) -> int:
+    """The 0-based column of the cell in `row` that reads `label` (an officer may have inserted columns)."""
+    for j, v in enumerate(row):
+        if isinstance(v, str) and v.strip().casefold() == label.casefold():
+            return j
+    return default
+
+
+def _date_cell(row: list[object], period_col: int) -> tuple[object, int]:
+    """The report date and its 0-based column: the first filled cell right of the 'Ngày báo cáo' label (the
+    deadline note 'Hạn gửi: …' is not it), else the blank cell under the period's value column."""
+    label = _label_column(row, "Ngày báo cáo", 1)
+    for j in range(label + 1, len(row)):
+        v = row[j]
+        if not _blank(v) and not (isinstance(v, str) and v.strip().startswith("Hạn gửi")):
+            return v, j
+    return None, period_col
+
+
 def template_records(table: list[list[object]]) -> list[dict]:
     """Raw rows from a template sheet: one per filled input cell, with its Excel row and column letter.
-    Blank input cells are not rows: a blank means 'not reported' (completeness shows it), not zero."""
+    Rows are found by their keys in the hidden column A and columns by the template's own labels and codes,
+    so a column or row an officer inserts or moves reads the same. Blank input cells are not rows: a blank
+    means 'not reported' (completeness shows it), not zero."""
     keys = {str(r[0]).strip(): i for i, r in enumerate(table) if r and isinstance(r[0], str)}
     meta = {k.split("=", 1)[0]: k.split("=", 1)[1] for k in keys if "=" in k and k.split("=", 1)[0] in ("unit", "period")}
-    date_value = None
+    period_key = next((k for k in keys if k.startswith("period=")), None)
+    period_row = table[keys[period_key]] if period_key else []
+    period_col = next((j for j, v in enumerate(period_row) if j >= 2 and not _blank(v)), 2)
+    date_value, date_col, date_row = None, period_col, DATE_ROW
     if "submitted_on" in keys:
-        r = table[keys["submitted_on"]]
-        date_value = r[2] if len(r) > 2 else None
+        date_row = keys["submitted_on"] + 1
+        date_value, date_col = _date_cell(table[keys["submitted_on"]], period_col)
     codes_row = table[keys[KEY_CODES]] if KEY_CODES in keys else []
     columns = {j: str(c).strip() for j, c in enumerate(codes_row) if j >= 2 and not _blank(c)
                and not str(c).startswith("ref:")}
+    value_col = _label_column(table[keys["commune"]], "Giá trị", 2) if "commune" in keys else 2
     out = []
     for i, r in enumerate(table):
         key = r[0] if r else None
         if not isinstance(key, str):
             continue
         base = {"period": meta.get("period"), "unit": meta.get("unit"), "submitted_on": date_value,
-                "row": i + 1, "date_row": DATE_ROW, "date_col": DATE_COL}
+                "row": i + 1, "date_row": date_row, "date_col": get_column_letter(date_col + 1)}
         if key.startswith("village="):
             village = key.split("=", 1)[1]  # the plan's village code; validation maps it to the name
             for j, element in columns.items():
@@ -277,10 +303,10 @@ def template_records(table: list[list[object]]) -> list[dict]:
                     out.append({**base, "village": village, "element": element, "value": value,
                                 "value_col": get_column_letter(j + 1)})
         elif key.startswith("element="):
-            value = r[2] if len(r) > 2 else None
+            value = r[value_col] if len(r) > value_col else None
             if not _blank(value):
                 out.append({**base, "village": None, "element": key.split("=", 1)[1], "value": value,
-                            "value_col": "C"})
+                            "value_col": get_column_letter(value_col + 1)})
     return out
 
 

@@ -83,7 +83,6 @@ def parse_periods(values: pd.Series) -> pd.Series:
     return text.where(ok).astype(object)
 
 
-DATE_FORMS = "ngày/tháng/năm (08/12/2026, 8/12/2026, 08-12-2026, 08.12.2026) hoặc năm-tháng-ngày (2026-12-08)"
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _YEAR_FIRST = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
 
@@ -588,7 +587,8 @@ def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
     files["villages_missing"] = files["file"].map(gaps).fillna(0).astype(int)
     # Timeliness counts a unit's file as received even where its values were rejected; a file refused because
     # its content names another period than its folder was sent for the folder's period.
-    good = parsed[parsed["period_p"].notna() & parsed["unit_p"].isin(plan.unit_codes) & parsed["date_p"].notna()]
+    # A file with no readable report date was still received (its unit's state is 'date_unknown').
+    good = parsed[parsed["period_p"].notna() & parsed["unit_p"].isin(plan.unit_codes)]
     folder = folder_periods(good["file"])
     refused = good["error"] == "E_PERIOD_FOLDER_MISMATCH"
     good = good.assign(period_p=good["period_p"].where(~refused, folder))
