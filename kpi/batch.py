@@ -730,6 +730,17 @@ def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: 
         bar.close()
 
 
+_PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
+
+
+def error_words(error: str) -> str:
+    """A report's failure as the terminal says it: the kit's own Vietnamese reason as it is, but a Python
+    exception (a bug, or a fault the kit has no words for) as one sentence; its text stays in the log."""
+    if not _PYTHON_ERROR.match(error or ""):
+        return error
+    return "lỗi khi chạy sổ tay báo cáo; chi tiết kỹ thuật ở nhật ký, gửi tệp nhật ký cho người hỗ trợ"
+
+
 def summary_table(results: list[BatchResult]) -> str:
     """The end-of-run table: every report with its state, time and, for a failure, its error."""
     wide = max([8, *(len(b.period) for b in results)])  # a province run's periods read "xa_001/2026-11"
@@ -737,7 +748,7 @@ def summary_table(results: list[BatchResult]) -> str:
     for b in results:
         for r in b.reports:
             state = ("bỏ qua (không đổi)" if r.skipped else "LỖI" if r.error else "xong")
-            detail = r.error + (f" (nhật ký: {r.log})" if r.error and r.log else "") if r.error else \
+            detail = error_words(r.error) + (f" (nhật ký: {r.log})" if r.log else "") if r.error else \
                 ", ".join(p.name for f, p in r.files.items() if f != "ipynb")
             secs = "" if r.skipped else f"{r.seconds:.1f} giây"
             lines.append(f"{b.period:<{wide}} {r.unit:<9} {state:<22} {secs:>9}  {detail}")

@@ -377,7 +377,9 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
         if b.index is not None:
             print(f"Mở báo cáo: {b.index.resolve()}")
     if failed:
-        print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {r.error}" for p, r in failed), file=sys.stderr)
+        from kpi.batch import error_words
+
+        print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {error_words(r.error)}" for p, r in failed), file=sys.stderr)
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 

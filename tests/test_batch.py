@@ -94,8 +94,11 @@ def test_failure_then_skip_then_remake_exactly_what_changed(data: Path, tmp_path
     # 1. One report raises (test hook KPI_TEST_FAIL_REPORTS): the other four render, exit code 1.
     first = kpi_run(*args, env={batch.FAIL_ENV: "kt"})
     assert first.returncode == 1, first.stdout + first.stderr
-    assert "InjectedFailure" in first.stdout and "kt" in first.stderr
+    # the terminal says it in words with the log's place; the Python error itself is only in the log
+    assert "lỗi khi chạy sổ tay báo cáo" in first.stdout and "kt" in first.stderr
+    assert "InjectedFailure" not in first.stdout + first.stderr
     p = out / "2026-11"
+    assert "InjectedFailure" in (p / "logs" / "kt.log").read_text(encoding="utf-8")
     for unit in ("commune", "vhxh", "ttpvhcc", "ca"):
         assert _html_complete(p / f"{unit}.html")
         assert (p / "logs" / f"{unit}.log").is_file()
@@ -224,3 +227,11 @@ def test_report_seconds_leave_out_the_wait_for_a_free_worker(data: Path, tmp_pat
     (first, _, end1), (second, _, end2), (last, start3, end3) = done
     assert end3 - start3 >= end2 - start3 > last["seconds"] > 0  # it was sent first thing, and waited
     assert last["seconds"] <= end3 - end2 + 0.05
+
+
+def test_the_terminal_never_shows_a_python_error():
+    ok = batch.ReportResult("kt", error="Ổ đĩa đầy: không ghi được /tmp/x/kt.html")
+    bug = batch.ReportResult("ca", error="TypeError: Cannot cast DatetimeArray to dtype float64", log=Path("logs/ca.log"))
+    table = batch.summary_table([batch.BatchResult("2026-12", Path("/tmp/x"), [ok, bug])])
+    assert "Ổ đĩa đầy: không ghi được /tmp/x/kt.html" in table
+    assert "TypeError" not in table and "lỗi khi chạy sổ tay báo cáo" in table and "logs/ca.log" in table
