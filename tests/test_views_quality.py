@@ -24,12 +24,15 @@ def test_broken_month_renders_quality(tmp_path):
     r = report.build("2026-11", "commune", data_dir=_month(tmp_path), made_on="2026-12-15")
     html = views.data_quality(r).data
     assert "Chất lượng số liệu" in html
-    # ca: first date 2026-12-08 -> on time; ttpvhcc 2026-12-06 on time; kt and vhxh (unreadable) missing.
-    assert html.count("Đúng hạn") == 2 and html.count("Chưa gửi") == 2
+    # ca: first date 2026-12-08 -> on time; ttpvhcc 2026-12-06 on time; kt missing; vhxh sent a file that
+    # cannot be opened: it did send ("đã gửi nhưng không đọc được"), it is not "Chưa gửi".
+    assert html.count("Đúng hạn") == 2 and html.count("Chưa gửi") == 1
+    assert html.count("Đã gửi nhưng không đọc được") + html.count("đã gửi nhưng không đọc được") == 1
     # 3 files; rows read 6 + 0 + 3 = 9, accepted 2 + 0 + 2 = 4, rejected 4 + 0 + 1 = 5;
-    # errors: combo 5 + E_FILE_UNREADABLE 1 + numerator above denominator 1 = 7; warnings: Công an sent
-    # pop_total for Thôn 5, 6, 8, 9 only (Thôn 7's element is unknown): 26 - 4 = 22 W_VILLAGE_MISSING.
-    assert "Tháng 11: 3 tệp, đọc 9 dòng, nhận 4, loại 5; 7 lỗi, 22 cảnh báo." in html
+    # errors: combo 4 (its 2026-02-30 date is now a warning, W_DATE_INVALID) + E_FILE_UNREADABLE 1 + numerator
+    # above denominator 1 = 6; warnings: that date, and Công an sent pop_total for Thôn 5, 6, 8, 9 only
+    # (Thôn 7's element is unknown): 26 - 4 = 22 W_VILLAGE_MISSING; 1 + 22 = 23.
+    assert "Tháng 11: 3 tệp, đọc 9 dòng, nhận 4, loại 5; 6 lỗi, 23 cảnh báo." in html
     assert "E_FILE_UNREADABLE" in html and "E_NUMERATOR_ABOVE_DENOMINATOR" in html
     assert "2026-11/ttpvhcc.xlsx, trang &#x27;Số liệu&#x27;, dòng 8, cột C" in html
     assert "2026-10/ca.csv" not in html
