@@ -187,12 +187,30 @@ def cmd_scorecard(args) -> int:
     subs = load_submissions(args.data, plan)
     period = _period(args, plan, subs)
     card = compute.scorecard(subs.data, plan, period, args.lang)
+    _scorecard_note(subs, plan, period)
     if args.format == "json":
         records = json.loads(card.to_json(orient="records", force_ascii=False, double_precision=15))
         print(json.dumps({"period": period, "indicators": records}, ensure_ascii=False, indent=2))
     else:
         sys.stdout.write(safety.spreadsheet_frame(card).to_csv(index=False, lineterminator="\n"))  # often saved as .csv
     return EXIT_OK
+
+
+def _scorecard_note(subs, plan, period: str) -> None:
+    """On stderr (stdout stays the table): which units have not sent P, and the errors in P's files, so that
+    a column of "Chưa có số liệu" is never left unexplained."""
+    from kpi import compute
+
+    states = compute.timeliness(subs.received, plan, period, subs.problems)
+    words = {"missing": "chưa gửi", "unreadable": "đã gửi nhưng không đọc được"}
+    gaps = [f"{plan.unit(u).short} ({words[s]})" for u, s in zip(states["unit"], states["status"]) if s in words]
+    if gaps:
+        print(f"kpi: kỳ {period}: {', '.join(gaps)}; chỉ số của các đơn vị này là \"Chưa có số liệu\".",
+              file=sys.stderr)
+    errors = [p for p in subs.problems_for([period]) if p.severity == "error"]
+    if errors:
+        print(f"kpi: kỳ {period}: {len(errors)} lỗi trong số liệu gửi lên, các dòng lỗi không được tính; "
+              f"xem `kpi validate --period {period}`.", file=sys.stderr)
 
 
 def _run_periods(args, plan, subs) -> list[str]:

@@ -217,6 +217,8 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
     if not results and not templates:
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])]
     if templates:  # a kit template: its other sheets (instructions, notes) are not data
+        for rf in templates:
+            rf.problems += _formulas_without_values(path, name, rf)
         return templates
     usable = [r for r in results if not r.problems]
     if usable:
@@ -269,6 +271,32 @@ def _mark_sender(files: list[RawFile], name: str, unit_codes) -> list[RawFile]:
         rf.problems[:] = [replace(p, unit=p.unit or unit, period=p.period or period)
                           if p.code in UNREADABLE_FILE_CODES else p for p in rf.problems]
     return files
+
+
+def _formulas_without_values(path: Path, name: str, rf: RawFile) -> list[Problem]:
+    """A template's cells that hold a formula saved without its result (a file written by a program, not by
+    Excel or LibreOffice) read as blank; say so, cell by cell, instead of taking them silently as 'not
+    reported'. Only the template's data sheet is read again, formulas this time."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    if rf.rows.empty:
+        return []
+    sheet = rf.rows["sheet"].iloc[0]
+    cells = {}
+    for data_only in (False, True):
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+            try:
+                cells[data_only] = {(c.row, c.column): c.value for row in book[sheet].iter_rows(min_row=2)
+                                    for c in row if c.value is not None and hasattr(c, "column")}
+            finally:
+                book.close()
+        except Exception:  # the values were read already; a second look that fails changes nothing
+            return []
+    return [Problem("W_FORMULA_NO_VALUE", file=name, sheet=sheet, row=r, column=get_column_letter(c))
+            for (r, c), v in sorted(cells[False].items())
+            if isinstance(v, str) and v.startswith("=") and (r, c) not in cells[True]]
 
 
 def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = ()) -> list[RawFile]:

@@ -298,3 +298,12 @@ def test_closed_pipe_and_c_locale_give_no_traceback(tmp_path):
                            env=env, cwd=Path(__file__).resolve().parents[1])
     assert b"Traceback" not in whole.stderr
     assert "Kết quả:" in whole.stdout.decode("utf-8")
+
+
+def test_scorecard_says_which_units_have_not_sent(data, capsys):
+    # the fixture's March has files from ca and vhxh; Phòng Kinh tế sent nothing
+    assert main(["scorecard", "--data", str(data), "--period", "2026-03"]) == 0
+    captured = capsys.readouterr()
+    assert "kpi: kỳ 2026-03: " in captured.err and "Kinh tế (chưa gửi)" in captured.err
+    assert "Công an (chưa gửi)" not in captured.err and "VHXH (chưa gửi)" not in captured.err
+    assert captured.out.startswith("indicator,")  # the table itself stays clean on stdout

@@ -149,3 +149,16 @@ def test_an_unreadable_file_marks_its_unit_as_sent(tmp_path, plan):
     assert (by_file["2026-11/vhxh.docx"].code, by_file["2026-11/vhxh.docx"].period) == ("E_FILE_TYPE", "2026-11")
     state = timeliness(subs.received, plan, "2026-11", subs.problems).set_index("unit")["status"]
     assert (state["kt"], state["vhxh"], state["ca"]) == ("unreadable", "unreadable", "missing")
+
+
+def test_a_formula_saved_without_its_value_is_named(tmp_path, plan):
+    wb, ws = _filled(plan)
+    cells = input_cells(ws)
+    codes = {v.name: v.code for v in plan.villages}
+    ws[cells[(codes["Thôn 4"], "pop_total")]] = "=C8+C9"  # openpyxl saves the formula, never its result
+    _save(wb, tmp_path)
+    subs = load_submissions(tmp_path, plan)
+    (p,) = [p for p in subs.problems if p.code == "W_FORMULA_NO_VALUE"]
+    row, col = cells[(codes["Thôn 4"], "pop_total")][1:], cells[(codes["Thôn 4"], "pop_total")][0]
+    assert (p.sheet, p.row, p.column) == ("Số liệu", int(row), col) and "lưu lại" in p.fix
+    assert _values(subs) == TYPED  # the three typed values stay; Thôn 4 is not taken as a number
