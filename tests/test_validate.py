@@ -100,6 +100,11 @@ CASES = [
     ("template_points.xlsx", [("E_NUMERATOR_ABOVE_DENOMINATOR", "template_points.xlsx", "Số liệu", 8, "C")], 3, 2, 1),
     ("template_empty.xlsx", [("E_FILE_EMPTY", "template_empty.xlsx", "Số liệu", 0, "")], 0, 0, 0),
     ("template_date_text.xlsx", [("W_DATE_INVALID", "template_date_text.xlsx", "Số liệu", 4, "C")], 1, 1, 0),
+    # a real month's officers: an "STT" column inserted at C (the date moves to D4), with and without the date
+    ("template_stt_column.xlsx", [], 2, 2, 0),
+    ("template_stt_no_date.xlsx", [("W_DATE_MISSING", "template_stt_no_date.xlsx", "Số liệu", 4, "D")], 2, 2, 0),
+    ("date_day_first.csv", [], 3, 3, 0),  # 05-12-2026, 5.12.2026, 8/12/2026: day first
+    ("thousands_comma.csv", [("E_VALUE_NOT_WHOLE", "thousands_comma.csv", "", 2, "value")], 1, 0, 1),
 ]
 
 
