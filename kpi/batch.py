@@ -730,7 +730,8 @@ def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: 
         bar.close()
 
 
-_PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b")
+_PYTHON_ERROR = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(:|$)")  # 'TypeError: …', 'InjectedFailure: …', 'KeyError'
+
 
 
 def error_words(error: str) -> str:
