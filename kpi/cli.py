@@ -152,8 +152,26 @@ def cmd_validate(args) -> int:
     revised = [p for p in problems if p.code == "W_REVISED"]
     if revised:
         print(f"  Số liệu được sửa: {len(revised)} giá trị được thay bằng bản gửi sau (mục W_REVISED bên dưới).")
-    for p in sorted(problems, key=lambda p: (p.file, p.sheet, p.row or 0, p.code)):
-        print(safety.display_name(p.describe()))  # a cell's control characters never reach the terminal
+    ordered = sorted(problems, key=lambda p: (p.file, p.sheet, p.row or 0, p.code))
+    shown: dict[tuple[str, str], int] = {}
+    for p in ordered:
+        n = shown[(p.file, p.code)] = shown.get((p.file, p.code), 0) + 1
+        if args.all or n <= args.max_per_code:
+            print(safety.display_name(p.describe()))  # a cell's control characters never reach the terminal
+    hidden = {k: n - args.max_per_code for k, n in shown.items() if not args.all and n > args.max_per_code}
+    for (file, code), n in sorted(hidden.items()):
+        print(f"  … và {n} vấn đề {code} khác trong {safety.display_name(file)} (xem tất cả: --all, hoặc "
+              f"--problems-csv TỆP để ghi ra tệp CSV).")
+    if args.problems_csv:
+        from kpi.batch import write_error_text, write_scorecard_csv
+        from kpi.problems import problems_frame
+
+        target = Path(args.problems_csv)
+        try:
+            write_scorecard_csv(problems_frame(ordered), target)  # every problem; formula-like cells stay text
+        except OSError as exc:
+            raise UsageError(write_error_text(exc, target)) from None
+        print(f"Đã ghi {len(ordered)} vấn đề vào {target}")
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     print(f"Kết quả: {errors} lỗi, {warnings} cảnh báo.")
@@ -439,6 +457,10 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="liệt kê mọi lỗi số liệu kèm vị trí")
     data_arg(v)
     v.add_argument("--period", type=period_arg, help="chỉ các tệp của kỳ này")
+    v.add_argument("--max-per-code", type=int, default=20, help="số vấn đề in tối đa cho mỗi mã lỗi trong mỗi tệp "
+                   "(mặc định 20)")
+    v.add_argument("--all", action="store_true", help="in mọi vấn đề, không giới hạn")
+    v.add_argument("--problems-csv", default=None, help="ghi mọi vấn đề (kèm vị trí, cách sửa) ra tệp CSV này")
     v.set_defaults(func=cmd_validate)
 
     t = sub.add_parser("template", help="ghi mẫu báo cáo Excel của một đơn vị cho một tháng")

@@ -307,3 +307,22 @@ def test_scorecard_says_which_units_have_not_sent(data, capsys):
     assert "kpi: kỳ 2026-03: " in captured.err and "Kinh tế (chưa gửi)" in captured.err
     assert "Công an (chưa gửi)" not in captured.err and "VHXH (chưa gửi)" not in captured.err
     assert captured.out.startswith("indicator,")  # the table itself stays clean on stdout
+
+
+def test_validate_caps_each_code_per_file_and_writes_every_problem_to_csv(tmp_path, capsys):
+    # 30 negative values in one file: 30 E_VALUE_NEGATIVE; the terminal shows 20 and says how many more
+    rows = "".join(f"2026-11,ca,Thôn {i},pop_total,-{i},2026-12-08\n" for i in range(1, 27))
+    rows += "".join(f"2026-11,ca,Thôn {i},pop_adult,-{i},2026-12-08\n" for i in range(1, 5))
+    write(tmp_path, "2026-11/ca.csv", HEADER + rows)
+    assert main(["validate", "--data", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("[LỖI E_VALUE_NEGATIVE]") == 20
+    assert "… và 10 vấn đề E_VALUE_NEGATIVE khác trong 2026-11/ca.csv" in out and "Kết quả: 30 lỗi" in out
+    assert main(["validate", "--data", str(tmp_path), "--all"]) == 1
+    assert capsys.readouterr().out.count("[LỖI E_VALUE_NEGATIVE]") == 30
+    target = tmp_path / "problems.csv"
+    assert main(["validate", "--data", str(tmp_path), "--max-per-code", "1", "--problems-csv", str(target)]) == 1
+    assert capsys.readouterr().out.count("[LỖI E_VALUE_NEGATIVE]") == 1
+    table = pd.read_csv(target, encoding="utf-8-sig")
+    negative = table[table["code"] == "E_VALUE_NEGATIVE"]
+    assert len(negative) == 30 and set(negative["row"]) == set(range(2, 32))
