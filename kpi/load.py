@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi import safety
+from kpi.plan import fold  # noqa: F401 (fold is the intake's too: kpi.load.fold)
 from kpi.problems import UNREADABLE_FILE_CODES, Problem
 
 RAW_COLUMNS = ["period", "unit", "village", "element", "value", "submitted_on"]
@@ -20,13 +21,6 @@ PLACE_COLUMNS = ["file", "sheet", "row"]
 # value cell (Excel column letter) and its single submission-date cell; and the unit the file declares
 # (template marker or file name, e.g. `ca.csv`, `bao_cao_vhxh_2026-11.xlsx`).
 EXTRA_COLUMNS = ["file_unit", "value_col", "date_row", "date_col"]
-
-
-def fold(text: object) -> str:
-    """Compare-friendly text: NFC, no diacritics, lower case, single spaces (đ -> d)."""
-    s = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
-    return re.sub(r"\s+", " ", s).strip().casefold()
 
 
 # Accepted header spellings, folded (see fold); English codes are accepted as they are.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -305,6 +307,19 @@ def _dates_to_text(obj: Any) -> Any:
     return obj
 
 
+def fold(text: object) -> str:
+    """Compare-friendly text: NFC, no diacritics, lower case, single spaces (đ -> d)."""
+    s = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
+    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
+    return re.sub(r"\s+", " ", s).strip().casefold()
+
+
+def village_key(name: object) -> str:
+    """A village name as the data matching compares it: folded, and numbers without leading zeros, so
+    'thôn  05', 'Thon 5' and 'Thôn 5' are one village."""
+    return re.sub(r"\b0+(\d)", r"\1", fold(name))
+
+
 def _check_references(raw: dict) -> list[tuple[list, str]]:
     """Cross-references the schema cannot express: units, elements and ids that must exist and be unique."""
     problems: list[tuple[list, str]] = []
@@ -315,9 +330,12 @@ def _check_references(raw: dict) -> list[tuple[list, str]]:
                              ("indicators", raw["indicators"], "id")):
         seen: set = set()
         for i, item in enumerate(items):
-            if item[attr] in seen:
-                problems.append(([key, i, attr], f"'{item[attr]}' is listed twice"))
-            seen.add(item[attr])
+            same = village_key(item[attr]) if (key, attr) == ("villages", "name") else item[attr]
+            if same in seen:
+                problems.append(([key, i, attr], f"'{item[attr]}' có hai lần trong danh sách (sau khi bỏ dấu, "
+                                                 "chữ hoa và số 0 đứng đầu)" if key == "villages" else
+                                 f"'{item[attr]}' có hai lần trong danh sách"))
+            seen.add(same)
     for i, e in enumerate(raw["elements"]):
         if e["unit"] not in units:
             problems.append((["elements", i, "unit"], f"unit '{e['unit']}' is not one of {units}"))
@@ -337,15 +355,29 @@ def _check_references(raw: dict) -> list[tuple[list, str]]:
     return problems
 
 
+def _real_day(text: str) -> bool:
+    try:
+        y, m, d = (int(x) for x in text.split("-"))
+        dt.date(y, m, d)
+        return True
+    except ValueError:
+        return False
+
+
 def parse_plan(text: str, source: str = "<plan>") -> Plan:
     """Parse and check plan YAML text; every problem is collected and raised at once with its line."""
     safety.check_plan_text(text, source)
     try:
         raw = _dates_to_text(yaml.load(text, Loader=SAFE_LOADER))
     except yaml.YAMLError as exc:
-        raise PlanError(f"{source}: not valid YAML: {exc}") from None
+        raise PlanError(f"{source}: không phải YAML hợp lệ: {exc}") from None
+    except ValueError:  # a date YAML reads as one but that is not a day: 2026-13-40
+        bad = [f"{source}:{n}: ngày '{m[0]}' không có thật; ghi dạng NNNN-TT-NN, ví dụ 2026-12-31"
+               for n, line in enumerate(text.splitlines(), start=1)
+               for m in re.finditer(r"\b\d{4}-\d{1,2}-\d{1,2}\b", line) if not _real_day(m[0])]
+        raise PlanError("Tệp kế hoạch có lỗi:\n" + "\n".join(bad or [f"{source}: có một ngày không có thật"])) from None
     if not isinstance(raw, dict):
-        raise PlanError(f"{source}: the plan must be a YAML mapping (commune, year, units, ...)")
+        raise PlanError(f"{source}: kế hoạch phải là một bảng YAML (commune, year, units, ...)")
     validator = jsonschema.Draft202012Validator(SCHEMA)
     errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
     found = [(list(e.absolute_path), e.message) for e in errors]
@@ -357,7 +389,7 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         for path, message in found:
             where = ".".join(str(p) for p in path) or "(top level)"
             lines.append(f"{source}:{_node_line(root, path)}: {where}: {message}")
-        raise PlanError("The plan file has problems:\n" + "\n".join(lines))
+        raise PlanError("Tệp kế hoạch có lỗi (sửa từng dòng được nêu rồi chạy lại):\n" + "\n".join(lines))
     return _build(raw, source)
 
 

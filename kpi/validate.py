@@ -13,7 +13,7 @@ import pandas as pd
 
 from kpi import paths, safety, schema
 from kpi.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, folder_period, read_file, submission_files
-from kpi.plan import Plan
+from kpi.plan import Plan, village_key
 from kpi.problems import ERROR, Problem, problems_frame
 
 
@@ -115,7 +115,7 @@ def village_lookup(plan: Plan) -> dict[str, str]:
     out = {}
     for v in plan.villages:
         out[fold(v.name)] = v.name
-        out[re.sub(r"\b0+(\d)", r"\1", fold(v.name))] = v.name
+        out[village_key(v.name)] = v.name
         out[fold(v.code)] = v.name
     return out
 
@@ -124,7 +124,7 @@ def match_villages(values: pd.Series, plan: Plan) -> pd.Series:
     """Plan village name for each cell ('' for an empty cell); NaN where the plan knows no such village."""
     lookup = village_lookup(plan)
     text = values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-    folded = text.map(fold).str.replace(r"\b0+(\d)", r"\1", regex=True)
+    folded = text.map(village_key)  # the plan's villages are unique under the same key (kpi.plan)
     return folded.map(lambda f: "" if f == "" else lookup.get(f, np.nan))
 
 

@@ -68,3 +68,28 @@ def test_a_wrong_deadline_format_is_refused():
 def test_not_yaml_is_refused():
     with pytest.raises(PlanError, match="YAML"):
         parse_plan("commune: [unclosed", "plan.yml")
+
+
+def _plan_text() -> str:
+    return (paths.PARAMS_DIR / "plan_2026.yml").read_text(encoding="utf-8")
+
+
+def test_an_impossible_date_is_named_with_its_line():
+    text = _plan_text()
+    line = next(n for n, ln in enumerate(text.splitlines(), start=1) if "deadline: 20" in ln)
+    first = next(ln for ln in text.splitlines() if "deadline: 20" in ln)
+    bad = text.replace(first, first.split("deadline:")[0] + "deadline: 2026-13-40", 1)
+    with pytest.raises(PlanError) as err:
+        parse_plan(bad, source="plan.yml")
+    assert f"plan.yml:{line}: ngày '2026-13-40' không có thật" in str(err.value)
+    assert "Tệp kế hoạch có lỗi" in str(err.value)
+
+
+def test_villages_are_unique_as_the_data_matching_sees_them():
+    text = _plan_text()
+    # a second "Thôn 5" spelled "thôn  05" (two spaces, a leading zero, lower case): one village for the data
+    bad = text.replace("name: Thôn 6}", "name: \"thôn  05\"}", 1)
+    assert bad != text
+    with pytest.raises(PlanError) as err:
+        parse_plan(bad, source="plan.yml")
+    assert "'thôn  05' có hai lần trong danh sách" in str(err.value)
