@@ -229,8 +229,7 @@ def timeliness(received: pd.DataFrame, plan: Plan, period: str, problems: list |
         dates = pd.to_datetime(rows["submitted_on"], errors="coerce")
         got = dates.groupby(rows["unit"]).min()
         sent = set(rows["unit"])
-    unreadable = {getattr(p, "unit", None) for p in (problems or [])
-                  if getattr(p, "code", "") in UNREADABLE_FILE_CODES and getattr(p, "period", None) in (period, None)}
+    unreadable = {p.unit for p in (problems or []) if p.code in UNREADABLE_FILE_CODES and p.period in (period, None)}
     out = pd.DataFrame({"unit": plan.unit_codes, "unit_name": [u.name for u in plan.units]})
     out["submitted_on"] = pd.Series(got.reindex(out["unit"]).to_numpy(dtype="datetime64[ns]"), index=out.index)
     out["due"] = due

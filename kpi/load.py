@@ -192,13 +192,14 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
     except Exception as exc:  # openpyxl raises many types for a broken zip or XML
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
                                                       detail=f"{broken} ({type(exc).__name__})")])]
-    results, templates = [], []
+    results, templates, template_tables = [], [], {}
     try:
         wide = safety.limit("KPI_MAX_COLUMNS")
         for ws in book.worksheets:
             table = [list(r) for r in safety.bounded_rows(ws.iter_rows(values_only=True, max_col=wide), name, ws.title)]
             if is_template(table):
                 templates.append(_frame_from_template(table, name, ws.title))
+                template_tables[ws.title] = table
             else:
                 results.append(_frame_from_table(table, name, ws.title))
     except safety.InputRefused:
@@ -212,7 +213,9 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])]
     if templates:  # a kit template: its other sheets (instructions, notes) are not data
         for rf in templates:
-            rf.problems += _formulas_without_values(path, name, rf)
+            if not rf.rows.empty:
+                sheet = rf.rows["sheet"].iloc[0]
+                rf.problems += _formulas_without_values(path, name, sheet, template_tables[sheet])
         return templates
     usable = [r for r in results if not r.problems]
     if usable:
@@ -267,30 +270,28 @@ def _mark_sender(files: list[RawFile], name: str, unit_codes) -> list[RawFile]:
     return files
 
 
-def _formulas_without_values(path: Path, name: str, rf: RawFile) -> list[Problem]:
+def _formulas_without_values(path: Path, name: str, sheet: str, values: list[list[object]]) -> list[Problem]:
     """A template's cells that hold a formula saved without its result (a file written by a program, not by
-    Excel or LibreOffice) read as blank; say so, cell by cell, instead of taking them silently as 'not
-    reported'. Only the template's data sheet is read again, formulas this time."""
+    Excel or LibreOffice) read as blank (`values`, the sheet as already read); say so, cell by cell, instead
+    of taking them silently as 'not reported'. The data sheet is read once more, for its formulas."""
     import openpyxl
     from openpyxl.utils import get_column_letter
 
-    if rf.rows.empty:
-        return []
-    sheet = rf.rows["sheet"].iloc[0]
-    cells = {}
-    for data_only in (False, True):
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
         try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
-            try:
-                cells[data_only] = {(c.row, c.column): c.value for row in book[sheet].iter_rows(min_row=2)
-                                    for c in row if c.value is not None and hasattr(c, "column")}
-            finally:
-                book.close()
-        except Exception:  # the values were read already; a second look that fails changes nothing
-            return []
+            formulas = [(c.row, c.column) for row in book[sheet].iter_rows(min_row=2) for c in row
+                        if isinstance(c.value, str) and c.value.startswith("=") and hasattr(c, "column")]
+        finally:
+            book.close()
+    except Exception:  # the values were read already; a second look that fails changes nothing
+        return []
+
+    def blank(r: int, c: int) -> bool:
+        return r > len(values) or c > len(values[r - 1]) or values[r - 1][c - 1] is None
+
     return [Problem("W_FORMULA_NO_VALUE", file=name, sheet=sheet, row=r, column=get_column_letter(c))
-            for (r, c), v in sorted(cells[False].items())
-            if isinstance(v, str) and v.startswith("=") and (r, c) not in cells[True]]
+            for r, c in formulas if blank(r, c)]
 
 
 def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = ()) -> list[RawFile]:
