@@ -75,15 +75,23 @@ def test_cache_file_is_private_atomic_and_single(data: Path, tmp_path: Path):
     out.mkdir()
     subs = load_submissions(data, PLAN)
     first = cache.write(subs, out, "a" * 64)
-    killed = cache.cache_dir(out) / f".{cache.PREFIX}{'a' * 64}.pkl.99999.part"  # a killed run's leftover
-    killed.write_bytes(b"half a pickle")
+    killed = cache.cache_dir(out) / f".{cache.PREFIX}{'a' * 64}.99999.part"  # a killed run's leftover
+    killed.mkdir()
+    (killed / "data.parquet").write_bytes(b"half a file")
     second = cache.write(subs, out, "b" * 64)
     assert not first.exists() and second.exists()  # one cache per folder
     assert sorted(p.name for p in cache.cache_dir(out).iterdir()) == [second.name]  # no temporary left
-    assert second.stat().st_mode & 0o777 == 0o600
+    assert second.stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in second.iterdir()} == {0o600}
+    # nothing in it can run code when read: Parquet frames and JSON
+    assert sorted(p.name for p in second.iterdir()) == ["data.parquet", "facts.json", "files.parquet",
+                                                         "meta.json", "received.parquet", "rejected.parquet"]
     got = cache.read(out, "b" * 64)
     pd.testing.assert_frame_equal(got.data, subs.data)
-    assert len(got.problems) == len(subs.problems)
+    pd.testing.assert_frame_equal(got.files, subs.files)
+    pd.testing.assert_frame_equal(got.received, subs.received)
+    assert got.problems == subs.problems and got.file_periods == subs.file_periods
+    assert list(got.rejected["error"]) == list(subs.rejected["error"])
     assert cache.read(out, "c" * 64) is None
 
 
@@ -99,15 +107,19 @@ def test_untrusted_cache_files_are_never_read(data: Path, tmp_path: Path):
     assert cache.read(linked, "k" * 64) is None
 
     hard = tmp_path / "hard"
-    cache.cache_dir(hard).mkdir(parents=True)
-    os.link(real, cache.cache_file(hard, "k" * 64))
+    cache.cache_file(hard, "k" * 64).mkdir(parents=True, mode=0o700)
+    for part in real.iterdir():
+        os.link(part, cache.cache_file(hard, "k" * 64) / part.name)
     assert cache.read(hard, "k" * 64) is None
     assert cache.read(src, "k" * 64) is None  # the original is now hard-linked too
 
     shared = tmp_path / "shared"
     target = cache.write(subs, shared, "s" * 64)
-    target.chmod(0o666)
+    (target / "data.parquet").chmod(0o666)
     assert cache.read(shared, "s" * 64) is None
+    target2 = cache.write(subs, tmp_path / "shared2", "s" * 64)
+    target2.chmod(0o777)
+    assert cache.read(tmp_path / "shared2", "s" * 64) is None
 
     folder_link = tmp_path / "folder-link"
     folder_link.mkdir()
@@ -121,7 +133,7 @@ def test_untrusted_cache_files_are_never_read(data: Path, tmp_path: Path):
 def test_damaged_cache_falls_back_to_validation(data: Path, tmp_path: Path):
     out = tmp_path / "out"
     target = cache.write(load_submissions(data, PLAN), out, cache.data_key(data))
-    target.write_bytes(b"not a pickle")
+    (target / "data.parquet").write_bytes(b"not parquet")
     assert cache.read(out, cache.data_key(data)) is None
     r = report.build("2026-11", "commune", data, made_on="2026-12-05", output_dir=out)
     assert _value(r, "4") == _value(report.build("2026-11", "commune", data, made_on="2026-12-05"), "4")

@@ -315,8 +315,10 @@ def test_a_tampered_manifest_means_remake_never_a_traceback_or_an_outside_link(t
 
 def test_a_cache_of_the_wrong_type_or_tampered_is_ignored(data: Path, tmp_path: Path, caplog):
     import hashlib
+    import io
     import json
-    import pickle
+
+    import pandas as pd
 
     from kpi import cache
     from kpi.validate import load_submissions
@@ -325,19 +327,32 @@ def test_a_cache_of_the_wrong_type_or_tampered_is_ignored(data: Path, tmp_path: 
     key = cache.data_key(data)
     target = cache.write(load_submissions(data, PLAN), out, key)
     assert cache.read(out, key) is not None
-    # a valid pickle of the wrong type, with a header that matches it
-    body = pickle.dumps({"data": "hello"})
-    header = {"format": cache.HEADER_FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
-    target.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    meta = json.loads((target / "meta.json").read_text())
+
+    def put(name: str, body: bytes, rehash: bool = True) -> None:
+        (target / name).write_bytes(body)
+        if rehash:
+            meta["sha256"][name] = hashlib.sha256(body).hexdigest()
+            (target / "meta.json").write_text(json.dumps(meta))
+
+    # a valid Parquet frame of the wrong shape, with hashes that match it
+    buf = io.BytesIO()
+    pd.DataFrame({"data": ["hello"]}).to_parquet(buf)
+    put("data.parquet", buf.getvalue())
     with caplog.at_level("WARNING", logger="kpi.cache"):
         assert cache.read(out, key) is None
-    assert "không phải Submissions" in caplog.text
-    # content changed after it was written: the SHA-256 in the header no longer matches
-    good = cache.write(load_submissions(data, PLAN), out, key).read_bytes()
-    head, _, rest = good.partition(b"\n")
-    target.write_bytes(head + b"\n" + rest[:-1] + bytes([rest[-1] ^ 1]))
+    assert "các cột" in caplog.text
+    # content changed after it was written: the SHA-256 in meta.json no longer matches
+    target = cache.write(load_submissions(data, PLAN), out, key)
+    meta = json.loads((target / "meta.json").read_text())
+    good = (target / "data.parquet").read_bytes()
+    put("data.parquet", good[:-1] + bytes([good[-1] ^ 1]), rehash=False)
     assert cache.read(out, key) is None
-    target.write_bytes(good.replace(key.encode(), b"0" * 64, 1))  # a header for another key
+    put("data.parquet", good, rehash=False)
+    assert cache.read(out, key) is not None
+    (target / "meta.json").write_text(json.dumps({**meta, "key": "0" * 64}))  # meta for another key
+    assert cache.read(out, key) is None
+    (target / "meta.json").write_text(json.dumps({**meta, "format": "kpi-submissions-cache-v2"}))  # the old pickle
     assert cache.read(out, key) is None
 
 
