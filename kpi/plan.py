@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from kpi import paths, safety
+from kpi import paths, safety, schema_messages
 
 
 def _import_jsonschema():
@@ -338,20 +338,20 @@ def _check_references(raw: dict) -> list[tuple[list, str]]:
             seen.add(same)
     for i, e in enumerate(raw["elements"]):
         if e["unit"] not in units:
-            problems.append((["elements", i, "unit"], f"unit '{e['unit']}' is not one of {units}"))
+            problems.append((["elements", i, "unit"], f"đơn vị '{e['unit']}' không có trong units ({', '.join(units)})"))
     for i, ind in enumerate(raw["indicators"]):
         if ind["lead"] not in units:
-            problems.append((["indicators", i, "lead"], f"unit '{ind['lead']}' is not one of {units}"))
+            problems.append((["indicators", i, "lead"], f"đơn vị '{ind['lead']}' không có trong units ({', '.join(units)})"))
         for attr in ("numerator", "denominator"):
             if attr in ind and ind[attr] not in elements:
-                problems.append((["indicators", i, attr], f"element '{ind[attr]}' is not declared under elements"))
+                problems.append((["indicators", i, attr], f"mã số liệu '{ind[attr]}' chưa được khai báo trong elements"))
         if ind["kind"] == "ratio" and ("denominator" in ind) == ("denominator_constant" in ind):
-            problems.append((["indicators", i], "a ratio needs exactly one of denominator, denominator_constant"))
+            problems.append((["indicators", i], "chỉ số tỷ lệ cần đúng một trong hai mục denominator, denominator_constant"))
         if ind["kind"] == "count" and ("denominator" in ind or "denominator_constant" in ind):
-            problems.append((["indicators", i], "a count has no denominator"))
+            problems.append((["indicators", i], "chỉ số đếm (count) không có mẫu số; xóa denominator"))
         if (ind["kind"] == "ratio" and ind.get("denominator") in elements and ind["numerator"] in elements
                 and elements[ind["numerator"]]["level"] != elements[ind["denominator"]]["level"]):
-            problems.append((["indicators", i], "numerator and denominator must have the same level"))
+            problems.append((["indicators", i], "tử số và mẫu số phải cùng cấp (thôn hoặc xã)"))
     return problems
 
 
@@ -380,14 +380,14 @@ def parse_plan(text: str, source: str = "<plan>") -> Plan:
         raise PlanError(f"{source}: kế hoạch phải là một bảng YAML (commune, year, units, ...)")
     validator = jsonschema.Draft202012Validator(SCHEMA)
     errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
-    found = [(list(e.absolute_path), e.message) for e in errors]
+    found = [(list(e.absolute_path), schema_messages.message(e)) for e in errors]
     if not found:
         found = _check_references(raw)
     if found:
         root = yaml.compose(text, Loader=SAFE_LOADER)  # the nodes carry the line numbers; needed only to name where a problem is
         lines = []
         for path, message in found:
-            where = ".".join(str(p) for p in path) or "(top level)"
+            where = ".".join(str(p) for p in path) or "(gốc tệp)"
             lines.append(f"{source}:{_node_line(root, path)}: {where}: {message}")
         raise PlanError("Tệp kế hoạch có lỗi (sửa từng dòng được nêu rồi chạy lại):\n" + "\n".join(lines))
     return _build(raw, source)

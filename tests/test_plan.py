@@ -93,3 +93,33 @@ def test_villages_are_unique_as_the_data_matching_sees_them():
     with pytest.raises(PlanError) as err:
         parse_plan(bad, source="plan.yml")
     assert "'thôn  05' có hai lần trong danh sách" in str(err.value)
+
+
+ENGLISH = ("is not of type", "is a required property", "Additional properties", "is not one of", "does not match",
+           "is too short", "is too long", "is not valid under", "top level", "is not declared", "needs exactly")
+
+
+@pytest.mark.parametrize("old, new, where, words", [
+    ("year: 2026", "year: hai nghìn", "year", "không đúng kiểu; cần một số nguyên"),
+    ("commune: ", "xa: ", "(gốc tệp)", "thiếu mục bắt buộc 'commune'"),
+    ("commune: ", "xa: ", "(gốc tệp)", "mục không được biết 'xa'"),
+    ("level: village, time: stock}", "level: thon, time: stock}", "elements.0.level",
+     "'thon' không được chấp nhận; chọn một trong: village, commune"),
+    ("    lead: kt\n", "    lead: kinhte\n", "lead", "đơn vị 'kinhte' không có trong units"),
+    ("    numerator: pop_4g5g\n", "    numerator: pop_5g\n", "numerator",
+     "mã số liệu 'pop_5g' chưa được khai báo trong elements"),
+])
+def test_every_schema_error_is_said_in_vietnamese_with_its_line(old: str, new: str, where: str, words: str):
+    text = _plan_text()
+    assert old in text
+    bad = text.replace(old, new, 1)
+    line = next(n for n, ln in enumerate(bad.splitlines(), start=1) if new.strip().split(":")[0] in ln
+                and new.strip() in ln) if "\n" in new or "level" in new or "year" in new else None
+    with pytest.raises(PlanError) as err:
+        parse_plan(bad, source="plan.yml")
+    message = str(err.value)
+    assert words in message and where in message
+    assert not [w for w in ENGLISH if w in message]
+    if line is not None:  # the line named is the line changed, or the mapping it sits in (at most 8 above)
+        named = [int(x.split(":")[0]) for x in message.split("plan.yml:")[1:]]
+        assert any(0 <= line - n <= 8 for n in named), (line, named)
