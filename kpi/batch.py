@@ -103,6 +103,7 @@ class BatchResult:
     scorecard: Path | None = None
     manifest: Path | None = None
     notes: list[str] = field(default_factory=list)
+    unwritten: list[str] = field(default_factory=list)  # outputs a fault kept from being written (a full disk)
 
     @property
     def failed(self) -> list[ReportResult]:
@@ -641,8 +642,15 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
             card = scorecard_on_cluster(scheduler, data_dir, plan_path, period, lang)
         else:
             card = compute.scorecard(subs.data, plan, period, lang)
-        result.scorecard = write_scorecard_csv(card, out / "scorecard.csv")
-        excel.write_scorecard_xlsx(card, plan, period, out / "scorecard.xlsx", lang)
+        for name, write in (("scorecard.csv", lambda t: write_scorecard_csv(card, t)),
+                            ("scorecard.xlsx", lambda t: excel.write_scorecard_xlsx(card, plan, period, t, lang))):
+            try:
+                written = write(out / name)
+            except OSError as exc:  # a full disk: said, counted as not written; the reports still run
+                result.notes.append(write_error_text(exc, out / name))
+                result.unwritten.append(name)
+            else:
+                result.scorecard = written if name == "scorecard.csv" else result.scorecard
         if local:
             write_cache(plan, subs, data_dir, plan_path, out, kit, hashes)
         lock = threading.Lock()
@@ -691,6 +699,7 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
         result.index = publish.write_index(plan, period, card, result.reports, out / "index.html", lang, made)
     except OSError as exc:
         result.notes.append(write_error_text(exc, out / "index.html"))
+        result.unwritten.append("index.html")
     return result
 
 

@@ -317,17 +317,18 @@ def _cmd_run(args) -> int:
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
     data = Path(args.data)
+    from kpi.batch import OutputLock, expand_periods, load_stable
+    from kpi.report import check_parameters
+
+    # A period or unit the kit refuses is refused before the lock makes anything in --out, the same way on a
+    # commune root and on a province root.
+    for period in expand_periods(args.period) if args.period else plan.periods[:1]:
+        for unit in ([] if args.unit == "all" else args.unit.split(",")) or ["commune"]:
+            check_parameters(plan, period, unit, args.lang)
     if paths.is_province_root(data):
         from kpi.province_batch import run_province
 
         return run_province(args, plan, formats)
-    from kpi.batch import OutputLock, expand_periods, load_stable
-    from kpi.report import check_parameters
-
-    if args.period:  # a period or unit the kit refuses is refused before the lock makes anything in --out
-        for period in expand_periods(args.period):
-            for unit in ([] if args.unit == "all" else args.unit.split(",")) or ["commune"]:
-                check_parameters(plan, period, unit, args.lang)
 
     with contextlib.ExitStack() as stack:
         # The lock first: a run refused by it has read nothing and started no worker, and a run that waited
@@ -407,16 +408,24 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
     print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
     for b in results:
         if args.zip:
+            from kpi.batch import write_error_text
             from kpi.publish import write_zip
 
-            print(f"Tệp nén để gửi (HTML, PDF, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
+            try:
+                print(f"Tệp nén để gửi (HTML, PDF, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
+            except OSError as exc:  # a full disk: the zip is not made, the reports stand
+                print(f"  Lưu ý: {write_error_text(exc, b.out_dir / f'bao-cao-{b.period}.zip')}", file=sys.stderr)
+                b.unwritten.append(f"bao-cao-{b.period}.zip")
         if b.index is not None:
             print(f"Mở báo cáo: {b.index.resolve()}")
     if failed:
         from kpi.batch import error_words
 
         print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {error_words(r.error)}" for p, r in failed), file=sys.stderr)
-    return EXIT_PROBLEMS if failed else EXIT_OK
+    unwritten = [f"{b.period}/{name}" for b in results for name in b.unwritten]
+    if unwritten:
+        print("Chưa ghi được: " + ", ".join(unwritten) + " (xem lưu ý ở trên).", file=sys.stderr)
+    return EXIT_PROBLEMS if failed or unwritten else EXIT_OK
 
 
 def parser() -> argparse.ArgumentParser:

@@ -138,5 +138,7 @@ def write_scorecard_xlsx(card: pd.DataFrame, plan: Plan, period: str, target: Pa
     """scorecard.xlsx beside scorecard.csv, written atomically."""
     try:
         return safety.save_workbook(scorecard_workbook(card, plan, period, lang), Path(target))
+    except OSError:  # a full disk or no permission: the caller says it with the path and the fix
+        raise
     except Exception as exc:  # openpyxl raises assorted errors; name the file
         raise ExcelError(f"Không ghi được {target.name}: {exc}") from exc

@@ -188,8 +188,12 @@ def write_zip(out_dir: Path, period: str) -> Path:
     out_dir = Path(out_dir)
     target = out_dir / f"bao-cao-{period}.zip"
     tmp = out_dir / f".{target.name}.part"
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for path in shared_files(out_dir):
-            zf.write(path, arcname=f"bao-cao-{period}/{path.name}")
-    tmp.replace(target)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for path in shared_files(out_dir):
+                zf.write(path, arcname=f"bao-cao-{period}/{path.name}")
+        tmp.replace(target)
+    except BaseException:  # a full disk or Ctrl-C: no half zip under any name, the old one untouched
+        tmp.unlink(missing_ok=True)
+        raise
     return target

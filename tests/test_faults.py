@@ -438,3 +438,124 @@ def test_a_file_changed_while_it_is_validated_is_read_again_and_hashed_as_read(d
     assert code == 0
     assert len(calls) == 2 and calls[0] == calls[1]  # read again, and the second read saw no change
     assert got["hashes"]["2026-11/kt.csv"] == hashlib.sha256(f.read_bytes()).hexdigest()
+
+
+@pytest.mark.slow
+def test_scorecard_excel_and_zip_on_a_full_disk_are_said_and_the_report_stands(data: Path, tmp_path: Path,
+                                                                               monkeypatch, capsys):
+    import zipfile
+
+    from kpi import cli, publish, render, safety
+
+    full = {"scorecard.csv", "scorecard.xlsx"}
+    real_write, real_save = render.write_atomic, safety.save_workbook
+
+    def write_atomic(target, data):
+        if Path(target).name in full:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        return real_write(target, data)
+
+    def save_workbook(wb, target):
+        if Path(target).name in full:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        return real_save(wb, target)
+
+    real_zip = zipfile.ZipFile.write
+
+    def zip_write(self, *a, **kw):  # the zip's disk fills up half way
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), self.filename)
+
+    monkeypatch.setattr(render, "write_atomic", write_atomic)
+    monkeypatch.setattr(safety, "save_workbook", save_workbook)
+    monkeypatch.setattr(zipfile.ZipFile, "write", zip_write)
+    out = tmp_path / "out"
+    code = cli.main(["run", "--data", str(data), "--out", str(out), "--period", "2026-11", "--unit", "kt",
+                     "--format", "html", "--workers", "1", "--zip"])
+    monkeypatch.setattr(zipfile.ZipFile, "write", real_zip)
+    captured = capsys.readouterr()
+    period = out / "2026-11"
+    assert code == 1  # the month's outputs are incomplete
+    assert "Traceback" not in captured.out + captured.err
+    for name in ("scorecard.csv", "scorecard.xlsx", "bao-cao-2026-11.zip"):
+        assert f"Ổ đĩa đầy: không ghi được {period / name}" in captured.out + captured.err
+        assert not (period / name).exists()
+    assert ("Chưa ghi được: 2026-11/scorecard.csv, 2026-11/scorecard.xlsx, 2026-11/bao-cao-2026-11.zip"
+            in captured.err)
+    assert "</html>" in (period / "kt.html").read_text(encoding="utf-8")  # the report itself stands, complete
+    assert not [p.name for p in period.iterdir() if p.name.endswith(".part")]  # no temporary left behind
+    assert publish is not None
+
+
+def _province(tmp_path: Path, communes: int = 2) -> Path:
+    from kpi.demo_province import write_province_demo
+
+    write_province_demo(tmp_path / "prov", PLAN, communes)
+    return tmp_path / "prov"
+
+
+@pytest.mark.parametrize("flag, value, words", [
+    ("--unit", "kinhte", "Đơn vị 'kinhte' không hợp lệ"),
+    ("--period", "2026-13", "không hợp lệ"),
+])
+def test_a_bad_unit_or_period_is_refused_alike_on_a_commune_and_a_province_root(data: Path, tmp_path: Path,
+                                                                                 monkeypatch, capsys, flag, value,
+                                                                                 words):
+    from kpi import cli
+
+    _no_validation(monkeypatch)
+    said = []
+    for root in (data, _province(tmp_path)):
+        out = tmp_path / f"out-{root.name}"
+        code = cli.main(["run", "--data", str(root), "--out", str(out), flag, value, "--format", "html"])
+        err = capsys.readouterr().err
+        said.append((code, err.replace(str(root), "<root>").replace(str(out), "<out>")))
+        assert not out.exists() or not any(out.iterdir())  # refused before anything was made in --out
+    assert said[0] == said[1]
+    assert said[0][0] == 2 and words in said[0][1]
+
+
+def test_a_province_run_refused_by_the_lock_reads_nothing(tmp_path: Path, monkeypatch, capsys):
+    from kpi import cli, province, workers
+
+    root, out = _province(tmp_path), tmp_path / "out"
+    _no_validation(monkeypatch)
+    monkeypatch.setattr(province, "load_province", lambda *a, **kw: pytest.fail("read before the lock"))
+    monkeypatch.setattr(workers, "Pool", lambda *a, **kw: pytest.fail("a worker was started"))
+    with batch.OutputLock(out):
+        code = cli.main(["run", "--data", str(root), "--out", str(out), "--format", "html"])  # latest period
+    assert code == 3
+    assert "đang được một lần chạy khác sử dụng" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_province_tables_on_a_full_disk_and_a_file_edited_while_read(tmp_path: Path, monkeypatch, capsys):
+    import json
+
+    from kpi import cli, province, province_batch
+
+    root, out = _province(tmp_path), tmp_path / "out"
+    edited = sorted(paths.submissions_dir(root / "xa_001").rglob("2026-11/*.csv"))[0]
+    real_load, real_tables = province.load_province, province_batch.write_tables
+    calls = []
+
+    def load_province(*a, **kw):  # a commune's officer saves a new version while the province is read
+        got = real_load(*a, **kw)
+        calls.append(1)
+        if len(calls) == 1:
+            edited.write_bytes(edited.read_bytes() + b"\n")
+        return got
+
+    def write_tables(rep, folder):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder / "province_scorecard.csv"))
+
+    monkeypatch.setattr(province, "load_province", load_province)
+    monkeypatch.setattr(province_batch, "write_tables", write_tables)
+    code = cli.main(["run", "--data", str(root), "--out", str(out), "--period", "2026-11", "--unit", "commune",
+                     "--format", "html", "--workers", "1"])
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.out + captured.err
+    assert "Ổ đĩa đầy: không ghi được" in captured.out and "Chưa ghi được: tỉnh/2026-11/" in captured.err
+    assert len(calls) == 2  # read again after the edit
+    entry = json.loads((out / "province" / "2026-11" / "manifest.json").read_text())["reports"]["province"]
+    name = f"xa_001/{edited.relative_to(paths.submissions_dir(root / 'xa_001')).as_posix()}"
+    assert entry["key"]["data"][name] == batch.sha256_file(edited)  # the hash of what was read: the new file
