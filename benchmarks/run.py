@@ -102,7 +102,7 @@ with ThreadPoolExecutor(max_workers=workers) as pool:
 
 def bare_run(nb: Path, out: Path) -> None:
     """One bare report: a worker process running papermill on the bare notebook (as the batch does)."""
-    code = ("import papermill as pm, sys; from kpi.batch import kernel_name; "
+    code = ("import papermill as pm, sys; from kpi.job import kernel_name; "
             "pm.execute_notebook(sys.argv[1], sys.argv[2], kernel_name=kernel_name(), progress_bar=False)")
     subprocess.run([sys.executable, "-c", code, str(nb), str(out)], check=True, capture_output=True, cwd=ROOT)
 

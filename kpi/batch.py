@@ -4,82 +4,28 @@ scorecard and index; a manifest of input hashes lets a re-run skip what has not 
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import json
 import logging
 import os
 import re
-import subprocess
 import threading
 import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-import kpi
+from kpi.files import write_atomic, write_error_text
+from kpi.job import LOG_DIR, PDF_GRACE, print_pdf, timed_out
+from kpi.lock import OutputLock
 from kpi import cache, compute, excel, paths, publish, render, safety
 from kpi.plan import Plan
 from kpi.validate import Submissions
 
 MANIFEST = "manifest.json"
-LOG_DIR = "logs"
-LOCK_FILE = ".kpi-run.lock"
-PDF_GRACE = 5.0  # seconds a PDF may always take, even when the notebook used up the report's time limit
 MAX_TIMEOUT = 7 * 24 * 3600  # --timeout above a week is refused (timers overflow long before 1e300)
 DEFAULT_TIMEOUT = 1200  # seconds one report (notebook + HTML + PDF) may take before it is stopped
-# Test-only hook: a comma-separated list of report names ("vhxh", or "2026-11/vhxh") whose run raises
-# InjectedFailure inside its worker process, to prove that one failing report leaves the others rendered.
-FAIL_ENV = "KPI_TEST_FAIL_REPORTS"
-
-
-class InjectedFailure(RuntimeError):
-    """Raised only when KPI_TEST_FAIL_REPORTS names the report (tests of the batch's failure handling)."""
-
-
-def write_error_text(exc: OSError, path: Path | str | None = None) -> str:
-    """A Vietnamese line for a write that failed: a full disk or no permission, naming the path and the fix."""
-    where = path or getattr(exc, "filename", None) or "thư mục kết quả"
-    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return (f"Ổ đĩa đầy: không ghi được {where}. Hãy giải phóng chỗ trống trên ổ đĩa (hoặc chọn --out ở ổ "
-                f"khác) rồi chạy lại.")
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return (f"Không có quyền ghi {where}. Hãy cấp quyền ghi cho thư mục đó (hoặc chọn --out là thư mục "
-                f"mình được ghi) rồi chạy lại.")
-    return f"Không ghi được {where}: {exc.strerror or exc}. Hãy kiểm tra ổ đĩa và thư mục rồi chạy lại."
-
-
-WRITE_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
-
-
-def check_writable(folder: Path | str) -> None:
-    """Write then remove a probe file in `folder`, or, while it does not exist yet, in its nearest existing
-    parent (where it would be made), so that a folder the run cannot write is found before any work, and a
-    run refused for another reason has made nothing; raises OSError with the folder as filename."""
-    folder = Path(folder)
-    probe_in = folder
-    while not probe_in.exists() and probe_in.parent != probe_in:
-        probe_in = probe_in.parent
-    try:
-        if not probe_in.is_dir():
-            raise NotADirectoryError(20, "Not a directory", str(probe_in))
-        probe = probe_in / f".kpi-probe-{os.getpid()}.part"
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, b"kpi")
-        finally:
-            os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, str(folder)) from None
-
-
-class OutputLocked(RuntimeError):
-    """Another `kpi run` holds the output folder's lock; the message (Vietnamese) says which and what to do."""
-
-
 @dataclass
 class ReportResult:
     unit: str
@@ -108,21 +54,6 @@ class BatchResult:
     @property
     def failed(self) -> list[ReportResult]:
         return [r for r in self.reports if not r.ok]
-
-
-def kernel_name() -> str:
-    """The kit's registered kernel if `make` installed it, else the current interpreter's own."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    return paths.KERNEL_NAME if paths.KERNEL_NAME in KernelSpecManager().find_kernel_specs() else "python3"
-
-
-def report_title(plan: Plan, period: str, unit: str, lang: str) -> str:
-    y, m = period.split("-")
-    scope = f"xã {plan.commune}" if unit == "commune" else plan.unit(unit).name
-    if lang == "en":
-        return f"KPI report {m}/{y}: {scope}"
-    return f"Báo cáo chỉ tiêu KHCN, ĐMST, CĐS tháng {int(m)}/{y}: {scope}"
 
 
 # --- periods --------------------------------------------------------------------------------------------
@@ -244,64 +175,6 @@ def report_key(spec: dict, inputs: dict[str, str], plan_hash: str, notebook_hash
 
 # --- lock -----------------------------------------------------------------------------------------------
 
-class OutputLock:
-    """An exclusive lock on an output folder (<out>/.kpi-run.lock), held by the OS: a killed run releases
-    it. A second run either stops with a clear message or, with wait=True, waits its turn."""
-
-    def __init__(self, out_dir: Path, wait: bool = False, poll: float = 1.0, on_wait=None):
-        self.path = Path(out_dir) / LOCK_FILE
-        self.wait, self.poll, self.on_wait = wait, poll, on_wait
-        self._fh = None
-
-    def _try(self) -> bool:
-        if os.name == "nt":  # pragma: no cover - Windows
-            import msvcrt
-            try:
-                msvcrt.locking(self._fh.fileno(), msvcrt.LK_NBLCK, 1)
-                return True
-            except OSError:
-                return False
-        import fcntl
-        try:
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return False
-
-    def holder(self) -> str:
-        try:
-            return self.path.read_text(encoding="utf-8").strip()
-        except OSError:
-            return ""
-
-    def __enter__(self) -> "OutputLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a+", encoding="utf-8")
-        told = False
-        while not self._try():
-            who = self.holder() or "không rõ"
-            if not self.wait:
-                self._fh.close()
-                raise OutputLocked(f"Thư mục kết quả {self.path.parent} đang được một lần chạy khác sử dụng "
-                                   f"({who}). Hãy chờ lần chạy đó xong, hoặc chạy lại với --wait để tự chờ.")
-            if not told and self.on_wait:
-                self.on_wait(f"Thư mục kết quả {self.path.parent} đang bận ({who}); đang chờ...")
-                told = True
-            time.sleep(self.poll)
-        self._fh.seek(0)
-        self._fh.truncate()
-        self._fh.write(f"PID {os.getpid()}, bắt đầu lúc {dt.datetime.now():%H:%M:%S %d/%m/%Y}\n")
-        self._fh.flush()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._fh:
-            self._fh.seek(0)
-            self._fh.truncate()
-            self._fh.close()  # closing releases the lock
-            self._fh = None
-
-
 def clean_partials(out: Path) -> list[Path]:
     """Remove temporary files a killed run left behind (hidden names ending in .part...). Call under the lock."""
     gone = []
@@ -315,155 +188,6 @@ def clean_partials(out: Path) -> list[Path]:
 
 # --- one report (runs in a worker process) -------------------------------------------------------------
 
-def execute(period: str, unit: str, data_dir: Path, out: Path, lang: str, made_on: str,
-            timeout: int = 600, plan_path: Path | None = None, notebook: Path | None = None,
-            parameters: dict | None = None) -> Path:
-    """Run the master notebook (or `notebook` with `parameters`) for one report with papermill; the executed
-    notebook lands as <unit>.ipynb (written under a temporary name while it runs, renamed at the end)."""
-    import papermill as pm
-
-    target = out / f"{unit}.ipynb"
-    tmp = out / f".{unit}.part.ipynb"  # papermill wants the .ipynb ending; the leading dot hides it
-    if parameters is None:
-        parameters = {"period": period, "unit": unit, "data_dir": str(Path(data_dir).resolve()),
-                      "plan_path": str(Path(plan_path or paths.PLAN_FILE).resolve()),
-                      "output_dir": str(out.resolve()), "lang": lang, "made_on": made_on}
-    pm.execute_notebook(
-        str(notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
-        cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=timeout, language="python", log_output=True,
-        parameters=parameters,
-    )
-    # Only a notebook that ran to the end replaces the good one: a failed or interrupted run stays under its
-    # temporary name (its traceback is in <unit>.error.txt and the log) and the next run removes it.
-    tmp.replace(target)
-    return target
-
-
-def _error_text(exc: BaseException) -> str:
-    """One line naming what failed: papermill's error carries the cell's exception name and value."""
-    ename = getattr(exc, "ename", type(exc).__name__)
-    evalue = getattr(exc, "evalue", str(exc))
-    text = f"{ename}: {evalue}".strip()
-    return text.splitlines()[0][:500]
-
-
-def _injected(period: str, unit: str) -> bool:
-    names = {n.strip() for n in os.environ.get(FAIL_ENV, "").split(",") if n.strip()}
-    return unit in names or f"{period}/{unit}" in names
-
-
-def run_report(spec: dict) -> dict:
-    """One report end to end (notebook, HTML, PDF) from a JSON-able spec; returns {"files", "error"} and never
-    raises: a failure is recorded (with its traceback in <unit>.error.txt) so the other reports go on."""
-    plan_path = Path(spec["plan_path"])
-    out = Path(spec["out"])
-    unit, period = spec["unit"], spec["period"]
-    log = logging.getLogger("kpi.batch")
-    files: dict[str, str] = {}
-    error_file = out / f"{unit}.error.txt"
-    try:
-        from kpi.plan import load_plan
-
-        plan = load_plan(plan_path)
-        log.info("Bắt đầu báo cáo %s/%s (định dạng %s)", period, unit, ",".join(spec["formats"]))
-        if _injected(period, unit):
-            raise InjectedFailure(f"Lỗi giả lập cho báo cáo {period}/{unit} (biến {FAIL_ENV}).")
-        nb = execute(period, unit, Path(spec["data_dir"]), out, spec["lang"], spec["made_on"],
-                     timeout=spec.get("cell_timeout", 600), plan_path=plan_path,
-                     notebook=Path(spec["notebook"]) if spec.get("notebook") else None,
-                     parameters=spec.get("parameters"))
-        files["ipynb"] = str(nb)
-        log.info("Đã chạy xong sổ tay: %s", nb.name)
-        title = spec.get("title") or report_title(plan, period, unit, spec["lang"])
-        html = render.to_html(nb, out / f"{unit}.html", title, spec["lang"])
-        files["html"] = str(html)
-        log.info("Đã xuất HTML: %s", html.name)
-        if "pdf" in spec["formats"] and spec.get("chromium"):
-            files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", spec["chromium"]))
-            log.info("Đã xuất PDF: %s.pdf", unit)
-        error_file.unlink(missing_ok=True)
-        return {"files": files, "error": ""}
-    except Exception as exc:  # one failing report must not stop the others
-        text = "".join(traceback.format_exception(exc))
-        log.error("Báo cáo %s/%s lỗi:\n%s", period, unit, text)
-        error = write_error_text(exc) if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS else _error_text(exc)
-        try:
-            render.write_atomic(error_file, text)
-        except OSError:  # a full disk: the error still reaches the summary
-            pass
-        return {"files": files, "error": error}
-
-
-def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict, log_path: Path,
-              time_limit: float | None = None) -> str:
-    """Print one report's HTML with the batch's browser; the PDF joins `files`, the outcome goes to the
-    report's log. Returns the error text ("" when the PDF was made). Past `time_limit` seconds (what is left
-    of the report's limit) the browser is killed and the report fails with "Quá thời gian"."""
-    try:
-        files["pdf"] = str(printer.print(html, target, time_limit))
-        error, line = "", f"Đã xuất PDF: {target.name}"
-    except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
-        error = _error_text(exc)
-        line = f"Lỗi khi in PDF {target.name}: {error}"
-    try:
-        with open(log_path, "a", encoding="utf-8") as log:
-            log.write(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}\n")
-    except OSError:  # a full disk: the outcome still reaches the summary
-        pass
-    return error
-
-
-def _kill_tree(proc: subprocess.Popen) -> None:
-    """Stop a worker and everything it started (its Jupyter kernel, Chromium)."""
-    try:
-        import psutil
-
-        parent = psutil.Process(proc.pid)
-        for child in parent.children(recursive=True):
-            child.kill()
-        parent.kill()
-    except Exception:
-        proc.kill()
-
-
-def start_log(spec: dict, log_path: Path) -> None:
-    """A report's log file begins with the kit's version, the report and the time it started."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", encoding="utf-8") as log:
-        log.write(f"kpi {kpi.__version__}: báo cáo {spec['period']}/{spec['unit']}, "
-                  f"bắt đầu {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n")
-
-
-def timed_out(spec: dict, log_path: Path, time_limit: float) -> dict:
-    """After a report was stopped for its time limit: say so in its log, remove its temporary files."""
-    try:
-        with open(log_path, "a", encoding="utf-8") as log:
-            log.write(f"Quá thời gian: dừng sau {time_limit:g} giây.\n")
-    except OSError:  # a full disk: the summary still names the time limit
-        pass
-    for p in Path(spec["out"]).glob(f".{spec['unit']}.*"):
-        p.unlink(missing_ok=True)
-    return {"files": {}, "error": f"Quá thời gian: báo cáo chạy quá {time_limit:g} giây nên bị dừng."}
-
-
-def run_in_subprocess(spec: dict, log_path: Path, time_limit: float) -> dict:
-    """Run one report in a worker process of its own (kpi.workers, the batch's workers for a single report),
-    its output going to the report's log file; a report that passes its time limit is stopped (with its
-    kernel) and recorded as timed out. For one-off reports: the province report, a report on a Dask worker."""
-    from kpi.workers import Pool
-
-    with Pool(1, log_path.parent / "workers.log") as pool:
-        res = pool.run(spec, log_path, time_limit)
-    if res is None:
-        return timed_out(spec, log_path, time_limit)
-    res.pop("seconds", None)
-    return res
-
-
-# --- manifest -------------------------------------------------------------------------------------------
-
-# One report's record. An output is a bare file name of the period folder (no folder, no hidden name), so a
-# tampered manifest can neither point index.html at another file nor make a report look up to date.
 ENTRY_SCHEMA = {
     "type": "object",
     "required": ["key", "outputs"],
@@ -508,7 +232,7 @@ def load_manifest(out: Path) -> dict:
 
 def save_manifest(out: Path, manifest: dict) -> Path:
     target = out / MANIFEST
-    render.write_atomic(target, json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
+    write_atomic(target, json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
     return target
 
 
@@ -525,7 +249,7 @@ def write_scorecard_csv(card: pd.DataFrame, target: Path) -> Path:
     """scorecard.csv: one row per indicator, values unrounded, empty where there is none (UTF-8 with BOM so
     that Excel shows the Vietnamese names)."""
     card = safety.spreadsheet_frame(card)  # plan text starting with = + - @ stays text in Excel
-    render.write_atomic(target, card.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+    write_atomic(target, card.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
     return target
 
 
@@ -740,7 +464,6 @@ def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: 
 
 
 _PYTHON_ERROR = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(:|$)")  # 'TypeError: …', 'InjectedFailure: …', 'KeyError'
-
 
 
 def error_words(error: str) -> str:

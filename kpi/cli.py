@@ -12,13 +12,10 @@ import sys
 import threading
 from pathlib import Path
 
+from kpi.errors import EXIT_BUSY as EXIT_BUSY_, EXIT_FAILED, EXIT_USAGE as EXIT_USAGE_, KpiError, UsageError
 from kpi import paths, safety
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3  # 3: the output folder is locked by another run
-
-
-class UsageError(Exception):
-    """A command-line value the kit refuses; the message (Vietnamese) says what is allowed."""
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUSY = 0, EXIT_FAILED, EXIT_USAGE_, EXIT_BUSY_  # kpi.errors
 
 
 # argparse writes its own messages (usage, missing or unknown arguments, bad values) through the module's
@@ -163,7 +160,8 @@ def cmd_validate(args) -> int:
         print(f"  … và {n} vấn đề {code} khác trong {safety.display_name(file)} (xem tất cả: --all, hoặc "
               f"--problems-csv TỆP để ghi ra tệp CSV).")
     if args.problems_csv:
-        from kpi.batch import write_error_text, write_scorecard_csv
+        from kpi.batch import write_scorecard_csv
+        from kpi.files import write_error_text
         from kpi.problems import problems_frame
 
         target = Path(args.problems_csv)
@@ -353,7 +351,7 @@ def _cmd_run(args) -> int:
 
 def _check_writable(folder: Path) -> None:
     """Refuse (exit 2, Vietnamese, naming the folder) an output folder the kit cannot create or write into."""
-    from kpi.batch import check_writable, write_error_text
+    from kpi.files import check_writable, write_error_text
 
     try:
         check_writable(folder)
@@ -408,7 +406,7 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
     print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
     for b in results:
         if args.zip:
-            from kpi.batch import write_error_text
+            from kpi.files import write_error_text
             from kpi.publish import write_zip
 
             try:
@@ -494,11 +492,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kpi.batch import OutputLocked
-    from kpi.distributed import ClusterUnavailable
-    from kpi.plan import PlanError
-    from kpi.report import ParameterError
-
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
@@ -515,15 +508,9 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except OutputLocked as exc:
+    except KpiError as exc:  # every fault the kit names: its Vietnamese message and its exit code (kpi.errors)
         print(f"kpi: {exc}", file=sys.stderr)
-        return EXIT_BUSY
-    except ClusterUnavailable as exc:
-        print(f"kpi: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (UsageError, ParameterError, PlanError) as exc:
-        print(f"kpi: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return exc.exit_code
     except FileNotFoundError as exc:
         print(f"kpi: không tìm thấy tệp hoặc thư mục: {exc.filename}", file=sys.stderr)
         return EXIT_USAGE

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from kpi.errors import ClusterFailed, ClusterUnavailable  # noqa: F401 (raised here, caught by kpi.cli)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,15 +21,6 @@ if TYPE_CHECKING:
 
 
 CONNECT_TIMEOUT = "20s"  # how long to keep trying to reach the scheduler
-
-
-class ClusterUnavailable(RuntimeError):
-    """The Dask scheduler cannot be reached (or dask is not installed); the message says what to check."""
-
-
-class ClusterFailed(ClusterUnavailable):
-    """The cluster was reached but could not do the work (e.g. a worker does not see the shared data folder);
-    the message names the error."""
 
 
 def _connect(scheduler: str):
@@ -44,10 +36,11 @@ def _connect(scheduler: str):
 
 
 def _report_task(spec: dict, time_limit: float) -> tuple[dict, float]:
-    from kpi import batch
+    from kpi.job import LOG_DIR
+    from kpi.workers import run_in_subprocess
 
     t0 = time.perf_counter()
-    res = batch.run_in_subprocess(spec, Path(spec["out"]) / batch.LOG_DIR / f"{spec['unit']}.log", time_limit)
+    res = run_in_subprocess(spec, Path(spec["out"]) / LOG_DIR / f"{spec['unit']}.log", time_limit)
     return res, time.perf_counter() - t0
 
 

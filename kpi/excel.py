@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from kpi.errors import ExcelError  # noqa: F401 (raised here, caught by kpi.cli)
 from kpi import safety
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS, date_text, target_words
 from kpi.plan import Plan
@@ -37,10 +38,6 @@ COLUMNS = (
 )
 NUMBER_KEYS = ("value", "numerator", "denominator", "month_value", "change", "villages_reported",
                "villages_expected")
-
-
-class ExcelError(RuntimeError):
-    """The scorecard workbook could not be written; says which file."""
 
 
 def _title(plan: Plan, period: str, lang: str) -> str:

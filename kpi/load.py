@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi.errors import EncodingProblem  # noqa: F401 (raised here, caught by kpi.cli)
 from kpi import safety
 from kpi.plan import fold  # noqa: F401 (fold is the intake's too: kpi.load.fold)
 from kpi.problems import UNREADABLE_FILE_CODES, Problem
@@ -48,10 +49,6 @@ class RawFile:
 
 def _empty_rows() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS})
-
-
-class EncodingProblem(ValueError):
-    """The bytes of a CSV fit none of the encodings the kit accepts."""
 
 
 # Bytes that the Windows Vietnamese code page (cp1258) maps to letters or tone marks cp1252 does not have.

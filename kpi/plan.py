@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from kpi.errors import PlanError  # noqa: F401 (raised here, caught by kpi.cli)
 from kpi import paths, safety, schema_messages
 
 
@@ -154,10 +155,6 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
-
-
-class PlanError(ValueError):
-    """The plan file breaks its schema or its own references; the message names the key and the line."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import yaml
 
 from kpi import compute, paths
 from kpi.plan import Plan, Village
+from kpi.files import write_atomic
 
 COMMUNE_FILE = "commune.yml"  # optional, in a commune folder: {commune: name, villages: [names]}
 KEYS = ["commune", "element", "village"]
@@ -212,14 +213,12 @@ def write_report(rep: ProvinceReport, folder: Path) -> Path:
     to the province notebook, which then computes nothing again. Needs pyarrow (the `dask` extra)."""
     import io
 
-    from kpi import render
-
     folder = Path(folder)
     for name in REPORT_FRAMES:
         buf = io.BytesIO()
         getattr(rep, name).to_parquet(buf, index=False)
-        render.write_atomic(folder / f"{name}.parquet", buf.getvalue())
-    render.write_atomic(folder / REPORT_META, json.dumps({"period": rep.period, "frames": list(REPORT_FRAMES)}))
+        write_atomic(folder / f"{name}.parquet", buf.getvalue())
+    write_atomic(folder / REPORT_META, json.dumps({"period": rep.period, "frames": list(REPORT_FRAMES)}))
     return folder
 
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from kpi import batch, cache, paths, province, render
 from kpi.plan import Plan, load_plan
+from kpi.files import write_atomic, write_error_text
+from kpi.workers import run_in_subprocess
 
 if TYPE_CHECKING:
     from kpi.province_dask import ProvinceTotals
@@ -91,10 +93,10 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
         try:
             write_tables(rep, out)
         except OSError as exc:  # a full disk: said, counted as not written; the report still runs
-            result.notes.append(batch.write_error_text(exc, out))
+            result.notes.append(write_error_text(exc, out))
             result.unwritten.append("province_scorecard.csv, communes.csv")
         t0 = time.perf_counter()
-        res = batch.run_in_subprocess(spec, out / batch.LOG_DIR / "province.log", time_limit)
+        res = run_in_subprocess(spec, out / batch.LOG_DIR / "province.log", time_limit)
         rr = batch.ReportResult("province", {f: Path(p) for f, p in res["files"].items()}, res["error"],
                                 seconds=time.perf_counter() - t0, log=out / batch.LOG_DIR / "province.log")
         if rr.ok:
@@ -164,7 +166,7 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
         cplan_file = out_root / d.name / "plan.yml"
         text = province.commune_plan_yaml(plan_path, cplan)
         if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
-            render.write_atomic(cplan_file, text)
+            write_atomic(cplan_file, text)
         cplan = load_plan(cplan_file)
         # the validated data a previous run left for this commune (kpi.cache), when made from the same files,
         # plan and kit; else read and validate the folder

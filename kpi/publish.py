@@ -10,9 +10,10 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from kpi import compute, render
+from kpi import compute
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, date_text
 from kpi.plan import Plan
+from kpi.files import write_atomic
 
 # Files of a period folder that leadership may receive; executed notebooks and error logs stay behind.
 SHARED_SUFFIXES = (".html", ".pdf")
@@ -110,7 +111,7 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
 <table><thead><tr><th>{escape(w["report"])}</th><th>{escape(w["files"])}</th><th>{escape(w["state"])}</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 <h2>{escape(w["tables"])}</h2><ul>{"".join(tables)}</ul>"""
-    render.write_atomic(Path(target), _page(lang, title, made_on, w["made"], body, w["offline"]))
+    write_atomic(Path(target), _page(lang, title, made_on, w["made"], body, w["offline"]))
     return Path(target)
 
 
@@ -164,7 +165,7 @@ def write_province_index(period: str, communes: list[tuple[str, Path, list]], pr
 <th>{escape(w["state"])}</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table>"""
     target = out / "index.html"
-    render.write_atomic(target, _page(lang, title, made_on, w["made"], body, w["offline"]))
+    write_atomic(target, _page(lang, title, made_on, w["made"], body, w["offline"]))
     return target
 
 

@@ -12,28 +12,11 @@ import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from kpi.errors import RenderError
+from kpi.files import write_atomic  # noqa: F401 (raised here, caught by kpi.cli)
 from kpi import paths, safety
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-class RenderError(RuntimeError):
-    """Rendering a report failed; the message says which file and why."""
-
-
-def write_atomic(target: Path, data: bytes | str) -> None:
-    """Write to a temporary name beside the target, then rename: no half-written file under a final name."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:  # a full disk or Ctrl-C: no temporary file left behind, the old target untouched
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def to_html(notebook: Path, target: Path, title: str, lang: str = "vi") -> Path:

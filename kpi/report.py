@@ -8,15 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi.errors import ParameterError  # noqa: F401 (raised here, caught by kpi.cli)
 from kpi import compute, safety
 from kpi.plan import Plan, load_plan
 from kpi.validate import Submissions, load_submissions
 
 SCOPES = ("commune",)  # plus the plan's unit codes
-
-
-class ParameterError(ValueError):
-    """A report parameter (period, unit, language) that the plan does not allow; says what is allowed."""
 
 
 @dataclass

@@ -21,6 +21,8 @@ from pathlib import Path, PurePath
 
 import pandas as pd
 
+from kpi.errors import InputRefused, ParameterError, PlanError
+from kpi.files import write_atomic
 from kpi.problems import Problem
 
 DEFAULTS = {"KPI_MAX_FILE_MB": 20, "KPI_MAX_UNZIPPED_MB": 50, "KPI_MAX_ROWS": 20_000, "KPI_MAX_COLUMNS": 200}
@@ -42,14 +44,6 @@ def limit(name: str) -> int:
     except ValueError:
         return DEFAULTS[name]
     return value if value > 0 else DEFAULTS[name]
-
-
-class InputRefused(Exception):
-    """A submission file (or one sheet of it) the kit refuses to read; carries the Problem to report."""
-
-    def __init__(self, problem: Problem):
-        super().__init__(problem.message)
-        self.problem = problem
 
 
 # --- text -------------------------------------------------------------------------------------------------------
@@ -127,7 +121,6 @@ def deterministic_xlsx(data: bytes, when: dt.datetime = FIXED_TIME) -> bytes:
 def save_workbook(book, target: Path, when: dt.datetime = FIXED_TIME) -> Path:
     """Save an openpyxl workbook atomically, text never as a formula, with fixed properties and timestamps
     (byte-identical for the same content)."""
-    from kpi.render import write_atomic
 
     texts_as_text(book)
     fix_workbook_properties(book, when)
@@ -225,8 +218,6 @@ def check_plan_text(text: str, source: str) -> None:
     uses them, stay allowed."""
     import yaml
 
-    from kpi.plan import PlanError  # late: plan imports this module
-
     if len(text.encode("utf-8", errors="replace")) > MAX_PLAN_BYTES:
         raise PlanError(f"{source}: tệp kế hoạch lớn hơn 2 MB; kế hoạch thật chỉ vài chục KB, hãy kiểm tra lại tệp.")
     sizes: dict[int, int] = {}
@@ -265,8 +256,6 @@ def check_plan_text(text: str, source: str) -> None:
 # --- command-line and notebook parameters ----------------------------------------------------------------------
 
 def _refuse(message: str):
-    from kpi.report import ParameterError  # late: report imports this module
-
     raise ParameterError(message)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from kpi.errors import SchemaError  # noqa: F401 (raised here, caught by kpi.cli)
 
 # column -> pandas dtype kind ("O" text, "f" float, "i" integer, "M" datetime)
 LONG: dict[str, str] = {
@@ -39,10 +40,6 @@ SCORECARD: dict[str, str] = {
     "previous_month_value": "f",
     "change": "f",
 }
-
-
-class SchemaError(TypeError):
-    """A frame does not have its declared shape; lists every column at fault."""
 
 
 def _kind(series: pd.Series) -> str:

@@ -1,5 +1,5 @@
 """Long-lived worker processes for the batch: each one imports the kit, papermill and nbconvert once and then
-runs report after report (`batch.run_report`), instead of one new Python process per report.
+runs report after report (`kpi.job.run_report`), instead of one new Python process per report.
 
 The batch talks to a worker over its standard input (one job per line, JSON) and standard output (one result
 per line, after a marker). While a job runs, the worker's stdout and stderr (its own and those of the kernel
@@ -18,6 +18,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+from kpi.job import timed_out
+from kpi.files import write_error_text
 
 MARK = "\x1ekpi-result "  # starts the line that carries a job's result on a worker's standard output
 INTERRUPTED = "Đã dừng (Ctrl-C): báo cáo chưa chạy xong nên không được tạo; chạy lại lệnh để tạo."
@@ -77,7 +80,7 @@ class Worker:
         return self.proc.poll() is None
 
     def stop(self, kill: bool = False) -> None:
-        from kpi.batch import _kill_tree
+        from kpi.job import _kill_tree
 
         if kill:
             _kill_tree(self.proc)
@@ -124,7 +127,8 @@ class Pool:
         from the worker taking the report, the wait for a free one not counted) when it finished. The worker
         goes back to the pool on every path (a log that cannot be written, a stopped batch); a report whose
         log cannot be written fails with that reason and the next report goes on."""
-        from kpi.batch import start_log, write_error_text
+        from kpi.job import start_log
+        from kpi.files import write_error_text
 
         if self.stopping:
             return {"files": {}, "error": INTERRUPTED}
@@ -189,7 +193,7 @@ _BETWEEN = 2
 def serve() -> int:
     """The worker's loop: read a job per line, run it, answer with its result."""
     global _BETWEEN
-    from kpi import batch
+    from kpi.job import run_report
 
     import nbconvert  # noqa: F401  (imported once here, used by every report this worker runs)
     import papermill  # noqa: F401
@@ -205,10 +209,10 @@ def serve() -> int:
         try:
             _redirect(job["log"])
         except OSError as exc:
-            result = {"files": {}, "error": batch.write_error_text(exc, job["log"])}
+            result = {"files": {}, "error": write_error_text(exc, job["log"])}
         else:
             try:
-                result = batch.run_report(job["spec"])
+                result = run_report(job["spec"])
             finally:
                 _redirect(None)
         answer.write(MARK + json.dumps(result, ensure_ascii=False) + "\n")
@@ -217,3 +221,21 @@ def serve() -> int:
 
 if __name__ == "__main__":
     sys.exit(serve())
+
+
+def run_in_subprocess(spec: dict, log_path: Path, time_limit: float) -> dict:
+    """Run one report in a worker process of its own (kpi.workers, the batch's workers for a single report),
+    its output going to the report's log file; a report that passes its time limit is stopped (with its
+    kernel) and recorded as timed out. For one-off reports: the province report, a report on a Dask worker."""
+    with Pool(1, log_path.parent / "workers.log") as pool:
+        res = pool.run(spec, log_path, time_limit)
+    if res is None:
+        return timed_out(spec, log_path, time_limit)
+    res.pop("seconds", None)
+    return res
+
+
+# --- manifest -------------------------------------------------------------------------------------------
+
+# One report's record. An output is a bare file name of the period folder (no folder, no hidden name), so a
+# tampered manifest can neither point index.html at another file nor make a report look up to date.

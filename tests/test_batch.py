@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi import batch, paths
+from kpi import batch, errors, job, paths, workers
 from kpi.demo import write_demo
 from kpi.plan import load_plan
 from kpi.report import ParameterError
@@ -66,7 +66,7 @@ def test_report_inputs_follow_the_rule(data: Path):
 
 def test_second_run_on_a_locked_folder_stops_or_waits(tmp_path: Path):
     with batch.OutputLock(tmp_path):
-        with pytest.raises(batch.OutputLocked, match="--wait"):
+        with pytest.raises(errors.OutputLocked, match="--wait"):
             with batch.OutputLock(tmp_path):
                 pass
         result = kpi_run("--out", str(tmp_path), "--format", "html", "--period", "2026-11")
@@ -92,7 +92,7 @@ def test_failure_then_skip_then_remake_exactly_what_changed(data: Path, tmp_path
     out = tmp_path / "out"
     args = ("--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html", "--workers", "2")
     # 1. One report raises (test hook KPI_TEST_FAIL_REPORTS): the other four render, exit code 1.
-    first = kpi_run(*args, env={batch.FAIL_ENV: "kt"})
+    first = kpi_run(*args, env={job.FAIL_ENV: "kt"})
     assert first.returncode == 1, first.stdout + first.stderr
     # the terminal says it in words with the log's place; the Python error itself is only in the log
     assert "lỗi khi chạy sổ tay báo cáo" in first.stdout and "kt" in first.stderr
@@ -165,7 +165,7 @@ def test_a_report_past_its_time_limit_is_stopped_and_named(data: Path, tmp_path:
     spec = {"period": "2026-11", "unit": "kt", "data_dir": str(data), "out": str(out), "formats": ["html"],
             "lang": "vi", "made_on": "2026-12-11", "chromium": None, "plan_path": str(paths.PLAN_FILE)}
     t0 = time.monotonic()
-    res = batch.run_in_subprocess(spec, out / "logs" / "kt.log", time_limit=0.5)
+    res = workers.run_in_subprocess(spec, out / "logs" / "kt.log", time_limit=0.5)
     assert time.monotonic() - t0 < 30
     assert res["error"].startswith("Quá thời gian") and not res["files"]
     assert "Quá thời gian" in (out / "logs" / "kt.log").read_text(encoding="utf-8")
@@ -176,7 +176,7 @@ def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_work
                                                                                 monkeypatch):
     from kpi.workers import Pool
 
-    monkeypatch.setenv(batch.FAIL_ENV, "ttpvhcc")  # read by the workers: that report raises at once
+    monkeypatch.setenv(job.FAIL_ENV, "ttpvhcc")  # read by the workers: that report raises at once
     out = tmp_path / "out" / "2026-11"
     out.mkdir(parents=True)
 
@@ -209,7 +209,7 @@ def test_report_seconds_leave_out_the_wait_for_a_free_worker(data: Path, tmp_pat
 
     from kpi.workers import Pool
 
-    monkeypatch.setenv(batch.FAIL_ENV, "kt,ttpvhcc,ca")
+    monkeypatch.setenv(job.FAIL_ENV, "kt,ttpvhcc,ca")
     out = tmp_path / "out" / "2026-11"
     out.mkdir(parents=True)
 

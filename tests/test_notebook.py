@@ -78,7 +78,7 @@ def test_exploration_notebook_runs(tmp_path):
     import papermill as pm
 
     from kpi import paths
-    from kpi.batch import kernel_name
+    from kpi.job import kernel_name
 
     out = tmp_path / "explore.ipynb"
     # the period and the data folder come from the one parameters cell at the top
