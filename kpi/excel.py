@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from kpi import safety
+from kpi import periods, safety
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS, date_text, target_words
 from kpi.plan import Plan
 
@@ -44,11 +44,11 @@ class ExcelError(RuntimeError):
 
 
 def _title(plan: Plan, period: str, lang: str) -> str:
-    y, m = period.split("-")
     if lang == "en":
-        return f"Science, technology, innovation and digital transformation indicators: {plan.commune} commune, {m}/{y}"
+        return (f"Science, technology, innovation and digital transformation indicators: {plan.commune} commune, "
+                f"{periods.label(period, lang)}")
     return (f"Kết quả thực hiện các chỉ tiêu Khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số "
-            f"xã {plan.commune}, tháng {int(m)}/{y}")
+            f"xã {plan.commune}, {periods.label(period, lang)}")
 
 
 def _deadline_text(value: str, lang: str) -> str:
@@ -75,9 +75,9 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
     safety.set_text_cell(ws.cell(row=1, column=1), _title(plan, period, lang))
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    y, m = period.split("-")
-    basis = (f"Lũy kế từ tháng 1 đến hết tháng {int(m)}/{y}, theo số liệu các đơn vị gửi" if lang == "vi"
-             else f"Year to date, January to the end of {m}/{y}, from the units' submissions")
+    m, y = periods.month_number(period), periods.year_of(period)
+    basis = (f"Lũy kế từ tháng 1 đến hết tháng {m}/{y}, theo số liệu các đơn vị gửi" if lang == "vi"
+             else f"Year to date, January to the end of {m:02d}/{y}, from the units' submissions")
     safety.set_text_cell(ws.cell(row=2, column=1), basis)
     ws.cell(row=2, column=1).font = Font(italic=True, color="444444")
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncols)
