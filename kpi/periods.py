@@ -143,11 +143,12 @@ def words(text: str, lang: str = "vi") -> str:
     """The period in words, as a Báo cáo writes it: 'tháng 11 năm 2026', 'quý II năm 2026', '6 tháng đầu năm
     2026', '9 tháng năm 2026', 'năm 2026'."""
     p = parse(text)
+    q = (p.last // 3) if p.kind == "quarter" else 0
     if lang == "en":
-        return {"month": f"{calendar.month_name[p.last]} {p.year}", "quarter": f"Q{p.last // 3} {p.year}",
+        return {"month": f"{calendar.month_name[p.last]} {p.year}", "quarter": f"Q{q} {p.year}",
                 "half": f"first half of {p.year}", "nine": f"first nine months of {p.year}",
                 "year": f"year {p.year}"}[p.kind]
-    return {"month": f"tháng {p.last} năm {p.year}", "quarter": f"quý {ROMAN[p.last // 3]} năm {p.year}",
+    return {"month": f"tháng {p.last} năm {p.year}", "quarter": f"quý {ROMAN.get(q, '')} năm {p.year}",
             "half": f"6 tháng đầu năm {p.year}", "nine": f"9 tháng năm {p.year}", "year": f"năm {p.year}"}[p.kind]
 
 
