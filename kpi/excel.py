@@ -11,7 +11,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from kpi import periods, safety
-from kpi.i18n import STATUS_COLORS, STATUS_LABELS, date_text, target_words
+from kpi.i18n import PERIOD_COLUMNS, STATUS_COLORS, STATUS_LABELS, date_text, target_words
 from kpi.plan import Plan
 
 SHEET = {"vi": "Bảng tổng hợp", "en": "Scorecard"}
@@ -51,6 +51,14 @@ def _title(plan: Plan, period: str, lang: str) -> str:
             f"xã {plan.commune}, {periods.label(period, lang)}")
 
 
+def _period_header(key: str, period: str, lang: str) -> str | None:
+    """For a quarter, half-year, nine months or year, the period columns say which period they are about."""
+    if periods.is_month(period) or key not in ("month_value", "change"):
+        return None
+    value, change = PERIOD_COLUMNS[lang][periods.kind(period)]
+    return value if key == "month_value" else change
+
+
 def _deadline_text(value: str, lang: str) -> str:
     if not value:
         return "Thường xuyên" if lang == "vi" else "Continuous"
@@ -85,7 +93,7 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
     header_row = 4
     for j, (_key, vi, en, width) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=header_row, column=j)
-        safety.set_text_cell(cell, vi if lang == "vi" else en)
+        safety.set_text_cell(cell, _period_header(_key, period, lang) or (vi if lang == "vi" else en))
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8EEF5")
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")

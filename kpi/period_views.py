@@ -8,15 +8,11 @@ from html import escape
 from IPython.display import HTML
 
 from kpi import compute, periods
-from kpi.i18n import TIMELINESS_LABELS
+from kpi.i18n import PERIOD_COLUMNS, TIMELINESS_LABELS
 from kpi.report import MonthReport
 
 WORDS = {
     "vi": {
-        "value": {"month": "Tháng này", "quarter": "Trong quý", "half": "Trong 6 tháng", "nine": "Trong 9 tháng",
-                  "year": "Cả năm"},
-        "change": {"month": "So tháng trước", "quarter": "So quý trước", "half": "So kỳ trước",
-                   "nine": "So kỳ trước", "year": "So kỳ trước"},
         "covers": "Kỳ báo cáo: {p} (từ tháng {a} đến hết tháng {e}/{y}). Giá trị lũy kế và trạng thái tính đến hết "
                   "tháng {e}/{y}. Cột «{col}»: số liệu phát sinh (số hồ sơ, doanh nghiệp mới, đơn sở hữu trí tuệ) "
                   "cộng qua các tháng của kỳ; số liệu thời điểm (dân số, tài khoản, doanh nghiệp…) lấy tại tháng {e}.",
@@ -34,10 +30,6 @@ WORDS = {
         "gap": "{g}/{t} chỉ số chưa có số liệu tại tháng {e}.",
     },
     "en": {
-        "value": {"month": "This month", "quarter": "This quarter", "half": "First half", "nine": "Nine months",
-                  "year": "Whole year"},
-        "change": {"month": "Change", "quarter": "vs previous quarter", "half": "vs previous period",
-                   "nine": "vs previous period", "year": "vs previous period"},
         "covers": "Period: {p} (months {a} to {e}/{y}). Year-to-date values and statuses as at the end of month "
                   "{e}/{y}. Column '{col}': flows (records, new firms, IP applications) summed over the period's "
                   "months; stocks (population, accounts, firms…) at month {e}.",
@@ -64,8 +56,7 @@ def _w(r: MonthReport, key: str, **kw) -> str:
 def column_words(r: MonthReport) -> tuple[str, str]:
     """The scorecard's two period columns: the value over the period alone and its change against the previous
     period of the same kind ('Tháng này' / 'So tháng trước' for a month, 'Trong quý' / 'So quý trước'…)."""
-    kind = periods.kind(r.period)
-    return WORDS[r.lang]["value"][kind], WORDS[r.lang]["change"][kind]
+    return PERIOD_COLUMNS[r.lang][periods.kind(r.period)]
 
 
 def overview(r: MonthReport) -> HTML:

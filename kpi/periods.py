@@ -14,6 +14,7 @@ import pandas as pd
 KINDS = ("month", "quarter", "half", "nine", "year")
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 FORMS = "một tháng (2026-11), một quý (2026-Q1 … 2026-Q4), 6 tháng đầu năm (2026-H1), 9 tháng (2026-9T) hoặc cả năm (2026)"
+# (the examples name the plan year 2026; check_in_year writes the plan's own year)
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
@@ -170,7 +171,8 @@ def check_in_year(text: str, year: int) -> Period:
     """Parse, and refuse a period outside the plan year."""
     p = parse(text)
     if p.year != year:
-        raise PeriodError(f"Kỳ báo cáo '{text}' không thuộc năm kế hoạch {year}: dùng {FORMS} của năm {year}.")
+        raise PeriodError(f"Kỳ báo cáo '{text}' không hợp lệ: không thuộc năm kế hoạch {year}; dùng một kỳ của năm "
+                          f"{year}: {FORMS.replace('2026', str(year))}.")
     return p
 
 

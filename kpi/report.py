@@ -68,11 +68,11 @@ def check_parameters(plan: Plan, period: str, unit: str, lang: str = "vi", month
     does not know, or an unknown language."""
     from kpi.validate import run_day
 
+    if month_only and period not in plan.periods:
+        raise ParameterError(f"Kỳ báo cáo '{period}' không hợp lệ: cần một tháng NNNN-TT trong năm {plan.year} "
+                             f"(ví dụ {plan.year}-11).")
     try:
         p = periods.check_in_year(period, plan.year)
-        if month_only and not p.is_month:
-            raise periods.PeriodError(f"Kỳ '{period}' ({periods.words(period)}) không dùng được ở đây: cần một "
-                                      f"tháng NNNN-TT trong năm {plan.year} (ví dụ {plan.year}-11).")
         if not p.is_month:
             periods.check_ended(period, run_day())
     except periods.PeriodError as exc:

@@ -90,9 +90,9 @@ def test_cli_refuses_with_exit_2(plan, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "Kỳ báo cáo '2026' (năm 2026) chưa kết thúc" in err and "Traceback" not in err
     assert cli.main(["scorecard", "--period", "2025-Q1", "--data", str(paths.DATA_DIR)]) == cli.EXIT_USAGE
-    assert "không thuộc năm kế hoạch 2026" in capsys.readouterr().err
-    assert cli.main(["template", "--unit", "ca", "--period", "2026-Q1"]) == cli.EXIT_USAGE
-    assert "cần một tháng" in capsys.readouterr().err
+    assert "không hợp lệ: không thuộc năm kế hoạch 2026" in capsys.readouterr().err
+    assert cli.main(["template", "--unit", "ca", "--period", "2026-Q1"]) == cli.EXIT_USAGE  # a template is monthly
+    assert "Kỳ báo cáo '2026-Q1' không hợp lệ: cần một tháng NNNN-TT trong năm 2026" in capsys.readouterr().err
 
 
 # --- the period view, by hand ---------------------------------------------------------------------------------
