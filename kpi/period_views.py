@@ -28,6 +28,7 @@ WORDS = {
         "months": "tháng {ms}",
         "no_officer": "kế hoạch chưa ghi cán bộ phụ trách",
         "gap": "{g}/{t} chỉ số chưa có số liệu tại tháng {e}.",
+        "unit": "Đơn vị", "month": "Tháng {m}",
     },
     "en": {
         "covers": "Period: {p} (months {a} to {e}/{y}). Year-to-date values and statuses as at the end of month "
@@ -45,6 +46,7 @@ WORDS = {
         "months": "months {ms}",
         "no_officer": "no officer in the plan",
         "gap": "{g}/{t} indicators have no data at month {e}.",
+        "unit": "Unit", "month": "Month {m}",
     },
 }
 
@@ -108,3 +110,22 @@ def not_sent_block(r: MonthReport) -> str:
     k, n = gone["unit"].nunique(), tl["unit"].nunique()
     return (f"<div class='notsent keep'><h3>{escape(_w(r, 'not_sent', k=k, n=n))}</h3>"
             f"<ul class='tight'>{''.join(items)}</ul><div class='small'>{gap_text.strip()}</div></div>")
+
+
+def timeliness_table(r: MonthReport, tl) -> str:
+    """Each unit's state for each month of the period (SPEC §7): a row per unit, a column per month, the day
+    it sent under the state; `tl` is the report's timeliness rows for its units (unit x month)."""
+    from kpi.i18n import date_text
+    from kpi.views import _table
+
+    labels = TIMELINESS_LABELS[r.lang]
+    months = periods.months(r.period)
+    rows = []
+    for unit, by in tl.groupby("unit", sort=False):
+        cells = {row.period: escape(labels[row.status].format(days=row.days_late))
+                 + (f"<br><span class='muted'>{escape(date_text(row.submitted_on))}</span>"
+                    if row.status in ("on_time", "late") else "")
+                 for row in by.itertuples()}
+        rows.append([escape(r.plan.unit(unit).short)] + [cells.get(m, "") for m in months])
+    head = [_w(r, "unit")] + [_w(r, "month", m=periods.month_number(m)) for m in months]
+    return _table(head, rows, cls="small timeliness")

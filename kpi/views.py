@@ -16,7 +16,7 @@ from kpi.report import MonthReport
 TEXT = {
     "vi": {
         "title": "Báo cáo thực hiện chỉ tiêu Khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số",
-        "month": "Tháng {m}/{y}", "month_of": "Tháng {m}", "col_month_of": "Tháng",
+        "month": "Tháng {m}/{y}", "month_of": "Tháng {m}",
         "made": "Lập ngày {d}",
         "synthetic": "Dữ liệu giả lập, chỉ để thử bộ công cụ",
         "counts_plan": "16 chỉ tiêu của kế hoạch",
@@ -65,7 +65,7 @@ TEXT = {
     },
     "en": {
         "title": "Science, technology, innovation and digital transformation indicators",
-        "month": "Month {m}/{y}", "month_of": "Month {m}", "col_month_of": "Month",
+        "month": "Month {m}/{y}", "month_of": "Month {m}",
         "made": "Made on {d}",
         "synthetic": "Synthetic data, for trying the kit only",
         "counts_plan": "Plan's 16 indicators",
@@ -445,9 +445,12 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
     labels = TIMELINESS_LABELS[lang]
     rows = [[escape(row.unit_name), escape(date_text(row.submitted_on)), escape(date_text(row.due)),
              escape(labels[row.status].format(days=row.days_late))] for row in tl.itertuples()]
-    by_month = [] if r.is_month else [_t(r, "col_month_of")]  # a longer period: a row per unit and month
-    if by_month:
-        rows = [[escape(periods.label(p, r.lang))] + row for p, row in zip(tl["period"], rows)]
+    if r.is_month:
+        states = _table([_t(r, "unit"), _t(r, "submitted"), _t(r, "due"), _t(r, "state")], rows)
+    else:  # a longer period: each unit's state in each of its months
+        from kpi.period_views import timeliness_table
+
+        states = timeliness_table(r, tl)
     files = _period_files(r)
     problems = r.submissions.problem_table
     if not problems.empty:
@@ -462,7 +465,7 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
                  acc=int(files["accepted"].sum()) if len(files) else 0,
                  rej=int(files["rejected"].sum()) if len(files) else 0, err=n_err, warn=len(problems) - n_err)) + "</p>",
              f"<h3>{escape(_t(r, 'timeliness', d=r.plan.report_due_day))}</h3>",
-             _table(by_month + [_t(r, "unit"), _t(r, "submitted"), _t(r, "due"), _t(r, "state")], rows)]
+             states]
     comp = r.completeness[r.completeness["unit"].isin(r.units)]
     rows = [[escape(row.label), escape(r.plan.unit(row.unit).short), f"{row.reported}/{row.expected}"]
             for row in comp.itertuples()]
