@@ -1,14 +1,15 @@
-"""HTML of a report for a quarter, half-year, nine months or year (SPEC §7): what the period covers in words,
-the comparison it makes, the year's completed indicators, and which units have not sent which months."""
+"""Words and tables of a report for a quarter, half-year, nine months or year (SPEC §7): what the period covers,
+the comparison it makes, the year's completed indicators, and each unit's state month by month."""
 
 from __future__ import annotations
 
 from html import escape
 
+import pandas as pd
 from IPython.display import HTML
 
 from kpi import compute, periods
-from kpi.i18n import PERIOD_COLUMNS, TIMELINESS_LABELS
+from kpi.i18n import PERIOD_COLUMNS, TIMELINESS_LABELS, date_text
 from kpi.report import MonthReport
 
 WORDS = {
@@ -21,14 +22,11 @@ WORDS = {
         "completed": "Hoàn thành {k}/{n} chỉ tiêu của kế hoạch năm {y} (chỉ tiêu 3 chỉ được tính khi cả 3a, 3b, "
                      "3c, 3d đều đạt).",
         "done_list": "Đã hoàn thành: {ids}.", "not_done": "Chưa hoàn thành: {ids}.",
-        "encouraged": "Chỉ tiêu khuyến khích, tính riêng: {items}.",
+        "encouraged": "Chỉ tiêu khuyến khích, tính riêng (không tính là hoàn thành hay chưa): {items}.",
         "none": "không có",
         "not_sent": "Chưa gửi đủ số liệu các tháng của kỳ ({k}/{n} đơn vị)",
         "not_sent_none": "Tất cả đơn vị đã gửi số liệu mọi tháng của kỳ.",
-        "months": "tháng {ms}",
-        "no_officer": "kế hoạch chưa ghi cán bộ phụ trách",
-        "gap": "{g}/{t} chỉ số chưa có số liệu tại tháng {e}.",
-        "unit": "Đơn vị", "month": "Tháng {m}",
+        "months_of": "tháng {ms}", "unit": "Đơn vị", "month_of": "Tháng {m}",
     },
     "en": {
         "covers": "Period: {p} (months {a} to {e}/{y}). Year-to-date values and statuses as at the end of month "
@@ -39,19 +37,16 @@ WORDS = {
         "completed": "{k}/{n} of the plan's indicators completed in {y} (indicator 3 counts only when 3a, 3b, 3c "
                      "and 3d all are).",
         "done_list": "Completed: {ids}.", "not_done": "Not completed: {ids}.",
-        "encouraged": "Encouraged indicators, counted apart: {items}.",
+        "encouraged": "Encouraged indicators, counted apart (neither completed nor not): {items}.",
         "none": "none",
         "not_sent": "Months not yet sent in this period ({k}/{n} units)",
         "not_sent_none": "Every unit has sent every month of the period.",
-        "months": "months {ms}",
-        "no_officer": "no officer in the plan",
-        "gap": "{g}/{t} indicators have no data at month {e}.",
-        "unit": "Unit", "month": "Month {m}",
+        "months_of": "months {ms}", "unit": "Unit", "month_of": "Month {m}",
     },
 }
 
 
-def _w(r: MonthReport, key: str, **kw) -> str:
+def words(r: MonthReport, key: str, **kw) -> str:
     return WORDS[r.lang][key].format(**kw)
 
 
@@ -63,69 +58,54 @@ def column_words(r: MonthReport) -> tuple[str, str]:
 
 def overview(r: MonthReport) -> HTML:
     """For a period other than a month: what it covers in words, the comparison it makes (or that it makes
-    none), and for the year how many of the plan's indicators were completed. Nothing for a month."""
-    from kpi.views import fmt_value
-
+    none), and for the year how many of the plan's indicators were completed, the encouraged ones listed
+    apart (their values are in the scorecard below). Nothing for a month."""
     if r.is_month:
         return HTML("")
     p = periods.parse(r.period)
-    lines = [_w(r, "covers", p=r.period_words, a=p.first, e=p.last, y=p.year, col=column_words(r)[0])]
+    lines = [words(r, "covers", p=r.period_words, a=p.first, e=p.last, y=p.year, col=column_words(r)[0])]
     before = periods.previous(r.period)
-    lines.append(_w(r, "compare", prev=periods.words(before, r.lang)) if before
-                 else _w(r, "no_compare", p=r.period_words))
+    lines.append(words(r, "compare", prev=periods.words(before, r.lang)) if before
+                 else words(r, "no_compare", p=r.period_words))
     html = "".join(f"<p>{escape(x)}</p>" for x in lines)
     if p.kind == "year" and r.unit == "commune":
         done = compute.completion(r.card)
-        n = len(done["completed"]) + len(done["not_completed"]) + len(done["encouraged"])
-        card = r.card.set_index("indicator")
-        items = "; ".join(f"{g}. {card.at[i, 'short']}: {fmt_value(card.loc[i], r.lang)}"
-                          for g in done["encouraged"] for i in card.index[card["group"] == g])
-        html += (f"<p><b>{escape(_w(r, 'completed', k=len(done['completed']), n=n, y=p.year))}</b></p>"
-                 f"<p class='small'>{escape(_w(r, 'done_list', ids=', '.join(done['completed']) or _w(r, 'none')))} "
-                 f"{escape(_w(r, 'not_done', ids=', '.join(done['not_completed']) or _w(r, 'none')))} "
-                 f"{escape(_w(r, 'encouraged', items=items or _w(r, 'none')))}</p>")
+        n = sum(len(v) for v in done.values())
+        card = r.card.drop_duplicates("group").set_index("group")
+        items = "; ".join(f"{g}. {card.at[g, 'short']}" for g in done["encouraged"]) or words(r, "none")
+        html += (f"<p><b>{escape(words(r, 'completed', k=len(done['completed']), n=n, y=p.year))}</b></p>"
+                 f"<p class='small'>{escape(words(r, 'done_list', ids=', '.join(done['completed']) or words(r, 'none')))} "
+                 f"{escape(words(r, 'not_done', ids=', '.join(done['not_completed']) or words(r, 'none')))} "
+                 f"{escape(words(r, 'encouraged', items=items))}</p>")
     return HTML(f"<div class='kpi period'>{html}</div>")
 
 
-def not_sent_block(r: MonthReport) -> str:
-    """The units of this report that have not sent (or sent unreadable files for) some month of the period,
-    with those months and their officers (Phụ lục II)."""
-    tl = r.timeliness[r.timeliness["unit"].isin(r.units)]
-    gone = compute.not_sent(tl)
-    gap = int((r.card["status"] == "no_data").sum())
-    gap_text = f" {escape(_w(r, 'gap', g=gap, t=len(r.card), e=periods.month_number(r.period)))}" if gap else ""
-    if gone.empty:
-        return f"<p class='countline'>{escape(_w(r, 'not_sent_none'))}{gap_text}</p>"
+def not_sent_by_unit(r: MonthReport, gone: pd.DataFrame) -> pd.DataFrame:
+    """The rows of compute.not_sent as one row per unit (plan order) with its state in words: for a month the
+    state; over a longer period each state with its months ('Chưa gửi tháng 4, 5')."""
     labels = TIMELINESS_LABELS[r.lang]
-    items = []
-    order = {u: n for n, u in enumerate(r.plan.unit_codes)}
-    gone = gone.assign(_o=gone["unit"].map(order)).sort_values(["_o", "period"], kind="stable")
-    for unit, rows in gone.groupby("unit", sort=False):
-        states = "; ".join(
-            f"{labels[state]} {_w(r, 'months', ms=', '.join(str(periods.month_number(m)) for m in by['period']))}"
-            for state, by in rows.groupby("status", sort=False))
-        people = "; ".join(" · ".join(x for x in (o.get("name", ""), o.get("phone", "")) if x)
-                           for o in r.plan.unit(unit).officers) or _w(r, "no_officer")
-        items.append(f"<li><b>{escape(rows['unit_name'].iloc[0])}</b>: {escape(states)} · {escape(people)}</li>")
-    k, n = gone["unit"].nunique(), tl["unit"].nunique()
-    return (f"<div class='notsent keep'><h3>{escape(_w(r, 'not_sent', k=k, n=n))}</h3>"
-            f"<ul class='tight'>{''.join(items)}</ul><div class='small'>{gap_text.strip()}</div></div>")
+    if r.is_month:
+        return gone.assign(state=gone["status"].map(labels))
+    rows = []
+    for unit in (u for u in r.plan.unit_codes if u in set(gone["unit"])):
+        mine = gone[gone["unit"] == unit]
+        state = "; ".join(
+            f"{labels[s]} {words(r, 'months_of', ms=', '.join(str(periods.month_number(m)) for m in by))}"
+            for s, by in mine.groupby("status", sort=False)["period"])
+        rows.append({"unit": unit, "unit_name": mine["unit_name"].iloc[0], "state": state})
+    return pd.DataFrame(rows, columns=["unit", "unit_name", "state"])
 
 
-def timeliness_table(r: MonthReport, tl) -> str:
-    """Each unit's state for each month of the period (SPEC §7): a row per unit, a column per month, the day
-    it sent under the state; `tl` is the report's timeliness rows for its units (unit x month)."""
-    from kpi.i18n import date_text
-    from kpi.views import _table
-
+def timeliness_grid(r: MonthReport, tl: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Each unit's state in each month of the period (SPEC §7): headers, and a row per unit (short name) with a
+    cell per month, the day it sent under the state; cells are escaped HTML."""
     labels = TIMELINESS_LABELS[r.lang]
     months = periods.months(r.period)
     rows = []
-    for unit, by in tl.groupby("unit", sort=False):
+    for unit in (u for u in r.plan.unit_codes if u in set(tl["unit"])):
         cells = {row.period: escape(labels[row.status].format(days=row.days_late))
                  + (f"<br><span class='muted'>{escape(date_text(row.submitted_on))}</span>"
                     if row.status in ("on_time", "late") else "")
-                 for row in by.itertuples()}
+                 for row in tl[tl["unit"] == unit].itertuples()}
         rows.append([escape(r.plan.unit(unit).short)] + [cells.get(m, "") for m in months])
-    head = [_w(r, "unit")] + [_w(r, "month", m=periods.month_number(m)) for m in months]
-    return _table(head, rows, cls="small timeliness")
+    return [words(r, "unit")] + [words(r, "month_of", m=periods.month_number(m)) for m in months], rows

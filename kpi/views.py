@@ -8,7 +8,7 @@ from html import escape
 import pandas as pd
 from IPython.display import HTML
 
-from kpi import compute, periods
+from kpi import compute, period_views, periods
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS, date_text, target_words
 from kpi.problems import format_place
 from kpi.report import MonthReport
@@ -326,34 +326,30 @@ def not_sent_block(r: MonthReport) -> str:
     """The units of this report that have not sent P (or sent a file that could not be read), each with its
     state in words and its officers (Phụ lục II), and how many indicators that leaves without data: the
     biggest gap of a month comes first on page 1, beside the urgent items. (A longer period: by month.)"""
-    if not r.is_month:
-        from kpi.period_views import not_sent_block as by_month
-
-        return by_month(r)
     m = periods.month_number(r.period)
     tl = r.timeliness[r.timeliness["unit"].isin(r.units)]
-    gone = compute.not_sent(tl)
+    gone = period_views.not_sent_by_unit(r, compute.not_sent(tl))
     gap = int((r.card["status"] == "no_data").sum())
     gap_text = f" {escape(_t(r, 'not_sent_gap', g=gap, t=len(r.card)))}" if gap else ""
     if gone.empty:
-        return f"<p class='countline'>{escape(_t(r, 'not_sent_none', m=m))}{gap_text}</p>"
-    labels = TIMELINESS_LABELS[r.lang]
+        none = _t(r, "not_sent_none", m=m) if r.is_month else period_views.words(r, "not_sent_none")
+        return f"<p class='countline'>{escape(none)}{gap_text}</p>"
     items = []
     for row in gone.itertuples():
         people = "; ".join(" · ".join(x for x in (o.get("name", ""), o.get("phone", "")) if x)
                            for o in r.plan.unit(row.unit).officers) or _t(r, "no_officer")
-        items.append(f"<li><b>{escape(row.unit_name)}</b>: {escape(labels[row.status])} · {escape(people)}</li>")
-    return (f"<div class='notsent keep'><h3>{escape(_t(r, 'not_sent', m=m, k=len(gone), n=len(tl)))}</h3>"
+        items.append(f"<li><b>{escape(row.unit_name)}</b>: {escape(row.state)} · {escape(people)}</li>")
+    n = tl["unit"].nunique()
+    title = _t(r, "not_sent", m=m, k=len(gone), n=n) if r.is_month else period_views.words(r, "not_sent", k=len(gone), n=n)
+    return (f"<div class='notsent keep'><h3>{escape(title)}</h3>"
             f"<ul class='tight'>{''.join(items)}</ul><div class='small'>{gap_text.strip()}</div></div>")
 
 
 def scorecard_table(r: MonthReport) -> HTML:
     """The one-page scorecard: value, target, status in words and colour, deadline, month value and change,
     places reported, lead unit."""
-    from kpi.period_views import column_words
-
     headers = [_t(r, k) for k in ("col_id", "col_name", "col_value", "col_target", "col_status", "col_deadline")]
-    headers += [*column_words(r), _t(r, "col_places"), _t(r, "col_lead")]
+    headers += [*period_views.column_words(r), _t(r, "col_places"), _t(r, "col_lead")]
     rows = [[escape(row.indicator), escape(row.short), escape(fmt_value(row, r.lang)), escape(_target(r, row)),
              badge(row.status, r.lang), escape(_deadline(r, row)), escape(fmt_value(row, r.lang, "month_value")),
              escape(fmt_change(row, r.lang)), f"{row.villages_reported}/{row.villages_expected}",
@@ -448,9 +444,7 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
     if r.is_month:
         states = _table([_t(r, "unit"), _t(r, "submitted"), _t(r, "due"), _t(r, "state")], rows)
     else:  # a longer period: each unit's state in each of its months
-        from kpi.period_views import timeliness_table
-
-        states = timeliness_table(r, tl)
+        states = _table(*period_views.timeliness_grid(r, tl), cls="small")
     files = _period_files(r)
     problems = r.submissions.problem_table
     if not problems.empty:

@@ -196,7 +196,9 @@ def test_year_report_says_the_count_and_the_period(plan, tmp_path):
     assert "Kỳ báo cáo: năm 2026 (từ tháng 1 đến hết tháng 12/2026)" in html
     assert "Không so sánh với kỳ trước" in html
     assert "Hoàn thành 4/16 chỉ tiêu của kế hoạch năm 2026" in html
-    assert "Chỉ tiêu khuyến khích, tính riêng: 4. " in html and "Chưa hoàn thành: 3, 5, 8" in html
+    assert "Chưa hoàn thành: 3, 5, 8, 9, 10, 12, 13, 14, 15, 16." in html
+    assert ("Chỉ tiêu khuyến khích, tính riêng (không tính là hoàn thành hay chưa): 4. Doanh nghiệp KH&amp;CN; "
+            "6. DN khởi nghiệp sáng tạo.") in html
     assert "<b>Năm 2026</b>" in views.header(r).data
     assert "So kỳ trước" in views.scorecard_table(r).data
 
