@@ -213,8 +213,6 @@ def cmd_scorecard(args) -> int:
 def _scorecard_note(subs, plan, period: str) -> None:
     """On stderr (stdout stays the table): which units have not sent P, and the errors in P's files, so that
     a column of "Chưa có số liệu" is never left unexplained."""
-    from kpi import compute
-
     from kpi import periods
     from kpi.report import period_timeliness
 

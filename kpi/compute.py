@@ -327,5 +327,6 @@ def completion(card: pd.DataFrame) -> dict[str, list[str]]:
     encouraged = set(card.loc[card["target"].isna(), "group"])
     out: dict[str, list[str]] = {"completed": [], "not_completed": [], "encouraged": []}
     for group, state in group_status(card).itertuples(index=False):
-        out["encouraged" if group in encouraged else "completed" if state == "achieved" else "not_completed"].append(group)
+        kind = "encouraged" if group in encouraged else "completed" if state == "achieved" else "not_completed"
+        out[kind].append(group)
     return out

@@ -340,7 +340,8 @@ def not_sent_block(r: MonthReport) -> str:
                            for o in r.plan.unit(row.unit).officers) or _t(r, "no_officer")
         items.append(f"<li><b>{escape(row.unit_name)}</b>: {escape(row.state)} · {escape(people)}</li>")
     n = tl["unit"].nunique()
-    title = _t(r, "not_sent", m=m, k=len(gone), n=n) if r.is_month else period_views.words(r, "not_sent", k=len(gone), n=n)
+    title = (_t(r, "not_sent", m=m, k=len(gone), n=n) if r.is_month
+             else period_views.words(r, "not_sent", k=len(gone), n=n))
     return (f"<div class='notsent keep'><h3>{escape(title)}</h3>"
             f"<ul class='tight'>{''.join(items)}</ul><div class='small'>{gap_text.strip()}</div></div>")
 
