@@ -33,7 +33,7 @@ WORDS = {
                   "{e}/{y}. Column '{col}': flows (records, new firms, IP applications) summed over the period's "
                   "months; stocks (population, accounts, firms…) at month {e}.",
         "compare": "Compared with the previous period of the same kind: {prev}.",
-        "no_compare": "No comparison with an earlier period: the {p} has no earlier period of its kind in the plan year.",
+        "no_compare": "No comparison with an earlier period: the plan year has no earlier period of this kind ({p}).",
         "completed": "{k}/{n} of the plan's indicators completed in {y} (indicator 3 counts only when 3a, 3b, 3c "
                      "and 3d all are).",
         "done_list": "Completed: {ids}.", "not_done": "Not completed: {ids}.",
@@ -41,7 +41,7 @@ WORDS = {
         "none": "none",
         "not_sent": "Months not yet sent in this period ({k}/{n} units)",
         "not_sent_none": "Every unit has sent every month of the period.",
-        "months_of": "months {ms}", "unit": "Unit", "month_of": "Month {m}",
+        "months_of": "(months {ms})", "unit": "Unit", "month_of": "Month {m}",
     },
 }
 
