@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from kpi import paths, safety
+from kpi import paths, periods, safety
 
 
 def _import_jsonschema():
@@ -258,7 +258,7 @@ class Plan:
     def due_date(self, period: str) -> dt.date:
         """Units send a month's figures on or before day `report_due_day` (the 10th) of the month after it
         (Chế độ thông tin báo cáo); December's are due in January of the next year."""
-        year, month = int(period[:4]), int(period[5:7])
+        year, month = periods.year_of(period), periods.month_number(period)
         return dt.date(year + month // 12, month % 12 + 1, self.report_due_day)
 
     def indicators_of(self, unit: str | None) -> list[Indicator]:

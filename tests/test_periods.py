@@ -95,6 +95,30 @@ def test_cli_refuses_with_exit_2(plan, monkeypatch, capsys):
     assert "Kỳ báo cáo '2026-Q1' không hợp lệ: cần một tháng NNNN-TT trong năm 2026" in capsys.readouterr().err
 
 
+def test_kpi_run_refuses_an_unended_quarter_before_making_anything(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "kpi", "run", "--period", "2026-q4", "--data", str(paths.DATA_DIR),
+                           "--out", str(out)], capture_output=True, text=True, cwd=paths.ROOT,
+                          env={**os.environ, "KPI_TODAY": "2026-12-02"}, timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Kỳ báo cáo '2026-Q4' (quý IV năm 2026) chưa kết thúc" in proc.stderr
+    assert "hết vào ngày 31/12/2026, hôm nay là 02/12/2026" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (out / "2026-Q4").exists()
+
+
+def test_scorecard_xlsx_names_the_period_columns(plan, tmp_path):
+    import openpyxl
+
+    from kpi.excel import write_scorecard_xlsx
+
+    card = compute.scorecard(long_frame(YEAR_ROWS), plan, "2026-Q2")
+    write_scorecard_xlsx(card, plan, "2026-Q2", tmp_path / "s.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "s.xlsx").active
+    assert ws["A1"].value.endswith("xã Quảng Ngọc, quý II năm 2026")
+    assert ws["A2"].value.startswith("Lũy kế từ tháng 1 đến hết tháng 6/2026")
+    assert {"Trong quý", "So quý trước"} <= {c.value for c in ws[4]}
+
+
 # --- the period view, by hand ---------------------------------------------------------------------------------
 
 def test_a_flow_summed_over_q2_against_q1(plan):
