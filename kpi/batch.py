@@ -19,7 +19,7 @@ import pandas as pd
 from kpi.files import write_atomic, write_error_text
 from kpi.job import LOG_DIR, PDF_GRACE, print_pdf, timed_out
 from kpi.lock import OutputLock
-from kpi import cache, compute, excel, paths, publish, render, safety
+from kpi import cache, compute, excel, paths, periods, publish, render, safety
 from kpi.plan import Plan
 from kpi.validate import Submissions
 
@@ -58,31 +58,26 @@ class BatchResult:
 
 # --- periods --------------------------------------------------------------------------------------------
 
+PERIOD_FORMS = ("một tháng (2026-11), một khoảng (2026-01..2026-11), last-month, một quý (2026-Q2), "
+                "6 tháng đầu năm (2026-H1), 9 tháng (2026-9T) hoặc cả năm (2026)")
+
+
 def expand_periods(spec: str, today: dt.date | None = None) -> list[str]:
-    """`YYYY-MM`, a range `YYYY-MM..YYYY-MM` (both ends included), or `last-month`: the month before today's
-    month (the scheduled run after the 10th reports on the month just closed)."""
+    """`YYYY-MM`, a range of months `YYYY-MM..YYYY-MM` (both ends included), `last-month` (the month before
+    today's month: the scheduled run after the 10th reports on the month just closed), or one period of
+    another kind (2026-Q2, 2026-H1, 2026-9T, 2026), which the period check reads (kpi.periods)."""
     from kpi.report import ParameterError
 
-    if not isinstance(spec, str) or spec != spec.strip() or not re.fullmatch(r"[0-9a-z.\-]+", spec):
-        raise ParameterError(f"Kỳ báo cáo {spec!r} không hợp lệ: dùng một tháng (2026-11), một khoảng "
-                             "(2026-01..2026-11) hoặc last-month.")
+    if not isinstance(spec, str) or spec != spec.strip() or not re.fullmatch(r"[0-9a-zA-Z.\-]+", spec):
+        raise ParameterError(f"Kỳ báo cáo {spec!r} không hợp lệ: dùng {PERIOD_FORMS}.")
     if spec == "last-month":
-        today = today or dt.date.today()
-        y, m = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-        return [f"{y}-{m:02d}"]
+        return [periods.month_before(today or dt.date.today())]
     if ".." in spec:
         start, end = spec.split("..", 1)
         try:
-            a, b = dt.date.fromisoformat(f"{start}-01"), dt.date.fromisoformat(f"{end}-01")
-        except ValueError:
-            raise ParameterError(f"Kỳ báo cáo '{spec}' không hợp lệ: dùng một tháng (2026-11), một khoảng (2026-01..2026-11) hoặc last-month.") from None
-        if b < a:
-            raise ParameterError(f"Kỳ báo cáo '{spec}' không hợp lệ: trong một khoảng, tháng đầu phải trước hoặc bằng tháng cuối.")
-        out, y, m = [], a.year, a.month
-        while (y, m) <= (b.year, b.month):
-            out.append(f"{y}-{m:02d}")
-            y, m = (y, m + 1) if m < 12 else (y + 1, 1)
-        return out
+            return periods.month_range(start, end)
+        except periods.PeriodError as exc:
+            raise ParameterError(str(exc)) from None
     return [spec]
 
 
@@ -133,7 +128,8 @@ def report_inputs(plan: Plan, subs: Submissions, data_dir: Path, period: str, un
     root = paths.submissions_dir(data_dir)
     out = {}
     for name, claims in sorted(owners.items()):
-        relevant = not claims or any(u in feeding and p.startswith(f"{plan.year}-") and p <= period
+        last = periods.last_month(period)
+        relevant = not claims or any(u in feeding and p.startswith(f"{plan.year}-") and p <= last
                                      for u, p in claims)
         if relevant:
             if hashes is None:

@@ -17,7 +17,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from kpi import compute  # noqa: E402
+from kpi import compute, periods  # noqa: E402
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS  # noqa: E402
 from kpi.report import MonthReport  # noqa: E402
 
@@ -116,7 +116,7 @@ def _no_values(r: MonthReport, column: pd.Series) -> NoData | None:
     """A NoData note when a chart's values are all missing (an empty month, units not sent), else None."""
     if column.notna().any():
         return None
-    return NoData(WORDS[r.lang]["nothing"].format(m=compute.month_of(r.period), y=r.period[:4]))
+    return NoData(WORDS[r.lang]["nothing"].format(m=periods.month_number(r.period), y=periods.year_of(r.period)))
 
 
 def _close(fig: plt.Figure, alt: str, tight: bool = True) -> Chart:

@@ -7,7 +7,6 @@ import contextlib
 import json
 import math
 import os
-import re
 import sys
 import threading
 from pathlib import Path
@@ -49,16 +48,13 @@ def _vi(message: str) -> str:
 
 argparse._ = _vi
 
-_PERIOD_SLASH = re.compile(r"(\d{1,2})/(\d{4})")
-
-
 def period_arg(text: str) -> str:
-    """A period as typed: `YYYY-MM`, or `MM/YYYY` and `M/YYYY` as data files write it (also at either end
-    of a range `A..B`), to `YYYY-MM`; anything else goes on unchanged for the period check to refuse."""
-    def one(part: str) -> str:
-        m = _PERIOD_SLASH.fullmatch(part)
-        return f"{m[2]}-{int(m[1]):02d}" if m and 1 <= int(m[1]) <= 12 else part
-    return "..".join(one(part) for part in text.split("..")) if isinstance(text, str) else text
+    """A period as typed (kpi.periods.normalize): `YYYY-MM`, `MM/YYYY` or `M/YYYY` as data files write a month
+    (also at either end of a range `A..B`), `2026-q2`, `2026-h1`, `2026-9t` in any case; anything else goes on
+    unchanged for the period check to refuse."""
+    from kpi import periods
+
+    return "..".join(periods.normalize(part) for part in text.split("..")) if isinstance(text, str) else text
 
 
 def unit_arg(text: str) -> str:
@@ -135,7 +131,7 @@ def cmd_validate(args) -> int:
     if args.period:
         from kpi.report import check_parameters
 
-        check_parameters(plan, args.period, "commune")
+        check_parameters(plan, args.period, "commune", month_only=True)
         # the period's folder, the files whose rows name it, and the files that name no period
         names = subs.period_files(args.period)
         problems = subs.problems_for(args.period)
@@ -184,7 +180,7 @@ def cmd_template(args) -> int:
     plan = _plan(args)
     if args.unit not in plan.unit_codes:
         raise UsageError(f"Đơn vị '{args.unit}' không có trong kế hoạch; dùng một trong: {', '.join(plan.unit_codes)}.")
-    check_parameters(plan, args.period, "commune")
+    check_parameters(plan, args.period, "commune", month_only=True)
     data = None
     if args.data and Path(args.data).is_dir():
         data = load_submissions(args.data, plan).data
@@ -215,18 +211,21 @@ def cmd_scorecard(args) -> int:
 def _scorecard_note(subs, plan, period: str) -> None:
     """On stderr (stdout stays the table): which units have not sent P, and the errors in P's files, so that
     a column of "Chưa có số liệu" is never left unexplained."""
-    from kpi import compute
+    from kpi import periods
+    from kpi.report import period_timeliness
 
-    states = compute.timeliness(subs.received, plan, period, subs.problems)
+    states = period_timeliness(subs, plan, period)
     words = {"missing": "chưa gửi", "unreadable": "đã gửi nhưng không đọc được"}
-    gaps = [f"{plan.unit(u).short} ({words[s]})" for u, s in zip(states["unit"], states["status"]) if s in words]
+    one_month = periods.is_month(period)
+    gaps = [f"{plan.unit(u).short} ({words[s]}{'' if one_month else ' tháng ' + str(int(m[5:]))})"
+            for u, s, m in zip(states["unit"], states["status"], states["period"]) if s in words]
     if gaps:
         print(f"kpi: kỳ {period}: {', '.join(gaps)}; chỉ số của các đơn vị này là \"Chưa có số liệu\".",
               file=sys.stderr)
-    errors = [p for p in subs.problems_for([period]) if p.severity == "error"]
+    errors = [p for p in subs.problems_for(periods.months(period)) if p.severity == "error"]
     if errors:
         print(f"kpi: kỳ {period}: {len(errors)} lỗi trong số liệu gửi lên, các dòng lỗi không được tính; "
-              f"xem `kpi validate --period {period}`.", file=sys.stderr)
+              f"xem `kpi validate --period {periods.last_month(period)}`.", file=sys.stderr)
 
 
 def _run_periods(args, plan, subs) -> list[str]:
@@ -382,10 +381,13 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
         units = args.unit.split(",")  # not stripped: "ca\n" is refused, never quietly mended
         for unit in units:
             check_parameters(plan, periods[0], unit, args.lang)
-    errors = [p for p in subs.problems_for(periods) if p.severity == "error"]  # the periods run, not every month
+    from kpi.periods import months
+
+    covered = [m for period in periods for m in months(period)]
+    errors = [p for p in subs.problems_for(covered) if p.severity == "error"]  # the periods run, not every month
     if errors:
         print(f"  Lưu ý: {len(errors)} lỗi trong số liệu gửi lên của {', '.join(periods)}; các dòng lỗi không được "
-              f"tính (xem mục Chất lượng số liệu hoặc chạy `kpi validate --period {periods[0]}`).")
+              f"tính (xem mục Chất lượng số liệu hoặc chạy `kpi validate --period {covered[0]}`).")
     for period in periods:
         _check_writable(paths.period_dir(Path(args.out), period))
     results = []
@@ -437,8 +439,9 @@ def parser() -> argparse.ArgumentParser:
                         "(mặc định data/sample hoặc $KPI_DATA)")
 
     r = sub.add_parser("run", help="chạy bộ báo cáo tháng (papermill + nbconvert)")
-    r.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, khoảng YYYY-MM..YYYY-MM hoặc last-month (tháng trước "
-                   "tháng hiện tại); mặc định: tháng mới nhất có số liệu")
+    r.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, khoảng YYYY-MM..YYYY-MM, last-month (tháng trước "
+                   "tháng hiện tại), quý YYYY-Q1..Q4, 6 tháng đầu năm YYYY-H1, 9 tháng YYYY-9T hoặc cả năm YYYY; "
+                   "mặc định: tháng mới nhất có số liệu")
     r.add_argument("--unit", default="all", type=unit_arg, help="all | commune | vhxh | kt | ttpvhcc | ca, hoặc vài mã cách nhau "
                    "bởi dấu phẩy")
     data_arg(r)
@@ -455,7 +458,8 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("scorecard", help="in bảng tổng hợp chỉ tiêu, không cần notebook")
-    s.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM (mặc định: tháng mới nhất có số liệu)")
+    s.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, YYYY-Q1..Q4, YYYY-H1, YYYY-9T hoặc YYYY "
+                   "(mặc định: tháng mới nhất có số liệu)")
     data_arg(s)
     s.add_argument("--format", default="csv", choices=["csv", "json"])
     s.add_argument("--lang", default="vi", choices=["vi", "en"])

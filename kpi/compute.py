@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 import numpy as np
 import pandas as pd
 
-from kpi import schema
+from kpi import periods, schema
 from kpi.i18n import STATUS_LABELS
 from kpi.plan import Plan
 from kpi.problems import UNREADABLE_FILE_CODES
@@ -17,17 +16,16 @@ FORECAST_MONTHS = 3  # the forecast line goes through the last up to 3 months th
 
 
 def month_of(period: str) -> int:
-    return int(period[5:7])
+    """The number of period P's last month E (a month is its own): the year-to-date view is taken there."""
+    return periods.month_number(period)
 
 
 def period_end(period: str) -> dt.date:
-    year, month = int(period[:4]), int(period[5:7])
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
+    return periods.end_date(period)
 
 
 def previous_period(period: str) -> str | None:
-    year, month = int(period[:4]), int(period[5:7])
-    return None if month == 1 else f"{year}-{month - 1:02d}"
+    return periods.previous(period)
 
 
 def monthly_matrix(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
@@ -148,6 +146,25 @@ def status(frame: pd.DataFrame, period: str) -> pd.Series:
         index=frame.index)
 
 
+def period_view(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
+    """The view of period P alone (SPEC §3.6, §7), long: element, village, month (= E), value. A flow sums its
+    values over P's months (no value at all in them: no value); a stock takes its value at P's last month E.
+    For a month this is the month view."""
+    p = periods.parse(period)
+    matrix = monthly_matrix(data, plan, period)
+    flows = {e.code for e in plan.elements if e.time == "flow"}
+    is_flow = matrix.index.get_level_values("element").isin(flows)
+    value = matrix[p.last].where(~is_flow, matrix[p.month_numbers].sum(axis=1, min_count=1))
+    out = value.rename("value").reset_index().assign(month=p.last)
+    return out.dropna(subset=["value"])[["element", "village", "month", "value"]]
+
+
+def period_values(data: pd.DataFrame, plan: Plan, period: str) -> pd.Series:
+    """Every indicator's value over the view of period P alone (period_view), indexed by indicator."""
+    values = indicator_values(period_view(data, plan, period), plan, [month_of(period)])
+    return values.set_index("indicator")["value"]
+
+
 def history(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
     """Every indicator's year-to-date value for each month January..P (the trend line and the forecast's input)."""
     ytd, _ = views(data, plan, period)
@@ -155,16 +172,18 @@ def history(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
 
 
 def scorecard(data: pd.DataFrame, plan: Plan, period: str, lang: str = "vi") -> pd.DataFrame:
-    """One row per indicator for period P (schema.SCORECARD): year-to-date value, target, status, forecast,
-    villages reported, and the month view's value and its change against P−1."""
+    """One row per indicator for period P (schema.SCORECARD): year-to-date value at P's last month E, target,
+    status, forecast, villages reported, and the period view's value (`month_value`: for a month the month
+    alone, for a quarter, half-year, nine months or year the period alone, SPEC §7) and its change against the
+    previous period of the same kind (P−1, the quarter before; none for January, Q1, H1, 9T and the year)."""
     m = month_of(period)
-    ytd, month_view = views(data, plan, period)
+    ytd, _ = views(data, plan, period)
     months = list(range(1, m + 1))
     hist = indicator_values(ytd, plan, months)
     now = hist[hist["month"] == m].set_index("indicator")
-    month_vals = indicator_values(month_view, plan, [x for x in (m - 1, m) if x >= 1])
-    this_month = month_vals[month_vals["month"] == m].set_index("indicator")["value"]
-    last_month = month_vals[month_vals["month"] == m - 1].set_index("indicator")["value"]
+    this_month = period_values(data, plan, period)
+    before = previous_period(period)
+    last_month = period_values(data, plan, before) if before else pd.Series(dtype="float64")
     fc = forecast(hist, plan)
     by_id = {i.id: i for i in plan.indicators}
     ids = [i.id for i in plan.indicators]
@@ -298,3 +317,16 @@ def upcoming(card: pd.DataFrame, period: str, days: int = 60) -> pd.DataFrame:
     deadlines = pd.to_datetime(card["deadline"].replace("", None))
     soon = (deadlines > end) & (deadlines <= end + pd.Timedelta(days=days)) & (card["status"] != "achieved")
     return card[soon.fillna(False)].assign(_d=deadlines[soon.fillna(False)]).sort_values("_d").drop(columns="_d")
+
+
+def completion(card: pd.DataFrame) -> dict[str, list[str]]:
+    """The plan's first aim, "Hoàn thành 16 chỉ tiêu" (SPEC §7, the year report): each of the plan's groups is
+    `completed` when its status is achieved (a group with parts, 3a–3d, only when every part is), else
+    `not_completed`; a group without a target (Khuyến khích) is `encouraged`, listed apart and never counted
+    as completed. Groups in plan order."""
+    encouraged = set(card.loc[card["target"].isna(), "group"])
+    out: dict[str, list[str]] = {"completed": [], "not_completed": [], "encouraged": []}
+    for group, state in group_status(card).itertuples(index=False):
+        kind = "encouraged" if group in encouraged else "completed" if state == "achieved" else "not_completed"
+        out[kind].append(group)
+    return out

@@ -24,6 +24,10 @@ class ParameterError(KpiError, ValueError):
     """A report parameter outside what the plan allows (period, unit, language, a path)."""
 
 
+class PeriodError(KpiError, ValueError):
+    """A period the kit cannot read, outside the plan year, or not ended yet; says which forms are allowed."""
+
+
 class PlanError(KpiError, ValueError):
     """The plan file is not valid; the message lists every problem with its line."""
 

@@ -11,8 +11,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from kpi.errors import ExcelError  # noqa: F401 (raised here, caught by kpi.cli)
-from kpi import safety
-from kpi.i18n import STATUS_COLORS, STATUS_LABELS, date_text, target_words
+from kpi import periods, safety
+from kpi.i18n import PERIOD_COLUMNS, STATUS_COLORS, STATUS_LABELS, date_text, target_words
 from kpi.plan import Plan
 
 SHEET = {"vi": "Bảng tổng hợp", "en": "Scorecard"}
@@ -41,11 +41,19 @@ NUMBER_KEYS = ("value", "numerator", "denominator", "month_value", "change", "vi
 
 
 def _title(plan: Plan, period: str, lang: str) -> str:
-    y, m = period.split("-")
     if lang == "en":
-        return f"Science, technology, innovation and digital transformation indicators: {plan.commune} commune, {m}/{y}"
+        return (f"Science, technology, innovation and digital transformation indicators: {plan.commune} commune, "
+                f"{periods.label(period, lang)}")
     return (f"Kết quả thực hiện các chỉ tiêu Khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số "
-            f"xã {plan.commune}, tháng {int(m)}/{y}")
+            f"xã {plan.commune}, {periods.label(period, lang)}")
+
+
+def _period_header(key: str, period: str, lang: str) -> str | None:
+    """For a quarter, half-year, nine months or year, the period columns say which period they are about."""
+    if periods.is_month(period) or key not in ("month_value", "change"):
+        return None
+    value, change = PERIOD_COLUMNS[lang][periods.kind(period)]
+    return value if key == "month_value" else change
 
 
 def _deadline_text(value: str, lang: str) -> str:
@@ -72,9 +80,9 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
     safety.set_text_cell(ws.cell(row=1, column=1), _title(plan, period, lang))
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    y, m = period.split("-")
-    basis = (f"Lũy kế từ tháng 1 đến hết tháng {int(m)}/{y}, theo số liệu các đơn vị gửi" if lang == "vi"
-             else f"Year to date, January to the end of {m}/{y}, from the units' submissions")
+    m, y = periods.month_number(period), periods.year_of(period)
+    basis = (f"Lũy kế từ tháng 1 đến hết tháng {m}/{y}, theo số liệu các đơn vị gửi" if lang == "vi"
+             else f"Year to date, January to the end of {m:02d}/{y}, from the units' submissions")
     safety.set_text_cell(ws.cell(row=2, column=1), basis)
     ws.cell(row=2, column=1).font = Font(italic=True, color="444444")
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncols)
@@ -82,7 +90,7 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
     header_row = 4
     for j, (_key, vi, en, width) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=header_row, column=j)
-        safety.set_text_cell(cell, vi if lang == "vi" else en)
+        safety.set_text_cell(cell, _period_header(_key, period, lang) or (vi if lang == "vi" else en))
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8EEF5")
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")

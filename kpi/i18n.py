@@ -25,6 +25,17 @@ STATUS_LABELS = {
     },
 }
 
+# The scorecard's two period columns, by kind of period (kpi.periods.KINDS): the value over the period alone,
+# and its change against the previous period of the same kind.
+PERIOD_COLUMNS = {
+    "vi": {"month": ("Tháng này", "So tháng trước"), "quarter": ("Trong quý", "So quý trước"),
+           "half": ("Trong 6 tháng", "So kỳ trước"), "nine": ("Trong 9 tháng", "So kỳ trước"),
+           "year": ("Cả năm", "So kỳ trước")},
+    "en": {"month": ("This month", "Change"), "quarter": ("This quarter", "vs previous quarter"),
+           "half": ("First half", "vs previous period"), "nine": ("Nine months", "vs previous period"),
+           "year": ("Whole year", "vs previous period")},
+}
+
 # Colour-blind-safe (Okabe–Ito) with distinct lightness, so greyscale still separates them; words go with them.
 STATUS_COLORS = {
     "achieved": "#009E73",

@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 import kpi
-from kpi import paths, render
+from kpi import paths, periods, render
 from kpi.files import WRITE_ERRNOS, write_atomic, write_error_text
 from kpi.plan import Plan
 
@@ -29,11 +29,12 @@ class InjectedFailure(RuntimeError):
 
 
 def report_title(plan: Plan, period: str, unit: str, lang: str) -> str:
-    y, m = period.split("-")
     scope = f"xã {plan.commune}" if unit == "commune" else plan.unit(unit).name
     if lang == "en":
-        return f"KPI report {m}/{y}: {scope}"
-    return f"Báo cáo chỉ tiêu KHCN, ĐMST, CĐS tháng {int(m)}/{y}: {scope}"
+        return f"KPI report {periods.words(period, 'en')}: {scope}"
+    if periods.is_month(period):
+        return f"Báo cáo chỉ tiêu KHCN, ĐMST, CĐS tháng {periods.month_number(period)}/{periods.year_of(period)}: {scope}"
+    return f"Báo cáo chỉ tiêu KHCN, ĐMST, CĐS {periods.words(period)}: {scope}"
 
 
 def kernel_name() -> str:

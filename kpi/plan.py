@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from kpi.errors import PlanError  # noqa: F401 (raised here, caught by kpi.cli)
-from kpi import paths, safety, schema_messages
+from kpi import paths, periods, safety, schema_messages
 
 
 def _import_jsonschema():
@@ -255,7 +255,7 @@ class Plan:
     def due_date(self, period: str) -> dt.date:
         """Units send a month's figures on or before day `report_due_day` (the 10th) of the month after it
         (Chế độ thông tin báo cáo); December's are due in January of the next year."""
-        year, month = int(period[:4]), int(period[5:7])
+        year, month = periods.year_of(period), periods.month_number(period)
         return dt.date(year + month // 12, month % 12 + 1, self.report_due_day)
 
     def indicators_of(self, unit: str | None) -> list[Indicator]:

@@ -149,8 +149,8 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
         periods = [str(latest)]
     from kpi.report import check_parameters
 
-    for period in periods:
-        check_parameters(plan, period, "commune")
+    for period in periods:  # the province roll-up is monthly (a quarter or a year: the commune report only)
+        check_parameters(plan, period, "commune", month_only=True)
     units = ["commune", *plan.unit_codes] if args.unit == "all" else args.unit.split(",")  # checked by the CLI
     print(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
     results = []

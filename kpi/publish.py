@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from kpi import compute
+from kpi import compute, periods
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, date_text
 from kpi.plan import Plan
 from kpi.files import write_atomic
@@ -20,7 +20,7 @@ SHARED_SUFFIXES = (".html", ".pdf")
 SHARED_TABLES = ("scorecard.xlsx", "scorecard.csv")
 
 WORDS = {
-    "vi": {"title": "Báo cáo chỉ tiêu KHCN, ĐMST và CĐS xã {c}, tháng {m}/{y}", "made": "Lập ngày {d}",
+    "vi": {"title": "Báo cáo chỉ tiêu KHCN, ĐMST và CĐS xã {c}, {p}", "made": "Lập ngày {d}",
            "counts": "Toàn xã: số chỉ tiêu theo trạng thái", "status": "Trạng thái",
            "plan": "16 chỉ tiêu kế hoạch", "measured": "19 chỉ số đo", "reports": "Các báo cáo",
            "report": "Báo cáo", "files": "Tệp", "state": "Tình trạng", "made_ok": "Đã tạo",
@@ -29,7 +29,7 @@ WORDS = {
            "offline": "Mở được không cần mạng: giữ các tệp trong cùng một thư mục.",
            "failed": "Chưa tạo được báo cáo này. Cán bộ tổng hợp xem nhật ký {log}, sửa theo hướng dẫn trong đó "
                      "rồi chạy lại lệnh kpi run cho kỳ này."},
-    "en": {"title": "KPI reports, {c} commune, {m}/{y}", "made": "Made on {d}",
+    "en": {"title": "KPI reports, {c} commune, {p}", "made": "Made on {d}",
            "counts": "Whole commune: indicators by status", "status": "Status",
            "plan": "16 plan indicators", "measured": "19 measured", "reports": "Reports",
            "report": "Report", "files": "Files", "state": "State", "made_ok": "Made", "no_pdf": "no PDF",
@@ -77,8 +77,7 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
     made earlier for the same period (another unit's run) are listed too when their files are there."""
     w = WORDS[lang]
     out = Path(target).parent
-    y, m = period.split("-")
-    title = w["title"].format(c=plan.commune, m=int(m), y=y)
+    title = w["title"].format(c=plan.commune, p=periods.label(period, lang))
     counts = compute.status_counts(card).set_index("status")
     count_rows = "".join(
         f"<tr><td>{_badge(s, lang)}</td><td class='num'>{int(counts.at[s, 'plan'])}</td>"

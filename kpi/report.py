@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi.errors import ParameterError  # noqa: F401 (raised here, caught by kpi.cli)
-from kpi import compute, safety
+from kpi import compute, periods, safety
 from kpi.plan import Plan, load_plan
 from kpi.validate import Submissions, load_submissions
 
@@ -26,9 +26,18 @@ class MonthReport:
     scorecard: pd.DataFrame  # every indicator (the commune's numbers), schema.SCORECARD
     history: pd.DataFrame  # year-to-date value per indicator and month
     villages: pd.DataFrame  # village-level ratios for P
-    timeliness: pd.DataFrame
-    completeness: pd.DataFrame
+    timeliness: pd.DataFrame  # unit x month of P (column `period`)
+    completeness: pd.DataFrame  # at P's last month
     made_on: dt.date
+
+    @property
+    def is_month(self) -> bool:
+        return periods.is_month(self.period)
+
+    @property
+    def period_words(self) -> str:
+        """The period in words: 'tháng 11 năm 2026', '6 tháng đầu năm 2026' (kpi.periods.words)."""
+        return periods.words(self.period, self.lang)
 
     @property
     def indicator_ids(self) -> list[str]:
@@ -50,15 +59,32 @@ class MonthReport:
         return self.plan.unit(self.unit).name
 
 
-def check_parameters(plan: Plan, period: str, unit: str, lang: str = "vi") -> None:
-    """Refuse a period outside the plan year, a unit the plan does not know, or an unknown language."""
-    if not isinstance(period, str) or period not in plan.periods:
-        raise ParameterError(f"Kỳ báo cáo '{period}' không hợp lệ: cần dạng NNNN-TT trong năm {plan.year} "
+def check_parameters(plan: Plan, period: str, unit: str, lang: str = "vi", month_only: bool = False) -> None:
+    """Refuse a period the kit cannot read or outside the plan year (a month only where `month_only`), a period
+    other than a month whose last month has not ended on the run's day (kpi.validate.run_day), a unit the plan
+    does not know, or an unknown language."""
+    from kpi.validate import run_day
+
+    if month_only and period not in plan.periods:
+        raise ParameterError(f"Kỳ báo cáo '{period}' không hợp lệ: cần một tháng NNNN-TT trong năm {plan.year} "
                              f"(ví dụ {plan.year}-11).")
+    try:
+        p = periods.check_in_year(period, plan.year)
+        if not p.is_month:
+            periods.check_ended(period, run_day())
+    except periods.PeriodError as exc:
+        raise ParameterError(str(exc)) from None
     if unit not in (*SCOPES, *plan.unit_codes):
         raise ParameterError(f"Đơn vị '{unit}' không hợp lệ: dùng commune hoặc một trong {', '.join(plan.unit_codes)}.")
     if lang not in ("vi", "en"):
         raise ParameterError(f"Ngôn ngữ '{lang}' không hợp lệ: dùng vi hoặc en.")
+
+
+def period_timeliness(subs: Submissions, plan: Plan, period: str) -> pd.DataFrame:
+    """Each unit's state (compute.timeliness) for each month of P, month after month; column `period` names
+    the month. For a month, that month's rows alone."""
+    return pd.concat([compute.timeliness(subs.received, plan, m, subs.problems).assign(period=m)
+                      for m in periods.months(period)], ignore_index=True)
 
 
 def build(period: str, unit: str = "commune", data_dir: str | Path | None = None,
@@ -85,7 +111,7 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
         scorecard=compute.scorecard(subs.data, plan, period, lang),
         history=compute.history(subs.data, plan, period),
         villages=compute.village_table(subs.data, plan, period),
-        timeliness=compute.timeliness(subs.received, plan, period, subs.problems),
-        completeness=compute.completeness(subs.data, plan, period),
+        timeliness=period_timeliness(subs, plan, period),
+        completeness=compute.completeness(subs.data, plan, periods.last_month(period)),
         made_on=dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or dt.date.today()),
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi import paths, safety, schema
+from kpi import paths, periods, safety, schema
 from kpi.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, folder_period, read_file, submission_files
 from kpi.plan import Plan, village_key
 from kpi.problems import ERROR, Problem, problems_frame
@@ -71,16 +71,7 @@ def parse_numbers(values: pd.Series) -> pd.Series:
 
 def parse_periods(values: pd.Series) -> pd.Series:
     """YYYY-MM (also YYYY-M, MM/YYYY, a date in the month, an Excel date) -> 'YYYY-MM'; else NaN."""
-    as_text = values.map(lambda v: v.strftime("%Y-%m") if hasattr(v, "strftime") else (None if v is None else str(v).strip()))
-    iso = as_text.str.extract(r"^(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2})?(?:[ T].*)?$")
-    vn = as_text.str.extract(r"^(\d{1,2})[-/.](\d{4})$")
-    year = iso[0].fillna(vn[1])
-    month = pd.to_numeric(iso[1].fillna(vn[0]), errors="coerce")
-    ok = year.notna() & month.between(1, 12)
-    # one dtype on both sides: with pyarrow installed pandas makes some of these columns Arrow strings, and
-    # an all-empty column object, which cannot be added together
-    text = year.astype(object) + "-" + month.fillna(0).astype(int).map("{:02d}".format).astype(object)
-    return text.where(ok).astype(object)
+    return periods.parse_month_cells(values)
 
 
 _DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")

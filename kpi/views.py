@@ -8,7 +8,7 @@ from html import escape
 import pandas as pd
 from IPython.display import HTML
 
-from kpi import compute
+from kpi import compute, period_views, periods
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS, date_text, target_words
 from kpi.problems import format_place
 from kpi.report import MonthReport
@@ -16,7 +16,7 @@ from kpi.report import MonthReport
 TEXT = {
     "vi": {
         "title": "Báo cáo thực hiện chỉ tiêu Khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số",
-        "month": "Tháng {m}/{y}",
+        "month": "Tháng {m}/{y}", "month_of": "Tháng {m}",
         "made": "Lập ngày {d}",
         "synthetic": "Dữ liệu giả lập, chỉ để thử bộ công cụ",
         "counts_plan": "16 chỉ tiêu của kế hoạch",
@@ -65,7 +65,7 @@ TEXT = {
     },
     "en": {
         "title": "Science, technology, innovation and digital transformation indicators",
-        "month": "Month {m}/{y}",
+        "month": "Month {m}/{y}", "month_of": "Month {m}",
         "made": "Made on {d}",
         "synthetic": "Synthetic data, for trying the kit only",
         "counts_plan": "Plan's 16 indicators",
@@ -251,8 +251,7 @@ def css_string(text: str) -> str:
 def page_css(r: MonthReport) -> str:
     """Print layout: A4 with a running header (scope, month) and 'Trang X/Y' at the foot, drawn by Chromium's
     @page margin boxes (Chromium 131+), so the PDF needs no header template of its own."""
-    y, m = r.period.split("-")
-    running = f"{r.scope_name} · {_t(r, 'month', m=int(m), y=y)}"
+    running = f"{r.scope_name} · {period_heading(r)}"
     page = _t(r, "page")
     return ("<style>@page { size: A4; margin: 13mm 11mm 12mm 11mm;"
             f" @top-left {{ content: {css_string(running)}; font: 8pt 'Noto Sans','DejaVu Sans',sans-serif;"
@@ -264,12 +263,20 @@ def page_css(r: MonthReport) -> str:
             "}</style>")
 
 
+def period_heading(r: MonthReport) -> str:
+    """'Tháng 11/2026' for a month; any other period in words, capitalised ('6 tháng đầu năm 2026', 'Quý II năm
+    2026', 'Năm 2026')."""
+    if r.is_month:
+        return _t(r, "month", m=periods.month_number(r.period), y=periods.year_of(r.period))
+    text = r.period_words
+    return text[:1].upper() + text[1:]
+
+
 def header(r: MonthReport) -> HTML:
     """Styles, title, commune or unit, month, date made (and a banner when the data is synthetic)."""
-    y, m = r.period.split("-")
     synthetic = f' <span class="synthetic">{escape(_t(r, "synthetic"))}</span>' if r.submissions.synthetic else ""
     return HTML(CSS + page_css(r) + f'<div class="kpi"><h1>{escape(_t(r, "title"))}</h1>'
-                f'<div class="sub"><b>{escape(r.scope_name)}</b> · <b>{escape(_t(r, "month", m=int(m), y=y))}</b> · '
+                f'<div class="sub"><b>{escape(r.scope_name)}</b> · <b>{escape(period_heading(r))}</b> · '
                 f'{escape(_t(r, "made", d=date_text(r.made_on)))}{synthetic}</div></div>')
 
 
@@ -318,29 +325,32 @@ def summary(r: MonthReport, max_urgent: int = 5, max_upcoming: int = 6) -> HTML:
 def not_sent_block(r: MonthReport) -> str:
     """The units of this report that have not sent P (or sent a file that could not be read), each with its
     state in words and its officers (Phụ lục II), and how many indicators that leaves without data: the
-    biggest gap of a month comes first on page 1, beside the urgent items."""
-    m = int(r.period[5:])
+    biggest gap of a month comes first on page 1, beside the urgent items. (A longer period: by month.)"""
+    m = periods.month_number(r.period)
     tl = r.timeliness[r.timeliness["unit"].isin(r.units)]
-    gone = compute.not_sent(tl)
+    gone = period_views.not_sent_by_unit(r, compute.not_sent(tl))
     gap = int((r.card["status"] == "no_data").sum())
     gap_text = f" {escape(_t(r, 'not_sent_gap', g=gap, t=len(r.card)))}" if gap else ""
     if gone.empty:
-        return f"<p class='countline'>{escape(_t(r, 'not_sent_none', m=m))}{gap_text}</p>"
-    labels = TIMELINESS_LABELS[r.lang]
+        none = _t(r, "not_sent_none", m=m) if r.is_month else period_views.words(r, "not_sent_none")
+        return f"<p class='countline'>{escape(none)}{gap_text}</p>"
     items = []
     for row in gone.itertuples():
         people = "; ".join(" · ".join(x for x in (o.get("name", ""), o.get("phone", "")) if x)
                            for o in r.plan.unit(row.unit).officers) or _t(r, "no_officer")
-        items.append(f"<li><b>{escape(row.unit_name)}</b>: {escape(labels[row.status])} · {escape(people)}</li>")
-    return (f"<div class='notsent keep'><h3>{escape(_t(r, 'not_sent', m=m, k=len(gone), n=len(tl)))}</h3>"
+        items.append(f"<li><b>{escape(row.unit_name)}</b>: {escape(row.state)} · {escape(people)}</li>")
+    n = tl["unit"].nunique()
+    title = (_t(r, "not_sent", m=m, k=len(gone), n=n) if r.is_month
+             else period_views.words(r, "not_sent", k=len(gone), n=n))
+    return (f"<div class='notsent keep'><h3>{escape(title)}</h3>"
             f"<ul class='tight'>{''.join(items)}</ul><div class='small'>{gap_text.strip()}</div></div>")
 
 
 def scorecard_table(r: MonthReport) -> HTML:
     """The one-page scorecard: value, target, status in words and colour, deadline, month value and change,
     places reported, lead unit."""
-    headers = [_t(r, k) for k in ("col_id", "col_name", "col_value", "col_target", "col_status", "col_deadline",
-                                  "col_month", "col_change", "col_places", "col_lead")]
+    headers = [_t(r, k) for k in ("col_id", "col_name", "col_value", "col_target", "col_status", "col_deadline")]
+    headers += [*period_views.column_words(r), _t(r, "col_places"), _t(r, "col_lead")]
     rows = [[escape(row.indicator), escape(row.short), escape(fmt_value(row, r.lang)), escape(_target(r, row)),
              badge(row.status, r.lang), escape(_deadline(r, row)), escape(fmt_value(row, r.lang, "month_value")),
              escape(fmt_change(row, r.lang)), f"{row.villages_reported}/{row.villages_expected}",
@@ -391,13 +401,13 @@ def unit_detail(r: MonthReport) -> HTML:
 
 _DQ_TEXTS = {
     "vi": {
-        "summary": "Tháng {m}: {files} tệp, đọc {read} dòng, nhận {acc}, loại {rej}; {err} lỗi, {warn} cảnh báo. "
+        "summary": "{when}: {files} tệp, đọc {read} dòng, nhận {acc}, loại {rej}; {err} lỗi, {warn} cảnh báo. "
                    "Các dòng bị loại không được tính vào số liệu; phần còn lại của tệp vẫn được dùng.",
         "severity": "Mức", "error": "Lỗi", "warning": "Cảnh báo",
         "rejected_head": "Dòng bị loại và cảnh báo",
     },
     "en": {
-        "summary": "Month {m}: {files} files, {read} rows read, {acc} accepted, {rej} rejected; {err} errors, "
+        "summary": "{when}: {files} files, {read} rows read, {acc} accepted, {rej} rejected; {err} errors, "
                    "{warn} warnings. Rejected rows are left out of the numbers; the rest of each file is used.",
         "severity": "Level", "error": "Error", "warning": "Warning",
         "rejected_head": "Rejected rows and warnings",
@@ -412,8 +422,9 @@ def _period_files(r: MonthReport) -> pd.DataFrame:
     if files.empty:
         return files
     received = subs.received
-    of_period = set(received.loc[received["period"] == r.period, "file"])
-    files = files[files["file"].str.startswith(r.period + "/") | files["file"].isin(of_period)]
+    months = periods.months(r.period)
+    of_period = set(received.loc[received["period"].isin(months), "file"])
+    files = files[files["file"].str.startswith(tuple(m + "/" for m in months)) | files["file"].isin(of_period)]
     if r.unit != "commune":
         mine = set(received.loc[received["unit"] == r.unit, "file"])
         files = files[files["file"].isin(mine) | files["file"].str.contains(rf"\b{r.unit}\b", regex=True)]
@@ -431,6 +442,10 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
     labels = TIMELINESS_LABELS[lang]
     rows = [[escape(row.unit_name), escape(date_text(row.submitted_on)), escape(date_text(row.due)),
              escape(labels[row.status].format(days=row.days_late))] for row in tl.itertuples()]
+    if r.is_month:
+        states = _table([_t(r, "unit"), _t(r, "submitted"), _t(r, "due"), _t(r, "state")], rows)
+    else:  # a longer period: each unit's state in each of its months
+        states = _table(*period_views.timeliness_grid(r, tl), cls="small")
     files = _period_files(r)
     problems = r.submissions.problem_table
     if not problems.empty:
@@ -440,15 +455,16 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
     n_err = int((problems["severity"] == "error").sum()) if not problems.empty else 0
     parts = [f"<h2 class='pagebreak'>{escape(_t(r, 'quality'))}</h2>",
              "<p>" + escape(dq["summary"].format(
-                 m=int(r.period[5:]), files=len(files), read=int(files["rows_read"].sum()) if len(files) else 0,
+                 when=_t(r, "month_of", m=periods.month_number(r.period)) if r.is_month else period_heading(r),
+                 files=len(files), read=int(files["rows_read"].sum()) if len(files) else 0,
                  acc=int(files["accepted"].sum()) if len(files) else 0,
                  rej=int(files["rejected"].sum()) if len(files) else 0, err=n_err, warn=len(problems) - n_err)) + "</p>",
              f"<h3>{escape(_t(r, 'timeliness', d=r.plan.report_due_day))}</h3>",
-             _table([_t(r, "unit"), _t(r, "submitted"), _t(r, "due"), _t(r, "state")], rows)]
+             states]
     comp = r.completeness[r.completeness["unit"].isin(r.units)]
     rows = [[escape(row.label), escape(r.plan.unit(row.unit).short), f"{row.reported}/{row.expected}"]
             for row in comp.itertuples()]
-    parts += [f"<h3>{escape(_t(r, 'completeness', m=int(r.period[5:])))}</h3>",
+    parts += [f"<h3>{escape(_t(r, 'completeness', m=periods.month_number(r.period)))}</h3>",
               _table([_t(r, "element"), _t(r, "unit"), _t(r, "reported")], rows, (2,), "small")]
     rows = [[escape(f.file), str(f.rows_read), str(f.accepted), str(f.rejected)] for f in files.itertuples()]
     parts += [f"<h3>{escape(_t(r, 'files'))}</h3>",
