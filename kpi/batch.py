@@ -377,6 +377,11 @@ def run_report(spec: dict) -> dict:
         html = render.to_html(nb, out / f"{unit}.html", title, spec["lang"])
         files["html"] = str(html)
         log.info("Đã xuất HTML: %s", html.name)
+        if unit == "commune" and not spec.get("notebook"):  # the official Báo cáo goes with the commune report
+            from kpi.docx_report import for_batch
+
+            files["docx"] = str(for_batch(spec))
+            log.info("Đã xuất DOCX: %s", Path(files["docx"]).name)
         if "pdf" in spec["formats"] and spec.get("chromium"):
             files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", spec["chromium"]))
             log.info("Đã xuất PDF: %s.pdf", unit)
@@ -469,7 +474,7 @@ ENTRY_SCHEMA = {
     "properties": {
         "key": {"type": "object"},
         "outputs": {"type": "object", "minProperties": 1,
-                    "propertyNames": {"enum": ["ipynb", "html", "pdf"]},
+                    "propertyNames": {"enum": ["ipynb", "html", "pdf", "docx"]},
                     "additionalProperties": {"type": "string", "pattern": r"^[^./\\\x00-\x1f][^/\\\x00-\x1f]*$"}},
         "made_at": {"type": "string"},
         "seconds": {"type": "number", "minimum": 0},

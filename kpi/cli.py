@@ -409,7 +409,7 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
         if args.zip:
             from kpi.publish import write_zip
 
-            print(f"Tệp nén để gửi (HTML, PDF, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
+            print(f"Tệp nén để gửi (HTML, PDF, Word, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
         if b.index is not None:
             print(f"Mở báo cáo: {b.index.resolve()}")
     if failed:

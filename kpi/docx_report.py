@@ -293,3 +293,14 @@ def _annex(doc, r) -> None:
                  center_cols=tuple(range(1, len(ids) + 1)))
     names = "; ".join(f"CT {i}: {r.plan.indicator(i).short}" for i in ids)
     f.para(doc, f"Ghi chú: {names}. Dấu — : thôn chưa có đủ số liệu.", size=f.SMALL_TABLE_PT + 1, italic=True)
+
+
+def for_batch(spec: dict) -> Path:
+    """The batch's hook (kpi.batch.run_report, commune report): rebuild the period's report from the data the
+    batch validated (its cache in the output folder) and write bao-cao-<P>.docx beside commune.html."""
+    from kpi import report
+
+    out = Path(spec["out"])
+    r = report.build(spec["period"], "commune", spec["data_dir"], spec["plan_path"], "vi", spec["made_on"] or None,
+                     output_dir=out)
+    return write_docx(r, out / docx_name(spec["period"]), r.notes)

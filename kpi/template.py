@@ -211,6 +211,9 @@ def build_template(plan: Plan, unit: str, period: str, data: pd.DataFrame | None
             ws.add_data_validation(dv)
             dv.add(c)
 
+    from kpi.notes import add_note_cells  # the unit's notes below its numbers (kpi.notes reads them back)
+
+    add_note_cells(ws, plan, unit, ws.max_row + 3)
     ws.column_dimensions["A"].hidden = True
     ws.column_dimensions["B"].width = 42
     for j in range(FIRST_INPUT_COL, FIRST_INPUT_COL + max(len(village_els) + len(refs), 1)):

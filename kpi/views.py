@@ -351,7 +351,10 @@ def scorecard_table(r: MonthReport) -> HTML:
 
 
 def actions(r: MonthReport) -> HTML:
-    """For each indicator behind or missed: the plan's tasks (section III), the lead unit and partners."""
+    """For each indicator behind or missed: the plan's tasks (section III), the lead unit and partners, and the
+    lead unit's own 'Nguyên nhân / giải pháp' (kpi.views_notes)."""
+    from kpi import views_notes
+
     urgent = compute.urgent(r.card)
     parts = [f"<h2>{escape(_t(r, 'actions'))}</h2>"]
     if urgent.empty:
@@ -365,7 +368,8 @@ def actions(r: MonthReport) -> HTML:
             f"{escape(_t(r, 'col_target'))}: {escape(_target(r, row))} · {escape(_t(r, 'col_deadline'))}: "
             f"{escape(_deadline(r, row))} · {escape(_t(r, 'lead'))}: {escape(r.plan.unit(ind.lead).name)} · "
             f"{escape(_t(r, 'partners'))}: {escape(ind.partners)}</div>"
-            f"<div class='small'>{escape(_t(r, 'tasks'))}:</div><ul class='small'>{tasks}</ul>")
+            f"<div class='small'>{escape(_t(r, 'tasks'))}:</div><ul class='small'>{tasks}</ul>"
+            + views_notes.item_notes(r, ind.id))
     return _wrap("".join(parts))
 
 
