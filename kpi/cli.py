@@ -481,6 +481,10 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--communes", type=int, default=0,
                    help="số xã: ghi một tỉnh giả lập <out>/<xã>/submissions/... thay vì một xã")
     d.set_defaults(func=cmd_demo)
+
+    from kpi.remind import add_parser as add_remind  # `kpi remind`: its words and logic live in kpi.remind
+
+    add_remind(sub, data_arg, period_arg)
     return p
 
 
