@@ -265,8 +265,7 @@ def _signature(doc, r) -> None:
         f.para(left, f"- {re.sub(r'[.;]+$', '', name)}{end}", size=f.RECIPIENTS_PT, align="left", after=0)
     f.para(right, "KT. CHỦ TỊCH", bold=True, align="center", after=0)
     f.para(right, "PHÓ CHỦ TỊCH", bold=True, align="center", after=0)
-    f.placeholder(f.para(right, align="center", after=0), "[Chỗ ký, đóng dấu]")
-    for _ in range(3):
+    for _ in range(4):  # the space for the signature and the seal
         f.para(right, "", align="center", after=0)
     name = f.para(right, align="center", after=0)
     if signer(r.plan):
