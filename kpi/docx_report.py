@@ -282,6 +282,9 @@ def _annex(doc, r) -> None:
     ids = list(dict.fromkeys(villages["indicator"]))
     p = f.para(doc, "PHỤ LỤC", bold=True, align="center", after=0)
     p.paragraph_format.page_break_before = True
+    attached = f.para(doc, "(Kèm theo Báo cáo số ", italic=True, align="center", after=0)
+    f.placeholder(attached, "      ")
+    f.run(attached, f"/BC-UBND ngày {date_text(r.made_on)} của UBND xã {r.plan.commune})", italic=True)
     f.para(doc, f"Kết quả các chỉ tiêu theo thôn đến hết {period_words(r.period)} (%)", bold=True, align="center")
     table = villages.pivot_table(index="village", columns="indicator", values="value", aggfunc="first", dropna=False)
     table = table.reindex(index=r.plan.village_names, columns=ids)

@@ -132,10 +132,10 @@ def test_number_signature_recipients_and_places_to_fill(written):
         assert heading in text
     # the places only people write: content controls in the placeholder style
     controls = d.element.body.findall(".//" + docx.oxml.ns.qn("w:sdt"))
-    assert len(controls) == 3  # the number, I.1 and IV (the plan names the signer)
+    assert len(controls) == 4  # the number (twice: heading and annex), I.1 and IV (the plan names the signer)
     styled = [r for r in d.element.body.iter(docx.oxml.ns.qn("w:rStyle"))]
     style_id = d.styles["Chỗ cần điền"].style_id
-    assert sum(1 for s in styled if s.get(docx.oxml.ns.qn("w:val")) == style_id) == 3
+    assert sum(1 for s in styled if s.get(docx.oxml.ns.qn("w:val")) == style_id) == 4
     assert "[Chỗ cần điền: công tác lãnh đạo, chỉ đạo, tuyên truyền trong kỳ]" in text
     signature = [t for t in d.tables if "KT. CHỦ TỊCH" in texts(t._tbl)][0].rows[0].cells
     recipients = [p.text for p in signature[0].paragraphs]
@@ -178,6 +178,7 @@ def test_annex_has_every_village(written, month):
     d = docx.Document(written)
     annex = d.tables[-1]
     assert annex.rows[0].cells[0].text == "Thôn"
+    assert "(Kèm theo Báo cáo số       /BC-UBND ngày 05/12/2026 của UBND xã Quảng Ngọc)" in body_text(d)
     assert [r.cells[0].text for r in annex.rows[1:]] == [f"Thôn {n}" for n in range(1, 27)]
     # village-level ratio indicators: 1, 3a-3d, 12, 14, 15, 16
     assert [c.text for c in annex.rows[0].cells[1:]] == [f"CT {i}" for i in
