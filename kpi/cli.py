@@ -499,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8", errors="replace")
     args = parser().parse_args(argv)
     try:
-        if getattr(args, "data", None) is not None and args.func in (cmd_run, cmd_scorecard, cmd_validate):
+        if getattr(args, "data", None) is not None and args.command in ("run", "scorecard", "validate", "remind"):
             check_data_dir(args.data)
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a closed pipe shows here, not in Python's flush at exit

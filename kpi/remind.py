@@ -126,12 +126,10 @@ def send(plan: Plan, items: list[Reminder], period: str, smtp: str, sender: str)
 
 def cmd_remind(args) -> int:
     """`kpi remind --period P [--data DIR] [--smtp HOST:PORT] [--sender ADDR]`."""
-    from kpi.cli import check_data_dir
     from kpi.plan import load_plan
     from kpi.report import check_parameters
     from kpi.validate import load_submissions, run_day
 
-    check_data_dir(args.data)
     plan = load_plan(args.plan)
     check_parameters(plan, args.period, "commune")
     if args.smtp:

@@ -12,6 +12,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi import safety
+from kpi.notes_form import add_note_cells  # the unit's notes below its figures (kpi.notes reads them back)
 from kpi.plan import Element, Plan
 from kpi.problems import DATE_FORMS
 
@@ -210,8 +211,6 @@ def build_template(plan: Plan, unit: str, period: str, data: pd.DataFrame | None
             dv = _validation(e)
             ws.add_data_validation(dv)
             dv.add(c)
-
-    from kpi.notes import add_note_cells  # the unit's notes below its numbers (kpi.notes reads them back)
 
     add_note_cells(ws, plan, unit, ws.max_row + 3)
     ws.column_dimensions["A"].hidden = True

@@ -7,7 +7,7 @@ from html import escape
 from IPython.display import HTML
 
 from kpi import notes as unit_notes
-from kpi.views import _wrap, badge
+from kpi.views import _wrap, badge, item_note
 
 WORDS = {
     "vi": {"title": "Ý kiến của các đơn vị", "none": "Các đơn vị chưa gửi ý kiến (nguyên nhân, giải pháp, kết quả nổi "
@@ -29,16 +29,6 @@ def _text(text: str) -> str:
     return "<br>".join(escape(line) for line in str(text).split("\n"))
 
 
-def item_notes(r, indicator: str) -> str:
-    """The lead unit's 'Nguyên nhân / giải pháp' under an indicator's item ('' when it sent none)."""
-    text = unit_notes.reason(r.notes, indicator)
-    if not text:
-        return ""
-    lead = r.plan.unit(r.plan.indicator(indicator).lead).short
-    return (f"<div class='small note'><b>{escape(_field('reason', r.lang))} ({escape(lead)}):</b> "
-            f"{_text(text)}</div>")
-
-
 def notes(r) -> HTML:
     """Every note of the period: per indicator its reason, then each unit's highlights and next month's tasks;
     and the notes that were cut or left out, with their place."""
@@ -46,7 +36,7 @@ def notes(r) -> HTML:
     parts = [f"<h2>{escape(w['title'])}</h2>"]
     card = r.card.set_index("indicator")
     for ind_id in card.index:
-        html = item_notes(r, ind_id)
+        html = item_note(r, ind_id)
         if html:
             ind = r.plan.indicator(ind_id)
             parts.append(f"<h3>{escape(ind.id)}. {escape(ind.short)} {badge(card.at[ind_id, 'status'], r.lang)}</h3>"
