@@ -28,6 +28,11 @@ MARGINS = {"top": Mm(20), "bottom": Mm(20), "left": Mm(30), "right": Mm(15)}
 PAGE_W, PAGE_H = Mm(210), Mm(297)
 TEXT_W = Mm(165)  # the page less the left and right margins
 PLACEHOLDER_STYLE = "Chỗ cần điền"  # character style of the places only people write
+_AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+               "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
+               "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
+               "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+               "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 def new_document():
@@ -160,7 +165,8 @@ def rule(container, width_mm: float, column_mm: float, size_pt: float = 4) -> No
     for k, v in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
         top.set(qn(k), v)
     borders.append(top)
-    p._p.get_or_add_pPr().append(borders)
+    # the schema's order: pBdr comes before shd, tabs, spacing, ind, jc... (Word refuses it elsewhere)
+    p._p.get_or_add_pPr().insert_element_before(borders, *_AFTER_PBDR)
     r = p.add_run("")
     r.font.size = Pt(size_pt)
 
@@ -173,7 +179,8 @@ def no_borders(table) -> None:
         el = OxmlElement(f"w:{edge}")
         el.set(qn("w:val"), "nil")
         borders.append(el)
-    tbl_pr.append(borders)
+    tbl_pr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
+                                 "w:tblDescription")
 
 
 def layout_table(doc, widths_mm: list[float]):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi import paths, safety
-from kpi.load import decode_csv, submission_files
+from kpi.load import decode_csv, folder_period, submission_files
 from kpi.notes_form import CSV_HEADER, FIELDS, MAX_CHARS, NOTE_KEY, clean, is_notes_header  # noqa: F401 (also kpi.notes.*)
 from kpi.plan import Plan, fold
 from kpi.template import is_template
@@ -106,8 +106,9 @@ def _csv_table(path: Path) -> list[list[object]]:
     return list(safety.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), path.name))
 
 
-def read_notes(data_dir: str | Path, plan: Plan) -> tuple[pd.DataFrame, list[str]]:
-    """Every note under <data>/submissions (templates and notes CSVs) and the messages about them. When two
+def read_notes(data_dir: str | Path, plan: Plan, period: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Every note under <data>/submissions (templates and notes CSVs) and the messages about them; with `period`,
+    only the files that can hold that period's notes (a file in another month's folder cannot). When two
     files give the same (unit, period, indicator, field), the one later by name wins."""
     root = paths.submissions_dir(Path(data_dir))
     messages: list[str] = []
@@ -115,6 +116,8 @@ def read_notes(data_dir: str | Path, plan: Plan) -> tuple[pd.DataFrame, list[str
     for path in submission_files(root):
         name = path.relative_to(root).as_posix()
         suffix = path.suffix.lower()
+        if period and folder_period(name) not in (None, period):
+            continue
         if suffix not in (".csv", ".xlsx", ".xlsm", ".xls", ".ods") or safety.check_submission_file(path, root, name):
             continue  # the loader reports such files; here they hold no notes
         try:

@@ -85,7 +85,7 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
         subs = cache.read(output_dir, cache.data_key(data, plan_path))
     if subs is None:
         subs = load_submissions(data, plan)
-    notes, note_messages = unit_notes.read_notes(data, plan)
+    notes, note_messages = unit_notes.read_notes(data, plan, period)
     return MonthReport(
         notes=unit_notes.for_period(notes, period, plan.unit_codes if unit == "commune" else [unit]),
         note_messages=note_messages, plan=plan, period=period, unit=unit, lang=lang, submissions=subs,
