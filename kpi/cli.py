@@ -172,6 +172,10 @@ def cmd_validate(args) -> int:
         except OSError as exc:
             raise UsageError(write_error_text(exc, target)) from None
         print(f"Đã ghi {len(ordered)} vấn đề vào {target}")
+    from kpi.notes import read_notes  # the units' notes cut or left out (they do not change the figures)
+
+    for message in read_notes(args.data, plan, args.period)[1]:
+        print(f"  Ghi chú: {safety.display_name(message)}")
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     print(f"Kết quả: {errors} lỗi, {warnings} cảnh báo.")

@@ -135,3 +135,13 @@ def test_hostile_note_stays_text_when_the_template_is_opened(data_dir):
     ws = template.data_sheet(book)
     cell = ws.cell(note_rows(ws)["note=7:reason"], 3)
     assert cell.data_type == "s" and cell.value == HOSTILE
+
+
+def test_kpi_validate_says_which_notes_were_cut_or_left_out(data_dir, capsys):
+    from kpi.cli import main
+
+    main(["validate", "--data", str(data_dir), "--period", "2026-11"])
+    out = capsys.readouterr().out
+    assert "  Ghi chú: 2026-11/kt.xlsx, ô C" in out and "ghi chú dài 1500 ký tự, chỉ giữ 1000 ký tự đầu" in out
+    assert "  Ghi chú: ghi_chu_ttpvhcc.csv, dòng 4: bỏ qua ghi chú vì chỉ tiêu '99' không có trong kế hoạch" in out
+    assert "E_COLUMNS_MISSING" not in out  # the notes CSV is not taken for a values file
