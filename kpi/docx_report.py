@@ -14,13 +14,19 @@ import pandas as pd
 
 from kpi import compute, notes as unit_notes
 from kpi import docx_form as f
-from kpi.i18n import STATUS_LABELS, TIMELINESS_LABELS, date_text, target_words
+from kpi.i18n import STATUS_LABELS, date_text, target_words
 from kpi.views import fmt_number, fmt_value
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 SUBJECT = "Kết quả thực hiện các chỉ tiêu về khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số"
 DEFAULT_RECIPIENTS = ("Thường trực Đảng ủy xã (b/c)", "Thường trực HĐND xã (b/c)", "Chủ tịch, các Phó Chủ tịch UBND xã",
                       "Các phòng, Trung tâm thuộc UBND xã", "Lưu: VT, VHXH")
+LATE_WORDS = {  # II.2: the units that did not send on time (kpi.compute.timeliness states)
+    "late": "{unit} gửi báo cáo {period} muộn {days} ngày.",
+    "missing": "{unit} chưa gửi báo cáo {period}.",
+    "date_unknown": "{unit} gửi báo cáo {period} không ghi ngày gửi (không xác định được đúng hạn).",
+    "unreadable": "{unit} gửi báo cáo {period} nhưng tệp không đọc được.",
+}
 LEFT_MM, RIGHT_MM = 62.0, 103.0  # heading block columns; together the 165 mm text width
 
 
@@ -191,8 +197,8 @@ def _assessment(doc, r, notes: pd.DataFrame) -> None:
     card = r.scorecard
     good = card[card["status"].isin(["achieved", "on_track"])]
     for _, row in good.iterrows():
-        _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): {STATUS_LABELS['vi'][row.status].lower()}, "
-                   f"đạt {_value_phrase(row)}.")
+        _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): {_value_phrase(row)}, "
+                   f"{STATUS_LABELS['vi'][row.status].lower()}.")
     if good.empty:
         _line(doc, "Chưa có chỉ tiêu nào đạt hoặc đúng tiến độ.")
     t = r.timeliness
@@ -206,14 +212,16 @@ def _assessment(doc, r, notes: pd.DataFrame) -> None:
     for _, row in bad.iterrows():
         reason = unit_notes.reason(notes, row.indicator)
         why = f" Nguyên nhân, giải pháp ({r.plan.unit(row.lead).short}): {reason}" if reason else ""
-        _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): {STATUS_LABELS['vi'][row.status].lower()}, "
-                   f"đạt {_value_phrase(row)}; đơn vị chủ trì: {r.plan.unit(row.lead).name}.{why}")
+        _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): {_value_phrase(row)}, "
+                   f"{STATUS_LABELS['vi'][row.status].lower()}; đơn vị chủ trì: {r.plan.unit(row.lead).name}.{why}")
     if bad.empty:
         _line(doc, "Không có chỉ tiêu chậm tiến độ hay không đạt.")
-    labels = TIMELINESS_LABELS["vi"]
+    for _, row in card[card["status"] == "no_data"].iterrows():
+        _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): chưa có số liệu; đơn vị chủ trì: "
+                   f"{r.plan.unit(row.lead).name}.")
     for u in t[t["status"] != "on_time"].itertuples(index=False):
         days = int(u.days_late) if pd.notna(u.days_late) else 0
-        _line(doc, f"{u.unit_name}: {labels[u.status].format(days=days).lower()} báo cáo {period_words(r.period)}.")
+        _line(doc, LATE_WORDS[u.status].format(unit=u.unit_name, period=period_words(r.period), days=days))
 
 
 def _tasks(doc, r, notes: pd.DataFrame) -> None:
