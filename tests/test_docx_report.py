@@ -214,3 +214,14 @@ def test_the_batch_makes_it_beside_the_commune_report(rendered):
     assert "bao-cao-2026-11/bao-cao-2026-11.docx" in zipfile.ZipFile(rendered.zip_path).namelist()
     d = docx.Document(out / "bao-cao-2026-11.docx")
     assert "Quảng Ngọc, ngày 05 tháng 12 năm 2026" in body_text(d)
+
+
+def test_counts_sentence_of_the_sample(written):
+    # The sample's November statuses (the table above, checked against scorecard.csv): achieved 1, 3a, 5, 9, 11,
+    # 13, 14; missed 2, 3b, 3c, 3d, 12, 16; behind 7, 8, 10; encouraged 4, 6; no data 15. Over the plan's 16
+    # indicators group 3 counts once and is missed (3b-3d are): achieved 1, 5, 9, 11, 13, 14 = 6; missed 2, 3,
+    # 12, 16 = 4; behind 7, 8, 10 = 3; on track 0; encouraged 2; no data 1 (6 + 4 + 3 + 2 + 1 = 16).
+    text = body_text(docx.Document(written))
+    assert ("Đến hết tháng 11 năm 2026, trong 16 chỉ tiêu của Kế hoạch: 6/16 chỉ tiêu đạt, 0/16 chỉ tiêu đúng "
+            "tiến độ, 3/16 chỉ tiêu chậm tiến độ, 4/16 chỉ tiêu không đạt, 2 chỉ tiêu khuyến khích, 1 chỉ tiêu chưa "
+            "có số liệu") in text
