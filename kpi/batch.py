@@ -190,7 +190,7 @@ ENTRY_SCHEMA = {
     "properties": {
         "key": {"type": "object"},
         "outputs": {"type": "object", "minProperties": 1,
-                    "propertyNames": {"enum": ["ipynb", "html", "pdf"]},
+                    "propertyNames": {"enum": ["ipynb", "html", "pdf", "docx"]},
                     "additionalProperties": {"type": "string", "pattern": r"^[^./\\\x00-\x1f][^/\\\x00-\x1f]*$"}},
         "made_at": {"type": "string"},
         "seconds": {"type": "number", "minimum": 0},

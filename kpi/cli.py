@@ -166,6 +166,10 @@ def cmd_validate(args) -> int:
         except OSError as exc:
             raise UsageError(write_error_text(exc, target)) from None
         print(f"Đã ghi {len(ordered)} vấn đề vào {target}")
+    from kpi.notes import read_notes  # the units' notes cut or left out (they do not change the figures)
+
+    for message in read_notes(args.data, plan, args.period)[1]:
+        print(f"  Ghi chú: {safety.display_name(message)}")
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     print(f"Kết quả: {errors} lỗi, {warnings} cảnh báo.")
@@ -412,7 +416,7 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
             from kpi.publish import write_zip
 
             try:
-                print(f"Tệp nén để gửi (HTML, PDF, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
+                print(f"Tệp nén để gửi (HTML, PDF, Word, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
             except OSError as exc:  # a full disk: the zip is not made, the reports stand
                 print(f"  Lưu ý: {write_error_text(exc, b.out_dir / f'bao-cao-{b.period}.zip')}", file=sys.stderr)
                 b.unwritten.append(f"bao-cao-{b.period}.zip")
@@ -492,6 +496,10 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--communes", type=int, default=0,
                    help="số xã: ghi một tỉnh giả lập <out>/<xã>/submissions/... thay vì một xã")
     d.set_defaults(func=cmd_demo)
+
+    from kpi.remind import add_parser as add_remind  # `kpi remind`: its words and logic live in kpi.remind
+
+    add_remind(sub, data_arg, period_arg)
     return p
 
 
@@ -501,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8", errors="replace")
     args = parser().parse_args(argv)
     try:
-        if getattr(args, "data", None) is not None and args.func in (cmd_run, cmd_scorecard, cmd_validate):
+        if getattr(args, "data", None) is not None and args.command in ("run", "scorecard", "validate", "remind"):
             check_data_dir(args.data)
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a closed pipe shows here, not in Python's flush at exit

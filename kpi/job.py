@@ -107,6 +107,11 @@ def run_report(spec: dict) -> dict:
         html = render.to_html(nb, out / f"{unit}.html", title, spec["lang"])
         files["html"] = str(html)
         log.info("Đã xuất HTML: %s", html.name)
+        if unit == "commune" and not spec.get("notebook"):  # the official Báo cáo goes with the commune report
+            from kpi.docx_report import for_batch
+
+            files["docx"] = str(for_batch(spec))
+            log.info("Đã xuất DOCX: %s", Path(files["docx"]).name)
         if "pdf" in spec["formats"] and spec.get("chromium"):
             files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", spec["chromium"]))
             log.info("Đã xuất PDF: %s.pdf", unit)

@@ -173,6 +173,10 @@ def read_csv(path: Path, name: str) -> RawFile:
                  for row in safety.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), name)]
     except csv.Error as exc:
         return RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=str(exc))])
+    from kpi.notes_form import is_notes_header
+
+    if table and is_notes_header(table[0]):  # the units' notes (kpi.notes reads them), no values
+        return RawFile(name, _empty_rows())
     return _frame_from_table(table, name, "")
 
 

@@ -59,6 +59,7 @@ SCHEMA: dict[str, Any] = {
         "focal_point": {"type": "object"},
         "signed_by": {"type": "string"},
         "general_tasks": {"type": "array", "items": _TEXT},
+        "report_recipients": {"type": "array", "items": _TEXT},  # the Báo cáo's Nơi nhận (kpi.docx_report)
         "units": {
             "type": "array",
             "minItems": 1,
@@ -80,6 +81,7 @@ SCHEMA: dict[str, Any] = {
                             "properties": {
                                 "name": _TEXT,
                                 "phone": {"type": "string"},
+                                "email": {"type": "string", "pattern": r"^$|^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$"},
                                 "note": {"type": "string"},
                             },
                         },
@@ -228,6 +230,7 @@ class Plan:
     focal_point: dict = field(default_factory=dict)
     signed_by: str = ""
     general_tasks: tuple[str, ...] = ()
+    report_recipients: tuple[str, ...] = ()
     source: str = ""
 
     # Lookups used everywhere; cheap to rebuild, so derived rather than stored.
@@ -413,7 +416,8 @@ def _build(raw: dict, source: str) -> Plan:
         title=raw.get("title", ""), commune_full=raw.get("commune_full", ""),
         province=raw.get("province", ""), consolidating_unit=raw.get("consolidating_unit", "vhxh"),
         focal_point=raw.get("focal_point", {}), signed_by=raw.get("signed_by", ""),
-        general_tasks=tuple(raw.get("general_tasks", ())), source=source,
+        general_tasks=tuple(raw.get("general_tasks", ())), report_recipients=tuple(raw.get("report_recipients", ())),
+        source=source,
     )
 
 

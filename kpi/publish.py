@@ -16,7 +16,7 @@ from kpi.plan import Plan
 from kpi.files import write_atomic
 
 # Files of a period folder that leadership may receive; executed notebooks and error logs stay behind.
-SHARED_SUFFIXES = (".html", ".pdf")
+SHARED_SUFFIXES = (".html", ".pdf", ".docx")
 SHARED_TABLES = ("scorecard.xlsx", "scorecard.csv")
 
 WORDS = {
@@ -90,6 +90,8 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
     for unit in dict.fromkeys(["commune", *plan.unit_codes, *this_run]):
         files = getattr(this_run.get(unit), "files", {}) or {}
         paths = [Path(files.get(fmt) or out / f"{unit}.{fmt}") for fmt in ("html", "pdf")]
+        if unit == "commune":  # the Báo cáo to finish in Word (kpi.docx_report)
+            paths.append(Path(files.get("docx") or out / f"bao-cao-{period}.docx"))
         links = [f'<a href="{escape(p.name)}">{p.suffix[1:].upper()}</a>' for p in paths if p.exists()]
         if unit not in this_run and not links:
             continue

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from kpi.errors import ParameterError  # noqa: F401 (raised here, caught by kpi.cli)
-from kpi import compute, periods, safety
+from kpi import compute, notes as unit_notes, periods, safety
 from kpi.plan import Plan, load_plan
 from kpi.validate import Submissions, load_submissions
 
@@ -29,6 +29,8 @@ class MonthReport:
     timeliness: pd.DataFrame  # unit x month of P (column `period`)
     completeness: pd.DataFrame  # at P's last month
     made_on: dt.date
+    notes: pd.DataFrame = field(default_factory=unit_notes.empty)  # the units' notes for P (kpi.notes)
+    note_messages: list[str] = field(default_factory=list)  # notes cut or left out, with their place
 
     @property
     def is_month(self) -> bool:
@@ -106,8 +108,10 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
         subs = cache.read(output_dir, cache.data_key(data, plan_path))
     if subs is None:
         subs = load_submissions(data, plan)
+    notes, note_messages = unit_notes.read_notes(data, plan, period)
     return MonthReport(
-        plan=plan, period=period, unit=unit, lang=lang, submissions=subs,
+        notes=unit_notes.for_period(notes, period, plan.unit_codes if unit == "commune" else [unit]),
+        note_messages=note_messages, plan=plan, period=period, unit=unit, lang=lang, submissions=subs,
         scorecard=compute.scorecard(subs.data, plan, period, lang),
         history=compute.history(subs.data, plan, period),
         villages=compute.village_table(subs.data, plan, period),

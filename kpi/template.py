@@ -12,6 +12,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kpi import safety
+from kpi.notes_form import add_note_cells  # the unit's notes below its figures (kpi.notes reads them back)
 from kpi.plan import Element, Plan
 from kpi.problems import DATE_FORMS
 
@@ -211,6 +212,7 @@ def build_template(plan: Plan, unit: str, period: str, data: pd.DataFrame | None
             ws.add_data_validation(dv)
             dv.add(c)
 
+    add_note_cells(ws, plan, unit, ws.max_row + 3)
     ws.column_dimensions["A"].hidden = True
     ws.column_dimensions["B"].width = 42
     for j in range(FIRST_INPUT_COL, FIRST_INPUT_COL + max(len(village_els) + len(refs), 1)):

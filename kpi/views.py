@@ -361,7 +361,8 @@ def scorecard_table(r: MonthReport) -> HTML:
 
 
 def actions(r: MonthReport) -> HTML:
-    """For each indicator behind or missed: the plan's tasks (section III), the lead unit and partners."""
+    """For each indicator behind or missed: the plan's tasks (section III), the lead unit and partners, and the
+    lead unit's own 'Nguyên nhân / giải pháp' (kpi.notes)."""
     urgent = compute.urgent(r.card)
     parts = [f"<h2>{escape(_t(r, 'actions'))}</h2>"]
     if urgent.empty:
@@ -375,8 +376,21 @@ def actions(r: MonthReport) -> HTML:
             f"{escape(_t(r, 'col_target'))}: {escape(_target(r, row))} · {escape(_t(r, 'col_deadline'))}: "
             f"{escape(_deadline(r, row))} · {escape(_t(r, 'lead'))}: {escape(r.plan.unit(ind.lead).name)} · "
             f"{escape(_t(r, 'partners'))}: {escape(ind.partners)}</div>"
-            f"<div class='small'>{escape(_t(r, 'tasks'))}:</div><ul class='small'>{tasks}</ul>")
+            f"<div class='small'>{escape(_t(r, 'tasks'))}:</div><ul class='small'>{tasks}</ul>"
+            + item_note(r, ind.id))
     return _wrap("".join(parts))
+
+
+def item_note(r: MonthReport, indicator: str) -> str:
+    """The lead unit's 'Nguyên nhân / giải pháp' under an indicator's item, escaped ('' when it sent none)."""
+    from kpi import notes
+
+    text = notes.reason(r.notes, indicator)
+    if not text:
+        return ""
+    label = notes.FIELDS["reason"] if r.lang == "vi" else "Reason / remedy"
+    lines = "<br>".join(escape(line) for line in text.split("\n"))
+    return f"<div class='small note'><b>{escape(label)} ({escape(r.plan.unit(r.plan.indicator(indicator).lead).short)}):</b> {lines}</div>"
 
 
 def unit_detail(r: MonthReport) -> HTML:
