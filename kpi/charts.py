@@ -20,6 +20,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from kpi import compute  # noqa: E402
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS  # noqa: E402
 from kpi.report import MonthReport  # noqa: E402
+from kpi.svg import figure_svg  # noqa: E402
 
 # DejaVu Sans ships with matplotlib and has every Vietnamese letter with its tone marks.
 FONT = "DejaVu Sans"
@@ -74,27 +75,31 @@ def status_counts_text(statuses, lang: str) -> str:
 
 
 class Chart:
-    """A drawn chart: shows itself as a PNG in any notebook (whatever the backend) at its natural size, with
-    `alt`, a sentence saying what it shows (screen readers; the HTML's img alt attribute);
-    `.figure` is the matplotlib figure for analysts who want to change it."""
+    """A drawn chart: shows itself in any notebook and in the report as an inline SVG (kpi.svg: text kept as
+    text, so Vietnamese labels can be searched and selected; it shrinks to a phone's width and stays crisp
+    when zoomed, and the PDF gets the same vector chart), with `alt`, a sentence saying what it shows
+    (screen readers: the SVG's title and aria-label); `.figure` is the matplotlib figure for analysts who
+    want to change it, `.png()` a raster copy for a slide or a message."""
 
     DPI = 150
 
-    def __init__(self, figure: plt.Figure, alt: str = ""):
+    def __init__(self, figure: plt.Figure, alt: str = "", name: str = "chart"):
         self.figure = figure
         self.alt = alt
+        self.name = name  # keeps the SVG ids of the charts of one page apart
 
     def png(self) -> bytes:
         buf = io.BytesIO()
         self.figure.savefig(buf, format="png", dpi=self.DPI, metadata={"Software": None})
         return buf.getvalue()
 
-    def _repr_png_(self):
-        width, height = self.figure.get_size_inches() * 96
-        meta = {"width": int(width), "height": int(height)}
-        if self.alt:
-            meta["alt"] = self.alt
-        return self.png(), meta
+    def svg(self) -> str:
+        return figure_svg(self.figure, self.alt, salt=self.name)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        # SVG only (no PNG beside it): the executed notebook and the HTML carry each chart once
+        return {"image/svg+xml": self.svg(), "text/plain": self.alt or "Chart"}, \
+            {"image/svg+xml": {"alt": self.alt}} if self.alt else {}
 
 
 class NoData:
@@ -119,12 +124,12 @@ def _no_values(r: MonthReport, column: pd.Series) -> NoData | None:
     return NoData(WORDS[r.lang]["nothing"].format(m=compute.month_of(r.period), y=r.period[:4]))
 
 
-def _close(fig: plt.Figure, alt: str, tight: bool = True) -> Chart:
+def _close(fig: plt.Figure, alt: str, tight: bool = True, name: str = "chart") -> Chart:
     """Lay the figure out and close it, so a notebook shows it once, through Chart."""
     if tight:
         fig.tight_layout()
     plt.close(fig)
-    return Chart(fig, alt)
+    return Chart(fig, alt, name)
 
 
 def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
@@ -156,7 +161,8 @@ def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel(w["value_vs_target"])
     ax.grid(axis="y", visible=False)
-    return _close(fig, w["alt_scorecard"].format(n=len(card), counts=status_counts_text(card["status"], r.lang)))
+    return _close(fig, w["alt_scorecard"].format(n=len(card), counts=status_counts_text(card["status"], r.lang)),
+                  name="scorecard")
 
 
 def _deadline_month(r: MonthReport, ind_id: str) -> int | None:
@@ -220,7 +226,8 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
                Line2D([], [], color="#555", linestyle="-.", marker="X", markersize=5, label=w["forecast"])]
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
     _grid_layout(fig, axes, nrows, ncols)
-    return _close(fig, w["alt_trends"].format(n=n, m=m, counts=status_counts_text(card["status"], r.lang)), tight=False)
+    return _close(fig, w["alt_trends"].format(n=n, m=m, counts=status_counts_text(card["status"], r.lang)), tight=False,
+                  name="trends")
 
 
 # The trends grid's margins and gaps in inches, as tight_layout lays them out for tick labels of up to three
@@ -303,7 +310,7 @@ def village_heatmap(r: MonthReport) -> Chart | NoData | None:
     fig.subplots_adjust(left=0.14, right=0.9, top=1 - 1.65 / fig.get_size_inches()[1],
                         bottom=0.75 / fig.get_size_inches()[1])
     return _close(fig, w["alt_villages"].format(v=grid.shape[0], k=grid.shape[1], x=int((below > 0).sum())),
-                  tight=False)
+                  tight=False, name="villages")
 
 
 def month_table(hist: pd.DataFrame) -> pd.DataFrame:
