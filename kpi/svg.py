@@ -20,6 +20,7 @@ _SIZE_ATTRS = re.compile(r'<svg([^>]*?) width="([\d.]+)pt" height="([\d.]+)pt"')
 _LONG_DECIMAL = re.compile(r"(\d\.\d{2})\d+")
 _ATTR = re.compile(r'(\s(?:d|x|y|x1|x2|y1|y2|points|transform|width|height)=")([^"]*)(")')
 _BLANKS = re.compile(r">\s+<")
+_GROUP_ID = re.compile(r'(<g\b[^>]*?) id="[^"]*"')  # "figure_1", "axes_1": alike in every chart, used by none
 
 
 def _short_numbers(match: re.Match) -> str:
@@ -39,6 +40,7 @@ def figure_svg(figure, alt: str = "", salt: str = "kpi") -> str:
     svg = _PROLOG.sub("", buf.getvalue(), count=1)
     svg = _METADATA.sub("", svg)
     svg = _FAMILY.sub("", svg)
+    svg = _GROUP_ID.sub(r"\1", svg)
     match = _SIZE_ATTRS.search(svg)
     if match:
         width, height = (round(float(v) * 4 / 3) for v in match.group(2, 3))  # pt -> CSS px
