@@ -20,7 +20,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from kpi import compute  # noqa: E402
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS  # noqa: E402
 from kpi.report import MonthReport  # noqa: E402
-from kpi.svg import figure_svg  # noqa: E402
+from kpi.svg import figure_svg, panel_svgs  # noqa: E402
 
 # DejaVu Sans ships with matplotlib and has every Vietnamese letter with its tone marks.
 FONT = "DejaVu Sans"
@@ -100,6 +100,28 @@ class Chart:
         # SVG only (no PNG beside it): the executed notebook and the HTML carry each chart once
         return {"image/svg+xml": self.svg(), "text/plain": self.alt or "Chart"}, \
             {"image/svg+xml": {"alt": self.alt}} if self.alt else {}
+
+
+class SmallMultiples(Chart):
+    """A grid of panels (trends). In the report each panel is an SVG of its own, so that a phone shows them one
+    under another at their natural size and a wide screen or A4 four to a row (report.css), instead of one
+    wide picture shrunk to a third on a phone. `.figure` and `.svg()` are still the whole grid."""
+
+    def __init__(self, figure: plt.Figure, alt: str, name: str, axes: list, titles: list[str], legend: plt.Figure):
+        super().__init__(figure, alt, name)
+        self.axes, self.titles, self.legend = axes, titles, legend
+
+    def html(self) -> str:
+        from html import escape
+
+        panels = "".join(f"<figure class='chart-box panel'>{p}</figure>"
+                         for p in panel_svgs(self.figure, self.axes, self.titles, self.name))
+        legend = figure_svg(self.legend, salt=f"{self.name}-legend")
+        return (f"<div class='chart-grid' role='group' aria-label='{escape(self.alt)}'>"
+                f"<figure class='chart-box legend'>{legend}</figure>{panels}</div>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html(), "text/plain": self.alt}, {}
 
 
 class NoData:
@@ -210,8 +232,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
         ax.set_xlabel("")
         ax.set_ylabel("%" if row.kind == "ratio" else "", fontsize=7, labelpad=1)
         label = STATUS_LABELS[r.lang][row.status]
-        value = ("—" if np.isnan(row.value) else _num(row.value, 1, r.lang) + "%" if row.kind == "ratio"
-                 else _num(row.value, 0, r.lang))
+        value = _trend_value(row, r.lang)
         ax.set_title(f"{row.indicator}. {textwrap.shorten(row.short, 27, placeholder='…')}", fontsize=8, pad=12,
                      loc="left")
         ax.text(0, 1.015, f"{value} · {label}", transform=ax.transAxes, fontsize=7.5, va="bottom", ha="left",
@@ -226,8 +247,20 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
                Line2D([], [], color="#555", linestyle="-.", marker="X", markersize=5, label=w["forecast"])]
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
     _grid_layout(fig, axes, nrows, ncols)
-    return _close(fig, w["alt_trends"].format(n=n, m=m, counts=status_counts_text(card["status"], r.lang)), tight=False,
-                  name="trends")
+    legend = plt.figure(figsize=(3.3, 0.42))  # the report's legend: two by two, as wide as a phone
+    legend.legend(handles=handles, loc="center", ncol=2, fontsize=8, frameon=False)
+    plt.close(legend)
+    plt.close(fig)
+    titles = [f"{row.indicator}. {row.short}: {_trend_value(row, r.lang)} · {STATUS_LABELS[r.lang][row.status]}"
+              for row in card.itertuples()]
+    return SmallMultiples(fig, w["alt_trends"].format(n=n, m=m, counts=status_counts_text(card["status"], r.lang)),
+                          "trends", list(axes.flat)[:n], titles, legend)
+
+
+def _trend_value(row, lang: str) -> str:
+    if np.isnan(row.value):
+        return "—"
+    return _num(row.value, 1, lang) + "%" if row.kind == "ratio" else _num(row.value, 0, lang)
 
 
 # The trends grid's margins and gaps in inches, as tight_layout lays them out for tick labels of up to three

@@ -28,7 +28,7 @@ def _short_numbers(match: re.Match) -> str:
     return match.group(1) + _LONG_DECIMAL.sub(r"\1", match.group(2)) + match.group(3)
 
 
-def figure_svg(figure, alt: str = "", salt: str = "kpi") -> str:
+def figure_svg(figure, alt: str = "", salt: str = "kpi", bbox_inches=None) -> str:
     """The figure as an <svg> element to put inline in HTML: no XML prolog or metadata, one font stack for the
     whole chart instead of one per label, `viewBox` kept and the fixed size turned into a natural width in
     CSS pixels that shrinks to the page (`max-width: 100%`); `alt` becomes its <title> and aria-label.
@@ -36,7 +36,7 @@ def figure_svg(figure, alt: str = "", salt: str = "kpi") -> str:
     buf = io.StringIO()
     rc = {"svg.fonttype": "none", "svg.hashsalt": salt, "svg.id": None}
     with matplotlib.rc_context(rc):
-        figure.savefig(buf, format="svg", metadata={"Date": None})
+        figure.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches=bbox_inches)
     svg = _PROLOG.sub("", buf.getvalue(), count=1)
     svg = _METADATA.sub("", svg)
     svg = _FAMILY.sub("", svg)
@@ -53,3 +53,31 @@ def figure_svg(figure, alt: str = "", salt: str = "kpi") -> str:
     if alt:
         svg = re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + f"<title>{escape(alt)}</title>", svg, count=1)
     return svg.strip()
+
+
+def panel_svgs(figure, axes: list, titles: list[str], salt: str = "kpi", pad: float = 0.05) -> list[str]:
+    """Each of `axes` cut out of the figure as an SVG of its own, with its title, ticks and labels (the other
+    panels and the figure's legends hidden while it is saved), titled by `titles`."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    canvas = figure.canvas if hasattr(figure.canvas, "get_renderer") else FigureCanvasAgg(figure)
+    renderer = canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer).transformed(figure.dpi_scale_trans.inverted()) for ax in axes]
+    shown = {a: a.get_visible() for a in figure.axes}
+    legends = {lg: lg.get_visible() for lg in figure.legends}
+    out = []
+    try:
+        for lg in legends:
+            lg.set_visible(False)
+        for k, (ax, box, title) in enumerate(zip(axes, boxes, titles)):
+            for other in figure.axes:
+                other.set_visible(other is ax)
+            cut = Bbox.from_extents(box.x0 - pad, box.y0 - pad, box.x1 + pad, box.y1 + pad)
+            out.append(figure_svg(figure, title, salt=f"{salt}-{k}", bbox_inches=cut))
+    finally:
+        for a, visible in shown.items():
+            a.set_visible(visible)
+        for lg, visible in legends.items():
+            lg.set_visible(visible)
+    return out
