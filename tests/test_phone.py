@@ -71,7 +71,8 @@ def test_phone_page_fits_the_screen(rendered, browser, name, width, height):
         assert m["small"] == [], f"text below 14 px: {m['small'][:8]}"
         assert m["taps"] == [], f"tap targets lower than 40 px: {m['taps'][:8]}"
         if name == "commune.html":
-            assert len([c for c in m["charts"]]) == 6  # 3 charts, each an svg in its figure
+            # value against target, villages: an SVG in its figure each; trends: a legend and 19 panels
+            assert len(m["charts"]) == 2 * (2 + 1 + 19)
         for left, right, w in m["charts"]:
             assert 0 <= left and right <= width and w > 0
         if name != "index.html":
@@ -145,7 +146,7 @@ def test_chart_svg_keeps_vietnamese_labels_as_text(month_report):
     assert "Giá trị lũy kế (%); vạch đen: chỉ tiêu giao" in texts
     assert "<path" in svg and "<image" not in svg  # drawn as vectors, no raster inside
     assert re.match(r'<svg\b[^>]*viewBox="0 0 [\d.]+ [\d.]+"', svg)
-    assert "max-width: 100%" in svg and "Roboto" in svg and "'Noto Sans'" in svg
+    assert "width: 100%; max-width: min(100%, 730px)" in svg and "Roboto" in svg  # natural width 7.6 in and "'Noto Sans'" in svg
     assert "<title>Biểu đồ thanh: giá trị lũy kế của 16 chỉ tiêu tỷ lệ" in svg
 
     trends = charts.trends(month_report).svg()
@@ -274,3 +275,23 @@ def test_usual_places_of_each_system():
     assert r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe" in win
     assert r"C:\Users\An\Google\Chrome\Application\chrome.exe" in win
     assert "/opt/google/chrome/chrome" in pdf.usual_places("linux", {})
+
+
+@pytest.mark.slow
+def test_run_without_a_browser_prints_with_weasyprint_and_says_so(demo_dir, tmp_path, monkeypatch, capsys):
+    """`kpi run` where no browser is to be found: the PDF is made by WeasyPrint, the run's summary names the
+    engine, and the manifest records it for the report."""
+    import json
+
+    from kpi import cli, pdf
+
+    monkeypatch.delenv("KPI_CHROMIUM", raising=False)
+    monkeypatch.setattr(pdf, "find_browser", lambda: None)  # PATH and the usual places: nothing
+    code = cli.main(["run", "--data", str(demo_dir), "--out", str(tmp_path), "--period", "2026-11", "--unit", "kt"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "PDF in bằng: WeasyPrint" in out and "Không tìm thấy" not in out
+    folder = tmp_path / "2026-11"
+    assert (folder / "kt.pdf").read_bytes().startswith(b"%PDF")
+    entry = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["reports"]["kt"]
+    assert entry["pdf_engine"] == "weasyprint" and entry["outputs"]["pdf"] == "kt.pdf"
