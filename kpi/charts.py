@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from kpi import compute  # noqa: E402
+from kpi.hatching import hatch_bars  # noqa: E402
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS  # noqa: E402
 from kpi.report import MonthReport  # noqa: E402
 from kpi.svg import figure_svg, panel_svgs  # noqa: E402
@@ -168,8 +169,6 @@ def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
     y = np.arange(len(card))
     bars = ax.barh(y, card["value"].fillna(0), color=[STATUS_COLORS[s] for s in card["status"]],
                    edgecolor="#222", linewidth=0.6, height=0.68)
-    for bar, status in zip(bars, card["status"]):
-        bar.set_hatch(STATUS_HATCHES[status])
     # the target tick: black with a white halo, so it stands out on any bar colour or grey
     ax.scatter(card["target"], y, marker="|", s=420, color="white", linewidths=5.5, zorder=3)
     ax.scatter(card["target"], y, marker="|", s=380, color="black", linewidths=2.4, zorder=4)
@@ -183,8 +182,10 @@ def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel(w["value_vs_target"])
     ax.grid(axis="y", visible=False)
+    fig.tight_layout()
+    hatch_bars(ax, bars, [STATUS_HATCHES[s] for s in card["status"]])  # once laid out: 45° on the figure
     return _close(fig, w["alt_scorecard"].format(n=len(card), counts=status_counts_text(card["status"], r.lang)),
-                  name="scorecard")
+                  tight=False, name="scorecard")
 
 
 def _deadline_month(r: MonthReport, ind_id: str) -> int | None:
