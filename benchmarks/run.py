@@ -6,9 +6,12 @@ b. the scorecard of all communes for 12 months at province size (166 communes) a
    communes, ~30 million long rows): kpi/province.py (pandas) and kpi/province_dask.py (dask.dataframe on a
    LocalCluster of --workers processes) against the same aggregation in DuckDB SQL, with the peak memory of
    each (max RSS; for Dask the sum over its process tree, sampled), each in its own process;
-c. a re-run with nothing changed, as a share of the full batch.
+c. a re-run with nothing changed, as a share of the full batch;
+d. the size of each report's HTML for November of the committed sample (data/sample), against the bounds of
+   issue 13 (commune <= 350 KB, a unit <= 200 KB: leadership opens them on a phone over a slow line), with
+   what the bytes are (the stylesheet, the SVG charts, the rest).
 
-Usage: python benchmarks/run.py [--parts a,b,c] [--sizes province,national] [--workers N] [--repeat N]
+Usage: python benchmarks/run.py [--parts a,b,c,d] [--sizes province,national] [--workers N] [--repeat N]
 """
 
 from __future__ import annotations
@@ -331,9 +334,34 @@ def part_b(sizes: list[str], threads: int, limit: float) -> list[dict]:
     return out
 
 
+HTML_BOUNDS_KB = {"commune": 350, "unit": 200}  # issue 13
+
+
+def part_d() -> list[dict]:
+    """Each report of 2026-11 from data/sample as HTML only, its size in KB (1 KB = 1000 bytes) and its parts."""
+    import re
+
+    with tempfile.TemporaryDirectory(prefix="kpi-bench-html-") as work:
+        proc = subprocess.run(kpi_cmd("run", "--data", str(ROOT / "data" / "sample"), "--out", work, "--period",
+                                      "2026-11", "--format", "html", "--force"), capture_output=True, text=True,
+                              cwd=ROOT)
+        if proc.returncode != 0:
+            raise SystemExit(f"batch failed:\n{proc.stdout}\n{proc.stderr}")
+        out = []
+        for html in sorted(Path(work, "2026-11").glob("*.html")):
+            if html.name == "index.html":
+                continue
+            text = html.read_bytes()
+            css = sum(len(m) for m in re.findall(rb"<style>.*?</style>", text, re.S))
+            svg = sum(len(m) for m in re.findall(rb"<svg\b.*?</svg>", text, re.S))
+            out.append({"report": html.stem, "kb": len(text) / 1000, "css_kb": css / 1000, "svg_kb": svg / 1000,
+                        "png": text.count(b"data:image/png"), "script": text.count(b"<script")})
+        return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--parts", default="a,b,c")
+    ap.add_argument("--parts", default="a,b,c,d")
     ap.add_argument("--sizes", default="province,national")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--repeat", type=int, default=1, help="rounds of part a/c (batch, re-run, bare), one after another")
@@ -389,6 +417,15 @@ def main() -> None:
                   f"over the process tree, largest process {k['largest_process_mib']:.0f} MiB, data alone "
                   f"{k['data_mib']:.0f} MiB)   ratio to duckdb {k['seconds'] / d['seconds']:.2f}x (goal <= 2x)   "
                   f"same rows and province value: {agree_k}")
+
+    if "d" in parts:
+        print("\n(d) report HTML size, 2026-11 of data/sample (bound: commune <= 350 KB, each unit <= 200 KB)")
+        for x in sorted(part_d(), key=lambda x: x["report"] != "commune"):
+            bound = HTML_BOUNDS_KB["commune" if x["report"] == "commune" else "unit"]
+            print(f"    {x['report']:<8} {x['kb']:7.1f} KB  (stylesheet {x['css_kb']:.1f} KB, SVG charts "
+                  f"{x['svg_kb']:.1f} KB, PNG {x['png']}, script {x['script']})   bound {bound} KB: "
+                  f"{'within' if x['kb'] <= bound else 'OVER'}")
+
 
 if __name__ == "__main__":
     main()

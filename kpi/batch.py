@@ -19,7 +19,7 @@ import pandas as pd
 from kpi.files import write_atomic, write_error_text
 from kpi.job import LOG_DIR, PDF_GRACE, print_pdf, timed_out
 from kpi.lock import OutputLock
-from kpi import cache, compute, excel, paths, periods, publish, render, safety
+from kpi import cache, compute, excel, paths, pdf, periods, publish, render, safety
 from kpi.plan import Plan
 from kpi.validate import Submissions
 
@@ -50,6 +50,7 @@ class BatchResult:
     manifest: Path | None = None
     notes: list[str] = field(default_factory=list)
     unwritten: list[str] = field(default_factory=list)  # outputs a fault kept from being written (a full disk)
+    pdf_engine: str = ""  # the engine that printed this run's PDFs, in words (kpi.pdf.Engine.label)
 
     @property
     def failed(self) -> list[ReportResult]:
@@ -194,6 +195,7 @@ ENTRY_SCHEMA = {
                     "additionalProperties": {"type": "string", "pattern": r"^[^./\\\x00-\x1f][^/\\\x00-\x1f]*$"}},
         "made_at": {"type": "string"},
         "seconds": {"type": "number", "minimum": 0},
+        "pdf_engine": {"enum": ["chromium", "weasyprint"]},  # which engine printed the PDF (kpi.pdf)
     },
 }
 
@@ -324,15 +326,17 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
                 progress, plan_path, scheduler, hashes, given_pool=None, given_printer=None) -> BatchResult:
     clean_partials(out)
     result = BatchResult(period, out, [])
-    chromium = render.find_chromium() if "pdf" in formats else None
-    if "pdf" in formats and not chromium:
-        result.notes.append("Không tìm thấy Chromium/Chrome nên chưa tạo PDF (chỉ tạo HTML). Cài gói `chromium` "
-                            "hoặc đặt biến KPI_CHROMIUM trỏ tới trình duyệt.")
+    engine = pdf.choose() if "pdf" in formats else pdf.Engine("")
+    chromium = engine.path or None
+    result.notes.extend(engine.notes)
+    result.pdf_engine = engine.label
     made = made_on or dt.date.today().isoformat()
     manifest = load_manifest(out)
     entries = manifest["reports"]
     hashes = {} if hashes is None else hashes
     jobs = plan_jobs(plan, subs, period, units, data_dir, out, formats, lang, made, chromium, plan_path, hashes)
+    for spec, _ in jobs:
+        spec["pdf_engine"] = engine.name
     by_unit: dict[str, ReportResult] = {}
     todo = []
     for spec, key in jobs:
@@ -354,8 +358,8 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
             from kpi.workers import Pool
 
             workers_pool = given_pool or Pool(min(workers, len(todo)), out / LOG_DIR / "workers.log")
-            if chromium and "pdf" in formats:
-                printer = given_printer or render.PdfPrinter(chromium).__enter__()
+            if engine.name:
+                printer = given_printer or pdf.open_printer(engine)
         if scheduler:
             from kpi.distributed import scorecard_on_cluster
 
@@ -385,6 +389,8 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
                     entries[unit] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
                                      "made_at": dt.datetime.now().isoformat(timespec="seconds"),
                                      "seconds": round(seconds, 2)}
+                    if "pdf" in rr.files:
+                        entries[unit]["pdf_engine"] = engine.name
                 else:
                     entries.pop(unit, None)
                 manifest["kit"] = kit
@@ -430,7 +436,7 @@ def _run_local(todo, out: Path, period: str, workers_pool, printer, time_limit: 
 
     def one(spec: dict, key: dict):
         log_path = out / LOG_DIR / f"{spec['unit']}.log"
-        res = workers_pool.run({**spec, "chromium": None} if printer else spec, log_path, time_limit)
+        res = workers_pool.run({**spec, "chromium": None, "pdf_engine": ""} if printer else spec, log_path, time_limit)
         if res is None:
             res = {**timed_out(spec, log_path, time_limit), "seconds": time_limit}
         seconds = res.pop("seconds", 0.0)  # the report's own time, not its wait for a free worker
@@ -481,5 +487,9 @@ def summary_table(results: list[BatchResult]) -> str:
                 ", ".join(p.name for f, p in r.files.items() if f != "ipynb")
             secs = "" if r.skipped else f"{r.seconds:.1f} giây"
             lines.append(f"{b.period:<{wide}} {r.unit:<9} {state:<22} {secs:>9}  {detail}")
+    engines = list(dict.fromkeys(b.pdf_engine for b in results
+                                 if b.pdf_engine and any("pdf" in r.files and not r.skipped for r in b.reports)))
+    if engines:
+        lines.append(f"PDF in bằng: {', '.join(engines)}")
     return "\n".join(lines)
 

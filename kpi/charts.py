@@ -18,8 +18,10 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from kpi import compute, periods  # noqa: E402
+from kpi.hatching import hatch_bars  # noqa: E402
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS  # noqa: E402
 from kpi.report import MonthReport  # noqa: E402
+from kpi.svg import figure_svg, panel_svgs  # noqa: E402
 
 # DejaVu Sans ships with matplotlib and has every Vietnamese letter with its tone marks.
 FONT = "DejaVu Sans"
@@ -74,27 +76,53 @@ def status_counts_text(statuses, lang: str) -> str:
 
 
 class Chart:
-    """A drawn chart: shows itself as a PNG in any notebook (whatever the backend) at its natural size, with
-    `alt`, a sentence saying what it shows (screen readers; the HTML's img alt attribute);
-    `.figure` is the matplotlib figure for analysts who want to change it."""
+    """A drawn chart: shows itself in any notebook and in the report as an inline SVG (kpi.svg: text kept as
+    text, so Vietnamese labels can be searched and selected; it shrinks to a phone's width and stays crisp
+    when zoomed, and the PDF gets the same vector chart), with `alt`, a sentence saying what it shows
+    (screen readers: the SVG's title and aria-label); `.figure` is the matplotlib figure for analysts who
+    want to change it, `.png()` a raster copy for a slide or a message."""
 
     DPI = 150
 
-    def __init__(self, figure: plt.Figure, alt: str = ""):
+    def __init__(self, figure: plt.Figure, alt: str = "", name: str = "chart"):
         self.figure = figure
         self.alt = alt
+        self.name = name  # keeps the SVG ids of the charts of one page apart
 
     def png(self) -> bytes:
         buf = io.BytesIO()
         self.figure.savefig(buf, format="png", dpi=self.DPI, metadata={"Software": None})
         return buf.getvalue()
 
-    def _repr_png_(self):
-        width, height = self.figure.get_size_inches() * 96
-        meta = {"width": int(width), "height": int(height)}
-        if self.alt:
-            meta["alt"] = self.alt
-        return self.png(), meta
+    def svg(self) -> str:
+        return figure_svg(self.figure, self.alt, salt=self.name)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        # SVG only (no PNG beside it): the executed notebook and the HTML carry each chart once
+        return {"image/svg+xml": self.svg(), "text/plain": self.alt or "Chart"}, \
+            {"image/svg+xml": {"alt": self.alt}} if self.alt else {}
+
+
+class SmallMultiples(Chart):
+    """A grid of panels (trends). In the report each panel is an SVG of its own, so that a phone shows them one
+    under another at their natural size and a wide screen or A4 four to a row (report.css), instead of one
+    wide picture shrunk to a third on a phone. `.figure` and `.svg()` are still the whole grid."""
+
+    def __init__(self, figure: plt.Figure, alt: str, name: str, axes: list, titles: list[str], legend: plt.Figure):
+        super().__init__(figure, alt, name)
+        self.axes, self.titles, self.legend = axes, titles, legend
+
+    def html(self) -> str:
+        from html import escape
+
+        panels = "".join(f"<figure class='chart-box panel'>{p}</figure>"
+                         for p in panel_svgs(self.figure, self.axes, self.titles, self.name))
+        legend = figure_svg(self.legend, salt=f"{self.name}-legend")
+        return (f"<div class='chart-grid' role='group' aria-label='{escape(self.alt)}'>"
+                f"<figure class='chart-box legend'>{legend}</figure>{panels}</div>")
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html(), "text/plain": self.alt}, {}
 
 
 class NoData:
@@ -119,12 +147,12 @@ def _no_values(r: MonthReport, column: pd.Series) -> NoData | None:
     return NoData(WORDS[r.lang]["nothing"].format(m=periods.month_number(r.period), y=periods.year_of(r.period)))
 
 
-def _close(fig: plt.Figure, alt: str, tight: bool = True) -> Chart:
+def _close(fig: plt.Figure, alt: str, tight: bool = True, name: str = "chart") -> Chart:
     """Lay the figure out and close it, so a notebook shows it once, through Chart."""
     if tight:
         fig.tight_layout()
     plt.close(fig)
-    return Chart(fig, alt)
+    return Chart(fig, alt, name)
 
 
 def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
@@ -141,8 +169,6 @@ def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
     y = np.arange(len(card))
     bars = ax.barh(y, card["value"].fillna(0), color=[STATUS_COLORS[s] for s in card["status"]],
                    edgecolor="#222", linewidth=0.6, height=0.68)
-    for bar, status in zip(bars, card["status"]):
-        bar.set_hatch(STATUS_HATCHES[status])
     # the target tick: black with a white halo, so it stands out on any bar colour or grey
     ax.scatter(card["target"], y, marker="|", s=420, color="white", linewidths=5.5, zorder=3)
     ax.scatter(card["target"], y, marker="|", s=380, color="black", linewidths=2.4, zorder=4)
@@ -156,7 +182,10 @@ def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel(w["value_vs_target"])
     ax.grid(axis="y", visible=False)
-    return _close(fig, w["alt_scorecard"].format(n=len(card), counts=status_counts_text(card["status"], r.lang)))
+    fig.tight_layout()
+    hatch_bars(ax, bars, [STATUS_HATCHES[s] for s in card["status"]])  # once laid out: 45° on the figure
+    return _close(fig, w["alt_scorecard"].format(n=len(card), counts=status_counts_text(card["status"], r.lang)),
+                  tight=False, name="scorecard")
 
 
 def _deadline_month(r: MonthReport, ind_id: str) -> int | None:
@@ -204,8 +233,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
         ax.set_xlabel("")
         ax.set_ylabel("%" if row.kind == "ratio" else "", fontsize=7, labelpad=1)
         label = STATUS_LABELS[r.lang][row.status]
-        value = ("—" if np.isnan(row.value) else _num(row.value, 1, r.lang) + "%" if row.kind == "ratio"
-                 else _num(row.value, 0, r.lang))
+        value = _trend_value(row, r.lang)
         ax.set_title(f"{row.indicator}. {textwrap.shorten(row.short, 27, placeholder='…')}", fontsize=8, pad=12,
                      loc="left")
         ax.text(0, 1.015, f"{value} · {label}", transform=ax.transAxes, fontsize=7.5, va="bottom", ha="left",
@@ -220,7 +248,20 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
                Line2D([], [], color="#555", linestyle="-.", marker="X", markersize=5, label=w["forecast"])]
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
     _grid_layout(fig, axes, nrows, ncols)
-    return _close(fig, w["alt_trends"].format(n=n, m=m, counts=status_counts_text(card["status"], r.lang)), tight=False)
+    legend = plt.figure(figsize=(3.3, 0.42))  # the report's legend: two by two, as wide as a phone
+    legend.legend(handles=handles, loc="center", ncol=2, fontsize=8, frameon=False)
+    plt.close(legend)
+    plt.close(fig)
+    titles = [f"{row.indicator}. {row.short}: {_trend_value(row, r.lang)} · {STATUS_LABELS[r.lang][row.status]}"
+              for row in card.itertuples()]
+    return SmallMultiples(fig, w["alt_trends"].format(n=n, m=m, counts=status_counts_text(card["status"], r.lang)),
+                          "trends", list(axes.flat)[:n], titles, legend)
+
+
+def _trend_value(row, lang: str) -> str:
+    if np.isnan(row.value):
+        return "—"
+    return _num(row.value, 1, lang) + "%" if row.kind == "ratio" else _num(row.value, 0, lang)
 
 
 # The trends grid's margins and gaps in inches, as tight_layout lays them out for tick labels of up to three
@@ -303,7 +344,7 @@ def village_heatmap(r: MonthReport) -> Chart | NoData | None:
     fig.subplots_adjust(left=0.14, right=0.9, top=1 - 1.65 / fig.get_size_inches()[1],
                         bottom=0.75 / fig.get_size_inches()[1])
     return _close(fig, w["alt_villages"].format(v=grid.shape[0], k=grid.shape[1], x=int((below > 0).sum())),
-                  tight=False)
+                  tight=False, name="villages")
 
 
 def month_table(hist: pd.DataFrame) -> pd.DataFrame:

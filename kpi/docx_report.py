@@ -306,7 +306,7 @@ def _annex(doc, r) -> None:
 
 
 def for_batch(spec: dict) -> Path:
-    """The batch's hook (kpi.batch.run_report, commune report): rebuild the period's report from the data the
+    """The batch's hook (kpi.job.run_report, commune report): rebuild the period's report from the data the
     batch validated (its cache in the output folder) and write bao-cao-<P>.docx beside commune.html."""
     from kpi import report
 

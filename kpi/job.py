@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 import kpi
-from kpi import paths, periods, render
+from kpi import paths, pdf, periods, render
 from kpi.files import WRITE_ERRNOS, write_atomic, write_error_text
 from kpi.plan import Plan
 
@@ -115,6 +115,9 @@ def run_report(spec: dict) -> dict:
         if "pdf" in spec["formats"] and spec.get("chromium"):
             files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", spec["chromium"]))
             log.info("Đã xuất PDF: %s.pdf", unit)
+        elif "pdf" in spec["formats"] and spec.get("pdf_engine") == "weasyprint":
+            files["pdf"] = str(pdf.weasy_pdf(html, out / f"{unit}.pdf"))
+            log.info("Đã xuất PDF (WeasyPrint): %s.pdf", unit)
         error_file.unlink(missing_ok=True)
         return {"files": files, "error": ""}
     except Exception as exc:  # one failing report must not stop the others

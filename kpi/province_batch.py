@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kpi import batch, cache, paths, province, render
+from kpi import batch, cache, paths, pdf, province, render
 from kpi.plan import Plan, load_plan
 from kpi.files import write_atomic, write_error_text
 from kpi.workers import run_in_subprocess
@@ -55,10 +55,11 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
     out = out_root / PROVINCE_DIR / period
     out.mkdir(parents=True, exist_ok=True)
     batch.clean_partials(out)
-    chromium = render.find_chromium() if "pdf" in formats else None
+    engine = pdf.choose() if "pdf" in formats else pdf.Engine("")
     y, m = period.split("-")
     spec = {"period": period, "unit": "province", "data_dir": str(root.resolve()), "out": str(out.resolve()),
-            "formats": sorted(formats), "lang": lang, "made_on": dt.date.today().isoformat(), "chromium": chromium,
+            "formats": sorted(formats), "lang": lang, "made_on": dt.date.today().isoformat(),
+            "chromium": engine.path or None, "pdf_engine": engine.name,
             "plan_path": str(plan_path.resolve()), "notebook": str(paths.PROVINCE_NOTEBOOK),
             "title": f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}" if lang == "vi" else f"Province roll-up {m}/{y}",
             "parameters": {"period": period, "data_root": str(root.resolve()), "plan_path": str(plan_path.resolve()),
@@ -159,7 +160,7 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
     from kpi.workers import Pool
 
     workers = args.workers or batch.default_workers()
-    chromium = render.find_chromium() if "pdf" in formats else None
+    engine = pdf.choose() if "pdf" in formats else pdf.Engine("")
 
     def one_commune(d: Path, pool, printer) -> list[batch.BatchResult]:
         cplan = province.commune_plan(plan, d)
@@ -194,7 +195,8 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
         # Every commune's reports share one set of workers and one browser, both started with the first
         # report to make (a re-run with nothing to make starts neither). Several communes are planned
         # at once, so the workers always have a report waiting, not only the 5 of one commune.
-        printer = render.PdfPrinter(chromium) if chromium else None
+        printer = (render.PdfPrinter(engine.path) if engine.name == "chromium"  # started on its first PDF
+                   else pdf.WeasyPrinter() if engine.name == "weasyprint" else None)
         with Pool(min(workers, len(communes) * len(units) * len(periods)), out_root / ".kpi-workers.log",
                   lazy=True) as pool, ThreadPoolExecutor(max_workers=max(1, min(len(communes), workers))) as ex:
             try:

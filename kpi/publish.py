@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from kpi import compute, periods
+from kpi import compute, paths, periods
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, date_text
 from kpi.plan import Plan
 from kpi.files import write_atomic
@@ -39,13 +39,7 @@ WORDS = {
                      "run kpi run again for this period."},
 }
 
-INDEX_CSS = """body{font-family:"Noto Sans","DejaVu Sans",Arial,sans-serif;margin:16px auto;max-width:780px;
-padding:0 12px;color:#1a1a1a;line-height:1.4}
-h1{font-size:20px;margin:0 0 4px 0}h2{font-size:16px;margin:18px 0 6px 0;border-bottom:2px solid #0b4f8a}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:5px 7px;text-align:left;vertical-align:top}
-th{background:#e8eef5}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.badge{display:inline-block;white-space:nowrap;padding:0 6px;border-radius:3px;font-weight:600;border:1px solid rgba(0,0,0,.45)}
-a{color:#0b4f8a;font-weight:600}.muted{color:#555;font-size:13px}.err{color:#a00}"""
+INDEX_CSS = (paths.TEMPLATES_DIR / "index.css").read_text(encoding="utf-8")  # phone first, like the reports
 
 
 def _page(lang: str, title: str, made_on, made_words: str, body: str, footer: str) -> str:

@@ -1,4 +1,5 @@
-"""Executed notebook -> self-contained HTML (nbconvert, no code, nothing from the internet) -> A4 PDF (Chromium)."""
+"""Executed notebook -> self-contained HTML (nbconvert, no code, nothing from the internet) -> A4 PDF (Chromium;
+kpi.pdf picks the engine and prints with WeasyPrint where no browser is)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,15 @@ import contextlib
 import logging
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from kpi.errors import RenderError
-from kpi.files import write_atomic  # noqa: F401 (raised here, caught by kpi.cli)
+from kpi.errors import RenderError  # noqa: F401 (raised here, caught by kpi.cli)
+from kpi.files import write_atomic
 from kpi import paths, safety
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 def to_html(notebook: Path, target: Path, title: str, lang: str = "vi") -> Path:
@@ -40,15 +39,12 @@ def to_html(notebook: Path, target: Path, title: str, lang: str = "vi") -> Path:
 
 
 def find_chromium() -> str | None:
-    """$KPI_CHROMIUM if set, else the first Chromium or Chrome on PATH; None when there is none."""
-    named = os.environ.get("KPI_CHROMIUM")
-    if named:
-        return named if Path(named).exists() or shutil.which(named) else None
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+    """The browser that prints PDFs: $KPI_CHROMIUM if it exists, else a Chromium, Chrome or Edge on PATH or at
+    its usual place (kpi.pdf); None when there is none (then WeasyPrint prints, see kpi.pdf.choose)."""
+    from kpi import pdf
+
+    engine = pdf.choose()
+    return engine.path if engine.name == "chromium" else None
 
 
 def to_pdf(html: Path, target: Path, chromium: str, timeout: int = 180) -> Path:

@@ -8,7 +8,7 @@ from html import escape
 import pandas as pd
 from IPython.display import HTML
 
-from kpi import compute, period_views, periods
+from kpi import compute, period_views, periods, phone
 from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS, date_text, target_words
 from kpi.problems import format_place
 from kpi.report import MonthReport
@@ -114,64 +114,7 @@ TEXT = {
     },
 }
 
-CSS = """
-<style>
-div.kpi { font-family: "Noto Sans", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #1a1a1a;
-          font-size: 13px; line-height: 1.35; max-width: 1100px; }
-div.kpi h1 { font-size: 18px; margin: 0 0 2px 0; line-height: 1.2; }
-div.kpi h2 { font-size: 15px; margin: 12px 0 5px 0; border-bottom: 2px solid #0b4f8a; padding-bottom: 2px; }
-div.kpi h3 { font-size: 13.5px; margin: 8px 0 3px 0; }
-div.kpi .sub { color: #333; font-size: 13px; }
-div.kpi .synthetic { display: inline-block; background: #fff3cd; border: 1px solid #e0b000; padding: 0 6px;
-                     font-size: 12px; margin-top: 2px; }
-div.kpi table { border-collapse: collapse; width: 100%; margin: 3px 0; table-layout: auto; font-size: 12px; }
-div.kpi th, div.kpi td { border: 1px solid #c8c8c8; padding: 2px 4px; text-align: left !important; vertical-align: top;
-                         max-width: none; }
-div.kpi th { background: #e8eef5; font-weight: 600; }
-div.kpi td.num, div.kpi th.num { text-align: right !important; white-space: nowrap; font-variant-numeric: tabular-nums; }
-div.kpi td.nowrap { white-space: nowrap; }
-div.kpi tbody tr:nth-child(odd) { background: #fafafa; }
-div.kpi .badge { display: inline-block; padding: 0 5px; border-radius: 3px; font-weight: 600; white-space: nowrap;
-                 border: 1px solid rgba(0,0,0,.45); }
-div.kpi .countline { margin: 2px 0; }
-div.kpi .countline .what { font-weight: 600; margin-right: 6px; }
-div.kpi .count { display: inline-block; margin: 1px 8px 1px 0; white-space: nowrap; }
-div.kpi .count b { font-size: 15px; margin-right: 3px; }
-div.kpi ul { margin: 2px 0 3px 18px; padding: 0; }
-div.kpi ul.tight li { margin: 1px 0; }
-div.kpi .cols { display: flex; flex-wrap: wrap; gap: 4px 16px; }
-div.kpi .cols > div { flex: 1 1 300px; min-width: 0; }
-div.kpi .small { font-size: 11.5px; }
-div.kpi .muted { color: #555; }
-div.kpi .scroll { overflow-x: auto; }
-div.kpi h1, div.kpi h2, div.kpi h3 { font-weight: 700; }
-div.kpi table.detail td:nth-child(2) { min-width: 13em; }
-@media screen and (max-width: 700px) {
-  div.kpi table.scorecard td:nth-child(2) { min-width: 9.5em; }
-  div.kpi table.scorecard td:nth-child(4) { min-width: 5.5em; }
-  /* on a phone a chart keeps a readable size and pans sideways inside its own box */
-  .jp-RenderedImage { overflow-x: auto; }
-  .jp-RenderedImage img { max-width: none !important; width: 720px !important; height: auto !important; }
-}
-.jp-OutputArea-output img { max-width: 100%; height: auto; }
-@media print {
-  div.kpi { font-size: 10px; max-width: none; line-height: 1.3; }
-  div.kpi h1 { font-size: 14.5px; }
-  div.kpi h2 { font-size: 12.5px; margin: 8px 0 4px 0; break-after: avoid; }
-  div.kpi h3 { font-size: 11px; margin: 5px 0 2px 0; break-after: avoid; }
-  div.kpi .sub { font-size: 10.5px; }
-  div.kpi table { font-size: 9.5px; }
-  div.kpi table.scorecard { font-size: 9px; }
-  div.kpi table.scorecard td, div.kpi table.scorecard th { padding: 1px 3px; }
-  div.kpi .count b { font-size: 12.5px; }
-  div.kpi .small { font-size: 9px; }
-  div.kpi .scroll { overflow: visible; }
-  div.kpi tr, div.kpi li, .jp-OutputArea-output img { break-inside: avoid; }
-  div.kpi .keep { break-inside: avoid; }
-  div.kpi .pagebreak { break-before: page; }
-}
-</style>
-"""
+# The report's stylesheet is a file of its own: kpi/templates/kpi_report/report.css (inlined by the template).
 
 
 def _t(r: MonthReport, key: str, **kw) -> str:
@@ -220,7 +163,8 @@ def _table(headers: list[str], rows: list[list[str]], num_cols: tuple[int, ...] 
         return ' class="num"' if i in num_cols else (' class="nowrap"' if i in nowrap else "")
 
     head = "".join(f"<th{cell_class(i)}>{escape(h)}</th>" for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(f"<td{cell_class(i)}>{c}</td>" for i, c in enumerate(row)) + "</tr>"
+    labels = [f' data-label="{escape(h)}"' for h in headers]  # a phone shows each cell under its column's name
+    body = "".join("<tr>" + "".join(f"<td{cell_class(i)}{labels[i]}>{c}</td>" for i, c in enumerate(row)) + "</tr>"
                    for row in rows)
     return f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
@@ -275,7 +219,7 @@ def period_heading(r: MonthReport) -> str:
 def header(r: MonthReport) -> HTML:
     """Styles, title, commune or unit, month, date made (and a banner when the data is synthetic)."""
     synthetic = f' <span class="synthetic">{escape(_t(r, "synthetic"))}</span>' if r.submissions.synthetic else ""
-    return HTML(CSS + page_css(r) + f'<div class="kpi"><h1>{escape(_t(r, "title"))}</h1>'
+    return HTML(page_css(r) + f'<div class="kpi"><h1>{escape(_t(r, "title"))}</h1>'
                 f'<div class="sub"><b>{escape(r.scope_name)}</b> · <b>{escape(period_heading(r))}</b> · '
                 f'{escape(_t(r, "made", d=date_text(r.made_on)))}{synthetic}</div></div>')
 
@@ -356,8 +300,9 @@ def scorecard_table(r: MonthReport) -> HTML:
              escape(fmt_change(row, r.lang)), f"{row.villages_reported}/{row.villages_expected}",
              escape(r.plan.unit(row.lead).short)]
             for _, row in r.card.iterrows()]
-    return _wrap(f"<h2>{escape(_t(r, 'scorecard'))}</h2>"
-                 + _table(headers, rows, (2, 6, 7, 8), "scorecard", nowrap=(5, 9)))
+    return _wrap(f"<h2>{escape(_t(r, 'scorecard'))}</h2><div class='scorecard-wide'>"
+                 + _table(headers, rows, (2, 6, 7, 8), "scorecard", nowrap=(5, 9)) + "</div>"
+                 + phone.card_list(headers, rows))
 
 
 def actions(r: MonthReport) -> HTML:

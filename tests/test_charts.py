@@ -145,7 +145,8 @@ def test_alt_text_says_what_each_chart_shows(month_report):
     assert sc.alt.startswith(f"Biểu đồ thanh: giá trị lũy kế của {len(ratio)} chỉ tiêu tỷ lệ")
     for status, n in ratio["status"].value_counts().items():
         assert f"{STATUS_LABELS['vi'][status]}: {n}" in sc.alt
-    assert sc._repr_png_()[1]["alt"] == sc.alt
+    bundle, meta = sc._repr_mimebundle_()
+    assert meta["image/svg+xml"]["alt"] == sc.alt and f"<title>{sc.alt}</title>" in bundle["image/svg+xml"]
     tr = charts.trends(month_report)
     assert f"Biểu đồ xu hướng của {len(card)} chỉ tiêu, tháng 1 đến tháng 11" in tr.alt
     hm = charts.village_heatmap(month_report)

@@ -50,8 +50,11 @@ def test_summary_lists_five_urgent_items_then_how_many_more(reports):
 
 def test_scorecard_table_has_every_indicator_once(reports, plan):
     html = views.scorecard_table(reports["vi"]).data
-    rows = re.findall(r"<tr><td>([0-9]+[a-z]?)</td>", html)
+    rows = re.findall(r'<tr><td data-label="STT">([0-9]+[a-z]?)</td>', html)
     assert rows == [i.id for i in plan.indicators]
+    # and on a phone, the same rows as lines that open on a tap
+    lines = re.findall(r"<summary><span class='name'>([0-9]+[a-z]?)\. ", html)
+    assert lines == [i.id for i in plan.indicators]
     assert "Bảng tổng hợp chỉ tiêu" in html
 
 
@@ -130,7 +133,7 @@ def test_empty_month_every_unit_not_sent_and_charts_say_no_data(tmp_path):
 
 def test_indicator_16_target_has_a_decimal_comma(reports):
     html = views.scorecard_table(reports["vi"]).data
-    row16 = html[html.index("<td>16</td>"):]
+    row16 = html[html.index('<td data-label="STT">16</td>'):]
     row16 = row16[:row16.index("</tr>")]
     assert "35,4%" in row16 and "35.4%" not in html
     assert "35.4%" in views.scorecard_table(reports["en"]).data  # English keeps its decimal point
