@@ -107,7 +107,8 @@ def weasy_pdf(html: Path, target: Path) -> Path:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    from kpi.render import RenderError, write_atomic
+    from kpi.errors import RenderError
+    from kpi.files import write_atomic
 
     local_only = URLFetcher(allowed_protocols={"file", "data"})  # nothing from the internet
 
@@ -143,7 +144,7 @@ class WeasyPrinter:
     def print(self, html: Path, target: Path, time_limit: float | None = None) -> Path:
         from concurrent.futures import TimeoutError as FutureTimeout
 
-        from kpi.render import RenderError
+        from kpi.errors import RenderError
 
         try:
             return self.submit(html, target).result(timeout=time_limit)
@@ -171,3 +172,10 @@ def open_printer(engine: Engine):
     if engine.name == "weasyprint":
         return WeasyPrinter()
     return None
+
+
+def find_chromium() -> str | None:
+    """The browser that prints PDFs: $KPI_CHROMIUM if it exists, else a Chromium, Chrome or Edge on PATH or at
+    its usual place; None when there is none (then WeasyPrint prints, see choose)."""
+    engine = choose()
+    return engine.path if engine.name == "chromium" else None

@@ -38,15 +38,6 @@ def to_html(notebook: Path, target: Path, title: str, lang: str = "vi") -> Path:
     return target
 
 
-def find_chromium() -> str | None:
-    """The browser that prints PDFs: $KPI_CHROMIUM if it exists, else a Chromium, Chrome or Edge on PATH or at
-    its usual place (kpi.pdf); None when there is none (then WeasyPrint prints, see kpi.pdf.choose)."""
-    from kpi import pdf
-
-    engine = pdf.choose()
-    return engine.path if engine.name == "chromium" else None
-
-
 def to_pdf(html: Path, target: Path, chromium: str, timeout: int = 180) -> Path:
     """Print the HTML to an A4 PDF with headless Chromium's own --print-to-pdf (no browser download)."""
     with tempfile.TemporaryDirectory(prefix="kpi-chromium-") as profile:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi import schema
+from kpi import pdf, schema
 
 # The fixtures are dated around the plan year's end (2026-12-08 and later); a report date after the day of the
 # run is a warning (W_DATE_FUTURE), so the suite checks its files as on a fixed day after all of them, the same
@@ -97,7 +97,7 @@ def demo_dir(tmp_path_factory, plan) -> Path:
 def rendered(tmp_path_factory, plan, demo_dir) -> RenderedBatch:
     """The monthly batch for the commune and one unit, HTML and PDF (PDF only where Chromium is found),
     then the month's zip; every rendering test reads these files."""
-    from kpi import publish, render
+    from kpi import publish
     from kpi.batch import run_batch
     from kpi.validate import load_submissions
 
@@ -108,7 +108,7 @@ def rendered(tmp_path_factory, plan, demo_dir) -> RenderedBatch:
     failed = [(r.unit, r.error) for r in result.failed]
     assert not failed, f"reports failed: {failed}"
     zip_path = publish.write_zip(result.out_dir, RENDER_PERIOD)
-    return RenderedBatch(RENDER_PERIOD, result.out_dir, render.find_chromium(), result, zip_path, demo_dir)
+    return RenderedBatch(RENDER_PERIOD, result.out_dir, pdf.find_chromium(), result, zip_path, demo_dir)
 
 
 def _poppler(tool: str) -> str:

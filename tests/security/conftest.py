@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kpi import paths, render
+from kpi import paths, pdf, render
 
 PERIOD = "2026-04"
 # A payload that, if it ever ran in a browser, would set the canary (the document title).
@@ -144,7 +144,7 @@ def read_html(source: Path | str) -> _Reader:
 
 def chromium_dom(url: str, profile: Path) -> str:
     """The DOM after headless Chromium loaded the page and ran its scripts (a few seconds of virtual time)."""
-    chromium = render.find_chromium()
+    chromium = pdf.find_chromium()
     if not chromium:
         pytest.skip("Chromium is not installed")
     cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from kpi import render
+from kpi import pdf, render
 from tests.security.conftest import RAW_VILLAGE_VALUE, REJECTED_VALUE, SECRET_NOTE, read_html
 
 pytestmark = pytest.mark.slow
@@ -32,11 +32,11 @@ def test_html_holds_aggregates_not_raw_rows(hostile):
 def test_pdf_holds_aggregates_not_raw_rows(hostile, tmp_path):
     # Catches: the same leak in the printed PDF.
     _, _, out, _ = hostile
-    chromium = render.find_chromium()
+    chromium = pdf.find_chromium()
     if not chromium:
         pytest.skip("Chromium is not installed")
-    pdf = render.to_pdf(out / "commune.html", tmp_path / "commune.pdf", chromium)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    made = render.to_pdf(out / "commune.html", tmp_path / "commune.pdf", chromium)
+    text = subprocess.run(["pdftotext", "-layout", str(made), "-"], capture_output=True, text=True, check=True).stdout
     for form in _forms(RAW_VILLAGE_VALUE) + _forms(REJECTED_VALUE):
         assert form not in text, form
     assert SECRET_NOTE not in text
