@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kpi import paths, pdf, render
+from kpi import paths, pdf
 
 PERIOD = "2026-04"
 # A payload that, if it ever ran in a browser, would set the canary (the document title).
