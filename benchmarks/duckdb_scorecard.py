@@ -1,4 +1,4 @@
-"""The province aggregation of kpi/province.py written in DuckDB SQL: the benchmark's yardstick.
+"""The province aggregation of kpi/province/__init__.py written in DuckDB SQL: the benchmark's yardstick.
 
 Same rules: year-to-date view (flows summed January..month, stocks the month's own value), a place counts
 toward a ratio only when it has both numerator and denominator, commune value = 100 × Σnum / Σden over its

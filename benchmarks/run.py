@@ -3,7 +3,7 @@
 a. the month's batch (5 reports, HTML and PDF) against the same number of bare papermill runs of a notebook
    that only imports pandas and seaborn and draws one chart, same parallelism;
 b. the scorecard of all communes for 12 months at province size (166 communes) and national size (3,321
-   communes, ~30 million long rows): kpi/province.py (pandas) and kpi/province_dask.py (dask.dataframe on a
+   communes, ~30 million long rows): kpi/province/__init__.py (pandas) and kpi/province/on_dask.py (dask.dataframe on a
    LocalCluster of --workers processes) against the same aggregation in DuckDB SQL, with the peak memory of
    each (max RSS; for Dask the sum over its process tree, sampled), each in its own process;
 c. a re-run with nothing changed, as a share of the full batch;
@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -105,7 +104,7 @@ with ThreadPoolExecutor(max_workers=workers) as pool:
 
 def bare_run(nb: Path, out: Path) -> None:
     """One bare report: a worker process running papermill on the bare notebook (as the batch does)."""
-    code = ("import papermill as pm, sys; from kpi.job import kernel_name; "
+    code = ("import papermill as pm, sys; from kpi.run.job import kernel_name; "
             "pm.execute_notebook(sys.argv[1], sys.argv[2], kernel_name=kernel_name(), progress_bar=False)")
     subprocess.run([sys.executable, "-c", code, str(nb), str(out)], check=True, capture_output=True, cwd=ROOT)
 
@@ -253,7 +252,7 @@ class TreeMemory:
 
 
 def dask_child(size: str, threads: int) -> dict:
-    """kpi/province_dask.py on a LocalCluster of `threads` worker processes (one thread each) started here: the
+    """kpi/province/on_dask.py on a LocalCluster of `threads` worker processes (one thread each) started here: the
     synthetic table is made on the workers, one partition per block of communes (so no shuffle), held in their
     memory before the clock starts (as the other engines hold theirs); then every commune's history and the
     roll-up sums in one computation, the history and the sums coming back here."""
@@ -261,8 +260,8 @@ def dask_child(size: str, threads: int) -> dict:
     import pandas as pd
     from distributed import Client, LocalCluster, wait
 
-    from kpi import province_dask
     from kpi.plan import load_plan
+    from kpi.province import on_dask as province_dask
 
     communes, villages = SIZES[size]
     plan = load_plan()

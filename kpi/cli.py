@@ -11,10 +11,12 @@ import sys
 import threading
 from pathlib import Path
 
-from kpi.errors import EXIT_BUSY as EXIT_BUSY_, EXIT_FAILED, EXIT_USAGE as EXIT_USAGE_, KpiError, UsageError
-from kpi import paths, safety
+from kpi.core import paths, safety
+from kpi.core.errors import EXIT_BUSY as EXIT_BUSY_
+from kpi.core.errors import EXIT_FAILED, KpiError, UsageError
+from kpi.core.errors import EXIT_USAGE as EXIT_USAGE_
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUSY = 0, EXIT_FAILED, EXIT_USAGE_, EXIT_BUSY_  # kpi.errors
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUSY = 0, EXIT_FAILED, EXIT_USAGE_, EXIT_BUSY_  # kpi.core.errors
 
 
 # argparse writes its own messages (usage, missing or unknown arguments, bad values) through the module's
@@ -48,11 +50,12 @@ def _vi(message: str) -> str:
 
 argparse._ = _vi
 
+
 def period_arg(text: str) -> str:
-    """A period as typed (kpi.periods.normalize): `YYYY-MM`, `MM/YYYY` or `M/YYYY` as data files write a month
+    """A period as typed (kpi.core.periods.normalize): `YYYY-MM`, `MM/YYYY` or `M/YYYY` as data files write a month
     (also at either end of a range `A..B`), `2026-q2`, `2026-h1`, `2026-9t` in any case; anything else goes on
     unchanged for the period check to refuse."""
-    from kpi import periods
+    from kpi.core import periods
 
     return "..".join(periods.normalize(part) for part in text.split("..")) if isinstance(text, str) else text
 
@@ -78,7 +81,7 @@ def _plan(args):
 
 
 def _period(args, plan, subs) -> str:
-    from kpi import compute
+    from kpi.indicators import compute
     from kpi.report import check_parameters
 
     period = args.period or compute.latest_period(subs.data, plan)
@@ -106,7 +109,7 @@ def cmd_demo(args) -> int:
 
     _check_writable(Path(args.out))
     if args.communes:
-        from kpi.demo_province import write_province_demo
+        from kpi.demo.province import write_province_demo
 
         if args.communes < 1:
             raise UsageError("--communes phải là số nguyên dương.")
@@ -119,7 +122,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     plan = _plan(args)
     folder = paths.submissions_dir(Path(args.data))
@@ -156,9 +159,9 @@ def cmd_validate(args) -> int:
         print(f"  … và {n} vấn đề {code} khác trong {safety.display_name(file)} (xem tất cả: --all, hoặc "
               f"--problems-csv TỆP để ghi ra tệp CSV).")
     if args.problems_csv:
-        from kpi.batch import write_scorecard_csv
-        from kpi.files import write_error_text
-        from kpi.problems import problems_frame
+        from kpi.core.files import write_error_text
+        from kpi.core.problems import problems_frame
+        from kpi.run.batch import write_scorecard_csv
 
         target = Path(args.problems_csv)
         try:
@@ -166,7 +169,7 @@ def cmd_validate(args) -> int:
         except OSError as exc:
             raise UsageError(write_error_text(exc, target)) from None
         print(f"Đã ghi {len(ordered)} vấn đề vào {target}")
-    from kpi.notes import read_notes  # the units' notes cut or left out (they do not change the figures)
+    from kpi.intake.notes import read_notes  # the units' notes cut or left out (they do not change the figures)
 
     for message in read_notes(args.data, plan, args.period)[1]:
         print(f"  Ghi chú: {safety.display_name(message)}")
@@ -177,9 +180,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_template(args) -> int:
+    from kpi.intake.template import default_name, write_template
+    from kpi.intake.validate import load_submissions
     from kpi.report import check_parameters
-    from kpi.template import default_name, write_template
-    from kpi.validate import load_submissions
 
     plan = _plan(args)
     if args.unit not in plan.unit_codes:
@@ -196,8 +199,8 @@ def cmd_template(args) -> int:
 
 
 def cmd_scorecard(args) -> int:
-    from kpi import compute
-    from kpi.validate import load_submissions
+    from kpi.indicators import compute
+    from kpi.intake.validate import load_submissions
 
     plan = _plan(args)
     subs = load_submissions(args.data, plan)
@@ -215,7 +218,7 @@ def cmd_scorecard(args) -> int:
 def _scorecard_note(subs, plan, period: str) -> None:
     """On stderr (stdout stays the table): which units have not sent P, and the errors in P's files, so that
     a column of "Chưa có số liệu" is never left unexplained."""
-    from kpi import periods
+    from kpi.core import periods
     from kpi.report import period_timeliness
 
     states = period_timeliness(subs, plan, period)
@@ -235,8 +238,8 @@ def _scorecard_note(subs, plan, period: str) -> None:
 def _run_periods(args, plan, subs) -> list[str]:
     """The periods `kpi run` covers: --period as YYYY-MM, a range YYYY-MM..YYYY-MM or last-month; default the
     latest month with data."""
-    from kpi.batch import expand_periods
     from kpi.report import check_parameters
+    from kpi.run.batch import expand_periods
 
     if not args.period:
         return [_period(args, plan, subs)]
@@ -247,12 +250,12 @@ def _run_periods(args, plan, subs) -> list[str]:
 
 
 def batch_cache(args, data: Path):
-    """The validated data a previous batch left (kpi.cache) in the output folder of a requested period, when
+    """The validated data a previous batch left (kpi.intake.cache) in the output folder of a requested period, when
     it was made from the same files, plan and kit: a re-run with nothing changed does not validate again."""
     if not args.period:
         return None
-    from kpi import cache
-    from kpi.batch import expand_periods
+    from kpi.intake import cache
+    from kpi.run.batch import expand_periods
 
     try:
         periods = expand_periods(args.period)
@@ -292,12 +295,12 @@ def cmd_run(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     safety.check_out_dir(args.out, args.data)  # before anything is read or written
     _check_writable(Path(args.out))  # before the data is read: a folder the run cannot write is said at once
     if args.period:
-        from kpi.batch import expand_periods
+        from kpi.run.batch import expand_periods
 
         asked = []
         with contextlib.suppress(Exception):  # a bad period is refused below, with its message
@@ -306,7 +309,7 @@ def _cmd_run(args) -> int:
             if paths.period_dir(Path(args.out), period).exists():
                 _check_writable(paths.period_dir(Path(args.out), period))
     plan = _plan(args)
-    from kpi.batch import MAX_TIMEOUT
+    from kpi.run.batch import MAX_TIMEOUT
 
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
         raise UsageError(f"--timeout {args.timeout:g} không hợp lệ: ghi số giây tối đa cho mỗi báo cáo, một số "
@@ -318,8 +321,8 @@ def _cmd_run(args) -> int:
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
     data = Path(args.data)
-    from kpi.batch import OutputLock, expand_periods, load_stable
     from kpi.report import check_parameters
+    from kpi.run.batch import OutputLock, expand_periods, load_stable
 
     # A period or unit the kit refuses is refused before the lock makes anything in --out, the same way on a
     # commune root and on a province root.
@@ -327,7 +330,7 @@ def _cmd_run(args) -> int:
         for unit in ([] if args.unit == "all" else args.unit.split(",")) or ["commune"]:
             check_parameters(plan, period, unit, args.lang)
     if paths.is_province_root(data):
-        from kpi.province_batch import run_province
+        from kpi.run.province_batch import run_province
 
         return run_province(args, plan, formats)
 
@@ -340,8 +343,8 @@ def _cmd_run(args) -> int:
             # New or changed data: there will be reports to make, so the workers start now and import the kit
             # while this process reads and validates the data. (With the batch's cache there is usually
             # nothing to remake, and starting workers would only cost time.)
-            from kpi.batch import default_workers
-            from kpi.workers import Pool
+            from kpi.run.batch import default_workers
+            from kpi.run.workers import Pool
 
             size = min(args.workers or default_workers(), _reports_at_most(args, plan))
             pool = stack.enter_context(Pool(size, Path(args.out) / ".kpi-workers.log"))
@@ -354,7 +357,7 @@ def _cmd_run(args) -> int:
 
 def _check_writable(folder: Path) -> None:
     """Refuse (exit 2, Vietnamese, naming the folder) an output folder the kit cannot create or write into."""
-    from kpi.files import check_writable, write_error_text
+    from kpi.core.files import check_writable, write_error_text
 
     try:
         check_writable(folder)
@@ -364,7 +367,7 @@ def _check_writable(folder: Path) -> None:
 
 def _reports_at_most(args, plan) -> int:
     """How many reports the run can make at most, from its parameters alone (before the data is read)."""
-    from kpi.batch import expand_periods
+    from kpi.run.batch import expand_periods
 
     units = len(plan.unit_codes) + 1 if args.unit == "all" else len(args.unit.split(","))
     try:
@@ -375,8 +378,8 @@ def _reports_at_most(args, plan) -> int:
 
 
 def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: dict | None = None) -> int:
-    from kpi.batch import run_batch, summary_table
     from kpi.report import check_parameters
+    from kpi.run.batch import run_batch, summary_table
 
     periods = _run_periods(args, plan, subs)
     if args.unit == "all":
@@ -385,7 +388,7 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
         units = args.unit.split(",")  # not stripped: "ca\n" is refused, never quietly mended
         for unit in units:
             check_parameters(plan, periods[0], unit, args.lang)
-    from kpi.periods import months
+    from kpi.core.periods import months
 
     covered = [m for period in periods for m in months(period)]
     errors = [p for p in subs.problems_for(covered) if p.severity == "error"]  # the periods run, not every month
@@ -412,8 +415,8 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
     print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
     for b in results:
         if args.zip:
-            from kpi.files import write_error_text
-            from kpi.publish import write_zip
+            from kpi.core.files import write_error_text
+            from kpi.outputs.publish import write_zip
 
             try:
                 print(f"Tệp nén để gửi (HTML, PDF, Word, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
@@ -423,7 +426,7 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
         if b.index is not None:
             print(f"Mở báo cáo: {b.index.resolve()}")
     if failed:
-        from kpi.batch import error_words
+        from kpi.run.batch import error_words
 
         print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {error_words(r.error)}" for p, r in failed), file=sys.stderr)
     unwritten = [f"{b.period}/{name}" for b in results for name in b.unwritten]
@@ -497,7 +500,9 @@ def parser() -> argparse.ArgumentParser:
                    help="số xã: ghi một tỉnh giả lập <out>/<xã>/submissions/... thay vì một xã")
     d.set_defaults(func=cmd_demo)
 
-    from kpi.remind import add_parser as add_remind  # `kpi remind`: its words and logic live in kpi.remind
+    from kpi.outputs.remind import (
+        add_parser as add_remind,  # `kpi remind`: its words and logic live in kpi.outputs.remind
+    )
 
     add_remind(sub, data_arg, period_arg)
     return p
@@ -520,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except KpiError as exc:  # every fault the kit names: its Vietnamese message and its exit code (kpi.errors)
+    except KpiError as exc:  # every fault the kit names: its Vietnamese message and its exit code (kpi.core.errors)
         print(f"kpi: {exc}", file=sys.stderr)
         return exc.exit_code
     except FileNotFoundError as exc:

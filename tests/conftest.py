@@ -12,14 +12,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi import pdf, schema
+from kpi.core import schema
+from kpi.outputs import pdf
 
 # The fixtures are dated around the plan year's end (2026-12-08 and later); a report date after the day of the
 # run is a warning (W_DATE_FUTURE), so the suite checks its files as on a fixed day after all of them, the same
 # on every machine and every day. Subprocesses (kpi, papermill kernels) inherit it.
 os.environ.setdefault("KPI_TODAY", "2027-12-31")
+from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
-from kpi.validate import load_submissions
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FILES = FIXTURES / "files"
@@ -97,9 +98,9 @@ def demo_dir(tmp_path_factory, plan) -> Path:
 def rendered(tmp_path_factory, plan, demo_dir) -> RenderedBatch:
     """The monthly batch for the commune and one unit, HTML and PDF (PDF only where Chromium is found),
     then the month's zip; every rendering test reads these files."""
-    from kpi import publish
-    from kpi.batch import run_batch
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
+    from kpi.outputs import publish
+    from kpi.run.batch import run_batch
 
     out_root = tmp_path_factory.mktemp("outputs")
     subs = load_submissions(demo_dir, plan)

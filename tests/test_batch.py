@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from kpi import batch, errors, job, paths, workers
+from kpi.core import errors, paths
 from kpi.demo import write_demo
+from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
 from kpi.report import ParameterError
-from kpi.validate import load_submissions
+from kpi.run import batch, job, workers
 
 PLAN = load_plan()
 
@@ -56,7 +57,7 @@ def test_feeding_units_rule():
 def test_report_inputs_follow_the_rule(data: Path):
     subs = load_submissions(data, PLAN)
     vhxh = batch.report_inputs(PLAN, subs, data, "2026-03", "vhxh")
-    # VHXH and Công an send the Excel template in these months (kpi/demo.py)
+    # VHXH and Công an send the Excel template in these months (kpi/demo/__init__.py)
     assert set(vhxh) == {f"2026-0{m}/{u}.xlsx" for m in (1, 2, 3) for u in ("vhxh", "ca")}
     kt = batch.report_inputs(PLAN, subs, data, "2026-11", "kt")
     assert set(kt) == {f"2026-{m:02d}/kt.csv" for m in range(1, 12) if m != 7}  # KT never sent July
@@ -174,7 +175,7 @@ def test_a_report_past_its_time_limit_is_stopped_and_named(data: Path, tmp_path:
 
 def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_worker(data: Path, tmp_path: Path,
                                                                                 monkeypatch):
-    from kpi.workers import Pool
+    from kpi.run.workers import Pool
 
     monkeypatch.setenv(job.FAIL_ENV, "ttpvhcc")  # read by the workers: that report raises at once
     out = tmp_path / "out" / "2026-11"
@@ -207,7 +208,7 @@ def test_report_seconds_leave_out_the_wait_for_a_free_worker(data: Path, tmp_pat
     two, and its seconds leave that wait out (the manifest's times order the next run; the summary shows them)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from kpi.workers import Pool
+    from kpi.run.workers import Pool
 
     monkeypatch.setenv(job.FAIL_ENV, "kt,ttpvhcc,ca")
     out = tmp_path / "out" / "2026-11"

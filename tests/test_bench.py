@@ -1,4 +1,4 @@
-"""The benchmark's DuckDB yardstick computes the same numbers as kpi/province.py (pins: test_environment.py)."""
+"""The benchmark's DuckDB yardstick computes the same numbers as kpi/province/__init__.py (pins: test_environment.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kpi import paths, province
+from kpi import province
+from kpi.core import paths
 from kpi.plan import load_plan
 
 PLAN = load_plan()
@@ -54,7 +55,7 @@ def test_the_dask_engine_computes_the_pandas_numbers_on_the_synthetic_blocks():
     dd = pytest.importorskip("dask.dataframe")
     import pandas as pd
 
-    from kpi import province_dask
+    from kpi.province import on_dask as province_dask
 
     bench = _bench_module()
     communes, villages = 150, 3  # two blocks: 100 and 50 communes

@@ -12,10 +12,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi import batch, cache, paths, report
+from kpi import report
+from kpi.core import paths
 from kpi.demo import write_demo
+from kpi.intake import cache
+from kpi.intake.validate import load_submissions
 from kpi.plan import Village, load_plan
-from kpi.validate import load_submissions
+from kpi.run import batch
 
 PLAN = load_plan()
 

@@ -11,8 +11,8 @@ from matplotlib import font_manager
 from matplotlib.colors import to_rgb
 from matplotlib.ft2font import FT2Font
 
-from kpi import charts
-from kpi.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES
+from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES
+from kpi.report import charts
 
 
 def _grey(color: str) -> float:

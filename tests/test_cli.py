@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import shutil
 
 import openpyxl
 import pandas as pd
@@ -212,9 +211,10 @@ def test_run_summary_counts_only_the_periods_run(tmp_path, capsys, monkeypatch):
     at its first call)."""
     import argparse
 
-    from kpi import batch, cli
+    from kpi import cli
+    from kpi.intake.validate import load_submissions
     from kpi.plan import load_plan
-    from kpi.validate import load_submissions
+    from kpi.run import batch
 
     write(tmp_path, "2026-11/ca.csv", HEADER + "2026-11,ca,Thôn 1,pop_total,-1,2026-12-08\n"
                                                "2026-11,ca,Thôn 2,pop_total,abc,2026-12-08\n")

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from kpi import compute
+from kpi.indicators import compute
 from tests.conftest import long_frame
 
 
@@ -277,7 +277,7 @@ def test_latest_period(plan):
 def test_timeliness_states_unit_by_unit(plan):
     """SPEC §4a for 2026-11 (due 10/12/2026): vhxh dated 09/12 on time; kt dated 25/12 late by 15 days
     (25 − 10); ttpvhcc sent values with no date: date unknown; ca sent only a file that could not be read."""
-    from kpi.problems import Problem
+    from kpi.core.problems import Problem
 
     received = pd.DataFrame([
         {"unit": "vhxh", "period": "2026-11", "submitted_on": pd.Timestamp("2026-12-09"), "file": "vhxh.csv"},

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kpi import compute
 from kpi.demo import write_demo
-from kpi.validate import load_submissions
+from kpi.indicators import compute
+from kpi.intake.validate import load_submissions
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 

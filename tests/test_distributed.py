@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi import paths
+from kpi.core import paths
 from kpi.demo import write_demo
 from kpi.plan import load_plan
 
@@ -91,7 +91,7 @@ def test_province_on_the_cluster_gives_the_local_province_report(tmp_path: Path)
 def test_an_unreachable_scheduler_on_a_province_root_is_a_message(tmp_path: Path, monkeypatch, capsys):
     """No traceback: the Vietnamese message and exit code 2 (a closed port on the loopback interface)."""
     from kpi import cli
-    from kpi import distributed as kpi_distributed
+    from kpi.run import distributed as kpi_distributed
 
     monkeypatch.setattr(kpi_distributed, "CONNECT_TIMEOUT", "1s")
     code = cli.main(["run", "--data", str(PROVINCE3), "--out", str(tmp_path / "out"), "--format", "html",
@@ -102,7 +102,7 @@ def test_an_unreachable_scheduler_on_a_province_root_is_a_message(tmp_path: Path
 
 
 def _worker_cannot_see(commune_dir: str, plan_file: str, plan_sha256: str):
-    from kpi.province_dask import NotOnWorker
+    from kpi.province.on_dask import NotOnWorker
 
     raise NotOnWorker(f"Máy worker không thấy thư mục {commune_dir}/submissions: thư mục dữ liệu phải ở cùng "
                       f"đường dẫn trên mọi worker (thư mục dùng chung).")
@@ -111,8 +111,8 @@ def _worker_cannot_see(commune_dir: str, plan_file: str, plan_sha256: str):
 def test_a_worker_error_in_the_province_roll_up_is_a_message(monkeypatch):
     """A worker that cannot read a commune folder: the run stops with ClusterFailed (exit 2 in `kpi run`),
     whose message carries the worker's own explanation."""
-    from kpi import province_dask
-    from kpi.distributed import ClusterFailed, province_on_cluster
+    from kpi.province import on_dask as province_dask
+    from kpi.run.distributed import ClusterFailed, province_on_cluster
 
     monkeypatch.setattr(province_dask, "read_commune", _worker_cannot_see)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://",

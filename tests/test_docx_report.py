@@ -1,4 +1,4 @@
-"""The Báo cáo DOCX (kpi.docx_report, kpi.docx_form): the form of SPEC §6 read back with python-docx, its numbers
+"""The Báo cáo DOCX (kpi.outputs.docx_report, kpi.outputs.docx_form): the form of SPEC §6 read back with python-docx, its numbers
 against scorecard.csv, and LibreOffice's PDF of it."""
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import docx
 import pytest
 from docx.shared import Pt
 
-from kpi import batch, docx_report, report
-from kpi.docx_report import comparison, next_period_words, period_words, place_date
+from kpi import report
+from kpi.outputs import docx_report
+from kpi.outputs.docx_report import comparison, next_period_words, period_words, place_date
+from kpi.run import batch
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

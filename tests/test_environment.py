@@ -7,7 +7,7 @@ import tomllib
 
 import yaml
 
-from kpi import paths
+from kpi.core import paths
 
 
 def _pyproject_pins() -> dict[str, str]:

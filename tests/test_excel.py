@@ -8,7 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kpi import compute, excel
+from kpi.indicators import compute
+from kpi.outputs import excel
 
 
 def _long(rows: list[tuple]) -> pd.DataFrame:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from kpi import batch, files, job, paths
+from kpi.core import files, paths
 from kpi.demo import write_demo
 from kpi.plan import load_plan
+from kpi.run import batch, job
 
 PLAN = load_plan()
 
@@ -45,7 +46,7 @@ def full_disk(monkeypatch):
 
 def test_a_log_on_a_full_disk_fails_its_report_and_the_pool_goes_on(data: Path, tmp_path: Path, full_disk,
                                                                     monkeypatch):
-    from kpi.workers import Pool
+    from kpi.run.workers import Pool
 
     monkeypatch.setenv(job.FAIL_ENV, "ca")  # the second report fails at once in its worker: a quick run
     out = tmp_path / "out" / "2026-11"
@@ -98,7 +99,7 @@ def test_a_failed_notebook_never_replaces_the_good_one_and_is_cleaned_next_run(t
 
 
 def test_a_manifest_on_a_full_disk_is_a_note_not_a_traceback(data: Path, tmp_path: Path, monkeypatch):
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     monkeypatch.setenv(job.FAIL_ENV, "kt")  # the report fails at once: the run is short
 
@@ -141,12 +142,12 @@ def read_only(monkeypatch):
 
 
 def _no_validation(monkeypatch):
-    import kpi.validate
+    import kpi.intake.validate
 
     def refuse(*a, **kw):
         raise AssertionError("the data was validated before the output folder was checked")
 
-    monkeypatch.setattr(kpi.validate, "load_submissions", refuse)
+    monkeypatch.setattr(kpi.intake.validate, "load_submissions", refuse)
 
 
 @pytest.mark.parametrize("case", ["parent", "folder", "period"])
@@ -258,7 +259,7 @@ def test_timeout_must_be_a_finite_positive_number(data: Path, tmp_path: Path, va
 def test_a_hung_browser_is_stopped_within_the_reports_time_limit(tmp_path: Path):
     import time
 
-    from kpi import render
+    from kpi.outputs import render
 
     psutil = pytest.importorskip("psutil")
     fake = tmp_path / "hung-chromium"
@@ -320,8 +321,8 @@ def test_a_cache_of_the_wrong_type_or_tampered_is_ignored(data: Path, tmp_path: 
 
     import pandas as pd
 
-    from kpi import cache
-    from kpi.validate import load_submissions
+    from kpi.intake import cache
+    from kpi.intake.validate import load_submissions
 
     out = tmp_path / "out"
     key = cache.data_key(data)
@@ -339,7 +340,7 @@ def test_a_cache_of_the_wrong_type_or_tampered_is_ignored(data: Path, tmp_path: 
     buf = io.BytesIO()
     pd.DataFrame({"data": ["hello"]}).to_parquet(buf)
     put("data.parquet", buf.getvalue())
-    with caplog.at_level("WARNING", logger="kpi.cache"):
+    with caplog.at_level("WARNING", logger="kpi.intake.cache"):
         assert cache.read(out, key) is None
     assert "các cột" in caplog.text
     # content changed after it was written: the SHA-256 in meta.json no longer matches
@@ -368,7 +369,8 @@ def test_force_never_reads_the_cache(data: Path, tmp_path: Path, monkeypatch):
 
 def test_a_run_refused_by_the_lock_reads_nothing_and_starts_no_worker(data: Path, tmp_path: Path, monkeypatch,
                                                                       capsys):
-    from kpi import cli, workers
+    from kpi import cli
+    from kpi.run import workers
 
     out = tmp_path / "out"
     _no_validation(monkeypatch)
@@ -380,7 +382,6 @@ def test_a_run_refused_by_the_lock_reads_nothing_and_starts_no_worker(data: Path
 
 
 def test_write_atomic_on_a_full_disk_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path, monkeypatch):
-    from kpi import render
 
     target = tmp_path / "index.html"
     target.write_text("old", encoding="utf-8")
@@ -411,11 +412,11 @@ def test_a_file_changed_while_it_is_validated_is_read_again_and_hashed_as_read(d
                                                                                monkeypatch):
     import hashlib
 
-    import kpi.validate
+    import kpi.intake.validate
     from kpi import cli
 
     f = data / "submissions" / "2026-11" / "kt.csv"
-    real = kpi.validate.load_submissions
+    real = kpi.intake.validate.load_submissions
     calls = []
 
     def load(folder, plan):
@@ -431,7 +432,7 @@ def test_a_file_changed_while_it_is_validated_is_read_again_and_hashed_as_read(d
         got["hashes"] = kw["hashes"]
         return batch.BatchResult(period, Path(out_dir) / period, [])
 
-    monkeypatch.setattr(kpi.validate, "load_submissions", load)
+    monkeypatch.setattr(kpi.intake.validate, "load_submissions", load)
     monkeypatch.setattr(batch, "run_batch", fake_batch)
     code = cli.main(["run", "--data", str(data), "--out", str(tmp_path / "out"), "--period", "2026-11",
                      "--format", "html", "--unit", "kt", "--workers", "1"])
@@ -472,7 +473,7 @@ def test_scorecard_excel_and_zip_on_a_full_disk_are_said_and_the_report_stands(d
 
 
 def _province(tmp_path: Path, communes: int = 2) -> Path:
-    from kpi.demo_province import write_province_demo
+    from kpi.demo.province import write_province_demo
 
     write_province_demo(tmp_path / "prov", PLAN, communes)
     return tmp_path / "prov"
@@ -500,7 +501,8 @@ def test_a_bad_unit_or_period_is_refused_alike_on_a_commune_and_a_province_root(
 
 
 def test_a_province_run_refused_by_the_lock_reads_nothing(tmp_path: Path, monkeypatch, capsys):
-    from kpi import cli, province, workers
+    from kpi import cli, province
+    from kpi.run import workers
 
     root, out = _province(tmp_path), tmp_path / "out"
     _no_validation(monkeypatch)
@@ -516,7 +518,8 @@ def test_a_province_run_refused_by_the_lock_reads_nothing(tmp_path: Path, monkey
 def test_province_tables_on_a_full_disk_and_a_file_edited_while_read(tmp_path: Path, monkeypatch, capsys):
     import json
 
-    from kpi import cli, province, province_batch
+    from kpi import cli, province
+    from kpi.run import province_batch
 
     root, out = _province(tmp_path), tmp_path / "out"
     edited = sorted(paths.submissions_dir(root / "xa_001").rglob("2026-11/*.csv"))[0]

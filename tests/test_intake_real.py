@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi.compute import timeliness
-from kpi.template import build_template, data_sheet, input_cells
-from kpi.validate import load_submissions, parse_dates
+from kpi.indicators.compute import timeliness
+from kpi.intake.template import build_template, data_sheet, input_cells
+from kpi.intake.validate import load_submissions, parse_dates
 
 # Công an xã (ca) sends pop_total per village: Thôn 1 = 1200, Thôn 2 = 950, Thôn 3 = 870 (typed below).
 TYPED = {"Thôn 1": 1200, "Thôn 2": 950, "Thôn 3": 870}
@@ -90,7 +89,7 @@ def test_not_a_date(typed):
 
 
 def test_the_template_instruction_names_the_same_forms(plan):
-    from kpi.problems import CATALOG, DATE_FORMS
+    from kpi.core.problems import CATALOG, DATE_FORMS
 
     wb = build_template(plan, "ca", "2026-11")
     help_text = " ".join(str(c.value) for row in wb.worksheets[0].iter_rows() for c in row if c.value)

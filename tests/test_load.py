@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kpi.demo import encode_cp1258
-from kpi.load import EncodingProblem, decode_csv, fold, unit_from_name
-from kpi.validate import load_submissions
+from kpi.intake.load import EncodingProblem, decode_csv, fold, unit_from_name
+from kpi.intake.validate import load_submissions
 
 
 @pytest.mark.parametrize("data, text, encoding", [

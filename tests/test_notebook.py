@@ -77,8 +77,8 @@ def test_index_links_the_reports(batch):
 def test_exploration_notebook_runs(tmp_path):
     import papermill as pm
 
-    from kpi import paths
-    from kpi.job import kernel_name
+    from kpi.core import paths
+    from kpi.run.job import kernel_name
 
     out = tmp_path / "explore.ipynb"
     # the period and the data folder come from the one parameters cell at the top
@@ -99,7 +99,7 @@ def test_exploration_notebook_runs(tmp_path):
 def test_exploration_notebook_has_one_parameters_cell_first():
     import nbformat
 
-    from kpi import paths
+    from kpi.core import paths
 
     nb = nbformat.read(paths.NOTEBOOKS_DIR / "explore.ipynb", as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "code")
@@ -109,7 +109,7 @@ def test_exploration_notebook_has_one_parameters_cell_first():
 
 
 def test_lab_saves_notebooks_without_outputs():
-    from kpi import paths
+    from kpi.core import paths
     from kpi.lab import strip_outputs
 
     model = {"type": "notebook", "content": {"cells": [
@@ -130,7 +130,7 @@ def test_lab_saves_notebooks_without_outputs():
 def test_committed_notebooks_carry_no_outputs():
     import nbformat
 
-    from kpi import paths
+    from kpi.core import paths
 
     for path in paths.NOTEBOOKS_DIR.glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)

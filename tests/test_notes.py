@@ -1,4 +1,4 @@
-"""What the units explain (kpi.notes): the template's note cells, the long form's notes CSV, bounds, escaping in
+"""What the units explain (kpi.intake.notes): the template's note cells, the long form's notes CSV, bounds, escaping in
 the HTML and the DOCX, and no carrying over from one month to the next."""
 
 from __future__ import annotations
@@ -11,8 +11,12 @@ import docx
 import openpyxl
 import pytest
 
-from kpi import docx_report, notes, report, safety, template, views, views_notes
-from kpi.validate import load_submissions
+from kpi import report
+from kpi.core import safety
+from kpi.intake import notes, template
+from kpi.intake.validate import load_submissions
+from kpi.outputs import docx_report
+from kpi.report import views, views_notes
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 HOSTILE = '=cmd|"/c calc"!A1 <script>alert(1)</script> & chưa có đơn'

@@ -1,4 +1,4 @@
-"""SPEC §7, periods other than the month: the period arithmetic (kpi.periods), the period view with numbers
+"""SPEC §7, periods other than the month: the period arithmetic (kpi.core.periods), the period view with numbers
 worked out by hand (a flow summed over Q2, a stock at the end of H1, the year's completed indicators, a
 quarter against the quarter before), the refusal of a period not ended yet, and one real half-year run."""
 
@@ -14,7 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi import cli, compute, paths, periods
+from kpi import cli
+from kpi.core import paths, periods
+from kpi.indicators import compute
 from kpi.report import ParameterError, build, check_parameters
 from tests.conftest import long_frame
 
@@ -109,7 +111,7 @@ def test_kpi_run_refuses_an_unended_quarter_before_making_anything(tmp_path):
 def test_scorecard_xlsx_names_the_period_columns(plan, tmp_path):
     import openpyxl
 
-    from kpi.excel import write_scorecard_xlsx
+    from kpi.outputs.excel import write_scorecard_xlsx
 
     card = compute.scorecard(long_frame(YEAR_ROWS), plan, "2026-Q2")
     write_scorecard_xlsx(card, plan, "2026-Q2", tmp_path / "s.xlsx")
@@ -212,7 +214,7 @@ def _write_long(folder: Path, rows: list[tuple]) -> Path:
 
 
 def test_year_report_says_the_count_and_the_period(plan, tmp_path):
-    from kpi import period_views, views
+    from kpi.report import period_views, views
 
     data = _write_long(tmp_path, [(*row, f"{row[0]}-28") for row in YEAR_ROWS])
     r = build("2026", data_dir=data, made_on="2027-01-12")
@@ -228,7 +230,7 @@ def test_year_report_says_the_count_and_the_period(plan, tmp_path):
 
 
 def test_timeliness_for_each_month_of_the_quarter(plan, tmp_path):
-    from kpi import views
+    from kpi.report import views
 
     data = _write_long(tmp_path, [
         ("2026-04", "vhxh", "", "officials_total", 31, "2026-05-08"),  # April: on time (due 10/05)

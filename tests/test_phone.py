@@ -135,7 +135,7 @@ def month_report(plan, demo_dir):
 
 
 def test_chart_svg_keeps_vietnamese_labels_as_text(month_report):
-    from kpi import charts
+    from kpi.report import charts
 
     svg = charts.scorecard_chart(month_report).svg()
     texts = [unicodedata.normalize("NFC", t) for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)]
@@ -157,7 +157,7 @@ def test_chart_svg_keeps_vietnamese_labels_as_text(month_report):
 
 def test_chart_ids_differ_between_the_charts_of_one_page(month_report):
     """Inline SVGs share the page's id space: a clip path of one chart must never clip another."""
-    from kpi import charts
+    from kpi.report import charts
 
     ids = [set(re.findall(r'\bid="([^"]+)"', c.svg())) for c in
            (charts.scorecard_chart(month_report), charts.trends(month_report), charts.village_heatmap(month_report))]
@@ -176,7 +176,7 @@ def _pages(pdftotext: str, pdf) -> list[str]:
 def weasy_pdf(rendered, tmp_path_factory):
     """The commune report printed with no browser to be found: PATH and KPI_CHROMIUM cleared (and the places
     installers use, should this machine have one there), so the engine order comes down to WeasyPrint."""
-    from kpi import pdf
+    from kpi.outputs import pdf
 
     mp = pytest.MonkeyPatch()
     try:
@@ -243,7 +243,7 @@ def test_weasyprint_and_chromium_print_the_same_text(weasy_pdf, rendered, pdftot
 def test_engine_order(monkeypatch, tmp_path):
     """KPI_CHROMIUM first; one that names nothing is said and the search goes on; then PATH; then WeasyPrint;
     with neither, no engine and a sentence saying what to install."""
-    from kpi import pdf
+    from kpi.outputs import pdf
 
     fake = tmp_path / "bin" / "chromium"
     fake.parent.mkdir()
@@ -266,7 +266,7 @@ def test_engine_order(monkeypatch, tmp_path):
 
 
 def test_usual_places_of_each_system():
-    from kpi import pdf
+    from kpi.outputs import pdf
 
     mac = pdf.usual_places("darwin", {"HOME": "/Users/an"})
     assert "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome" in mac
@@ -283,7 +283,8 @@ def test_run_without_a_browser_prints_with_weasyprint_and_says_so(demo_dir, tmp_
     engine, and the manifest records it for the report."""
     import json
 
-    from kpi import cli, pdf
+    from kpi import cli
+    from kpi.outputs import pdf
 
     monkeypatch.delenv("KPI_CHROMIUM", raising=False)
     monkeypatch.setattr(pdf, "find_browser", lambda: None)  # PATH and the usual places: nothing

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi import paths
+from kpi.core import paths
 from kpi.plan import PlanError, load_plan, parse_plan
 
 

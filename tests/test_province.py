@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi import paths, province
+from kpi import province
+from kpi.core import paths
 from kpi.plan import load_plan
 
 PLAN = load_plan()
@@ -87,7 +88,7 @@ def test_a_written_report_reads_back_for_its_period_only(report, tmp_path):
     """The hand-over of `kpi run --scheduler` to the province notebook: the report the batch computed is what
     the notebook's build() returns, without reading the data root (which here does not exist)."""
     pytest.importorskip("pyarrow")  # the `dask` extra
-    from kpi import province_views
+    from kpi.report import province_views
 
     province.write_report(report, tmp_path / "results")
     plan, back = province_views.build("2026-02", tmp_path / "no-such-root", paths.PLAN_FILE, tmp_path / "results")

@@ -1,5 +1,5 @@
 """The province roll-up with dask.dataframe on a Dask LocalCluster (loopback, started here) equals the pandas
-roll-up of kpi/province.py on the three-commune fixture, and the hand-worked numbers: from long data in any
+roll-up of kpi/province/__init__.py on the three-commune fixture, and the hand-worked numbers: from long data in any
 partitioning (shuffled on the commune), and from the commune folders read by the workers (one partition each)."""
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi import paths, province
-from kpi.cache import sha256_file
+from kpi import province
+from kpi.core import paths
+from kpi.intake.cache import sha256_file
 from kpi.plan import load_plan
 
 distributed = pytest.importorskip("distributed")  # the `dask` extra
 dd = pytest.importorskip("dask.dataframe")
 
-from kpi import province_dask  # noqa: E402
+from kpi.province import on_dask as province_dask  # noqa: E402
 
 PLAN = load_plan()
 ROOT = Path(__file__).parent / "fixtures" / "province3"
@@ -104,11 +105,11 @@ def test_folders_read_on_the_cluster_numbers_by_hand(client):
 def test_each_commune_folder_is_read_once(client, monkeypatch):
     """One pass: the history, the roll-up sums, the received files and the villages all come from one read
     of each folder (the workers are threads of this process, so the count is seen here)."""
-    import kpi.validate
+    import kpi.intake.validate
 
     read = []
-    real = kpi.validate.load_submissions
-    monkeypatch.setattr(kpi.validate, "load_submissions", lambda d, plan: read.append(Path(d).name) or real(d, plan))
+    real = kpi.intake.validate.load_submissions
+    monkeypatch.setattr(kpi.intake.validate, "load_submissions", lambda d, plan: read.append(Path(d).name) or real(d, plan))
     totals_of(ROOT, client)
     assert sorted(read) == ["xa_a", "xa_b", "xa_c"]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import zipfile
-from urllib.parse import unquote
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 
-from kpi import publish
+from kpi.outputs import publish
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""kpi remind (kpi.remind): the units not sent, their officers, the days left from the run day, the message, and
+"""kpi remind (kpi.outputs.remind): the units not sent, their officers, the days left from the run day, the message, and
 the e-mail a local aiosmtpd server receives."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from kpi import remind
 from kpi.cli import main
+from kpi.intake.validate import load_submissions
+from kpi.outputs import remind
 from kpi.plan import load_plan, paths
-from kpi.validate import load_submissions
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

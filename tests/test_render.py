@@ -186,7 +186,8 @@ def test_pdf_made_from_html_without_browser_download(rendered):
 def test_without_a_browser_run_says_so_once_and_still_makes_html(demo_dir, tmp_path, monkeypatch, capsys):
     """No browser and no WeasyPrint (its Pango library missing): HTML only, and one sentence saying what to
     install. (With WeasyPrint, tests/test_phone.py checks that the PDF is made.)"""
-    from kpi import cli, pdf
+    from kpi import cli
+    from kpi.outputs import pdf
 
     monkeypatch.setenv("KPI_CHROMIUM", str(tmp_path / "no-such-chromium"))
     monkeypatch.setattr(pdf, "find_browser", lambda: None)
@@ -204,7 +205,7 @@ def test_without_a_browser_run_says_so_once_and_still_makes_html(demo_dir, tmp_p
 def test_one_browser_prints_what_the_command_line_prints(rendered, pdftotext, tmp_path):
     """The batch prints every PDF with one Chromium (render.PdfPrinter); a file printed by Chromium's own
     --print-to-pdf (render.to_pdf) has the same pages and text."""
-    from kpi import render
+    from kpi.outputs import render
 
     chromium = rendered.need_chromium()
     html = rendered.out / "ttpvhcc.html"
@@ -219,7 +220,7 @@ def test_one_browser_prints_what_the_command_line_prints(rendered, pdftotext, tm
 
 
 def test_printer_without_a_browser_says_which_file_in_vietnamese(rendered, tmp_path):
-    from kpi import render
+    from kpi.outputs import render
 
     with render.PdfPrinter(str(tmp_path / "no-such-chromium")) as printer:
         with pytest.raises(render.RenderError) as err:

@@ -8,9 +8,17 @@ import subprocess
 import openpyxl
 import pytest
 
-from kpi.template import (DATA_SHEET, HELP_SHEET, MARKER, build_template, data_sheet, input_cells,
-                          needed_denominators, write_template)
-from kpi.validate import load_submissions
+from kpi.intake.template import (
+    DATA_SHEET,
+    HELP_SHEET,
+    MARKER,
+    build_template,
+    data_sheet,
+    input_cells,
+    needed_denominators,
+    write_template,
+)
+from kpi.intake.validate import load_submissions
 
 
 def test_layout_vhxh(plan):

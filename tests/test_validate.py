@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kpi.problems import CATALOG
+from kpi.core.problems import CATALOG
 
 
 def places(subs):
@@ -161,8 +161,8 @@ def test_number_rule(load_case):
 def test_semicolon_file_numbers(tmp_path, plan):
     import shutil
 
+    from kpi.intake.validate import load_submissions
     from tests.conftest import FILES
-    from kpi.validate import load_submissions
 
     (tmp_path / "submissions").mkdir()
     shutil.copy(FILES / "semicolon_crlf.csv", tmp_path / "submissions")
@@ -266,8 +266,8 @@ def test_one_problem_for_a_template_date(load_case):
 def test_a_folder_of_everything_is_accounted(tmp_path, plan):
     import shutil
 
+    from kpi.intake.validate import load_submissions
     from tests.conftest import FILES
-    from kpi.validate import load_submissions
 
     sub = tmp_path / "submissions"
     for src in FILES.iterdir():
@@ -287,7 +287,7 @@ def test_parse_periods_with_empty_cells_and_arrow_strings():
     pandas use Arrow strings): the good one parses, the empty one is no period, nothing raises."""
     import pandas as pd
 
-    from kpi.validate import parse_periods
+    from kpi.intake.validate import parse_periods
 
     for dtype in (object, "str"):
         assert parse_periods(pd.Series(["", "2026-11", "3/2026"], dtype=dtype)).tolist()[1:] == ["2026-11", "2026-03"]
@@ -309,7 +309,7 @@ def _ca_template(plan, path, period: str, values: dict[str, float], date: str):
     """Công an's template for `period`, pop_total filled for the villages given (plan name -> value)."""
     import openpyxl
 
-    from kpi.template import data_sheet, input_cells, write_template
+    from kpi.intake.template import data_sheet, input_cells, write_template
 
     write_template(plan, "ca", period, path)
     wb = openpyxl.load_workbook(path)
@@ -328,7 +328,7 @@ def _pop(subs, period: str) -> dict[str, float]:
 
 
 def test_last_months_template_in_this_months_folder_is_refused(tmp_path, plan):
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     sub = tmp_path / "submissions"
     names = [v.name for v in plan.villages]
@@ -360,7 +360,7 @@ def test_last_months_template_in_this_months_folder_is_refused(tmp_path, plan):
 
 
 def test_long_file_rows_of_another_period_are_refused_and_the_rest_kept(tmp_path, plan):
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     _csv(tmp_path / "submissions" / "2026-11" / "ttpvhcc.csv",
          ["2026-11,ttpvhcc,,records_total,400,2026-12-05"])
@@ -379,7 +379,7 @@ def test_long_file_rows_of_another_period_are_refused_and_the_rest_kept(tmp_path
 
 
 def test_a_later_file_corrects_and_every_replaced_value_is_listed(tmp_path, plan):
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     sub = tmp_path / "submissions" / "2026-11"
     _csv(sub / "ca.csv", ["2026-11,ca,Thôn 1,pop_total,1200,2026-12-08",
@@ -409,7 +409,7 @@ def test_a_later_file_corrects_and_every_replaced_value_is_listed(tmp_path, plan
 
 
 def test_the_file_sent_later_wins_even_when_its_name_sorts_first(tmp_path, plan):
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     sub = tmp_path / "submissions" / "2026-11"
     _csv(sub / "a_ban_sua.csv", ["2026-11,ca,Thôn 1,pop_total,1210,2026-12-12"])  # sent on the 12th
@@ -422,7 +422,7 @@ def test_the_file_sent_later_wins_even_when_its_name_sorts_first(tmp_path, plan)
 
 
 def test_same_report_date_the_later_file_name_wins(tmp_path, plan):
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     sub = tmp_path / "submissions" / "2026-11"
     _csv(sub / "ca_1.csv", ["2026-11,ca,Thôn 1,pop_total,1200,2026-12-08"])
@@ -434,7 +434,7 @@ def test_same_report_date_the_later_file_name_wins(tmp_path, plan):
 
 
 def test_an_unknown_report_date_sorts_before_a_known_one(plan):
-    from kpi.validate import _resolve_duplicates
+    from kpi.intake.validate import _resolve_duplicates
 
     def row(file, value, date):
         return {"period_p": "2026-11", "unit_p": "ca", "village_p": "Thôn 1", "element_p": "pop_total",
@@ -450,7 +450,7 @@ def test_an_unknown_report_date_sorts_before_a_known_one(plan):
 
 
 def test_a_deleted_or_empty_village_row_is_warned(tmp_path, plan):
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     names = [v.name for v in plan.villages]
     sub = tmp_path / "submissions" / "2026-11"
@@ -477,7 +477,7 @@ def test_a_deleted_or_empty_village_row_is_warned(tmp_path, plan):
 
 
 def test_a_full_month_has_no_missing_village(tmp_path, plan):
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     _csv(tmp_path / "submissions" / "2026-11" / "ca.csv",
          [f"2026-11,ca,{v.name},pop_total,900,2026-12-08" for v in plan.villages])
@@ -486,8 +486,8 @@ def test_a_full_month_has_no_missing_village(tmp_path, plan):
 
 
 def test_jump_down_in_plain_words(plan):
+    from kpi.intake.validate import change_warnings
     from tests.conftest import long_frame
-    from kpi.validate import change_warnings
 
     # records_total (a commune-level flow): 100, 102, 104, 106, 108, then 60 in June. Changes 2, 2, 2, 2, -48:
     # median 2, MAD 0, mean absolute deviation 50/5 = 10, z = -50 / 12.533 = -3.99 beyond 3.5, and
@@ -501,7 +501,7 @@ def test_jump_down_in_plain_words(plan):
 
 
 def test_comma_thousands_hint(tmp_path, plan):
-    from kpi.validate import load_submissions
+    from kpi.intake.validate import load_submissions
 
     _csv(tmp_path / "submissions" / "2026-11" / "ca.csv",
          ["2026-11,ca,Thôn 1,pop_total,\"1,234\",2026-12-08",  # read as 1.234: not whole, the comma likely thousands
@@ -529,8 +529,8 @@ def test_problems_of_a_period(tmp_path, plan):
     """The run's summary and `kpi validate --period` count the period's files and the files naming no period."""
     import shutil
 
+    from kpi.intake.validate import load_submissions
     from tests.conftest import FILES
-    from kpi.validate import load_submissions
 
     sub = tmp_path / "submissions"
     _csv(sub / "2026-11" / "ca.csv", ["2026-11,ca,Thôn 1,pop_total,-1,2026-12-08"])  # an error in November

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kpi import views
+from kpi.report import views
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def test_running_header_and_page_numbers(reports):
 
 def test_summary_lists_five_urgent_items_then_how_many_more(reports):
     r = reports["vi"]
-    from kpi import compute
+    from kpi.indicators import compute
 
     urgent = compute.urgent(r.card)
     html = views.summary(r).data
@@ -83,7 +83,7 @@ def test_dates_are_written_day_month_year_everywhere():
 
     import pandas as pd
 
-    from kpi.i18n import date_text
+    from kpi.core.i18n import date_text
 
     assert date_text("2026-02-05") == "05/02/2026"
     assert date_text(dt.date(2026, 12, 31)) == "31/12/2026"
@@ -120,7 +120,8 @@ def test_summary_top_block_lists_units_not_sent_with_officers(tmp_path):
 
 
 def test_empty_month_every_unit_not_sent_and_charts_say_no_data(tmp_path):
-    from kpi import charts, report
+    from kpi import report
+    from kpi.report import charts
 
     r = report.build("2026-12", "commune", _data_with(tmp_path, {}), made_on="2027-01-12")
     assert list(r.timeliness["status"]) == ["missing"] * 4
@@ -140,7 +141,7 @@ def test_indicator_16_target_has_a_decimal_comma(reports):
 
 
 def test_month_table_in_plan_order(reports):
-    from kpi import charts
+    from kpi.report import charts
 
     order = list(charts.month_table(reports["vi"].history).index)
     assert order == ["1", "2", "3a", "3b", "3c", "3d", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13",

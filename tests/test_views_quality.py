@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 
+from kpi import report
+from kpi.report import views
 from tests.conftest import FILES
-from kpi import report, views
 
 
 def _month(tmp_path):

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kpi import paths, pdf
+from kpi.core import paths
+from kpi.outputs import pdf
 
 PERIOD = "2026-04"
 # A payload that, if it ever ran in a browser, would set the canary (the document title).
@@ -77,13 +78,13 @@ def kpi_env(plan: Path) -> dict:
 
 
 MADE_ON = "2026-05-02"
-# The same batch through kpi.batch.run_batch with the date made fixed (the CLI has no flag for it).
+# The same batch through kpi.run.batch.run_batch with the date made fixed (the CLI has no flag for it).
 RUN_BATCH = """
 import sys
 from pathlib import Path
-from kpi.batch import run_batch
+from kpi.run.batch import run_batch
 from kpi.plan import load_plan
-from kpi.validate import load_submissions
+from kpi.intake.validate import load_submissions
 data, out, period, made_on = sys.argv[1:5]
 plan = load_plan()
 run_batch(plan, load_submissions(data, plan), period, ["commune"], Path(data), Path(out), ["html"], made_on=made_on)

@@ -10,7 +10,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from kpi import safety
+from kpi.core import safety
 from tests.security.conftest import MADE_ON
 
 

@@ -1,5 +1,5 @@
 """Issue 6.2: no formula from data. Text starting with = + - @ tab or CR is stored as text in scorecard.csv and
-in any workbook written through kpi.safety (scorecard.xlsx, templates)."""
+in any workbook written through kpi.core.safety (scorecard.xlsx, templates)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kpi import paths
-from kpi.safety import FORMULA_START, set_text_cell, spreadsheet_frame, spreadsheet_text
+from kpi.core import paths
+from kpi.core.safety import FORMULA_START, set_text_cell, spreadsheet_frame, spreadsheet_text
 from tests.security.conftest import FORMULA
 
 
@@ -97,7 +97,7 @@ def test_province_tables_keep_a_formula_like_commune_name_as_text(tmp_path):
 
     from kpi import province
     from kpi.plan import load_plan
-    from kpi.province_batch import write_tables
+    from kpi.run.province_batch import write_tables
 
     root = tmp_path / "tinh"
     shutil.copytree(paths.ROOT / "tests" / "fixtures" / "province3", root)

@@ -13,9 +13,9 @@ import openpyxl
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from kpi.load import RAW_COLUMNS
+from kpi.intake.load import RAW_COLUMNS
+from kpi.intake.validate import Submissions, load_submissions
 from kpi.plan import load_plan
-from kpi.validate import Submissions, load_submissions
 
 PLAN = load_plan()
 
@@ -24,6 +24,8 @@ def fuzz(n: int) -> settings:
     """Modest, reproducible runs: the suite stays fast and a failure is the same on every machine."""
     return settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                     database=None)
+
+
 HEADERS = RAW_COLUMNS + ["Kỳ báo cáo", "Đơn vị", "Thôn", "Mã số liệu", "Giá trị", "Ngày báo cáo", "ghi chú"]
 
 # Text cells: any Unicode (control characters, surrogates excluded by UTF-8, RTL marks, quotes, delimiters),

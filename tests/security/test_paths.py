@@ -10,8 +10,8 @@ import pytest
 
 from kpi import report
 from kpi.cli import EXIT_USAGE, main
+from kpi.intake.validate import load_submissions
 from kpi.report import ParameterError
-from kpi.validate import load_submissions
 from tests.security.conftest import HEADER
 
 GOOD = HEADER + "\n2026-04,ca,Thôn 1,pop_total,200,2026-05-03\n"

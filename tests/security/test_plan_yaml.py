@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from kpi import paths
+from kpi.core import paths
 from kpi.plan import load_plan
 
 LAUGHS = "".join(f"l{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9) if i else ', '.join(['lol'] * 9)}]\n"

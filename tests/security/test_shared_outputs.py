@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from kpi import pdf, render
+from kpi.outputs import pdf, render
 from tests.security.conftest import RAW_VILLAGE_VALUE, REJECTED_VALUE, SECRET_NOTE, read_html
 
 pytestmark = pytest.mark.slow

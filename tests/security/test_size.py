@@ -1,7 +1,7 @@
 """Issue 6.4: size and shape. A very large CSV, an xlsx zip bomb, a million-row sheet and a binary file named
 .csv are refused within bounded memory with a Vietnamese message, and the rest of the month is still reported.
 
-Bounds (kpi/safety.py): KPI_MAX_FILE_MB=20, KPI_MAX_UNZIPPED_MB=50, KPI_MAX_ROWS=20000, KPI_MAX_COLUMNS=200."""
+Bounds (kpi/core/safety.py): KPI_MAX_FILE_MB=20, KPI_MAX_UNZIPPED_MB=50, KPI_MAX_ROWS=20000, KPI_MAX_COLUMNS=200."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from kpi.validate import load_submissions
+from kpi.intake.validate import load_submissions
 from tests.security.conftest import HEADER
 
 GOOD = HEADER + "\n2026-04,ca,Thôn 1,pop_total,200,2026-05-03\n"

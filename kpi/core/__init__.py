@@ -1,0 +1,1 @@
+"""Errors, files, paths, periods, words and formats: imports nothing above it."""

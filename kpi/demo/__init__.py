@@ -1,0 +1,244 @@
+"""A synthetic, clearly marked data set for one commune: 26 villages, about 30,000 people, January..November."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kpi.core import paths, safety
+from kpi.plan import Plan
+
+LAST_MONTH = 11
+MARK = "DỮ LIỆU GIẢ LẬP (synthetic) — chỉ dùng để thử bộ công cụ, không phải số liệu thật."
+
+# Commune-wide share of the base population at January and November for each village-level numerator;
+# villages scatter around it, a few lag behind (so the village chart has something to show).
+VILLAGE_RATES = {
+    "pop_4g5g": ("pop_total", 0.86, 0.93),
+    "adult_digital_health": ("pop_adult", 0.60, 0.835),
+    "adult_digital_education": ("pop_adult", 0.50, 0.71),
+    "adult_digital_insurance": ("pop_adult", 0.62, 0.815),
+    "adult_digital_transport": ("pop_adult", 0.40, 0.62),
+    "bank_account_15plus": ("pop_15plus", 0.62, 0.855),
+    "vneid_accounts": ("pop_14plus", 0.55, 0.715),
+    "adult_digital_signature": ("pop_adult", 0.12, 0.33),
+}
+# vneid_level2 is a share of the total population; ehealth_books is never supplied (Trạm Y tế has not sent it).
+NOT_SUPPLIED = {"ehealth_books"}
+
+
+def _village_base(plan: Plan, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(plan.villages)
+    pop = rng.integers(850, 1450, n)
+    pop = np.round(pop * 30_000 / pop.sum()).astype(int)
+    base = pd.DataFrame({"village": plan.village_names, "pop_total": pop})
+    base["pop_adult"] = np.round(pop * rng.uniform(0.73, 0.77, n)).astype(int)
+    base["pop_15plus"] = base["pop_adult"] + np.round(pop * rng.uniform(0.045, 0.06, n)).astype(int)
+    base["pop_14plus"] = base["pop_15plus"] + np.round(pop * rng.uniform(0.012, 0.018, n)).astype(int)
+    base["lag"] = rng.normal(0, 0.03, n)
+    base.loc[rng.choice(n, 3, replace=False), "lag"] -= 0.12  # three villages clearly behind
+    return base
+
+
+def _village_rows(plan: Plan, rng: np.random.Generator) -> pd.DataFrame:
+    base = _village_base(plan, rng)
+    months = np.arange(1, LAST_MONTH + 1)
+    grid = base.merge(pd.DataFrame({"month": months}), how="cross")
+    growth = 1 + 0.0008 * (grid["month"] - 1)  # population creeps up month by month
+    for col in ("pop_total", "pop_adult", "pop_15plus", "pop_14plus"):
+        grid[col] = np.round(grid[col] * growth).astype(int)
+    t = (grid["month"] - 1) / (LAST_MONTH - 1)
+    for element, (denominator, start, end) in VILLAGE_RATES.items():
+        rate = np.clip(start + (end - start) * t + grid["lag"] + rng.normal(0, 0.005, len(grid)), 0.02, 0.99)
+        grid[element] = np.floor(grid[denominator] * rate).astype(int)
+    grid["vneid_level2"] = np.floor(grid["pop_total"] * np.clip(0.45 + 0.2 * t + grid["lag"] / 2, 0, 0.95)).astype(int)
+    elements = [e.code for e in plan.elements if e.level == "village" and e.code not in NOT_SUPPLIED]
+    long = grid.melt(id_vars=["village", "month"], value_vars=elements, var_name="element", value_name="value")
+    return long
+
+
+def _commune_rows(rng: np.random.Generator) -> pd.DataFrame:
+    m = np.arange(1, LAST_MONTH + 1)
+    records_total = rng.integers(380, 520, len(m))
+    records_dvc = np.round(records_total * rng.uniform(0.62, 0.7, len(m))).astype(int)
+    payments_total = rng.integers(110, 160, len(m))
+    cols = {
+        "officials_total": np.full(len(m), 31),
+        "officials_trained": np.minimum(np.array([18, 19, 21, 23, 25, 26, 27, 28, 28, 29, 29]), 31)[: len(m)],
+        "st_enterprises": np.where(m >= 6, 1, 0),
+        "enterprises_total": 40 + (m >= 4) + (m >= 9),
+        "enterprises_innovating": np.array([3, 3, 4, 4, 5, 5, 5, 6, 6, 7, 7])[: len(m)],
+        "startups_new": np.isin(m, [4, 9]).astype(int),
+        "ip_applications_new": (m == 10).astype(int),
+        "sme_digital": np.array([15, 15, 16, 17, 18, 19, 19, 20, 21, 22, 23])[: len(m)],
+        "records_total": records_total,
+        "records_digitized": np.floor(records_total * rng.uniform(0.975, 0.995, len(m))).astype(int),
+        "records_dvc_total": records_dvc,
+        "records_online": np.floor(records_dvc * np.linspace(0.84, 0.9, len(m))).astype(int),
+        "payments_total": payments_total,
+        "payments_online": np.floor(payments_total * np.linspace(0.68, 0.77, len(m))).astype(int),
+        "satisfaction_points": np.round(np.linspace(18.6, 19.3, len(m)), 1),
+    }
+    frame = pd.DataFrame({"month": m, **cols})
+    long = frame.melt(id_vars="month", var_name="element", value_name="value")
+    return long.assign(village="")
+
+
+def _submission_day(unit: str, month: int) -> dt.date:
+    """Units send before the 10th of the next month; Công an is late for November, VHXH for March."""
+    year, nxt = (2026, month + 1) if month < 12 else (2027, 1)
+    day = {"vhxh": 6, "kt": 8, "ttpvhcc": 5, "ca": 9}[unit]
+    if (unit, month) == ("ca", 11):
+        day = 14
+    if (unit, month) == ("vhxh", 3):
+        day = 12
+    return dt.date(year, nxt, day)
+
+
+def demo_frame(plan: Plan, seed: int = 2026) -> pd.DataFrame:
+    """The synthetic long data: every unit-month except Phòng Kinh tế's July (never sent), with a few village
+    rows missing (VHXH forgot Thôn 7 and Thôn 19 in November; Công an left out Thôn 22 in October)."""
+    rng = np.random.default_rng(seed)
+    rows = pd.concat([_village_rows(plan, rng), _commune_rows(rng)], ignore_index=True)
+    owner = {e.code: e.unit for e in plan.elements}
+    rows["unit"] = rows["element"].map(owner)
+    rows["period"] = rows["month"].map(lambda m: f"{plan.year}-{m:02d}")
+    drop = ((rows["unit"] == "kt") & (rows["month"] == 7)) \
+        | ((rows["unit"] == "vhxh") & (rows["month"] == 11) & rows["village"].isin(["Thôn 7", "Thôn 19"])
+           & rows["element"].isin(["adult_digital_signature", "bank_account_15plus"])) \
+        | ((rows["unit"] == "ca") & (rows["month"] == 10) & (rows["village"] == "Thôn 22"))
+    rows = rows[~drop]
+    rows["submitted_on"] = [_submission_day(u, m).isoformat() for u, m in zip(rows["unit"], rows["month"])]
+    order = {e.code: n for n, e in enumerate(plan.elements)}
+    village_order = {v: n for n, v in enumerate([""] + plan.village_names)}
+    rows = rows.assign(_e=rows["element"].map(order), _v=rows["village"].map(village_order))
+    rows = rows.sort_values(["period", "unit", "_e", "_v"])
+    return rows[["period", "unit", "village", "element", "value", "submitted_on"]].reset_index(drop=True)
+
+
+def _fmt_value(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:.1f}"
+
+
+# How each unit sends its file, as officers really do: VHXH and Công an fill the kit's Excel template; Phòng Kinh
+# tế saves a CSV from Vietnamese Windows Excel (cp1258, ';', Vietnamese headers); TT PVHCC exports CSV UTF-8
+# with BOM, dates as dd/mm/yyyy and a decimal comma. Công an's November file is a CSV export instead.
+SENDS = {"vhxh": "template", "ca": "template", "kt": "csv_cp1258", "ttpvhcc": "csv_utf8_bom"}
+VN_HEADER = ["Kỳ báo cáo", "Đơn vị", "Thôn", "Mã số liệu", "Giá trị", "Ngày báo cáo"]
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Text as Vietnamese Windows Excel saves it: cp1258 has some precomposed letters (ô, ơ, à...) and five
+    combining tone marks; a letter it lacks (ộ, ỳ) is written as a letter it has plus a tone mark."""
+    out = bytearray()
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out += ch.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", ch)
+        tone = next(m for m in parts if m in "\u0300\u0301\u0303\u0309\u0323")
+        base = unicodedata.normalize("NFC", parts.replace(tone, "", 1))
+        out += base.encode("cp1258") + tone.encode("cp1258")
+    return bytes(out)
+
+
+def _village_codes(plan: Plan) -> dict[str, str]:
+    return {v.name: v.code for v in plan.villages}
+
+
+def _write_template(target: Path, part: pd.DataFrame, plan: Plan, unit: str, period: str) -> None:
+    from kpi.intake.template import build_template, data_sheet, input_cells
+
+    wb = build_template(plan, unit, period)
+    ws = data_sheet(wb)
+    cells = input_cells(ws)
+    codes = _village_codes(plan)
+    for village, element, value in zip(part["village"], part["element"], part["value"]):
+        ws[cells[(codes.get(village, ""), element)]] = int(value) if float(value).is_integer() else float(value)
+    ws["C4"] = dt.date.fromisoformat(part["submitted_on"].iloc[0])
+    safety.save_workbook(wb, target)
+
+
+def _november_mistakes(part: pd.DataFrame) -> pd.DataFrame:
+    """Công an's November CSV, typed by hand with the mistakes real files carry (see data/sample/README.md):
+    Thôn 7 spelled 'thôn 07' and Thôn 12 '  THÔN  12 ' (both matched to the plan), one population written
+    with a thousands dot ('1.234', read as 1234), a negative value and a text value (both rejected), a cell
+    sent twice with different values (the later row counts), and a row for a hamlet the plan does not know
+    (rejected)."""
+    part = part.copy()
+    part.loc[part["village"] == "Thôn 7", "village"] = "thôn 07"
+    part.loc[part["village"] == "Thôn 12", "village"] = "  THÔN  12 "
+    big = part.index[(part["element"] == "pop_total") & (part["value"].astype(float) >= 1000)][0]
+    v = int(float(part.at[big, "value"]))
+    part.at[big, "value"] = f"{v // 1000}.{v % 1000:03d}"
+    neg = part.index[(part["element"] == "adult_digital_transport") & (part["village"] == "Thôn 3")][0]
+    part.at[neg, "value"] = "-" + part.at[neg, "value"]
+    txt = part.index[(part["element"] == "vneid_accounts") & (part["village"] == "Thôn 5")][0]
+    part.at[txt, "value"] = "chưa tổng hợp"
+    dup = part.loc[(part["element"] == "pop_adult") & (part["village"] == "Thôn 10")].copy()
+    first = dup.index[0]
+    wrong = dup.assign(value=str(int(float(dup["value"].iloc[0])) + 100))
+    extra = part.loc[[first]].assign(village="Thôn Đông Hải", element="vneid_level2", value="412")
+    part = pd.concat([part.loc[:first - 1], wrong, part.loc[first:], extra])
+    return part
+
+
+def write_demo(out: str | Path, plan: Plan, seed: int = 2026) -> list[Path]:
+    """Write <out>/submissions/<period>/<file> in the forms units really send (SENDS), with a few realistic
+    mistakes in the latest month, and a README marking the data synthetic."""
+    out = Path(out)
+    frame = demo_frame(plan, seed)
+    frame["value"] = frame["value"].map(_fmt_value)
+    written = []
+    folder = paths.submissions_dir(out)
+    if folder.is_dir():
+        for old in folder.rglob("*"):
+            if old.is_file() and old.suffix.lower() in (".csv", ".xlsx"):
+                old.unlink()
+    last = f"{plan.year}-{LAST_MONTH:02d}"
+    for (period, unit), part in frame.groupby(["period", "unit"], sort=True):
+        how = SENDS[unit]
+        if (unit, period) == ("ca", last):
+            how = "csv_ca_mistakes"
+        target = folder / period / (f"{unit}.xlsx" if how == "template" else f"{unit}.csv")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if how == "template":
+            if (unit, period) == ("vhxh", last):  # 4G/5G coverage of Thôn 15 typed from an old list: a sharp fall
+                fall = (part["element"] == "pop_4g5g") & (part["village"] == "Thôn 15")
+                part = part.assign(value=part["value"].where(
+                    ~fall, part["value"].map(lambda v: _fmt_value(round(float(v) * 0.6)))))
+            _write_template(target, part, plan, unit, period)
+        elif how == "csv_cp1258":
+            rows = part.copy()
+            if period == last:  # a row of TT PVHCC's pasted into Kinh tế's file by mistake
+                rows = pd.concat([rows, rows.iloc[[0]].assign(element="records_total", value="455")])
+            text = rows.to_csv(index=False, sep=";", header=VN_HEADER, lineterminator="\r\n")
+            target.write_bytes(encode_cp1258(text))
+        elif how == "csv_utf8_bom":
+            rows = part.assign(value=part["value"].str.replace(".", ",", regex=False),
+                               submitted_on=pd.to_datetime(part["submitted_on"]).dt.strftime("%d/%m/%Y"))
+            target.write_text(rows.to_csv(index=False, lineterminator="\r\n"), encoding="utf-8-sig")
+        else:
+            rows = _november_mistakes(part)
+            target.write_text(rows.to_csv(index=False, header=VN_HEADER, lineterminator="\n"), encoding="utf-8-sig")
+        written.append(target)
+    (out / "README.md").write_text(
+        f"# {MARK}\n\nSinh bởi `kpi demo-data --seed {seed}`: xã {plan.commune}, {len(plan.villages)} thôn, "
+        f"tháng 1–{LAST_MONTH}/{plan.year}.\n\n"
+        "Cách các đơn vị gửi: Phòng Văn hóa - Xã hội và Công an xã điền mẫu Excel của bộ công cụ (`kpi template`); "
+        "Phòng Kinh tế gửi CSV lưu từ Excel tiếng Việt (bảng mã cp1258, dấu chấm phẩy); Trung tâm Phục vụ hành "
+        "chính công gửi CSV UTF-8 có BOM, ngày dạng ngày/tháng/năm, số thập phân dùng dấu phẩy.\n\n"
+        f"Lỗi cố ý trong tháng {LAST_MONTH}/{plan.year} (để mục Chất lượng số liệu có nội dung): Công an xã gửi CSV "
+        "gõ tay với 'thôn 07', '  THÔN  12 ', một số có dấu chấm hàng nghìn (1.234), một số âm, một ô chữ, "
+        "một ô gửi hai lần với hai giá trị khác nhau và một thôn không có trong kế hoạch; Phòng Kinh tế dán nhầm "
+        "một dòng số liệu của Trung tâm PVHCC; Phòng Văn hóa - Xã hội ghi dân số vùng phủ sóng 4G/5G của Thôn 15 "
+        "thấp hơn tháng trước 40% (cảnh báo W_STOCK_FALL, dòng vẫn được tính). Công an xã gửi muộn tháng 11, Phòng Kinh tế không gửi tháng 7, "
+        "Phòng Văn hóa - Xã hội bỏ trống Thôn 7 và Thôn 19 ở hai số liệu tháng 11.\n\n"
+        f"Synthetic data made by `kpi demo-data --seed {seed}`; not real figures.\n", encoding="utf-8")
+    return written

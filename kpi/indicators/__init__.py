@@ -1,0 +1,1 @@
+"""SPEC §3: every indicator from the long data."""

@@ -1,0 +1,1 @@
+"""Reading the units' files, the template format, the rules, submissions, the cache."""

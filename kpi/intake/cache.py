@@ -1,0 +1,199 @@
+"""The batch's validated-data cache: the batch validates the data folder once and leaves the result where each
+report's notebook finds it, so five reports do not read and validate the same files five times.
+
+The cache is a folder in the period's output folder (<out>/<period>/.cache/submissions-<key>/): each frame of
+Submissions as Parquet, the problems and the per-file facts as JSON, and `meta.json` holding the key, the
+columns and dtypes of each frame and the SHA-256 of every file. Neither Parquet nor JSON can run code when read.
+The key hashes everything the validation depends on: every submission file (name and content), the data
+folder's README (the synthetic flag), the plan file and the kit's code. A report uses the cache only when the
+key it computes itself from the same inputs matches and every hash, column and dtype checks out; otherwise it
+validates the files as if there were no cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pandas as pd
+
+import kpi
+from kpi.core import paths
+from kpi.intake.load import submission_files
+
+CACHE_DIR = ".cache"
+PREFIX = "submissions-"
+FORMAT = "kpi-submissions-cache-v3"  # Parquet frames + JSON; v2 was a pickle, never read again
+FRAMES = ("data", "rejected", "files", "received")
+META = "meta.json"
+log = logging.getLogger(__name__)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def kit_fingerprint() -> str:
+    """The kit's version plus a hash of its code and templates: a changed kit remakes the reports."""
+    h = hashlib.sha256(kpi.__version__.encode())
+    root = Path(kpi.__file__).resolve().parent
+    for p in sorted([*root.rglob("*.py"), *(root / "templates").rglob("*")]):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
+    return f"{kpi.__version__}+{h.hexdigest()[:16]}"
+
+
+def data_key(data_dir: str | Path, plan_path: str | Path | None = None, kit: str | None = None,
+             hashes: dict[str, str] | None = None) -> str:
+    """SHA-256 over what load_submissions(data_dir, load_plan(plan_path)) reads: each submission file's
+    relative name and content, the folder's README.md, the plan file, and the kit fingerprint. `hashes`
+    (relative name -> SHA-256) reuses file hashes the batch has already computed."""
+    data_dir = Path(data_dir)
+    root = paths.submissions_dir(data_dir)
+    h = hashlib.sha256(b"kpi-submissions-cache-v1\0")
+    h.update((kit or kit_fingerprint()).encode() + b"\0")
+    h.update(sha256_file(Path(plan_path or paths.PLAN_FILE)).encode() + b"\0")
+    readme = data_dir / "README.md"
+    h.update((sha256_file(readme) if readme.is_file() else "-").encode() + b"\0")
+    for f in submission_files(root) if root.is_dir() else []:
+        name = f.relative_to(root).as_posix()
+        digest = hashes.get(name) if hashes else None
+        h.update(name.encode() + b"\0" + (digest or sha256_file(f)).encode() + b"\0")
+    return h.hexdigest()
+
+
+def cache_dir(period_out: str | Path) -> Path:
+    return Path(period_out) / CACHE_DIR
+
+
+def cache_file(period_out: str | Path, key: str) -> Path:
+    """The cache of one key: a folder."""
+    return cache_dir(period_out) / f"{PREFIX}{key}"
+
+
+def _plain(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The rejected rows keep the raw cells as the unit typed them, of any type: as text (None stays empty),
+    which Parquet stores and which is all the kit shows of them."""
+    if name != "rejected":
+        return frame
+    return frame.astype(object).where(frame.notna(), None).map(lambda v: v if v is None else str(v))
+
+
+def _encode(subs) -> dict[str, bytes]:
+    """Each part of Submissions as bytes, with meta.json last."""
+    parts, frames = {}, {}
+    for name in FRAMES:
+        frame = _plain(getattr(subs, name), name)
+        buf = io.BytesIO()
+        frame.reset_index(drop=True).to_parquet(buf, index=False)
+        parts[f"{name}.parquet"] = buf.getvalue()
+        frames[name] = {str(c): str(t) for c, t in frame.dtypes.items()}
+    facts = {
+        "problems": [dataclasses.asdict(p) for p in subs.problems],
+        "synthetic": bool(subs.synthetic),
+        "file_periods": {f: list(ps) for f, ps in subs.file_periods.items()},
+    }
+    parts["facts.json"] = json.dumps(facts, ensure_ascii=False).encode("utf-8")
+    return parts, frames
+
+
+def write(subs, period_out: str | Path, key: str) -> Path:
+    """Write Submissions under the key, atomically (a temporary folder, then renamed), readable by the owner
+    only; older caches of the folder, and temporary ones a killed run left, are removed. The batch calls it
+    under the output folder's lock, so no other writer is at work here."""
+    folder = cache_dir(period_out)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for left in folder.glob(f".{PREFIX}*.part"):
+        shutil.rmtree(left, ignore_errors=True) if left.is_dir() else left.unlink(missing_ok=True)
+    target = cache_file(period_out, key)
+    tmp = folder / f".{target.name}.{os.getpid()}.part"
+    try:
+        tmp.mkdir(mode=0o700)
+        parts, frames = _encode(subs)
+        meta = {"format": FORMAT, "key": key, "frames": frames,
+                "sha256": {n: hashlib.sha256(b).hexdigest() for n, b in parts.items()}}
+        parts[META] = json.dumps(meta).encode("ascii")
+        for name, body in parts.items():
+            fd = os.open(tmp / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in folder.iterdir():
+        if old.name.startswith(PREFIX) and old != target:
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    return target
+
+
+def _own(st: os.stat_result, kind) -> bool:
+    """This user's own file or folder of that kind, writable by nobody else, not hard-linked elsewhere."""
+    if not kind(st.st_mode) or st.st_mode & 0o022:
+        return False
+    if kind is stat.S_ISREG and st.st_nlink != 1:
+        return False
+    return not hasattr(os, "getuid") or st.st_uid == os.getuid()
+
+
+def _read_part(folder: Path, name: str, sha256: str) -> bytes:
+    st = os.lstat(folder / name)
+    if not _own(st, stat.S_ISREG):
+        raise ValueError(f"{name} không phải tệp riêng của người chạy")
+    body = (folder / name).read_bytes()
+    if hashlib.sha256(body).hexdigest() != sha256:
+        raise ValueError(f"mã SHA-256 của {name} không khớp nội dung")
+    return body
+
+
+def _frame(body: bytes, name: str, dtypes: dict) -> pd.DataFrame:
+    frame = pd.read_parquet(io.BytesIO(body))
+    if list(frame.columns) != list(dtypes):
+        raise ValueError(f"{name}: các cột {list(frame.columns)} khác với {list(dtypes)}")
+    return frame.astype(dtypes) if len(dtypes) else frame
+
+
+def read(period_out: str | Path, key: str):
+    """The Submissions cached under `key`, or None (no such cache, not the user's own, or not intact)."""
+    from kpi.core.problems import Problem
+    from kpi.intake.validate import Submissions
+
+    path = cache_file(period_out, key)
+    try:
+        if not _own(os.lstat(path.parent), stat.S_ISDIR) or not _own(os.lstat(path), stat.S_ISDIR):
+            return None  # a linked or shared cache folder is not ours
+    except OSError:
+        return None
+    try:
+        meta = json.loads(_read_part_unhashed(path))
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
+            raise ValueError("tiêu đề không khớp khóa của số liệu")
+        hashes, dtypes = meta["sha256"], meta["frames"]
+        frames = {n: _frame(_read_part(path, f"{n}.parquet", hashes[f"{n}.parquet"]), n, dtypes[n]) for n in FRAMES}
+        facts = json.loads(_read_part(path, "facts.json", hashes["facts.json"]).decode("utf-8"))
+        problems = [Problem(**p) for p in facts["problems"]]
+        periods = {str(f): tuple(str(p) for p in ps) for f, ps in facts["file_periods"].items()}
+        return Submissions(problems=problems, synthetic=bool(facts["synthetic"]), file_periods=periods, **frames)
+    except Exception as exc:  # a damaged or wrong cache only costs the validation it would have saved
+        log.warning("Bỏ qua bộ nhớ đệm %s (không đọc được: %s); kiểm tra lại số liệu từ đầu.", path.name, exc)
+        return None
+
+
+def _read_part_unhashed(folder: Path) -> str:
+    """meta.json, which holds the other parts' hashes; it must be the user's own plain file too."""
+    if not _own(os.lstat(folder / META), stat.S_ISREG):
+        raise ValueError(f"{META} không phải tệp riêng của người chạy")
+    return (folder / META).read_text(encoding="ascii")

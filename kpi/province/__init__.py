@@ -1,0 +1,282 @@
+"""Province roll-up over many communes: each indicator as a ratio of sums over communes, ranks, status grid,
+communes that have not reported. Pure frames in, frames out (vectorised over communes); plus reading a
+province root, and the computed report as Parquet files for the notebook (write_report, read_report)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from kpi.core import paths
+from kpi.core.files import write_atomic
+from kpi.indicators import compute
+from kpi.plan import Plan, Village
+
+COMMUNE_FILE = "commune.yml"  # optional, in a commune folder: {commune: name, villages: [names]}
+KEYS = ["commune", "element", "village"]
+
+
+def commune_plan(plan: Plan, commune_dir: Path) -> Plan:
+    """The plan as it applies to one commune: same units, elements, indicators and targets; the commune's own
+    name and villages when its folder has a commune.yml, else the folder name and the plan's villages."""
+    spec_file = Path(commune_dir) / COMMUNE_FILE
+    if not spec_file.is_file():
+        return replace(plan, commune=Path(commune_dir).name)
+    spec = yaml.safe_load(spec_file.read_text(encoding="utf-8")) or {}
+    villages = spec.get("villages") or plan.village_names
+    return replace(plan, commune=str(spec.get("commune") or Path(commune_dir).name),
+                   villages=tuple(Village(code=f"t{n:02d}", name=str(v)) for n, v in enumerate(villages, 1)))
+
+
+def commune_plan_yaml(base_plan_file: Path, plan: Plan) -> str:
+    """The base plan YAML with one commune's name and villages, for that commune's notebooks."""
+    raw = yaml.safe_load(Path(base_plan_file).read_text(encoding="utf-8"))
+    raw["commune"] = plan.commune
+    raw["commune_full"] = f"Ủy ban nhân dân xã {plan.commune}"
+    raw["villages"] = [{"code": v.code, "name": v.name} for v in plan.villages]
+    return yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
+
+
+@dataclass
+class ProvinceData:
+    data: pd.DataFrame  # long data of every commune: commune, period, unit, village, element, value
+    received: pd.DataFrame  # commune, unit, period, submitted_on, file
+    villages: pd.Series  # villages expected per commune
+    communes: list[str]
+
+
+def load_province(root: Path, plan: Plan) -> ProvinceData:
+    """Read and validate every commune folder under a province root (each against its own villages)."""
+    from kpi.intake.validate import load_submissions
+
+    data, received, villages, names = [], [], {}, []
+    for d in paths.commune_dirs(root):
+        cplan = commune_plan(plan, d)
+        subs = load_submissions(d, cplan)
+        names.append(d.name)
+        villages[d.name] = len(cplan.villages)
+        data.append(subs.data[["period", "unit", "village", "element", "value"]].assign(commune=d.name))
+        received.append(subs.received.assign(commune=d.name))
+    frame = pd.concat(data, ignore_index=True) if data else pd.DataFrame(
+        columns=["period", "unit", "village", "element", "value", "commune"])
+    return ProvinceData(frame, pd.concat(received, ignore_index=True) if received else pd.DataFrame(),
+                        pd.Series(villages, dtype="int64"), names)
+
+
+def _matrix(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
+    """Year-to-date values, one row per (commune, element, village), one column per month 1..P.
+
+    A flow sums its months from January (no value until its first reported month); a stock is the month's
+    own value, no carry-forward (SPEC §3.1)."""
+    upto = compute.month_of(period)
+    # Months are read once per distinct period text, not once per row (30 million rows nationally).
+    codes, uniques = pd.factorize(data["period"])
+    prefix = f"{plan.year}-"
+    months = np.array([int(p[5:7]) if str(p).startswith(prefix) else 0 for p in uniques] + [0], dtype="int8")
+    month = months[np.where(codes >= 0, codes, len(uniques))]
+    keep = (month >= 1) & (month <= upto)
+    rows = data.loc[keep, KEYS + ["value"]].assign(month=month[keep])
+    wide = rows.set_index([*KEYS, "month"])["value"].astype("float64").unstack("month")
+    wide = wide.reindex(columns=pd.Index(range(1, upto + 1), name="month"))
+    flows = [e.code for e in plan.elements if e.time == "flow"]
+    is_flow = wide.index.get_level_values("element").isin(flows)
+    if is_flow.any():
+        part = wide[is_flow]
+        wide.loc[is_flow] = part.fillna(0).cumsum(axis=1).where(part.notna().cumsum(axis=1) > 0)
+    return wide
+
+
+def commune_history(data: pd.DataFrame, plan: Plan, period: str, villages: pd.Series | None = None) -> pd.DataFrame:
+    """Every commune's year-to-date value of every indicator for each month January..P.
+
+    Within a commune a ratio is 100 × Σ numerator / Σ denominator over the villages that have both (never a
+    mean of village ratios); a constant denominator (indicator 11: 20 points) counts once per place; a count
+    is the element's value. Columns: commune, indicator, month, numerator, denominator, value,
+    villages_reported, villages_expected."""
+    wide = _matrix(data, plan, period)
+    months = list(wide.columns)
+    by_element = {e: wide.xs(e, level="element") for e in wide.index.get_level_values("element").unique()}
+    empty = pd.DataFrame(columns=pd.Index(months, name="month"),  # an element no commune reported
+                         index=pd.MultiIndex.from_arrays([[], []], names=["commune", "village"]), dtype="float64")
+    parts = []
+    for ind in plan.indicators:
+        num = by_element.get(ind.numerator, empty)
+        if ind.kind == "count":
+            den = None
+            mask = num.notna()
+        elif ind.denominator_constant is not None:
+            den = num.notna() * float(ind.denominator_constant)
+            mask = num.notna()
+        else:
+            den_raw = by_element.get(ind.denominator, empty)
+            num, den = num.align(den_raw, join="inner")
+            mask = num.notna() & den.notna()
+        g = num.where(mask).groupby(level="commune")
+        frame = pd.DataFrame({
+            "numerator": g.sum(min_count=1).stack(future_stack=True),
+            "villages_reported": mask.groupby(level="commune").sum().stack(future_stack=True),
+        })
+        frame["denominator"] = (np.nan if den is None else
+                                den.where(mask).groupby(level="commune").sum(min_count=1).stack(future_stack=True))
+        frame["indicator"] = ind.id
+        parts.append(frame.reset_index())
+    out = pd.concat(parts, ignore_index=True)
+    levels = {e.code: e.level for e in plan.elements}
+    ind_level = {i.id: levels[i.numerator] for i in plan.indicators}
+    communes = (villages.index if villages is not None else pd.Index(sorted(data["commune"].unique()), name="commune"))
+    grid = pd.MultiIndex.from_product([list(communes), [i.id for i in plan.indicators], months],
+                                      names=["commune", "indicator", "month"]).to_frame(index=False)
+    out = grid.merge(out, on=["commune", "indicator", "month"], how="left")
+    out["villages_reported"] = out["villages_reported"].fillna(0).astype("int64")
+    per_commune = villages if villages is not None else pd.Series(len(plan.villages), index=communes)
+    is_village = out["indicator"].map(ind_level).eq("village")
+    out["villages_expected"] = np.where(is_village, out["commune"].map(per_commune), 1).astype("int64")
+    kind = out["indicator"].map({i.id: i.kind for i in plan.indicators})
+    ratio = 100 * out["numerator"] / out["denominator"].where(out["denominator"] > 0)
+    out["value"] = np.where(kind == "ratio", ratio, out["numerator"]).astype("float64")
+    out.loc[out["villages_reported"] == 0, ["numerator", "denominator", "value"]] = np.nan
+    return out[["commune", "indicator", "month", "numerator", "denominator", "value", "villages_reported",
+                "villages_expected"]]
+
+
+def rollup(history: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """Province value per indicator and month as a ratio of sums over the communes that have a value:
+    100 × Σ numerator / Σ denominator (never a mean of commune ratios); a count is the sum of the communes'
+    counts. Columns: indicator, month, numerator, denominator, value, communes_reported."""
+    has = history[history["villages_reported"] > 0]
+    agg = has.groupby(["indicator", "month"]).agg(
+        numerator=("numerator", "sum"), denominator=("denominator", lambda s: s.sum(min_count=1)),
+        communes_reported=("commune", "size"))
+    return finish_rollup(agg, plan, sorted(history["month"].unique()))
+
+
+def finish_rollup(agg: pd.DataFrame, plan: Plan, months: list[int]) -> pd.DataFrame:
+    """From the sums per (indicator, month) over reporting communes (numerator, denominator,
+    communes_reported) to rollup's frame: every indicator and month, the value as 100 × Σ num / Σ den."""
+    grid = pd.MultiIndex.from_product([[i.id for i in plan.indicators], [int(m) for m in months]],
+                                      names=["indicator", "month"])
+    out = agg.reindex(grid).reset_index()
+    out["communes_reported"] = out["communes_reported"].fillna(0).astype("int64")
+    kind = out["indicator"].map({i.id: i.kind for i in plan.indicators})
+    ratio = 100 * out["numerator"] / out["denominator"].where(out["denominator"] > 0)
+    out["value"] = np.where(kind == "ratio", ratio, out["numerator"]).astype("float64")
+    out.loc[out["communes_reported"] == 0, ["numerator", "denominator", "value"]] = np.nan
+    return out
+
+
+def forecast_by(history: pd.DataFrame, plan: Plan, keys: list[str]) -> pd.Series:
+    """SPEC §3.4's forecast per group: least-squares line through the last up to 3 months that have a value,
+    evaluated at the deadline's month; NaN with fewer than 2 values or no deadline."""
+    valid = history.dropna(subset=["value"]).sort_values([*keys, "month"])
+    last = valid.groupby(keys).tail(compute.FORECAST_MONTHS)
+    x = last["month"].astype("float64")
+    g = last.assign(x=x, y=last["value"], xx=x**2, xy=x * last["value"]).groupby(keys)
+    n, sx, sy, sxx, sxy = g.size(), g["x"].sum(), g["y"].sum(), g["xx"].sum(), g["xy"].sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (n * sxy - sx * sy) / (n * sxx - sx**2)
+    intercept = (sy - slope * sx) / n
+    deadline_month = {i.id: (i.deadline.year - plan.year) * 12 + i.deadline.month for i in plan.indicators if i.deadline}
+    at = n.index.get_level_values("indicator").map(deadline_month).astype("float64")
+    return (intercept + slope * at).where(n >= 2)
+
+
+def _with_status(frame: pd.DataFrame, plan: Plan, period: str, fc: pd.Series, keys: list[str]) -> pd.DataFrame:
+    targets = {i.id: (np.nan if i.target is None else i.target) for i in plan.indicators}
+    deadlines = {i.id: i.deadline for i in plan.indicators}
+    frame = frame.assign(target=frame["indicator"].map(targets).astype("float64"),
+                         deadline=frame["indicator"].map(deadlines))
+    frame = frame.merge(fc.rename("forecast").reset_index(), on=keys, how="left")
+    frame["status"] = compute.status(frame, period)
+    return frame
+
+
+@dataclass
+class ProvinceReport:
+    period: str
+    scorecard: pd.DataFrame  # province, one row per indicator
+    communes: pd.DataFrame  # commune × indicator at P: value, numerator, denominator, status, rank
+    not_reported: pd.DataFrame  # commune, missing units for P
+    history: pd.DataFrame  # province value per indicator and month
+
+
+REPORT_FRAMES = ("scorecard", "communes", "not_reported", "history")  # the frames of a ProvinceReport
+REPORT_META = "report.json"  # beside them: the period they are for
+
+
+def write_report(rep: ProvinceReport, folder: Path) -> Path:
+    """A computed province report as Parquet files in `folder` (one per frame, each written under a temporary
+    name and renamed) plus report.json naming the period: how `kpi run --scheduler` hands the cluster's result
+    to the province notebook, which then computes nothing again. Needs pyarrow (the `dask` extra)."""
+    import io
+
+    folder = Path(folder)
+    for name in REPORT_FRAMES:
+        buf = io.BytesIO()
+        getattr(rep, name).to_parquet(buf, index=False)
+        write_atomic(folder / f"{name}.parquet", buf.getvalue())
+    write_atomic(folder / REPORT_META, json.dumps({"period": rep.period, "frames": list(REPORT_FRAMES)}))
+    return folder
+
+
+def read_report(folder: Path, period: str) -> ProvinceReport:
+    """The province report write_report left in `folder`; refuses one made for another period."""
+    folder = Path(folder)
+    meta = json.loads((folder / REPORT_META).read_text(encoding="utf-8"))
+    if meta.get("period") != period:
+        raise ValueError(f"Kết quả tổng hợp trong {folder} là của kỳ {meta.get('period')}, không phải kỳ {period}: "
+                         f"chạy lại `kpi run` cho kỳ {period}.")
+    return ProvinceReport(period, *(pd.read_parquet(folder / f"{name}.parquet") for name in REPORT_FRAMES))
+
+
+def province_report(pdata: ProvinceData, plan: Plan, period: str) -> ProvinceReport:
+    """Everything the province report shows for period P."""
+    hist = commune_history(pdata.data, plan, period, pdata.villages)
+    return report_from_history(hist, rollup(hist, plan), pdata.received, pdata.communes, plan, period)
+
+
+def report_from_history(hist: pd.DataFrame, prov_hist: pd.DataFrame, received: pd.DataFrame, communes: list[str],
+                        plan: Plan, period: str) -> ProvinceReport:
+    """The province report for P from the communes' history January..P (commune_history), the province's
+    (rollup or finish_rollup), the units' received files (commune, unit, period) and the commune names: the
+    last step of both the pandas path and the Dask path (kpi/province/on_dask.py)."""
+    m = compute.month_of(period)
+    prov = province_scorecard(prov_hist, plan, period, len(communes))
+    now = hist[hist["month"] == m].drop(columns="month")
+    per = _with_status(now, plan, period, forecast_by(hist, plan, ["commune", "indicator"]), ["commune", "indicator"])
+    per["rank"] = per.groupby("indicator")["value"].rank(method="min", ascending=False).astype("Int64")
+    return ProvinceReport(period, prov, per, missing_units(received, communes, plan, period), prov_hist)
+
+
+def province_scorecard(prov_hist: pd.DataFrame, plan: Plan, period: str, communes_expected: int) -> pd.DataFrame:
+    """The province's row per indicator at P from its history (rollup): value, status, forecast, name."""
+    m = compute.month_of(period)
+    prov = prov_hist[prov_hist["month"] == m].drop(columns="month")
+    prov = _with_status(prov, plan, period, forecast_by(prov_hist, plan, ["indicator"]), ["indicator"])
+    order = {i.id: n for n, i in enumerate(plan.indicators)}
+    prov = prov.assign(name=prov["indicator"].map({i.id: i.short for i in plan.indicators}),
+                       communes_expected=communes_expected).sort_values("indicator", key=lambda s: s.map(order))
+    return prov.reset_index(drop=True)
+
+
+def not_reported(pdata: ProvinceData, plan: Plan, period: str) -> pd.DataFrame:
+    """Communes where some unit sent nothing for P: commune, missing units (codes), count."""
+    return missing_units(pdata.received, pdata.communes, plan, period)
+
+
+def missing_units(received: pd.DataFrame, communes: list[str], plan: Plan, period: str) -> pd.DataFrame:
+    """From the units' received files (commune, unit, period; a file counts even when its values were
+    rejected): each commune where some unit sent nothing for P, with the missing unit codes and their count."""
+    rec = received
+    got = (rec[rec["period"] == period].groupby("commune")["unit"].agg(set) if len(rec)
+           else pd.Series(dtype=object))
+    rows = []
+    for c in communes:
+        missing = [u for u in plan.unit_codes if u not in got.get(c, set())]
+        if missing:
+            rows.append({"commune": c, "missing_units": ", ".join(missing), "missing": len(missing)})
+    return pd.DataFrame(rows, columns=["commune", "missing_units", "missing"])

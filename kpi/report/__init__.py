@@ -1,0 +1,124 @@
+"""Everything one report shows, computed once: the notebook asks this module, then hands the parts to views."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kpi.core import periods, safety
+from kpi.core.errors import ParameterError  # noqa: F401 (raised here, caught by kpi.cli)
+from kpi.indicators import compute
+from kpi.intake import notes as unit_notes
+from kpi.intake.validate import Submissions, load_submissions
+from kpi.plan import Plan, load_plan
+
+SCOPES = ("commune",)  # plus the plan's unit codes
+
+
+@dataclass
+class MonthReport:
+    plan: Plan
+    period: str
+    unit: str  # "commune" or a unit code
+    lang: str
+    submissions: Submissions
+    scorecard: pd.DataFrame  # every indicator (the commune's numbers), schema.SCORECARD
+    history: pd.DataFrame  # year-to-date value per indicator and month
+    villages: pd.DataFrame  # village-level ratios for P
+    timeliness: pd.DataFrame  # unit x month of P (column `period`)
+    completeness: pd.DataFrame  # at P's last month
+    made_on: dt.date
+    notes: pd.DataFrame = field(default_factory=unit_notes.empty)  # the units' notes for P (kpi.intake.notes)
+    note_messages: list[str] = field(default_factory=list)  # notes cut or left out, with their place
+
+    @property
+    def is_month(self) -> bool:
+        return periods.is_month(self.period)
+
+    @property
+    def period_words(self) -> str:
+        """The period in words: 'tháng 11 năm 2026', '6 tháng đầu năm 2026' (kpi.core.periods.words)."""
+        return periods.words(self.period, self.lang)
+
+    @property
+    def indicator_ids(self) -> list[str]:
+        return [i.id for i in self.plan.indicators_of(self.unit)]
+
+    @property
+    def card(self) -> pd.DataFrame:
+        """The scorecard rows this report is about (all, or the unit's own)."""
+        return self.scorecard[self.scorecard["indicator"].isin(self.indicator_ids)].reset_index(drop=True)
+
+    @property
+    def units(self) -> list[str]:
+        return self.plan.unit_codes if self.unit == "commune" else [self.unit]
+
+    @property
+    def scope_name(self) -> str:
+        if self.unit == "commune":
+            return f"xã {self.plan.commune}" if self.lang == "vi" else f"{self.plan.commune} commune"
+        return self.plan.unit(self.unit).name
+
+
+def check_parameters(plan: Plan, period: str, unit: str, lang: str = "vi", month_only: bool = False) -> None:
+    """Refuse a period the kit cannot read or outside the plan year (a month only where `month_only`), a period
+    other than a month whose last month has not ended on the run's day (kpi.intake.validate.run_day), a unit the plan
+    does not know, or an unknown language."""
+    from kpi.intake.validate import run_day
+
+    if month_only and period not in plan.periods:
+        raise ParameterError(f"Kỳ báo cáo '{period}' không hợp lệ: cần một tháng NNNN-TT trong năm {plan.year} "
+                             f"(ví dụ {plan.year}-11).")
+    try:
+        p = periods.check_in_year(period, plan.year)
+        if not p.is_month:
+            periods.check_ended(period, run_day())
+    except periods.PeriodError as exc:
+        raise ParameterError(str(exc)) from None
+    if unit not in (*SCOPES, *plan.unit_codes):
+        raise ParameterError(f"Đơn vị '{unit}' không hợp lệ: dùng commune hoặc một trong {', '.join(plan.unit_codes)}.")
+    if lang not in ("vi", "en"):
+        raise ParameterError(f"Ngôn ngữ '{lang}' không hợp lệ: dùng vi hoặc en.")
+
+
+def period_timeliness(subs: Submissions, plan: Plan, period: str) -> pd.DataFrame:
+    """Each unit's state (compute.timeliness) for each month of P, month after month; column `period` names
+    the month. For a month, that month's rows alone."""
+    return pd.concat([compute.timeliness(subs.received, plan, m, subs.problems).assign(period=m)
+                      for m in periods.months(period)], ignore_index=True)
+
+
+def build(period: str, unit: str = "commune", data_dir: str | Path | None = None,
+          plan_path: str | Path | None = None, lang: str = "vi", made_on: dt.date | str | None = None,
+          output_dir: str | Path | None = None) -> MonthReport:
+    """Load the plan and the data folder, validate, and compute everything a report for (period, unit) shows.
+
+    With `output_dir` (the period's output folder), the data the batch has already validated is taken from
+    its cache there (kpi.intake.cache) when the cache's key, computed here from the same files, plan and kit,
+    matches; else the files are read and validated here."""
+    from kpi.core import paths
+    from kpi.intake import cache
+
+    safety.check_notebook_parameters(period, unit, data_dir, plan_path, output_dir, lang, made_on)
+    plan = load_plan(plan_path)
+    check_parameters(plan, period, unit, lang)
+    data = Path(data_dir or paths.DATA_DIR)
+    subs = None
+    if output_dir:
+        subs = cache.read(output_dir, cache.data_key(data, plan_path))
+    if subs is None:
+        subs = load_submissions(data, plan)
+    notes, note_messages = unit_notes.read_notes(data, plan, period)
+    return MonthReport(
+        notes=unit_notes.for_period(notes, period, plan.unit_codes if unit == "commune" else [unit]),
+        note_messages=note_messages, plan=plan, period=period, unit=unit, lang=lang, submissions=subs,
+        scorecard=compute.scorecard(subs.data, plan, period, lang),
+        history=compute.history(subs.data, plan, period),
+        villages=compute.village_table(subs.data, plan, period),
+        timeliness=period_timeliness(subs, plan, period),
+        completeness=compute.completeness(subs.data, plan, periods.last_month(period)),
+        made_on=dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or dt.date.today()),
+    )

@@ -1,0 +1,1 @@
+"""Jobs, manifest, lock, workers, cluster, the batch."""

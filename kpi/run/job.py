@@ -1,0 +1,184 @@
+"""The job a worker runs: one report's notebook through papermill, then its HTML (and PDF where the job has the
+browser), under a log file and a time limit. Knows nothing of the batch that plans the jobs, nor of the pool
+that runs them (kpi.run.batch, kpi.run.workers and kpi.run.distributed import this module, never the other way)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import subprocess
+import traceback
+from pathlib import Path
+
+import kpi
+from kpi.core import paths, periods
+from kpi.core.files import WRITE_ERRNOS, write_atomic, write_error_text
+from kpi.outputs import pdf, render
+from kpi.plan import Plan
+
+LOG_DIR = "logs"
+PDF_GRACE = 5.0  # seconds a PDF may always take, even when the notebook used up the report's time limit
+
+# Test-only hook: a comma-separated list of report names ("vhxh", or "2026-11/vhxh") whose run raises
+# InjectedFailure inside its worker process, to prove that one failing report leaves the others rendered.
+FAIL_ENV = "KPI_TEST_FAIL_REPORTS"
+
+
+class InjectedFailure(RuntimeError):
+    """Raised only when KPI_TEST_FAIL_REPORTS names the report (tests of the batch's failure handling)."""
+
+
+def report_title(plan: Plan, period: str, unit: str, lang: str) -> str:
+    scope = f"xã {plan.commune}" if unit == "commune" else plan.unit(unit).name
+    if lang == "en":
+        return f"KPI report {periods.words(period, 'en')}: {scope}"
+    if periods.is_month(period):
+        return f"Báo cáo chỉ tiêu KHCN, ĐMST, CĐS tháng {periods.month_number(period)}/{periods.year_of(period)}: {scope}"
+    return f"Báo cáo chỉ tiêu KHCN, ĐMST, CĐS {periods.words(period)}: {scope}"
+
+
+def kernel_name() -> str:
+    """The kit's registered kernel if `make` installed it, else the current interpreter's own."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return paths.KERNEL_NAME if paths.KERNEL_NAME in KernelSpecManager().find_kernel_specs() else "python3"
+
+
+def execute(period: str, unit: str, data_dir: Path, out: Path, lang: str, made_on: str,
+            timeout: int = 600, plan_path: Path | None = None, notebook: Path | None = None,
+            parameters: dict | None = None) -> Path:
+    """Run the master notebook (or `notebook` with `parameters`) for one report with papermill; the executed
+    notebook lands as <unit>.ipynb (written under a temporary name while it runs, renamed at the end)."""
+    import papermill as pm
+
+    target = out / f"{unit}.ipynb"
+    tmp = out / f".{unit}.part.ipynb"  # papermill wants the .ipynb ending; the leading dot hides it
+    if parameters is None:
+        parameters = {"period": period, "unit": unit, "data_dir": str(Path(data_dir).resolve()),
+                      "plan_path": str(Path(plan_path or paths.PLAN_FILE).resolve()),
+                      "output_dir": str(out.resolve()), "lang": lang, "made_on": made_on}
+    pm.execute_notebook(
+        str(notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
+        cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=timeout, language="python", log_output=True,
+        parameters=parameters,
+    )
+    # Only a notebook that ran to the end replaces the good one: a failed or interrupted run stays under its
+    # temporary name (its traceback is in <unit>.error.txt and the log) and the next run removes it.
+    tmp.replace(target)
+    return target
+
+
+def _error_text(exc: BaseException) -> str:
+    """One line naming what failed: papermill's error carries the cell's exception name and value."""
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    text = f"{ename}: {evalue}".strip()
+    return text.splitlines()[0][:500]
+
+
+def _injected(period: str, unit: str) -> bool:
+    names = {n.strip() for n in os.environ.get(FAIL_ENV, "").split(",") if n.strip()}
+    return unit in names or f"{period}/{unit}" in names
+
+
+def run_report(spec: dict) -> dict:
+    """One report end to end (notebook, HTML, PDF) from a JSON-able spec; returns {"files", "error"} and never
+    raises: a failure is recorded (with its traceback in <unit>.error.txt) so the other reports go on."""
+    plan_path = Path(spec["plan_path"])
+    out = Path(spec["out"])
+    unit, period = spec["unit"], spec["period"]
+    log = logging.getLogger("kpi.run.batch")
+    files: dict[str, str] = {}
+    error_file = out / f"{unit}.error.txt"
+    try:
+        from kpi.plan import load_plan
+
+        plan = load_plan(plan_path)
+        log.info("Bắt đầu báo cáo %s/%s (định dạng %s)", period, unit, ",".join(spec["formats"]))
+        if _injected(period, unit):
+            raise InjectedFailure(f"Lỗi giả lập cho báo cáo {period}/{unit} (biến {FAIL_ENV}).")
+        nb = execute(period, unit, Path(spec["data_dir"]), out, spec["lang"], spec["made_on"],
+                     timeout=spec.get("cell_timeout", 600), plan_path=plan_path,
+                     notebook=Path(spec["notebook"]) if spec.get("notebook") else None,
+                     parameters=spec.get("parameters"))
+        files["ipynb"] = str(nb)
+        log.info("Đã chạy xong sổ tay: %s", nb.name)
+        title = spec.get("title") or report_title(plan, period, unit, spec["lang"])
+        html = render.to_html(nb, out / f"{unit}.html", title, spec["lang"])
+        files["html"] = str(html)
+        log.info("Đã xuất HTML: %s", html.name)
+        if unit == "commune" and not spec.get("notebook"):  # the official Báo cáo goes with the commune report
+            from kpi.outputs.docx_report import for_batch
+
+            files["docx"] = str(for_batch(spec))
+            log.info("Đã xuất DOCX: %s", Path(files["docx"]).name)
+        if "pdf" in spec["formats"] and spec.get("chromium"):
+            files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", spec["chromium"]))
+            log.info("Đã xuất PDF: %s.pdf", unit)
+        elif "pdf" in spec["formats"] and spec.get("pdf_engine") == "weasyprint":
+            files["pdf"] = str(pdf.weasy_pdf(html, out / f"{unit}.pdf"))
+            log.info("Đã xuất PDF (WeasyPrint): %s.pdf", unit)
+        error_file.unlink(missing_ok=True)
+        return {"files": files, "error": ""}
+    except Exception as exc:  # one failing report must not stop the others
+        text = "".join(traceback.format_exception(exc))
+        log.error("Báo cáo %s/%s lỗi:\n%s", period, unit, text)
+        error = write_error_text(exc) if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS else _error_text(exc)
+        try:
+            write_atomic(error_file, text)
+        except OSError:  # a full disk: the error still reaches the summary
+            pass
+        return {"files": files, "error": error}
+
+
+def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict, log_path: Path,
+              time_limit: float | None = None) -> str:
+    """Print one report's HTML with the batch's browser; the PDF joins `files`, the outcome goes to the
+    report's log. Returns the error text ("" when the PDF was made). Past `time_limit` seconds (what is left
+    of the report's limit) the browser is killed and the report fails with "Quá thời gian"."""
+    try:
+        files["pdf"] = str(printer.print(html, target, time_limit))
+        error, line = "", f"Đã xuất PDF: {target.name}"
+    except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
+        error = _error_text(exc)
+        line = f"Lỗi khi in PDF {target.name}: {error}"
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}\n")
+    except OSError:  # a full disk: the outcome still reaches the summary
+        pass
+    return error
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """Stop a worker and everything it started (its Jupyter kernel, Chromium)."""
+    try:
+        import psutil
+
+        parent = psutil.Process(proc.pid)
+        for child in parent.children(recursive=True):
+            child.kill()
+        parent.kill()
+    except Exception:
+        proc.kill()
+
+
+def start_log(spec: dict, log_path: Path) -> None:
+    """A report's log file begins with the kit's version, the report and the time it started."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as log:
+        log.write(f"kpi {kpi.__version__}: báo cáo {spec['period']}/{spec['unit']}, "
+                  f"bắt đầu {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n")
+
+
+def timed_out(spec: dict, log_path: Path, time_limit: float) -> dict:
+    """After a report was stopped for its time limit: say so in its log, remove its temporary files."""
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"Quá thời gian: dừng sau {time_limit:g} giây.\n")
+    except OSError:  # a full disk: the summary still names the time limit
+        pass
+    for p in Path(spec["out"]).glob(f".{spec['unit']}.*"):
+        p.unlink(missing_ok=True)
+    return {"files": {}, "error": f"Quá thời gian: báo cáo chạy quá {time_limit:g} giây nên bị dừng."}

@@ -1,0 +1,241 @@
+"""`kpi run` on a province root: every commune's reports, then the province report, resumable like a commune batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kpi import province
+from kpi.core import paths
+from kpi.core.files import write_atomic, write_error_text
+from kpi.intake import cache
+from kpi.outputs import pdf, render
+from kpi.plan import Plan, load_plan
+from kpi.run import batch
+from kpi.run.workers import run_in_subprocess
+
+if TYPE_CHECKING:
+    from kpi.province.on_dask import ProvinceTotals
+
+PROVINCE_DIR = "province"  # <out>/province/<P>/: the province report, its scorecard and the commune table
+RESULTS_DIR = ".results"  # <out>/province/<P>/.results/: the cluster's province report, for the notebook
+
+
+def province_inputs(root: Path, period: str, year: int) -> dict[str, str]:
+    """The province report reads every commune's files of the plan year up to P (and any file whose month it
+    cannot tell from its path: conservatively included)."""
+    out = {}
+    for d in paths.commune_dirs(root):
+        sub = paths.submissions_dir(d)
+        for f in sorted(p for p in sub.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))):
+            rel = f.relative_to(sub).as_posix()
+            month = rel[:7]
+            if not (month[:4].isdigit() and month[4:5] == "-") or (month.startswith(f"{year}-") and month <= period):
+                out[f"{d.name}/{rel}"] = batch.sha256_file(f)
+        spec = d / province.COMMUNE_FILE
+        if spec.is_file():
+            out[f"{d.name}/{province.COMMUNE_FILE}"] = batch.sha256_file(spec)
+    return out
+
+
+def write_tables(rep: province.ProvinceReport, out: Path) -> None:
+    """province_scorecard.csv and communes.csv, as scorecard.csv is written: UTF-8 with BOM, and text that a
+    spreadsheet would take for a formula (a commune folder named "=…") kept as text."""
+    batch.write_scorecard_csv(rep.scorecard, out / "province_scorecard.csv")
+    batch.write_scorecard_csv(rep.communes, out / "communes.csv")
+
+
+def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, formats: list[str],
+                        lang: str, workers: int, force: bool, time_limit: float,
+                        totals: ProvinceTotals | None = None) -> batch.BatchResult:
+    """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook.
+
+    Without `totals` the roll-up is computed here with pandas (and again by the notebook). With the totals a
+    Dask cluster computed (kpi.run.distributed.province_on_cluster), the report is made from them and left in
+    .results/ for the notebook, which then reads it instead of loading every commune."""
+    out = out_root / PROVINCE_DIR / period
+    out.mkdir(parents=True, exist_ok=True)
+    batch.clean_partials(out)
+    engine = pdf.choose() if "pdf" in formats else pdf.Engine("")
+    y, m = period.split("-")
+    spec = {"period": period, "unit": "province", "data_dir": str(root.resolve()), "out": str(out.resolve()),
+            "formats": sorted(formats), "lang": lang, "made_on": dt.date.today().isoformat(),
+            "chromium": engine.path or None, "pdf_engine": engine.name,
+            "plan_path": str(plan_path.resolve()), "notebook": str(paths.PROVINCE_NOTEBOOK),
+            "title": f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}" if lang == "vi" else f"Province roll-up {m}/{y}",
+            "parameters": {"period": period, "data_root": str(root.resolve()), "plan_path": str(plan_path.resolve()),
+                           "lang": lang, "output_dir": str(out.resolve())}}
+    if totals is not None:
+        spec["parameters"]["results_dir"] = str((out / RESULTS_DIR).resolve())
+    key = batch.report_key(spec, province_inputs(root, period, plan.year), batch.sha256_file(plan_path),
+                           batch.sha256_file(paths.PROVINCE_NOTEBOOK), batch.kit_fingerprint())
+    manifest = batch.load_manifest(out)
+    entry = manifest["reports"].get("province")
+    result = batch.BatchResult(period, out, [])
+    tables = [out / "province_scorecard.csv", out / "communes.csv"]
+    if not force and batch.is_current(entry, key, out) and all(t.is_file() for t in tables):
+        # the same inputs made these tables and this report: nothing is read or computed again
+        rr = batch.ReportResult("province", {f: out / n for f, n in entry["outputs"].items()}, skipped=True)
+    else:
+        if totals is None:
+            # hash what was read: the inputs are hashed again after the read, and read again if a commune's
+            # file changed meanwhile, so the manifest never pairs new hashes with old values
+            for _ in range(3):
+                pdata = province.load_province(root, plan)
+                after = province_inputs(root, period, plan.year)
+                if after == key["data"]:
+                    break
+                key = {**key, "data": after}
+            rep = province.province_report(pdata, plan, period)
+        else:
+            from kpi.province import on_dask as province_dask
+
+            rep = province_dask.province_report(totals, plan, period)
+            province.write_report(rep, out / RESULTS_DIR)
+        try:
+            write_tables(rep, out)
+        except OSError as exc:  # a full disk: said, counted as not written; the report still runs
+            result.notes.append(write_error_text(exc, out))
+            result.unwritten.append("province_scorecard.csv, communes.csv")
+        t0 = time.perf_counter()
+        res = run_in_subprocess(spec, out / batch.LOG_DIR / "province.log", time_limit)
+        rr = batch.ReportResult("province", {f: Path(p) for f, p in res["files"].items()}, res["error"],
+                                seconds=time.perf_counter() - t0, log=out / batch.LOG_DIR / "province.log")
+        if rr.ok:
+            manifest["reports"]["province"] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
+                                               "made_at": dt.datetime.now().isoformat(timespec="seconds")}
+        else:
+            manifest["reports"].pop("province", None)
+    result.reports.append(rr)
+    result.manifest = batch.save_manifest(out, manifest)
+    result.scorecard = out / "province_scorecard.csv"
+    return result
+
+
+def run_province(args, plan: Plan, formats: list[str]) -> int:
+    """The province run under one lock on <out>, taken before anything is read: a run refused by the lock has
+    read nothing, and a run that waited (--wait) reads the data as it is when its turn comes."""
+    with batch.OutputLock(Path(args.out), wait=args.wait, on_wait=print):
+        return _run_locked(args, plan, formats)
+
+
+def _run_locked(args, plan: Plan, formats: list[str]) -> int:
+    """Each commune's reports into <out>/<commune>/<P>/ (the commune's own plan file beside them), then the
+    province report into <out>/province/<P>/.
+
+    With --scheduler the reports run on the Dask cluster and so does the province roll-up, in one pass over
+    the commune folders for every period of the run (made first when the latest period must be found, else
+    after the communes' reports)."""
+    from kpi.intake.validate import load_submissions
+
+    root, out_root = Path(args.data), Path(args.out)
+    plan_path = Path(args.plan) if args.plan else paths.PLAN_FILE
+    communes = paths.commune_dirs(root)
+    totals = None
+    if args.period:
+        periods = batch.expand_periods(args.period)
+    elif args.scheduler:
+        from kpi.run.distributed import province_on_cluster
+
+        totals = province_on_cluster(args.scheduler, root, plan, plan_path)
+        if totals.latest is None:
+            print(f"kpi: không có số liệu nào trong {root}; hãy ghi rõ --period.")
+            return 2
+        periods = [totals.latest]
+    else:
+        pdata = province.load_province(root, plan)
+        latest = pdata.data["period"].max() if len(pdata.data) else None
+        if latest is None:
+            print(f"kpi: không có số liệu nào trong {root}; hãy ghi rõ --period.")
+            return 2
+        periods = [str(latest)]
+    from kpi.report import check_parameters
+
+    for period in periods:  # the province roll-up is monthly (a quarter or a year: the commune report only)
+        check_parameters(plan, period, "commune", month_only=True)
+    units = ["commune", *plan.unit_codes] if args.unit == "all" else args.unit.split(",")  # checked by the CLI
+    print(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
+    results = []
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kpi.run.workers import Pool
+
+    workers = args.workers or batch.default_workers()
+    engine = pdf.choose() if "pdf" in formats else pdf.Engine("")
+
+    def one_commune(d: Path, pool, printer) -> list[batch.BatchResult]:
+        cplan = province.commune_plan(plan, d)
+        cplan_file = out_root / d.name / "plan.yml"
+        text = province.commune_plan_yaml(plan_path, cplan)
+        if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
+            write_atomic(cplan_file, text)
+        cplan = load_plan(cplan_file)
+        # the validated data a previous run left for this commune (kpi.intake.cache), when made from the same files,
+        # plan and kit; else read and validate the folder
+        key = cache.data_key(d, cplan_file)
+        subs = None if args.force else next(
+            (s for s in (cache.read(paths.period_dir(out_root / d.name, p), key) for p in periods) if s is not None),
+            None)
+        hashes = None
+        if subs is None:
+            subs, hashes = batch.load_stable(d, cplan, load_submissions)
+        made = []
+        for period in periods:
+            r = batch.run_batch(cplan, subs, period, units, d, out_root / d.name, formats, args.lang,
+                                workers=workers, force=args.force, time_limit=args.timeout, plan_path=cplan_file,
+                                scheduler=args.scheduler, lock=False, progress=False if pool else None,
+                                workers_pool=pool, printer=printer, hashes=dict(hashes) if hashes else None)
+            r.period = f"{d.name}/{period}"
+            made.append(r)
+        return made
+
+    if args.scheduler:  # each commune's reports are tasks on the cluster, one commune after another
+        for d in communes:
+            results += one_commune(d, None, None)
+    else:
+        # Every commune's reports share one set of workers and one browser, both started with the first
+        # report to make (a re-run with nothing to make starts neither). Several communes are planned
+        # at once, so the workers always have a report waiting, not only the 5 of one commune.
+        printer = (render.PdfPrinter(engine.path) if engine.name == "chromium"  # started on its first PDF
+                   else pdf.WeasyPrinter() if engine.name == "weasyprint" else None)
+        with Pool(min(workers, len(communes) * len(units) * len(periods)), out_root / ".kpi-workers.log",
+                  lazy=True) as pool, ThreadPoolExecutor(max_workers=max(1, min(len(communes), workers))) as ex:
+            try:
+                for d, made in zip(communes, ex.map(lambda d: one_commune(d, pool, printer), communes)):
+                    results += made
+                    print(f"  Xong xã {d.name}.", flush=True)
+            finally:
+                if printer:
+                    printer.close()
+    if args.scheduler and totals is None:
+        from kpi.run.distributed import province_on_cluster
+
+        totals = province_on_cluster(args.scheduler, root, plan, plan_path)
+    for period in periods:
+        r = run_province_period(plan, plan_path, root, out_root, period, formats, args.lang,
+                                args.workers or batch.default_workers(), args.force, args.timeout, totals)
+        r.period = f"tỉnh/{period}"
+        results.append(r)
+    from kpi.outputs.publish import write_province_index
+
+    names = {d.name: province.commune_plan(plan, d).commune for d in communes}
+    for period in periods:
+        ran = {b.period: b.reports for b in results}
+        write_province_index(period, [(names[d.name], out_root / d.name / period, ran.get(f"{d.name}/{period}", []))
+                                      for d in communes], out_root / PROVINCE_DIR / period, args.lang)
+    for note in dict.fromkeys(n for b in results for n in b.notes):
+        print(f"  Lưu ý: {note}")
+    print(batch.summary_table(results))
+    failed = [(b.period, r) for b in results for r in b.failed]
+    made = sum(1 for b in results for r in b.reports if r.ok and not r.skipped)
+    skipped = sum(r.skipped for b in results for r in b.reports)
+    print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
+    for period in periods:
+        print(f"Báo cáo tỉnh và các xã: {(out_root / PROVINCE_DIR / period / 'index.html').resolve()}")
+    unwritten = [f"{b.period}/{name}" for b in results for name in b.unwritten]
+    if unwritten:
+        print("Chưa ghi được: " + ", ".join(unwritten) + " (xem lưu ý ở trên).", file=sys.stderr)
+    return 1 if failed or unwritten else 0
