@@ -161,7 +161,7 @@ def cmd_validate(args) -> int:
     if args.problems_csv:
         from kpi.core.files import write_error_text
         from kpi.core.problems import problems_frame
-        from kpi.run.batch import write_scorecard_csv
+        from kpi.outputs.tables import write_scorecard_csv
 
         target = Path(args.problems_csv)
         try:
@@ -238,8 +238,8 @@ def _scorecard_note(subs, plan, period: str) -> None:
 def _run_periods(args, plan, subs) -> list[str]:
     """The periods `kpi run` covers: --period as YYYY-MM, a range YYYY-MM..YYYY-MM or last-month; default the
     latest month with data."""
+    from kpi.core.periods import expand_periods
     from kpi.report import check_parameters
-    from kpi.run.batch import expand_periods
 
     if not args.period:
         return [_period(args, plan, subs)]
@@ -254,8 +254,8 @@ def batch_cache(args, data: Path):
     it was made from the same files, plan and kit: a re-run with nothing changed does not validate again."""
     if not args.period:
         return None
+    from kpi.core.periods import expand_periods
     from kpi.intake import cache
-    from kpi.run.batch import expand_periods
 
     try:
         periods = expand_periods(args.period)
@@ -294,13 +294,21 @@ def cmd_run(args) -> int:
             signal.signal(signal.SIGINT, before)
 
 
+def run_options(args, formats: list[str]):
+    """The run's options from the command line, the same for a commune root and a province root."""
+    from kpi.run.batch import RunOptions
+
+    return RunOptions(formats=tuple(formats), lang=args.lang, workers=args.workers, force=args.force,
+                      time_limit=args.timeout, scheduler=args.scheduler, wait=args.wait, on_wait=print)
+
+
 def _cmd_run(args) -> int:
     from kpi.intake.validate import load_submissions
 
     safety.check_out_dir(args.out, args.data)  # before anything is read or written
     _check_writable(Path(args.out))  # before the data is read: a folder the run cannot write is said at once
     if args.period:
-        from kpi.run.batch import expand_periods
+        from kpi.core.periods import expand_periods
 
         asked = []
         with contextlib.suppress(Exception):  # a bad period is refused below, with its message
@@ -321,8 +329,10 @@ def _cmd_run(args) -> int:
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
     data = Path(args.data)
+    from kpi.core.periods import expand_periods
     from kpi.report import check_parameters
-    from kpi.run.batch import OutputLock, expand_periods, load_stable
+    from kpi.run.batch import OutputLock
+    from kpi.run.inputs import load_stable
 
     # A period or unit the kit refuses is refused before the lock makes anything in --out, the same way on a
     # commune root and on a province root.
@@ -332,7 +342,7 @@ def _cmd_run(args) -> int:
     if paths.is_province_root(data):
         from kpi.run.province_batch import run_province
 
-        return run_province(args, plan, formats)
+        return run_province(args, plan, run_options(args, formats))
 
     with contextlib.ExitStack() as stack:
         # The lock first: a run refused by it has read nothing and started no worker, and a run that waited
@@ -367,7 +377,7 @@ def _check_writable(folder: Path) -> None:
 
 def _reports_at_most(args, plan) -> int:
     """How many reports the run can make at most, from its parameters alone (before the data is read)."""
-    from kpi.run.batch import expand_periods
+    from kpi.core.periods import expand_periods
 
     units = len(plan.unit_codes) + 1 if args.unit == "all" else len(args.unit.split(","))
     try:
@@ -379,7 +389,8 @@ def _reports_at_most(args, plan) -> int:
 
 def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: dict | None = None) -> int:
     from kpi.report import check_parameters
-    from kpi.run.batch import run_batch, summary_table
+    from kpi.run.batch import DataSet, Shared, run_batch
+    from kpi.run.summary import summary_table
 
     periods = _run_periods(args, plan, subs)
     if args.unit == "all":
@@ -401,10 +412,9 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
     # (cmd_run holds the output folder's lock)
     for period in periods:
         print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
-        result = run_batch(plan, subs, period, units, data, Path(args.out), formats, args.lang,
-                           workers=args.workers, force=args.force, time_limit=args.timeout,
-                           plan_path=Path(args.plan) if args.plan else None, scheduler=args.scheduler,
-                           lock=False, workers_pool=pool, hashes=hashes)
+        dataset = DataSet(plan, subs, data, Path(args.plan) if args.plan else paths.PLAN_FILE, hashes)
+        result = run_batch(dataset, period, units, Path(args.out), run_options(args, formats), lock=False,
+                           shared=Shared(pool))
         for note in result.notes:
             print(f"  Lưu ý: {note}")
         results.append(result)
@@ -426,7 +436,7 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
         if b.index is not None:
             print(f"Mở báo cáo: {b.index.resolve()}")
     if failed:
-        from kpi.run.batch import error_words
+        from kpi.run.summary import error_words
 
         print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {error_words(r.error)}" for p, r in failed), file=sys.stderr)
     unwritten = [f"{b.period}/{name}" for b in results for name in b.unwritten]

@@ -73,7 +73,7 @@ class RenderedBatch:
     period: str
     out: Path  # <out>/<period>/
     chromium: str | None
-    result: object  # batch.BatchResult
+    result: object  # kpi.run.summary.BatchResult
     zip_path: Path
     data_dir: Path
 
@@ -100,12 +100,12 @@ def rendered(tmp_path_factory, plan, demo_dir) -> RenderedBatch:
     then the month's zip; every rendering test reads these files."""
     from kpi.intake.validate import load_submissions
     from kpi.outputs import publish
-    from kpi.run.batch import run_batch
+    from kpi.run.batch import DataSet, RunOptions, run_batch
 
     out_root = tmp_path_factory.mktemp("outputs")
     subs = load_submissions(demo_dir, plan)
-    result = run_batch(plan, subs, RENDER_PERIOD, list(RENDER_UNITS), demo_dir, out_root, ["html", "pdf"],
-                       lang="vi", made_on="2026-12-05")
+    result = run_batch(DataSet(plan, subs, demo_dir), RENDER_PERIOD, list(RENDER_UNITS), out_root,
+                       RunOptions(formats=("html", "pdf"), lang="vi", made_on="2026-12-05"))
     failed = [(r.unit, r.error) for r in result.failed]
     assert not failed, f"reports failed: {failed}"
     zip_path = publish.write_zip(result.out_dir, RENDER_PERIOD)

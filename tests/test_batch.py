@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from kpi.core import errors, paths
+from kpi.core import errors, paths, periods
 from kpi.demo import write_demo
 from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
 from kpi.report import ParameterError
-from kpi.run import batch, job, workers
+from kpi.run import batch, inputs, job, summary, workers
 
 PLAN = load_plan()
 
@@ -36,32 +36,32 @@ def data(tmp_path: Path) -> Path:
 
 
 def test_expand_periods():
-    assert batch.expand_periods("2026-11") == ["2026-11"]
-    assert batch.expand_periods("2026-01..2026-03") == ["2026-01", "2026-02", "2026-03"]
-    assert batch.expand_periods("2025-11..2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
-    assert batch.expand_periods("last-month", today=dt.date(2026, 12, 11)) == ["2026-11"]
-    assert batch.expand_periods("last-month", today=dt.date(2027, 1, 11)) == ["2026-12"]
+    assert periods.expand_periods("2026-11") == ["2026-11"]
+    assert periods.expand_periods("2026-01..2026-03") == ["2026-01", "2026-02", "2026-03"]
+    assert periods.expand_periods("2025-11..2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert periods.expand_periods("last-month", today=dt.date(2026, 12, 11)) == ["2026-11"]
+    assert periods.expand_periods("last-month", today=dt.date(2027, 1, 11)) == ["2026-12"]
     with pytest.raises(ParameterError, match="tháng đầu"):
-        batch.expand_periods("2026-05..2026-02")
+        periods.expand_periods("2026-05..2026-02")
 
 
 def test_feeding_units_rule():
     # VHXH divides by Công an's populations; the others read only their own elements.
-    assert batch.feeding_units(PLAN, "vhxh") == ["vhxh", "ca"]
-    assert batch.feeding_units(PLAN, "kt") == ["kt"]
-    assert batch.feeding_units(PLAN, "ttpvhcc") == ["ttpvhcc"]
-    assert batch.feeding_units(PLAN, "ca") == ["ca"]
-    assert batch.feeding_units(PLAN, "commune") == PLAN.unit_codes
+    assert inputs.feeding_units(PLAN, "vhxh") == ["vhxh", "ca"]
+    assert inputs.feeding_units(PLAN, "kt") == ["kt"]
+    assert inputs.feeding_units(PLAN, "ttpvhcc") == ["ttpvhcc"]
+    assert inputs.feeding_units(PLAN, "ca") == ["ca"]
+    assert inputs.feeding_units(PLAN, "commune") == PLAN.unit_codes
 
 
 def test_report_inputs_follow_the_rule(data: Path):
     subs = load_submissions(data, PLAN)
-    vhxh = batch.report_inputs(PLAN, subs, data, "2026-03", "vhxh")
+    vhxh = inputs.report_inputs(PLAN, subs, data, "2026-03", "vhxh")
     # VHXH and Công an send the Excel template in these months (kpi/demo/__init__.py)
     assert set(vhxh) == {f"2026-0{m}/{u}.xlsx" for m in (1, 2, 3) for u in ("vhxh", "ca")}
-    kt = batch.report_inputs(PLAN, subs, data, "2026-11", "kt")
+    kt = inputs.report_inputs(PLAN, subs, data, "2026-11", "kt")
     assert set(kt) == {f"2026-{m:02d}/kt.csv" for m in range(1, 12) if m != 7}  # KT never sent July
-    commune = batch.report_inputs(PLAN, subs, data, "2026-02", "commune")
+    commune = inputs.report_inputs(PLAN, subs, data, "2026-02", "commune")
     assert len(commune) == 8
 
 
@@ -163,8 +163,8 @@ def test_sigkill_then_rerun_leaves_complete_outputs(data: Path, tmp_path: Path):
 def test_a_report_past_its_time_limit_is_stopped_and_named(data: Path, tmp_path: Path):
     out = tmp_path / "out" / "2026-11"
     out.mkdir(parents=True)
-    spec = {"period": "2026-11", "unit": "kt", "data_dir": str(data), "out": str(out), "formats": ["html"],
-            "lang": "vi", "made_on": "2026-12-11", "chromium": None, "plan_path": str(paths.PLAN_FILE)}
+    spec = job.Job(period="2026-11", unit="kt", data_dir=str(data), out=str(out), formats=["html"],
+                   made_on="2026-12-11", plan_path=str(paths.PLAN_FILE))
     t0 = time.monotonic()
     res = workers.run_in_subprocess(spec, out / "logs" / "kt.log", time_limit=0.5)
     assert time.monotonic() - t0 < 30
@@ -181,9 +181,9 @@ def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_work
     out = tmp_path / "out" / "2026-11"
     out.mkdir(parents=True)
 
-    def spec(unit: str) -> dict:
-        return {"period": "2026-11", "unit": unit, "data_dir": str(data), "out": str(out), "formats": ["html"],
-                "lang": "vi", "made_on": "2026-12-11", "chromium": None, "plan_path": str(paths.PLAN_FILE)}
+    def spec(unit: str) -> job.Job:
+        return job.Job(period="2026-11", unit=unit, data_dir=str(data), out=str(out), formats=["html"],
+                       made_on="2026-12-11", plan_path=str(paths.PLAN_FILE))
 
     pool = Pool(1, out / "logs" / "workers.log")
     try:
@@ -215,8 +215,8 @@ def test_report_seconds_leave_out_the_wait_for_a_free_worker(data: Path, tmp_pat
     out.mkdir(parents=True)
 
     def run(pool, unit: str) -> tuple[dict, float, float]:
-        spec = {"period": "2026-11", "unit": unit, "data_dir": str(data), "out": str(out), "formats": ["html"],
-                "lang": "vi", "made_on": "2026-12-11", "chromium": None, "plan_path": str(paths.PLAN_FILE)}
+        spec = job.Job(period="2026-11", unit=unit, data_dir=str(data), out=str(out), formats=["html"],
+                       made_on="2026-12-11", plan_path=str(paths.PLAN_FILE))
         t0 = time.monotonic()
         res = pool.run(spec, out / "logs" / f"{unit}.log", time_limit=120)
         return res, t0, time.monotonic()
@@ -231,8 +231,8 @@ def test_report_seconds_leave_out_the_wait_for_a_free_worker(data: Path, tmp_pat
 
 
 def test_the_terminal_never_shows_a_python_error():
-    ok = batch.ReportResult("kt", error="Ổ đĩa đầy: không ghi được /tmp/x/kt.html")
-    bug = batch.ReportResult("ca", error="TypeError: Cannot cast DatetimeArray to dtype float64", log=Path("logs/ca.log"))
-    table = batch.summary_table([batch.BatchResult("2026-12", Path("/tmp/x"), [ok, bug])])
+    ok = summary.ReportResult("kt", error="Ổ đĩa đầy: không ghi được /tmp/x/kt.html")
+    bug = summary.ReportResult("ca", error="TypeError: Cannot cast DatetimeArray to dtype float64", log=Path("logs/ca.log"))
+    table = summary.summary_table([summary.BatchResult("2026-12", Path("/tmp/x"), [ok, bug])])
     assert "Ổ đĩa đầy: không ghi được /tmp/x/kt.html" in table
     assert "TypeError" not in table and "lỗi khi chạy sổ tay báo cáo" in table and "logs/ca.log" in table

@@ -18,7 +18,7 @@ from kpi.demo import write_demo
 from kpi.intake import cache
 from kpi.intake.validate import load_submissions
 from kpi.plan import Village, load_plan
-from kpi.run import batch
+from kpi.run import inputs
 
 PLAN = load_plan()
 
@@ -146,13 +146,13 @@ def test_batch_writes_the_cache_only_for_the_plan_it_validated_with(data: Path, 
     subs = load_submissions(data, PLAN)
     out = tmp_path / "out"
     out.mkdir()
-    kit = batch.kit_fingerprint()
-    written = batch.write_cache(PLAN, subs, data, paths.PLAN_FILE, out, kit, {})
+    kit = inputs.kit_fingerprint()
+    written = inputs.write_cache(PLAN, subs, data, paths.PLAN_FILE, out, kit, {})
     assert written == cache.cache_file(out, cache.data_key(data, paths.PLAN_FILE))
     assert cache.read(out, cache.data_key(data)).data.equals(subs.data)
 
     other = dataclasses.replace(PLAN, villages=(Village("t01", "Thôn Khác"),))
-    assert batch.write_cache(other, subs, data, paths.PLAN_FILE, tmp_path / "out2", kit, {}) is None
+    assert inputs.write_cache(other, subs, data, paths.PLAN_FILE, tmp_path / "out2", kit, {}) is None
     assert not (tmp_path / "out2").exists()
 
 
@@ -193,7 +193,7 @@ def test_a_province_commune_gets_the_cache_too(tmp_path: Path):
     plan_file.write_text(province.commune_plan_yaml(paths.PLAN_FILE, cplan), encoding="utf-8")
     subs = load_submissions(commune, cplan)
     out = tmp_path / "out" / "2026-02"
-    assert batch.write_cache(cplan, subs, commune, plan_file, out, batch.kit_fingerprint(), {}) is not None
+    assert inputs.write_cache(cplan, subs, commune, plan_file, out, inputs.kit_fingerprint(), {}) is not None
     assert cache.read(out, cache.data_key(commune, plan_file)).data.equals(subs.data)
     cached = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05", output_dir=out)
     direct = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05")

@@ -15,9 +15,9 @@ import pytest
 from docx.shared import Pt
 
 from kpi import report
-from kpi.outputs import docx_report
+from kpi.outputs import docx_report, tables
 from kpi.outputs.docx_report import comparison, next_period_words, period_words, place_date
-from kpi.run import batch
+from kpi.run import manifest
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -31,7 +31,7 @@ def month():
 def written(month, tmp_path_factory):
     out = tmp_path_factory.mktemp("docx")
     path = docx_report.write_docx(month, out / "bao-cao-2026-11.docx", month.notes)
-    batch.write_scorecard_csv(month.scorecard, out / "scorecard.csv")
+    tables.write_scorecard_csv(month.scorecard, out / "scorecard.csv")
     return path
 
 
@@ -209,9 +209,9 @@ def test_libreoffice_converts_it_to_an_a4_pdf_with_the_names_intact(written, mon
 def test_the_batch_makes_it_beside_the_commune_report(rendered):
     out = rendered.out
     assert (out / "bao-cao-2026-11.docx").is_file()
-    manifest = batch.load_manifest(out)
-    assert manifest["reports"]["commune"]["outputs"]["docx"] == "bao-cao-2026-11.docx"
-    assert "docx" not in manifest["reports"]["ttpvhcc"]["outputs"]  # a unit's report has no Báo cáo
+    got = manifest.load_manifest(out)
+    assert got["reports"]["commune"]["outputs"]["docx"] == "bao-cao-2026-11.docx"
+    assert "docx" not in got["reports"]["ttpvhcc"]["outputs"]  # a unit's report has no Báo cáo
     assert 'href="bao-cao-2026-11.docx"' in (out / "index.html").read_text(encoding="utf-8")
     assert "bao-cao-2026-11/bao-cao-2026-11.docx" in zipfile.ZipFile(rendered.zip_path).namelist()
     d = docx.Document(out / "bao-cao-2026-11.docx")

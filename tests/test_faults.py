@@ -13,7 +13,7 @@ import pytest
 from kpi.core import files, paths
 from kpi.demo import write_demo
 from kpi.plan import load_plan
-from kpi.run import batch, job
+from kpi.run import batch, inputs, job, manifest, summary
 
 PLAN = load_plan()
 
@@ -24,9 +24,9 @@ def data(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def _spec(unit: str, data: Path, out: Path) -> dict:
-    return {"period": "2026-11", "unit": unit, "data_dir": str(data), "out": str(out), "formats": ["html"],
-            "lang": "vi", "made_on": "2026-12-11", "chromium": None, "plan_path": str(paths.PLAN_FILE)}
+def _spec(unit: str, data: Path, out: Path) -> job.Job:
+    return job.Job(period="2026-11", unit=unit, data_dir=str(data), out=str(out), formats=["html"],
+                   made_on="2026-12-11", plan_path=str(paths.PLAN_FILE))
 
 
 @pytest.fixture()
@@ -91,10 +91,11 @@ def test_a_failed_notebook_never_replaces_the_good_one_and_is_cleaned_next_run(t
 
     monkeypatch.setattr(papermill, "execute_notebook", half_written)
     with pytest.raises(RuntimeError, match="kernel died"):
-        job.execute("2026-11", "kt", tmp_path, out, "vi", "2026-12-11")
+        job.execute(job.Job(period="2026-11", unit="kt", data_dir=str(tmp_path), out=str(out),
+                            plan_path=str(paths.PLAN_FILE), made_on="2026-12-11"))
     assert good.read_text(encoding="utf-8") == '{"good": true}'
     assert (out / ".kt.part.ipynb").is_file()  # the failed run stays under its temporary name
-    assert batch.clean_partials(out) == [out / ".kt.part.ipynb"]
+    assert manifest.clean_partials(out) == [out / ".kt.part.ipynb"]
     assert sorted(p.name for p in out.iterdir()) == ["kt.ipynb"]
 
 
@@ -104,11 +105,11 @@ def test_a_manifest_on_a_full_disk_is_a_note_not_a_traceback(data: Path, tmp_pat
     monkeypatch.setenv(job.FAIL_ENV, "kt")  # the report fails at once: the run is short
 
     def no_space(out, manifest):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(out) / batch.MANIFEST))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(out) / manifest.MANIFEST))
 
     monkeypatch.setattr(batch, "save_manifest", no_space)
-    res = batch.run_batch(PLAN, load_submissions(data, PLAN), "2026-11", ["kt"], data, tmp_path / "out", ["html"],
-                          made_on="2026-12-11", workers=1, progress=False)
+    res = batch.run_batch(batch.DataSet(PLAN, load_submissions(data, PLAN), data), "2026-11", ["kt"], tmp_path / "out",
+                          batch.RunOptions(formats=("html",), made_on="2026-12-11", workers=1, progress=False))
     target = tmp_path / "out" / "2026-11" / "manifest.json"
     assert res.notes == [f"Ổ đĩa đầy: không ghi được {target}. Hãy giải phóng chỗ trống trên ổ đĩa (hoặc chọn "
                          f"--out ở ổ khác) rồi chạy lại."]
@@ -304,14 +305,14 @@ def test_a_tampered_manifest_means_remake_never_a_traceback_or_an_outside_link(t
         "x3": {**good, "outputs": {"csv": "kt.html"}},
         "x4": {"outputs": {"html": "kt.html"}},
     }
-    (out / batch.MANIFEST).write_text(json.dumps({"kit": "1", "reports": reports}), encoding="utf-8")
-    manifest = batch.load_manifest(out)
-    assert manifest == {"kit": "1", "reports": {"kt": good}}
-    assert batch.is_current(good, {"a": 1}, out)
-    assert not batch.is_current({**good, "outputs": {"html": "/etc/hostname"}}, {"a": 1}, out)
+    (out / manifest.MANIFEST).write_text(json.dumps({"kit": "1", "reports": reports}), encoding="utf-8")
+    got = manifest.load_manifest(out)
+    assert got == {"kit": "1", "reports": {"kt": good}}
+    assert manifest.is_current(good, {"a": 1}, out)
+    assert not manifest.is_current({**good, "outputs": {"html": "/etc/hostname"}}, {"a": 1}, out)
     for broken in ('{"reports": {"kt": "hello"}}', '{"reports": []}', "[]", "not json"):
-        (out / batch.MANIFEST).write_text(broken, encoding="utf-8")
-        assert batch.load_manifest(out) == {"reports": {}}
+        (out / manifest.MANIFEST).write_text(broken, encoding="utf-8")
+        assert manifest.load_manifest(out) == {"reports": {}}
 
 
 def test_a_cache_of_the_wrong_type_or_tampered_is_ignored(data: Path, tmp_path: Path, caplog):
@@ -430,7 +431,7 @@ def test_a_file_changed_while_it_is_validated_is_read_again_and_hashed_as_read(d
 
     def fake_batch(plan, subs, period, units, data_dir, out_dir, formats, lang, **kw):
         got["hashes"] = kw["hashes"]
-        return batch.BatchResult(period, Path(out_dir) / period, [])
+        return summary.BatchResult(period, Path(out_dir) / period, [])
 
     monkeypatch.setattr(kpi.intake.validate, "load_submissions", load)
     monkeypatch.setattr(batch, "run_batch", fake_batch)
@@ -546,4 +547,4 @@ def test_province_tables_on_a_full_disk_and_a_file_edited_while_read(tmp_path: P
     assert len(calls) == 2  # read again after the edit
     entry = json.loads((out / "province" / "2026-11" / "manifest.json").read_text())["reports"]["province"]
     name = f"xa_001/{edited.relative_to(paths.submissions_dir(root / 'xa_001')).as_posix()}"
-    assert entry["key"]["data"][name] == batch.sha256_file(edited)  # the hash of what was read: the new file
+    assert entry["key"]["data"][name] == inputs.sha256_file(edited)  # the hash of what was read: the new file

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi.core.errors import PeriodError  # noqa: F401 (raised here, caught by kpi.cli)
+from kpi.core.errors import ParameterError, PeriodError
 
 KINDS = ("month", "quarter", "half", "nine", "year")
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -219,3 +219,24 @@ def parse_month_cells(values: pd.Series) -> pd.Series:
     # an all-empty column object, which cannot be added together
     text = year.astype(object) + "-" + month.fillna(0).astype(int).map("{:02d}".format).astype(object)
     return text.where(ok).astype(object)
+
+
+PERIOD_FORMS = ("một tháng (2026-11), một khoảng (2026-01..2026-11), last-month, một quý (2026-Q2), "
+                "6 tháng đầu năm (2026-H1), 9 tháng (2026-9T) hoặc cả năm (2026)")
+
+
+def expand_periods(spec: str, today: dt.date | None = None) -> list[str]:
+    """`YYYY-MM`, a range of months `YYYY-MM..YYYY-MM` (both ends included), `last-month` (the month before
+    today's month: the scheduled run after the 10th reports on the month just closed), or one period of
+    another kind (2026-Q2, 2026-H1, 2026-9T, 2026), which the period check reads (kpi.core.periods)."""
+    if not isinstance(spec, str) or spec != spec.strip() or not re.fullmatch(r"[0-9a-zA-Z.\-]+", spec):
+        raise ParameterError(f"Kỳ báo cáo {spec!r} không hợp lệ: dùng {PERIOD_FORMS}.")
+    if spec == "last-month":
+        return [month_before(today or dt.date.today())]
+    if ".." in spec:
+        start, end = spec.split("..", 1)
+        try:
+            return month_range(start, end)
+        except PeriodError as exc:
+            raise ParameterError(str(exc)) from None
+    return [spec]

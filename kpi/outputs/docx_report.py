@@ -306,12 +306,11 @@ def _annex(doc, r) -> None:
     f.para(doc, f"Ghi chú: {names}. Dấu — : thôn chưa có đủ số liệu.", size=f.SMALL_TABLE_PT + 1, italic=True)
 
 
-def for_batch(spec: dict) -> Path:
+def for_batch(period: str, data_dir: str, plan_path: str, made_on: str, out: Path) -> Path:
     """The batch's hook (kpi.run.job.run_report, commune report): rebuild the period's report from the data the
     batch validated (its cache in the output folder) and write bao-cao-<P>.docx beside commune.html."""
     from kpi import report
 
-    out = Path(spec["out"])
-    r = report.build(spec["period"], "commune", spec["data_dir"], spec["plan_path"], "vi", spec["made_on"] or None,
-                     output_dir=out)
-    return write_docx(r, out / docx_name(spec["period"]), r.notes)
+    out = Path(out)
+    r = report.build(period, "commune", data_dir, plan_path, "vi", made_on or None, output_dir=out)
+    return write_docx(r, out / docx_name(period), r.notes)

@@ -68,7 +68,7 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
                 made_on: dt.date | str | None = None) -> Path:
     """index.html for the period: the commune's status counts (16 plan indicators, 19 measured) and relative
     links to every report's HTML and PDF and to the scorecard tables, so it works from a folder or an
-    unpacked zip with no network. `reports` are this run's batch.ReportResult-like (unit, files, error); reports
+    unpacked zip with no network. `reports` are this run's kpi.run.summary.ReportResult-like (unit, files, error); reports
     made earlier for the same period (another unit's run) are listed too when their files are there."""
     w = WORDS[lang]
     out = Path(target).parent
@@ -131,7 +131,7 @@ def write_province_index(period: str, communes: list[tuple[str, Path, list]], pr
                          lang: str = "vi", made_on: dt.date | str | None = None) -> Path:
     """<out>/province/<P>/index.html: the province report and tables, then one row per commune with relative
     links to its own index page and whole-commune report (<out>/<commune>/<P>/) and the state of its reports.
-    `communes`: (name shown, the commune's period folder, that run's batch.ReportResult-like list)."""
+    `communes`: (name shown, the commune's period folder, that run's kpi.run.summary.ReportResult-like list)."""
     w = PROVINCE_WORDS[lang]
     out = Path(province_dir)
     y, m = period.split("-")

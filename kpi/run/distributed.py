@@ -36,12 +36,12 @@ def _connect(scheduler: str):
                                  f"tcp://HOST:PORT và rằng scheduler đang chạy.") from exc
 
 
-def _report_task(spec: dict, time_limit: float) -> tuple[dict, float]:
+def _report_task(job, time_limit: float) -> tuple[dict, float]:
     from kpi.run.job import LOG_DIR
     from kpi.run.workers import run_in_subprocess
 
     t0 = time.perf_counter()
-    res = run_in_subprocess(spec, Path(spec["out"]) / LOG_DIR / f"{spec['unit']}.log", time_limit)
+    res = run_in_subprocess(job, Path(job.out) / LOG_DIR / f"{job.unit}.log", time_limit)
     return res, time.perf_counter() - t0
 
 
@@ -61,7 +61,7 @@ def scorecard_on_cluster(scheduler: str, data_dir: Path, plan_path: Path, period
                              period, lang, pure=False).result()
 
 
-def run_on_cluster(scheduler: str, specs: list[dict], keys: list[dict], time_limit: float
+def run_on_cluster(scheduler: str, specs: list, keys: list[dict], time_limit: float
                    ) -> Iterator[tuple[dict, dict, dict, float]]:
     """Submit one task per report and yield (spec, key, result, seconds) as each finishes; a task that fails
     on the cluster itself is recorded as that report's error."""

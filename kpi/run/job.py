@@ -9,6 +9,7 @@ import logging
 import os
 import subprocess
 import traceback
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import kpi
@@ -45,22 +46,49 @@ def kernel_name() -> str:
     return paths.KERNEL_NAME if paths.KERNEL_NAME in KernelSpecManager().find_kernel_specs() else "python3"
 
 
-def execute(period: str, unit: str, data_dir: Path, out: Path, lang: str, made_on: str,
-            timeout: int = 600, plan_path: Path | None = None, notebook: Path | None = None,
-            parameters: dict | None = None) -> Path:
-    """Run the master notebook (or `notebook` with `parameters`) for one report with papermill; the executed
+@dataclass
+class Job:
+    """One report to make, as the worker receives it: plain values only (it crosses a pipe or a cluster as JSON)."""
+
+    period: str
+    unit: str
+    data_dir: str
+    out: str
+    plan_path: str
+    formats: list[str] = field(default_factory=lambda: ["html"])
+    lang: str = "vi"
+    made_on: str = ""
+    chromium: str | None = None  # the browser a worker prints with itself (no batch printer)
+    pdf_engine: str = ""  # chromium | weasyprint | "" (no PDF by the worker)
+    notebook: str | None = None  # another notebook than the master (the province report's)
+    title: str | None = None
+    parameters: dict | None = None  # that notebook's parameters; the master's are derived from the fields
+    cell_timeout: int = 600
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Job":
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def execute(job: Job) -> Path:
+    """Run the job's notebook (the master notebook unless the job names another) with papermill; the executed
     notebook lands as <unit>.ipynb (written under a temporary name while it runs, renamed at the end)."""
     import papermill as pm
 
-    target = out / f"{unit}.ipynb"
-    tmp = out / f".{unit}.part.ipynb"  # papermill wants the .ipynb ending; the leading dot hides it
+    out = Path(job.out)
+    target = out / f"{job.unit}.ipynb"
+    tmp = out / f".{job.unit}.part.ipynb"  # papermill wants the .ipynb ending; the leading dot hides it
+    parameters = job.parameters
     if parameters is None:
-        parameters = {"period": period, "unit": unit, "data_dir": str(Path(data_dir).resolve()),
-                      "plan_path": str(Path(plan_path or paths.PLAN_FILE).resolve()),
-                      "output_dir": str(out.resolve()), "lang": lang, "made_on": made_on}
+        parameters = {"period": job.period, "unit": job.unit, "data_dir": str(Path(job.data_dir).resolve()),
+                      "plan_path": str(Path(job.plan_path or paths.PLAN_FILE).resolve()),
+                      "output_dir": str(out.resolve()), "lang": job.lang, "made_on": job.made_on}
     pm.execute_notebook(
-        str(notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
-        cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=timeout, language="python", log_output=True,
+        str(job.notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
+        cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=job.cell_timeout, language="python", log_output=True,
         parameters=parameters,
     )
     # Only a notebook that ran to the end replaces the good one: a failed or interrupted run stays under its
@@ -82,41 +110,37 @@ def _injected(period: str, unit: str) -> bool:
     return unit in names or f"{period}/{unit}" in names
 
 
-def run_report(spec: dict) -> dict:
-    """One report end to end (notebook, HTML, PDF) from a JSON-able spec; returns {"files", "error"} and never
-    raises: a failure is recorded (with its traceback in <unit>.error.txt) so the other reports go on."""
-    plan_path = Path(spec["plan_path"])
-    out = Path(spec["out"])
-    unit, period = spec["unit"], spec["period"]
+def run_report(job: Job) -> dict:
+    """One report end to end (notebook, HTML, PDF); returns {"files", "error"} and never raises: a failure is
+    recorded (with its traceback in <unit>.error.txt) so the other reports go on."""
+    out = Path(job.out)
+    unit, period = job.unit, job.period
     log = logging.getLogger("kpi.run.batch")
     files: dict[str, str] = {}
     error_file = out / f"{unit}.error.txt"
     try:
         from kpi.plan import load_plan
 
-        plan = load_plan(plan_path)
-        log.info("Bắt đầu báo cáo %s/%s (định dạng %s)", period, unit, ",".join(spec["formats"]))
+        plan = load_plan(Path(job.plan_path))
+        log.info("Bắt đầu báo cáo %s/%s (định dạng %s)", period, unit, ",".join(job.formats))
         if _injected(period, unit):
             raise InjectedFailure(f"Lỗi giả lập cho báo cáo {period}/{unit} (biến {FAIL_ENV}).")
-        nb = execute(period, unit, Path(spec["data_dir"]), out, spec["lang"], spec["made_on"],
-                     timeout=spec.get("cell_timeout", 600), plan_path=plan_path,
-                     notebook=Path(spec["notebook"]) if spec.get("notebook") else None,
-                     parameters=spec.get("parameters"))
+        nb = execute(job)
         files["ipynb"] = str(nb)
         log.info("Đã chạy xong sổ tay: %s", nb.name)
-        title = spec.get("title") or report_title(plan, period, unit, spec["lang"])
-        html = render.to_html(nb, out / f"{unit}.html", title, spec["lang"])
+        title = job.title or report_title(plan, period, unit, job.lang)
+        html = render.to_html(nb, out / f"{unit}.html", title, job.lang)
         files["html"] = str(html)
         log.info("Đã xuất HTML: %s", html.name)
-        if unit == "commune" and not spec.get("notebook"):  # the official Báo cáo goes with the commune report
+        if unit == "commune" and not job.notebook:  # the official Báo cáo goes with the commune report
             from kpi.outputs.docx_report import for_batch
 
-            files["docx"] = str(for_batch(spec))
+            files["docx"] = str(for_batch(period, job.data_dir, job.plan_path, job.made_on, out))
             log.info("Đã xuất DOCX: %s", Path(files["docx"]).name)
-        if "pdf" in spec["formats"] and spec.get("chromium"):
-            files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", spec["chromium"]))
+        if "pdf" in job.formats and job.chromium:
+            files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", job.chromium))
             log.info("Đã xuất PDF: %s.pdf", unit)
-        elif "pdf" in spec["formats"] and spec.get("pdf_engine") == "weasyprint":
+        elif "pdf" in job.formats and job.pdf_engine == "weasyprint":
             files["pdf"] = str(pdf.weasy_pdf(html, out / f"{unit}.pdf"))
             log.info("Đã xuất PDF (WeasyPrint): %s.pdf", unit)
         error_file.unlink(missing_ok=True)
@@ -164,21 +188,21 @@ def _kill_tree(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def start_log(spec: dict, log_path: Path) -> None:
+def start_log(job: Job, log_path: Path) -> None:
     """A report's log file begins with the kit's version, the report and the time it started."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w", encoding="utf-8") as log:
-        log.write(f"kpi {kpi.__version__}: báo cáo {spec['period']}/{spec['unit']}, "
+        log.write(f"kpi {kpi.__version__}: báo cáo {job.period}/{job.unit}, "
                   f"bắt đầu {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n")
 
 
-def timed_out(spec: dict, log_path: Path, time_limit: float) -> dict:
+def timed_out(job: Job, log_path: Path, time_limit: float) -> dict:
     """After a report was stopped for its time limit: say so in its log, remove its temporary files."""
     try:
         with open(log_path, "a", encoding="utf-8") as log:
             log.write(f"Quá thời gian: dừng sau {time_limit:g} giây.\n")
     except OSError:  # a full disk: the summary still names the time limit
         pass
-    for p in Path(spec["out"]).glob(f".{spec['unit']}.*"):
+    for p in Path(job.out).glob(f".{job.unit}.*"):
         p.unlink(missing_ok=True)
     return {"files": {}, "error": f"Quá thời gian: báo cáo chạy quá {time_limit:g} giây nên bị dừng."}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 import sys
 import time
 from pathlib import Path
@@ -11,10 +12,16 @@ from typing import TYPE_CHECKING
 from kpi import province
 from kpi.core import paths
 from kpi.core.files import write_atomic, write_error_text
+from kpi.core.periods import expand_periods
 from kpi.intake import cache
 from kpi.outputs import pdf, render
+from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan import Plan, load_plan
 from kpi.run import batch
+from kpi.run.inputs import kit_fingerprint, load_stable, sha256_file
+from kpi.run.manifest import clean_partials, is_current, load_manifest, report_key, save_manifest
+from kpi.run.summary import BatchResult, ReportResult, summary_table
+from kpi.run.job import Job
 from kpi.run.workers import run_in_subprocess
 
 if TYPE_CHECKING:
@@ -34,23 +41,22 @@ def province_inputs(root: Path, period: str, year: int) -> dict[str, str]:
             rel = f.relative_to(sub).as_posix()
             month = rel[:7]
             if not (month[:4].isdigit() and month[4:5] == "-") or (month.startswith(f"{year}-") and month <= period):
-                out[f"{d.name}/{rel}"] = batch.sha256_file(f)
+                out[f"{d.name}/{rel}"] = sha256_file(f)
         spec = d / province.COMMUNE_FILE
         if spec.is_file():
-            out[f"{d.name}/{province.COMMUNE_FILE}"] = batch.sha256_file(spec)
+            out[f"{d.name}/{province.COMMUNE_FILE}"] = sha256_file(spec)
     return out
 
 
 def write_tables(rep: province.ProvinceReport, out: Path) -> None:
     """province_scorecard.csv and communes.csv, as scorecard.csv is written: UTF-8 with BOM, and text that a
     spreadsheet would take for a formula (a commune folder named "=…") kept as text."""
-    batch.write_scorecard_csv(rep.scorecard, out / "province_scorecard.csv")
-    batch.write_scorecard_csv(rep.communes, out / "communes.csv")
+    write_scorecard_csv(rep.scorecard, out / "province_scorecard.csv")
+    write_scorecard_csv(rep.communes, out / "communes.csv")
 
 
-def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, formats: list[str],
-                        lang: str, workers: int, force: bool, time_limit: float,
-                        totals: ProvinceTotals | None = None) -> batch.BatchResult:
+def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str,
+                        opts: batch.RunOptions, totals: ProvinceTotals | None = None) -> BatchResult:
     """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook.
 
     Without `totals` the roll-up is computed here with pandas (and again by the notebook). With the totals a
@@ -58,27 +64,27 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
     .results/ for the notebook, which then reads it instead of loading every commune."""
     out = out_root / PROVINCE_DIR / period
     out.mkdir(parents=True, exist_ok=True)
-    batch.clean_partials(out)
-    engine = pdf.choose() if "pdf" in formats else pdf.Engine("")
+    clean_partials(out)
+    engine = pdf.choose() if "pdf" in opts.formats else pdf.Engine("")
     y, m = period.split("-")
-    spec = {"period": period, "unit": "province", "data_dir": str(root.resolve()), "out": str(out.resolve()),
-            "formats": sorted(formats), "lang": lang, "made_on": dt.date.today().isoformat(),
-            "chromium": engine.path or None, "pdf_engine": engine.name,
-            "plan_path": str(plan_path.resolve()), "notebook": str(paths.PROVINCE_NOTEBOOK),
-            "title": f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}" if lang == "vi" else f"Province roll-up {m}/{y}",
-            "parameters": {"period": period, "data_root": str(root.resolve()), "plan_path": str(plan_path.resolve()),
-                           "lang": lang, "output_dir": str(out.resolve())}}
+    parameters = {"period": period, "data_root": str(root.resolve()), "plan_path": str(plan_path.resolve()),
+                  "lang": opts.lang, "output_dir": str(out.resolve())}
     if totals is not None:
-        spec["parameters"]["results_dir"] = str((out / RESULTS_DIR).resolve())
-    key = batch.report_key(spec, province_inputs(root, period, plan.year), batch.sha256_file(plan_path),
-                           batch.sha256_file(paths.PROVINCE_NOTEBOOK), batch.kit_fingerprint())
-    manifest = batch.load_manifest(out)
+        parameters["results_dir"] = str((out / RESULTS_DIR).resolve())
+    spec = Job(period=period, unit="province", data_dir=str(root.resolve()), out=str(out.resolve()),
+               plan_path=str(plan_path.resolve()), formats=sorted(opts.formats), lang=opts.lang,
+               made_on=dt.date.today().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
+               notebook=str(paths.PROVINCE_NOTEBOOK), parameters=parameters,
+               title=f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}" if opts.lang == "vi" else f"Province roll-up {m}/{y}")
+    key = report_key(spec, province_inputs(root, period, plan.year), sha256_file(plan_path),
+                           sha256_file(paths.PROVINCE_NOTEBOOK), kit_fingerprint())
+    manifest = load_manifest(out)
     entry = manifest["reports"].get("province")
-    result = batch.BatchResult(period, out, [])
+    result = BatchResult(period, out, [])
     tables = [out / "province_scorecard.csv", out / "communes.csv"]
-    if not force and batch.is_current(entry, key, out) and all(t.is_file() for t in tables):
+    if not opts.force and is_current(entry, key, out) and all(t.is_file() for t in tables):
         # the same inputs made these tables and this report: nothing is read or computed again
-        rr = batch.ReportResult("province", {f: out / n for f, n in entry["outputs"].items()}, skipped=True)
+        rr = ReportResult("province", {f: out / n for f, n in entry["outputs"].items()}, skipped=True)
     else:
         if totals is None:
             # hash what was read: the inputs are hashed again after the read, and read again if a commune's
@@ -101,8 +107,8 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
             result.notes.append(write_error_text(exc, out))
             result.unwritten.append("province_scorecard.csv, communes.csv")
         t0 = time.perf_counter()
-        res = run_in_subprocess(spec, out / batch.LOG_DIR / "province.log", time_limit)
-        rr = batch.ReportResult("province", {f: Path(p) for f, p in res["files"].items()}, res["error"],
+        res = run_in_subprocess(spec, out / batch.LOG_DIR / "province.log", opts.time_limit)
+        rr = ReportResult("province", {f: Path(p) for f, p in res["files"].items()}, res["error"],
                                 seconds=time.perf_counter() - t0, log=out / batch.LOG_DIR / "province.log")
         if rr.ok:
             manifest["reports"]["province"] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
@@ -110,19 +116,19 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
         else:
             manifest["reports"].pop("province", None)
     result.reports.append(rr)
-    result.manifest = batch.save_manifest(out, manifest)
+    result.manifest = save_manifest(out, manifest)
     result.scorecard = out / "province_scorecard.csv"
     return result
 
 
-def run_province(args, plan: Plan, formats: list[str]) -> int:
+def run_province(args, plan: Plan, opts: batch.RunOptions) -> int:
     """The province run under one lock on <out>, taken before anything is read: a run refused by the lock has
     read nothing, and a run that waited (--wait) reads the data as it is when its turn comes."""
-    with batch.OutputLock(Path(args.out), wait=args.wait, on_wait=print):
-        return _run_locked(args, plan, formats)
+    with batch.OutputLock(Path(args.out), wait=opts.wait, on_wait=opts.on_wait):
+        return _run_locked(args, plan, opts)
 
 
-def _run_locked(args, plan: Plan, formats: list[str]) -> int:
+def _run_locked(args, plan: Plan, opts: batch.RunOptions) -> int:
     """Each commune's reports into <out>/<commune>/<P>/ (the commune's own plan file beside them), then the
     province report into <out>/province/<P>/.
 
@@ -136,11 +142,11 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
     communes = paths.commune_dirs(root)
     totals = None
     if args.period:
-        periods = batch.expand_periods(args.period)
-    elif args.scheduler:
+        periods = expand_periods(args.period)
+    elif opts.scheduler:
         from kpi.run.distributed import province_on_cluster
 
-        totals = province_on_cluster(args.scheduler, root, plan, plan_path)
+        totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
         if totals.latest is None:
             print(f"kpi: không có số liệu nào trong {root}; hãy ghi rõ --period.")
             return 2
@@ -163,10 +169,10 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
 
     from kpi.run.workers import Pool
 
-    workers = args.workers or batch.default_workers()
-    engine = pdf.choose() if "pdf" in formats else pdf.Engine("")
+    workers = opts.workers or batch.default_workers()
+    engine = pdf.choose() if "pdf" in opts.formats else pdf.Engine("")
 
-    def one_commune(d: Path, pool, printer) -> list[batch.BatchResult]:
+    def one_commune(d: Path, pool, printer) -> list[BatchResult]:
         cplan = province.commune_plan(plan, d)
         cplan_file = out_root / d.name / "plan.yml"
         text = province.commune_plan_yaml(plan_path, cplan)
@@ -176,23 +182,23 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
         # the validated data a previous run left for this commune (kpi.intake.cache), when made from the same files,
         # plan and kit; else read and validate the folder
         key = cache.data_key(d, cplan_file)
-        subs = None if args.force else next(
+        subs = None if opts.force else next(
             (s for s in (cache.read(paths.period_dir(out_root / d.name, p), key) for p in periods) if s is not None),
             None)
         hashes = None
         if subs is None:
-            subs, hashes = batch.load_stable(d, cplan, load_submissions)
+            subs, hashes = load_stable(d, cplan, load_submissions)
         made = []
         for period in periods:
-            r = batch.run_batch(cplan, subs, period, units, d, out_root / d.name, formats, args.lang,
-                                workers=workers, force=args.force, time_limit=args.timeout, plan_path=cplan_file,
-                                scheduler=args.scheduler, lock=False, progress=False if pool else None,
-                                workers_pool=pool, printer=printer, hashes=dict(hashes) if hashes else None)
+            data = batch.DataSet(cplan, subs, d, cplan_file, dict(hashes) if hashes else None)
+            r = batch.run_batch(data, period, units, out_root / d.name,
+                                replace(opts, progress=False if pool else None), lock=False,
+                                shared=batch.Shared(pool, printer))
             r.period = f"{d.name}/{period}"
             made.append(r)
         return made
 
-    if args.scheduler:  # each commune's reports are tasks on the cluster, one commune after another
+    if opts.scheduler:  # each commune's reports are tasks on the cluster, one commune after another
         for d in communes:
             results += one_commune(d, None, None)
     else:
@@ -210,13 +216,12 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
             finally:
                 if printer:
                     printer.close()
-    if args.scheduler and totals is None:
+    if opts.scheduler and totals is None:
         from kpi.run.distributed import province_on_cluster
 
-        totals = province_on_cluster(args.scheduler, root, plan, plan_path)
+        totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
     for period in periods:
-        r = run_province_period(plan, plan_path, root, out_root, period, formats, args.lang,
-                                args.workers or batch.default_workers(), args.force, args.timeout, totals)
+        r = run_province_period(plan, plan_path, root, out_root, period, opts, totals)
         r.period = f"tỉnh/{period}"
         results.append(r)
     from kpi.outputs.publish import write_province_index
@@ -225,10 +230,10 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
     for period in periods:
         ran = {b.period: b.reports for b in results}
         write_province_index(period, [(names[d.name], out_root / d.name / period, ran.get(f"{d.name}/{period}", []))
-                                      for d in communes], out_root / PROVINCE_DIR / period, args.lang)
+                                      for d in communes], out_root / PROVINCE_DIR / period, opts.lang)
     for note in dict.fromkeys(n for b in results for n in b.notes):
         print(f"  Lưu ý: {note}")
-    print(batch.summary_table(results))
+    print(summary_table(results))
     failed = [(b.period, r) for b in results for r in b.failed]
     made = sum(1 for b in results for r in b.reports if r.ok and not r.skipped)
     skipped = sum(r.skipped for b in results for r in b.reports)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from kpi.core.files import write_error_text
-from kpi.run.job import timed_out
+from kpi.run.job import Job, timed_out
 
 MARK = "\x1ekpi-result "  # starts the line that carries a job's result on a worker's standard output
 INTERRUPTED = "Đã dừng (Ctrl-C): báo cáo chưa chạy xong nên không được tạo; chạy lại lệnh để tạo."
@@ -58,10 +58,10 @@ class Worker:
                 self.results.put(json.loads(line[len(MARK):]))
         self.results.put(None)  # the worker has ended
 
-    def run(self, spec: dict, log_path: Path, time_limit: float) -> dict | None:
+    def run(self, job: Job, log_path: Path, time_limit: float) -> dict | None:
         """The report's result; None when it did not finish within time_limit (the worker is then stopped)."""
         try:
-            self.proc.stdin.write(json.dumps({"spec": spec, "log": str(log_path)}) + "\n")
+            self.proc.stdin.write(json.dumps({"job": job.to_dict(), "log": str(log_path)}) + "\n")
             self.proc.stdin.flush()
             result = self.results.get(timeout=time_limit)
         except queue.Empty:
@@ -122,7 +122,7 @@ class Pool:
             self.terminate()
         self.close()
 
-    def run(self, spec: dict, log_path: Path, time_limit: float) -> dict | None:
+    def run(self, job: Job, log_path: Path, time_limit: float) -> dict | None:
         """Wait for a free worker, then run the report on it: worker.run's result, with "seconds" (the time
         from the worker taking the report, the wait for a free one not counted) when it finished. The worker
         goes back to the pool on every path (a log that cannot be written, a stopped batch); a report whose
@@ -143,11 +143,11 @@ class Pool:
             with self._lock:
                 self.busy.add(worker)
             try:
-                start_log(spec, log_path)  # the report starts now, not when it was queued
+                start_log(job, log_path)  # the report starts now, not when it was queued
             except OSError as exc:
                 return {"files": {}, "error": write_error_text(exc, log_path), "seconds": 0.0}
             t0 = time.perf_counter()
-            result = worker.run(spec, log_path, time_limit)
+            result = worker.run(job, log_path, time_limit)
             if self.stopping:
                 return {"files": {}, "error": INTERRUPTED}
             if result is not None:
@@ -212,7 +212,7 @@ def serve() -> int:
             result = {"files": {}, "error": write_error_text(exc, job["log"])}
         else:
             try:
-                result = run_report(job["spec"])
+                result = run_report(Job.from_dict(job["job"]))
             finally:
                 _redirect(None)
         answer.write(MARK + json.dumps(result, ensure_ascii=False) + "\n")
@@ -223,14 +223,14 @@ if __name__ == "__main__":
     sys.exit(serve())
 
 
-def run_in_subprocess(spec: dict, log_path: Path, time_limit: float) -> dict:
+def run_in_subprocess(job: Job, log_path: Path, time_limit: float) -> dict:
     """Run one report in a worker process of its own (kpi.run.workers, the batch's workers for a single report),
     its output going to the report's log file; a report that passes its time limit is stopped (with its
     kernel) and recorded as timed out. For one-off reports: the province report, a report on a Dask worker."""
     with Pool(1, log_path.parent / "workers.log") as pool:
-        res = pool.run(spec, log_path, time_limit)
+        res = pool.run(job, log_path, time_limit)
     if res is None:
-        return timed_out(spec, log_path, time_limit)
+        return timed_out(job, log_path, time_limit)
     res.pop("seconds", None)
     return res
 

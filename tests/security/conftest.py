@@ -82,12 +82,13 @@ MADE_ON = "2026-05-02"
 RUN_BATCH = """
 import sys
 from pathlib import Path
-from kpi.run.batch import run_batch
+from kpi.run.batch import DataSet, RunOptions, run_batch
 from kpi.plan import load_plan
 from kpi.intake.validate import load_submissions
 data, out, period, made_on = sys.argv[1:5]
 plan = load_plan()
-run_batch(plan, load_submissions(data, plan), period, ["commune"], Path(data), Path(out), ["html"], made_on=made_on)
+run_batch(DataSet(plan, load_submissions(data, plan), Path(data)), period, ["commune"], Path(out),
+          RunOptions(formats=("html",), made_on=made_on))
 """
 
 

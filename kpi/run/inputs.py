@@ -1,0 +1,116 @@
+"""Which data files feed which report, hashed as they were read; the validated data left for the notebooks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from kpi.core import paths, periods
+from kpi.intake import cache
+from kpi.intake.validate import Submissions
+from kpi.plan import Plan
+
+
+def feeding_units(plan: Plan, unit: str) -> list[str]:
+    """Units whose submissions a report depends on.
+
+    The commune report shows every indicator, so every unit feeds it. A unit's report shows the indicators
+    it leads; each one reads its numerator's and its denominator's element, and an element belongs to the
+    unit that submits it. So a unit's report depends on its own files plus the files of every unit owning
+    an element its indicators use (VHXH's indicators divide by Công an's pop_adult, pop_total, pop_15plus
+    and vneid_level2, so Công an's files feed the VHXH report). The unit's own files always count: its
+    timeliness and data-quality sections read them."""
+    if unit == "commune":
+        return list(plan.unit_codes)
+    owner = {e.code: e.unit for e in plan.elements}
+    used = {unit}
+    for ind in plan.indicators_of(unit):
+        used.add(owner[ind.numerator])
+        if ind.denominator:
+            used.add(owner[ind.denominator])
+    return [u for u in plan.unit_codes if u in used]
+
+
+sha256_file = cache.sha256_file
+
+
+kit_fingerprint = cache.kit_fingerprint
+
+
+def file_units(subs: Submissions) -> dict[str, set[tuple[str, str]]]:
+    """Each submission file (relative name) -> the (unit, period) pairs its rows claim."""
+    out: dict[str, set[tuple[str, str]]] = {f: set() for f in subs.files.get("file", pd.Series(dtype=str))}
+    rec = subs.received
+    if len(rec):
+        for f, u, p in rec[["file", "unit", "period"]].drop_duplicates().itertuples(index=False):
+            out.setdefault(f, set()).add((u, p))
+    return out
+
+
+def report_inputs(plan: Plan, subs: Submissions, data_dir: Path, period: str, unit: str,
+                  owners: dict[str, set[tuple[str, str]]] | None = None,
+                  hashes: dict[str, str] | None = None) -> dict[str, str]:
+    """The data files that feed one report, with their SHA-256: files of the feeding units (feeding_units)
+    for months of the plan year up to P (year-to-date views and the forecast read January..P), plus every
+    file whose unit or period could not be read (it shows in every report's data-quality section)."""
+    owners = file_units(subs) if owners is None else owners
+    feeding = set(feeding_units(plan, unit))
+    root = paths.submissions_dir(data_dir)
+    out = {}
+    for name, claims in sorted(owners.items()):
+        last = periods.last_month(period)
+        relevant = not claims or any(u in feeding and p.startswith(f"{plan.year}-") and p <= last
+                                     for u, p in claims)
+        if relevant:
+            if hashes is None:
+                out[name] = sha256_file(root / name)
+            else:  # one hash per file per batch, shared by the reports
+                if name not in hashes:
+                    hashes[name] = sha256_file(root / name)
+                out[name] = hashes[name]
+    return out
+
+
+def hash_submissions(data_dir: Path) -> dict[str, str]:
+    """Every submission file (relative name) -> its SHA-256, as it is now."""
+    from kpi.intake.load import submission_files
+
+    root = paths.submissions_dir(data_dir)
+    return {f.relative_to(root).as_posix(): sha256_file(f) for f in submission_files(root)} if root.is_dir() else {}
+
+
+def load_stable(data_dir: Path, plan: Plan, load) -> tuple[Submissions, dict[str, str]]:
+    """Validate the data folder with `load` and return the files' hashes as they were while it was read: the
+    files are hashed before and after; when one changed meanwhile (a unit still copying its file), it is read
+    again, so the manifest never records a new file's hash beside the old file's values."""
+    for _ in range(3):
+        before = hash_submissions(data_dir)
+        subs = load(data_dir, plan)
+        after = hash_submissions(data_dir)
+        if before == after:
+            return subs, after
+        logging.getLogger("kpi.run.batch").warning("Tệp số liệu thay đổi trong khi đọc; đọc lại.")
+    return subs, {}  # still changing: hash afresh per report (as before), the files' current content
+
+
+def write_cache(plan: Plan, subs: Submissions, data_dir: Path, plan_path: Path, out: Path, kit: str,
+                hashes: dict[str, str]) -> Path | None:
+    """Leave the batch's validated data in <out>/<period>/.cache/ for the report notebooks (kpi.intake.cache), so
+    they do not validate the same files again. Only when the plan file at plan_path is the plan the data was
+    validated against (a province commune's plan file differs only in its names, which validation does not
+    read); a report whose own key differs ignores the file and validates by itself."""
+    from kpi.plan import load_plan
+
+    def for_validation(p: Plan) -> Plan:  # names and the file name do not change what validation accepts
+        return replace(p, commune="", commune_full="", source="")
+
+    try:
+        if for_validation(load_plan(plan_path)) != for_validation(plan):
+            return None
+        return cache.write(subs, out, cache.data_key(data_dir, plan_path, kit, hashes))
+    except Exception as exc:  # the cache only saves time: without it every report validates for itself
+        logging.getLogger("kpi.run.batch").warning("Không ghi được bộ nhớ đệm dữ liệu: %s", exc)
+        return None
