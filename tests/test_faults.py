@@ -104,7 +104,7 @@ def test_a_manifest_on_a_full_disk_is_a_note_not_a_traceback(data: Path, tmp_pat
 
     monkeypatch.setenv(job.FAIL_ENV, "kt")  # the report fails at once: the run is short
 
-    def no_space(out, manifest):
+    def no_space(out, _manifest):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(out) / manifest.MANIFEST))
 
     monkeypatch.setattr(batch, "save_manifest", no_space)
@@ -429,8 +429,8 @@ def test_a_file_changed_while_it_is_validated_is_read_again_and_hashed_as_read(d
 
     got = {}
 
-    def fake_batch(plan, subs, period, units, data_dir, out_dir, formats, lang, **kw):
-        got["hashes"] = kw["hashes"]
+    def fake_batch(data, period, units, out_dir, opts, **kw):
+        got["hashes"] = data.hashes
         return summary.BatchResult(period, Path(out_dir) / period, [])
 
     monkeypatch.setattr(kpi.intake.validate, "load_submissions", load)
