@@ -92,7 +92,7 @@ def test_no_module_over_400_lines():
 def test_no_function_with_more_than_8_parameters_outside_the_cli():
     wide = []
     for p in _sources():
-        if p.name == "cli.py":
+        if "cli" in p.relative_to(KPI).parts[:1]:  # kpi/cli/: argparse's commands take what the user typed
             continue
         for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -17,7 +17,8 @@ from kpi.core import paths
 from kpi.demo import write_demo
 from kpi.intake import cache
 from kpi.intake.validate import load_submissions
-from kpi.plan import Village, load_plan
+from kpi.plan import load_plan
+from kpi.plan.model import Village
 from kpi.run import inputs
 
 PLAN = load_plan()
@@ -167,19 +168,20 @@ def test_plan_import_skips_the_slow_iri_helper_but_leaves_it_importable():
 def test_kpi_run_reuses_the_batch_cache_of_the_requested_period(data: Path, tmp_path: Path):
     import argparse
 
-    from kpi import cli
+
+    from kpi.cli import run as cli_run
 
     out = tmp_path / "out"
     subs = load_submissions(data, PLAN)
     cache.write(_without(subs, "st_enterprises"), out / "2026-11", cache.data_key(data))
     args = argparse.Namespace(period="2026-10..2026-11", out=str(out), plan=None)
-    got = cli.batch_cache(args, data)
+    got = cli_run.batch_cache(args, data)
     assert got is not None and "st_enterprises" not in set(got.data["element"])  # the cached copy
-    assert cli.batch_cache(argparse.Namespace(period="2026-09", out=str(out), plan=None), data) is None
-    assert cli.batch_cache(argparse.Namespace(period=None, out=str(out), plan=None), data) is None
-    assert cli.batch_cache(argparse.Namespace(period="tháng 11", out=str(out), plan=None), data) is None
+    assert cli_run.batch_cache(argparse.Namespace(period="2026-09", out=str(out), plan=None), data) is None
+    assert cli_run.batch_cache(argparse.Namespace(period=None, out=str(out), plan=None), data) is None
+    assert cli_run.batch_cache(argparse.Namespace(period="tháng 11", out=str(out), plan=None), data) is None
     (data / "README.md").write_text("changed", encoding="utf-8")  # any input changed: validate again
-    assert cli.batch_cache(args, data) is None
+    assert cli_run.batch_cache(args, data) is None
 
 
 def test_a_province_commune_gets_the_cache_too(tmp_path: Path):

@@ -211,7 +211,8 @@ def test_run_summary_counts_only_the_periods_run(tmp_path, capsys, monkeypatch):
     at its first call)."""
     import argparse
 
-    from kpi import cli
+
+    from kpi.cli import run as cli_run
     from kpi.intake.validate import load_submissions
     from kpi.plan import load_plan
     from kpi.run import batch
@@ -234,12 +235,12 @@ def test_run_summary_counts_only_the_periods_run(tmp_path, capsys, monkeypatch):
     args = argparse.Namespace(period="2026-12", unit="all", lang="vi", out=str(tmp_path / "out"), wait=False,
                               data=str(tmp_path), force=False, timeout=60, plan=None, scheduler=None, workers=1)
     with pytest.raises(Stop):
-        cli._run_loaded(args, plan, tmp_path, subs, ["html"], None)
+        cli_run._run_loaded(args, plan, tmp_path, subs, ["html"], None)
     out = capsys.readouterr().out
     assert "Lưu ý: 1 lỗi trong số liệu gửi lên của 2026-12" in out
     args.period = "2026-11..2026-12"
     with pytest.raises(Stop):
-        cli._run_loaded(args, plan, tmp_path, subs, ["html"], None)
+        cli_run._run_loaded(args, plan, tmp_path, subs, ["html"], None)
     assert "Lưu ý: 3 lỗi trong số liệu gửi lên của 2026-11, 2026-12" in capsys.readouterr().out
 
 
@@ -264,7 +265,7 @@ def test_argparse_errors_are_vietnamese(capsys):
 
 
 def test_unit_codes_and_slash_periods(tmp_path, capsys):
-    from kpi.cli import period_arg
+    from kpi.cli.common import period_arg
 
     assert period_arg("11/2026") == "2026-11"
     assert period_arg("1/2026") == "2026-01"

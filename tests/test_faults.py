@@ -360,8 +360,9 @@ def test_a_cache_of_the_wrong_type_or_tampered_is_ignored(data: Path, tmp_path: 
 
 def test_force_never_reads_the_cache(data: Path, tmp_path: Path, monkeypatch):
     from kpi import cli
+    from kpi.cli import run as cli_run
 
-    monkeypatch.setattr(cli, "batch_cache", lambda *a: pytest.fail("--force read the cache"))
+    monkeypatch.setattr(cli_run, "batch_cache", lambda *a: pytest.fail("--force read the cache"))
     _no_validation(monkeypatch)  # the run stops at validation: the cache was not read before it
     with pytest.raises(AssertionError, match="validated"):
         cli.main(["run", "--data", str(data), "--out", str(tmp_path / "out"), "--period", "2026-11",
@@ -520,6 +521,7 @@ def test_province_tables_on_a_full_disk_and_a_file_edited_while_read(tmp_path: P
     import json
 
     from kpi import cli, province
+
     from kpi.run import province_batch
 
     root, out = _province(tmp_path), tmp_path / "out"

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from kpi.indicators.compute import timeliness
+from kpi.intake.cells import parse_dates
 from kpi.intake.template import build_template, data_sheet, input_cells
-from kpi.intake.validate import load_submissions, parse_dates
+from kpi.intake.validate import load_submissions
 
 # Công an xã (ca) sends pop_total per village: Thôn 1 = 1200, Thôn 2 = 950, Thôn 3 = 870 (typed below).
 TYPED = {"Thôn 1": 1200, "Thôn 2": 950, "Thôn 3": 870}

@@ -287,7 +287,7 @@ def test_parse_periods_with_empty_cells_and_arrow_strings():
     pandas use Arrow strings): the good one parses, the empty one is no period, nothing raises."""
     import pandas as pd
 
-    from kpi.intake.validate import parse_periods
+    from kpi.intake.cells import parse_periods
 
     for dtype in (object, "str"):
         assert parse_periods(pd.Series(["", "2026-11", "3/2026"], dtype=dtype)).tolist()[1:] == ["2026-11", "2026-03"]
@@ -434,7 +434,7 @@ def test_same_report_date_the_later_file_name_wins(tmp_path, plan):
 
 
 def test_an_unknown_report_date_sorts_before_a_known_one(plan):
-    from kpi.intake.validate import _resolve_duplicates
+    from kpi.intake.corrections import _resolve_duplicates
 
     def row(file, value, date):
         return {"period_p": "2026-11", "unit_p": "ca", "village_p": "Thôn 1", "element_p": "pop_total",
@@ -486,7 +486,7 @@ def test_a_full_month_has_no_missing_village(tmp_path, plan):
 
 
 def test_jump_down_in_plain_words(plan):
-    from kpi.intake.validate import change_warnings
+    from kpi.intake.changes import change_warnings
     from tests.conftest import long_frame
 
     # records_total (a commune-level flow): 100, 102, 104, 106, 108, then 60 in June. Changes 2, 2, 2, 2, -48:

@@ -67,7 +67,3 @@ def check(frame: pd.DataFrame, schema: dict[str, str], name: str) -> pd.DataFram
     return frame
 
 
-def empty(schema: dict[str, str]) -> pd.DataFrame:
-    """An empty frame of the declared shape."""
-    dtypes = {"O": object, "f": "float64", "i": "int64", "M": "datetime64[ns]"}
-    return pd.DataFrame({c: pd.Series(dtype=dtypes[k]) for c, k in schema.items()})

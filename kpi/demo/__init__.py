@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kpi.core import paths, safety
-from kpi.plan import Plan
+from kpi.plan.model import Plan
 
 LAST_MONTH = 11
 MARK = "DỮ LIỆU GIẢ LẬP (synthetic) — chỉ dùng để thử bộ công cụ, không phải số liệu thật."

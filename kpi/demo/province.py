@@ -10,7 +10,7 @@ import yaml
 
 from kpi import demo
 from kpi.core import paths
-from kpi.plan import Plan, Village
+from kpi.plan.model import Plan, Village
 
 
 def write_province_demo(out: str | Path, plan: Plan, communes: int, seed: int = 2026) -> list[Path]:

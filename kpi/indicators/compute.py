@@ -10,7 +10,7 @@ import pandas as pd
 from kpi.core import periods, schema
 from kpi.core.i18n import STATUS_LABELS
 from kpi.core.problems import UNREADABLE_FILE_CODES
-from kpi.plan import Plan
+from kpi.plan.model import Plan
 
 FORECAST_MONTHS = 3  # the forecast line goes through the last up to 3 months that have a value
 

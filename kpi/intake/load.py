@@ -14,7 +14,7 @@ import pandas as pd
 from kpi.core import safety
 from kpi.core.errors import EncodingProblem  # noqa: F401 (raised here, caught by kpi.cli)
 from kpi.core.problems import UNREADABLE_FILE_CODES, Problem
-from kpi.plan import fold  # noqa: F401 (fold is the intake's too: kpi.intake.load.fold)
+from kpi.plan.model import fold  # noqa: F401 (fold is the intake's too: kpi.intake.load.fold)
 
 RAW_COLUMNS = ["period", "unit", "village", "element", "value", "submitted_on"]
 PLACE_COLUMNS = ["file", "sheet", "row"]

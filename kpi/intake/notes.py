@@ -16,7 +16,7 @@ from kpi.core import paths, safety
 from kpi.intake.load import decode_csv, folder_period, submission_files
 from kpi.intake.notes_form import CSV_HEADER, FIELDS, MAX_CHARS, NOTE_KEY, clean, is_notes_header  # noqa: F401 (also kpi.intake.notes.*)
 from kpi.intake.template import is_template
-from kpi.plan import Plan, fold
+from kpi.plan.model import Plan, fold
 
 COLUMNS = ["unit", "period", "indicator", "field", "text", "file"]
 _FIELD_WORDS = {fold(v): k for k, v in FIELDS.items()} | {k: k for k in FIELDS}

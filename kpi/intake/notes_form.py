@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from kpi.plan import Plan, fold
+from kpi.plan.model import Plan, fold
 
 MAX_CHARS = 1000
 FIELDS = {"reason": "Nguyên nhân / giải pháp", "highlights": "Kết quả nổi bật trong tháng",

@@ -16,7 +16,7 @@ from kpi.core.problems import DATE_FORMS
 from kpi.intake.notes_form import (
     add_note_cells,  # the unit's notes below its figures (kpi.intake.notes reads them back)
 )
-from kpi.plan import Element, Plan
+from kpi.plan.model import Element, Plan
 
 # The hidden column A of the data sheet carries machine keys; A1 holds this marker, so the loader finds the
 # sheet by its content whatever the sheet is called (officers rename sheets).

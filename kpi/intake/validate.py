@@ -11,10 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi.core import paths, periods, safety, schema
+from kpi.core import paths, schema
 from kpi.core.problems import ERROR, Problem, problems_frame
+from kpi.intake.cells import _cell, _fmt, folder_periods, match_villages, parse_dates, parse_numbers, parse_periods
+from kpi.intake.changes import change_warnings
+from kpi.intake.corrections import _numerator_above_denominator, _resolve_duplicates, village_gaps
 from kpi.intake.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, folder_period, read_file, submission_files
-from kpi.plan import Plan, village_key
+from kpi.plan.model import Plan
 
 
 @dataclass
@@ -52,83 +55,8 @@ class Submissions:
 
 # --- parsing text cells, vectorised -------------------------------------------------------------------
 
-_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
-
-
-def parse_numbers(values: pd.Series) -> pd.Series:
-    """Numbers as units write them. One rule (Vietnamese convention): '.' groups thousands when every group
-    after it has three digits (1.234 = 1234, 1.234.567), otherwise '.' is a decimal point; ',' is always a
-    decimal comma (18,5 = 18.5). Spaces are ignored. Cells Excel already stored as numbers are taken as
-    they are. Anything else is NaN (reported as not a number)."""
-    out = pd.to_numeric(values.where(values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))),
-                        errors="coerce")
-    text = values.where(values.map(lambda v: isinstance(v, str))).astype(object).str.replace(r"[\s\u00a0]", "", regex=True)
-    text = text.where(~text.fillna("").str.match(_THOUSANDS), text.str.replace(".", "", regex=False))
-    text = text.str.replace(",", ".", regex=False)
-    parsed = pd.to_numeric(text.where(text.fillna("").str.fullmatch(r"-?\d+(\.\d+)?")), errors="coerce")
-    return out.fillna(parsed).astype("float64")
-
-
-def parse_periods(values: pd.Series) -> pd.Series:
-    """YYYY-MM (also YYYY-M, MM/YYYY, a date in the month, an Excel date) -> 'YYYY-MM'; else NaN."""
-    return periods.parse_month_cells(values)
-
-
-_DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-_YEAR_FIRST = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
-
-
-def _date_from_text(text: str) -> pd.Timestamp | None:
-    m = _DAY_FIRST.match(text)
-    day, month, year = (m[1], m[2], m[3]) if m else (None, None, None)
-    if not m and (m := _YEAR_FIRST.match(text)):
-        year, month, day = m[1], m[2], m[3]
-    if not m:
-        return None
-    try:
-        return pd.Timestamp(int(year), int(month), int(day))
-    except ValueError:  # 30/02/2026: not a real day
-        return None
-
-
-def parse_dates(values: pd.Series) -> pd.Series:
-    """A report date as offices type it (DATE_FORMS: day first with / - or ., or ISO year first) or an Excel
-    date -> Timestamp (day); else NaT. Day first is never read as month first: 05-01-2027 is 5 January."""
-    def one(v: object):
-        if hasattr(v, "year"):
-            return safety.to_timestamp(v)
-        return _date_from_text(v.strip()) if isinstance(v, str) else None
-    return pd.to_datetime(values.map(one), errors="coerce").astype("datetime64[ns]")
-
-
-def village_lookup(plan: Plan) -> dict[str, str]:
-    """Folded spelling -> plan village name; 'thon 01' and 'thôn 1' both find 'Thôn 1'."""
-    out = {}
-    for v in plan.villages:
-        out[fold(v.name)] = v.name
-        out[village_key(v.name)] = v.name
-        out[fold(v.code)] = v.name
-    return out
-
-
-def match_villages(values: pd.Series, plan: Plan) -> pd.Series:
-    """Plan village name for each cell ('' for an empty cell); NaN where the plan knows no such village."""
-    lookup = village_lookup(plan)
-    text = values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-    folded = text.map(village_key)  # the plan's villages are unique under the same key (kpi.plan)
-    return folded.map(lambda f: "" if f == "" else lookup.get(f, np.nan))
-
 
 # --- validation -----------------------------------------------------------------------------------------
-
-def _cell(row: object, column: str, value_col: object, date_row: object, date_col: object) -> tuple[int, str]:
-    """The real place of a logical cell: a template keeps each value in its own Excel column and the
-    submission date in one cell for the whole sheet."""
-    if column == "value" and isinstance(value_col, str) and value_col:
-        return int(row), value_col
-    if column == "submitted_on" and date_row is not None and not pd.isna(date_row):
-        return int(date_row), str(date_col)
-    return int(row), column
 
 
 def _problems(rows: pd.DataFrame, mask: pd.Series, code: str, column: str, found: pd.Series | None = None,
@@ -150,15 +78,6 @@ def _problems(rows: pd.DataFrame, mask: pd.Series, code: str, column: str, found
 def _unique(problems: list[Problem]) -> list[Problem]:
     """One problem per place and code: a template's single date cell is not reported once per value."""
     return list(dict.fromkeys(problems))
-
-
-def _fmt(x: object) -> str:
-    """A cell as a user reads it: whole numbers without '.0', other numbers with a decimal comma (12,5)."""
-    if isinstance(x, float) and x.is_integer():
-        return str(int(x))
-    if isinstance(x, float) and np.isfinite(x):
-        return repr(x).replace(".", ",")
-    return "" if x is None else str(x)
 
 
 LATE_LIMIT_DAYS = 365
@@ -312,11 +231,6 @@ def _thousands_hint(text: str) -> str:
 TEMPLATE_PERIOD_CELL = (3, "C")  # where kpi.intake.template writes the period (key 'period=...' in A3, shown in C3)
 
 
-def folder_periods(files: pd.Series) -> pd.Series:
-    """folder_period for each row's file, worked out once per file name."""
-    return files.map({f: folder_period(f) for f in files.unique()})
-
-
 def _folder_mismatch(rows: pd.DataFrame) -> list[Problem]:
     """A file in a period's folder whose rows (or template) name another period: the likely cause is last month's
     template reused for this month, and taking those rows would silently replace last month's accepted values
@@ -340,152 +254,6 @@ def _folder_mismatch(rows: pd.DataFrame) -> list[Problem]:
                                 detail=f"{int((in_file & other).sum())} dòng"))
         rows.loc[in_file & other & (rows["error"] == ""), "error"] = "E_PERIOD_FOLDER_MISMATCH"
     return problems
-
-
-def _day(d: object) -> str:
-    return "không rõ" if d is None or pd.isna(d) else f"{d:%d/%m/%Y}"
-
-
-def _resolve_duplicates(ok: pd.DataFrame, plan: Plan | None = None) -> tuple[pd.Series, list[Problem]]:
-    """The same cell (period, unit, village, element) sent more than once: the file sent later wins, by its
-    report date (an unknown date sorts before every known one), then by its file name, then by row.
-    A losing row of another file with another value is a correction (W_REVISED, listed with old and new value,
-    both files and both dates); two values in the same file are an error (E_DUPLICATE: the officer must say which
-    is right); the same value again is W_DUPLICATE_SAME. Returns the code for each losing row."""
-    labels = {e.code: e.label for e in plan.elements} if plan is not None else {}
-    order = ok.sort_values(["date_p", "file", "row"], kind="stable", na_position="first")
-    key = ["period_p", "unit_p", "village_p", "element_p"]
-    winner = order.groupby(key, sort=False).tail(1)
-    losers = order[order.duplicated(key, keep="last")]
-    codes = pd.Series("", index=ok.index, dtype=object)
-    if losers.empty:
-        return codes, []
-    win = winner.set_index(key)
-    problems = []
-    for idx, row in losers.iterrows():
-        w = win.loc[(row["period_p"], row["unit_p"], row["village_p"], row["element_p"])]
-        later_date = pd.notna(w["date_p"]) and (pd.isna(row["date_p"]) or w["date_p"] > row["date_p"])
-        column = _cell(row["row"], "value", row["value_col"], None, None)[1]
-        if row["value_p"] != w["value_p"] and row["file"] != w["file"]:
-            code = "W_REVISED"
-            why = "có ngày báo cáo muộn hơn" if later_date else "cùng ngày báo cáo, tên tệp xếp sau"
-            what = f"{labels.get(row['element_p'], row['element_p'])}, {row['village_p'] or 'cấp xã'}, kỳ {row['period_p']}"
-            problems.append(Problem(
-                code, file=w["file"], sheet=w["sheet"] or "", row=int(w["row"]),
-                column=_cell(w["row"], "value", w["value_col"], None, None)[1], found=_fmt(w["value_p"]),
-                expected=_fmt(row["value_p"]),
-                detail=(f"{what}: giá trị cũ {_fmt(row['value_p'])} ở {row['file']} dòng {int(row['row'])} (ngày báo "
-                        f"cáo {_day(row['date_p'])}) được thay bằng giá trị mới {_fmt(w['value_p'])} ở {w['file']} "
-                        f"dòng {int(w['row'])} (ngày báo cáo {_day(w['date_p'])}); bản mới được dùng vì {why}")))
-            codes[idx] = code
-            continue
-        why = ("có ngày báo cáo mới hơn" if later_date
-               else "cùng ngày báo cáo, nằm sau theo thứ tự tệp và dòng")
-        where = (f"{w['file']} dòng {int(w['row'])} (ngày báo cáo {_day(w['date_p'])}; được dùng vì {why} — "
-                 "bản gửi sau là bản sửa)")
-        if row["value_p"] == w["value_p"]:
-            code = "W_DUPLICATE_SAME"
-            problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]),
-                                    column=column, found=_fmt(row["value_p"]), detail=where))
-        else:
-            code = "E_DUPLICATE"
-            problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]),
-                                    column=column, found=_fmt(row["value_p"]), expected=_fmt(w["value_p"]),
-                                    detail=where))
-        codes[idx] = code
-    return codes, problems
-
-
-def _numerator_above_denominator(ok: pd.DataFrame, plan: Plan) -> tuple[pd.Series, list[Problem]]:
-    """A ratio's numerator above its denominator in the same village and month, across units too
-    (VHXH's adult_digital_health against Công an's pop_adult): the numerator row is rejected."""
-    if ok.empty:  # every row already rejected: merging empty frames of differing dtypes would raise
-        return pd.Series("", index=ok.index, dtype=object), []
-    pairs = pd.DataFrame([(i.id, i.numerator, i.denominator) for i in plan.indicators if i.denominator],
-                         columns=["indicator", "num", "den"])
-    cells = ok.reset_index()[["index", "period_p", "village_p", "element_p", "value_p", "file", "sheet", "row",
-                              "value_col"]]
-    m = (pairs.merge(cells, left_on="num", right_on="element_p")
-         .merge(cells[["period_p", "village_p", "element_p", "value_p"]].rename(columns={"element_p": "den"}),
-                on=["den", "period_p", "village_p"], suffixes=("", "_den")))
-    bad = m[m["value_p"] > m["value_p_den"]].drop_duplicates("index")
-    codes = pd.Series("", index=ok.index, dtype=object)
-    codes[bad["index"].to_numpy()] = "E_NUMERATOR_ABOVE_DENOMINATOR"
-    labels = {e.code: e.label for e in plan.elements}
-    problems = [Problem("E_NUMERATOR_ABOVE_DENOMINATOR", file=r.file, sheet=r.sheet or "", row=int(r.row),
-                        column=_cell(r.row, "value", r.value_col, None, None)[1], found=_fmt(r.value_p), expected=_fmt(r.value_p_den),
-                        detail=(f"Chỉ tiêu {r.indicator}, {r.village_p or 'cấp xã'}, {r.period_p} ({labels[r.num]} / "
-                                f"{labels[r.den]})"))
-                for r in bad.itertuples()]
-    return codes, problems
-
-
-JUMP_Z = 3.5  # Iglewicz & Hoaglin's cut-off for the modified z-score
-JUMP_MIN_MONTHS = 5  # a place needs at least 4 month-to-month changes before its history can judge one
-JUMP_MIN_CHANGE = 10  # and a change must differ from its usual one by at least this many (people, files...)
-JUMP_MIN_SHARE = 0.05  # and by at least 5 % of the previous month's level (small drift is not a jump)
-STOCK_FALL_SHARE = 0.10  # a stock that loses more than 10 % of its previous month's level
-STOCK_FALL_MIN = 5  # and at least 5 units (tiny commune counts such as 1 -> 0 are ordinary)
-
-
-def change_warnings(data: pd.DataFrame, plan: Plan, columns: dict | None = None) -> list[Problem]:
-    """Warnings on accepted data; they never reject a row.
-    W_STOCK_FALL: a stock element falls from one month to the next by more than STOCK_FALL_SHARE of its level
-    and by at least STOCK_FALL_MIN.
-    W_JUMP: per place (village, or the commune) and element, the month-to-month changes d_t between
-    consecutive months are scored with the modified z-score z = 0.6745 (d_t - median d) / MAD, where MAD is the
-    median absolute deviation of that place's own changes (when MAD is 0, 1.2533 x the mean absolute deviation
-    stands in); |z| > JUMP_Z with |d_t - median d| >= max(JUMP_MIN_CHANGE, JUMP_MIN_SHARE x previous value) is
-    flagged, once the place has at least
-    JUMP_MIN_MONTHS months. A row already flagged as a stock fall is not flagged again."""
-    if data.empty:
-        return []
-    columns = columns or {}
-    time = {e.code: e.time for e in plan.elements}
-    labels = {e.code: e.label for e in plan.elements}
-    d = data.assign(month=data["period"].str[5:7].astype(int)).sort_values(["element", "village", "month"])
-    g = d.groupby(["element", "village"], sort=False)
-    d["prev"] = g["value"].shift()
-    consecutive = g["month"].diff() == 1
-    d["change"] = (d["value"] - d["prev"]).where(consecutive)
-    stock = d["element"].map(time) == "stock"
-    fall = stock & (d["prev"] - d["value"] > np.maximum(STOCK_FALL_SHARE * d["prev"], STOCK_FALL_MIN - 1e-9)) \
-        & consecutive
-    gc = d.groupby(["element", "village"], sort=False)["change"]
-    med = gc.transform("median")
-    dev = (d["change"] - med).abs()
-    mad = dev.groupby([d["element"], d["village"]], sort=False).transform("median")
-    mean_ad = dev.groupby([d["element"], d["village"]], sort=False).transform("mean")
-    z = (0.6745 * (d["change"] - med) / mad.where(mad > 0)).where(
-        mad > 0, (d["change"] - med) / (1.2533 * mean_ad).where(mean_ad > 0))
-    months = gc.transform("count") + 1
-    jump = (z.abs() > JUMP_Z) & (dev >= np.maximum(JUMP_MIN_CHANGE, JUMP_MIN_SHARE * d["prev"].abs())) & (months >= JUMP_MIN_MONTHS) & ~fall
-    out = []
-    for r in d[fall].itertuples():
-        share = (r.prev - r.value) / r.prev * 100 if r.prev else 0.0
-        out.append(Problem("W_STOCK_FALL", file=r.file, sheet=r.sheet, row=int(r.row),
-                           column=columns.get((r.file, r.sheet, r.row, r.element), "value"),
-                           found=_fmt(r.value), expected=_fmt(r.prev),
-                           detail=(f"{labels.get(r.element, r.element)}, {r.village or 'cấp xã'}, {r.period}: "
-                                   f"giảm {share:.0f}%").replace(".", ",")))
-    for r, m in zip(d[jump].itertuples(), med[jump]):
-        out.append(Problem("W_JUMP", file=r.file, sheet=r.sheet, row=int(r.row),
-                           column=columns.get((r.file, r.sheet, r.row, r.element), "value"), found=_fmt(r.value),
-                           expected=_fmt(r.prev), detail=jump_text(labels.get(r.element, r.element), r.village,
-                                                                   r.period, r.value, r.prev, m)))
-    return out
-
-
-def jump_text(label: str, village: str, period: str, value: float, prev: float, usual: float) -> str:
-    """The jump warning in an officer's words: the value, last month's value, up or down, and the usual change
-    (no statistics: the modified z-score only decides whether to warn)."""
-    change = value - prev
-    way, to = ("tăng bất thường", "lên") if change > 0 else ("giảm bất thường", "xuống")
-    usual_text = ("hầu như không đổi" if round(abs(usual)) == 0 else
-                  f"thường {'tăng' if usual > 0 else 'giảm'} khoảng {_fmt(float(round(abs(usual))))} mỗi tháng")
-    return (f"{label}, {village or 'cấp xã'}, tháng {int(period[5:7])}/{period[:4]}: {way} từ {_fmt(float(prev))} "
-            f"(tháng trước) {to} {_fmt(float(value))} ({'+' if change > 0 else '−'}{_fmt(float(abs(change)))}), "
-            f"khác hẳn các tháng trước ({usual_text})")
 
 
 def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem], pd.DataFrame]:
@@ -514,44 +282,6 @@ def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataF
                zip(tmpl["file"], tmpl["sheet"], tmpl["row"], tmpl["element_p"], tmpl["value_col"])}
     problems = _unique(problems) + change_warnings(data, plan, columns) + village_gaps(rows, plan)
     return data, rejected, problems, rows
-
-
-def village_gaps(rows: pd.DataFrame, plan: Plan) -> list[Problem]:
-    """A village-level element that a unit sent for some villages of a period but not for others (a row deleted
-    or left empty in the template): one W_VILLAGE_MISSING per village and unit, naming the missing elements by
-    their template labels. A row that was sent but rejected is not missing (its error says why); the rows of a
-    file's folder of another period (E_PERIOD_FOLDER_MISMATCH) were not sent for the period they name."""
-    elements = {e.code: e for e in plan.elements}
-    order = {e.code: i for i, e in enumerate(plan.elements)}
-    villages = plan.village_names
-    if rows.empty:
-        return []
-    folder = folder_periods(rows["file"])
-    sent = rows[rows["period_p"].notna() & rows["unit_p"].isin(plan.unit_codes)
-                & rows["element_p"].isin([e.code for e in plan.elements if e.level == "village"])
-                & rows["village_p"].notna() & (rows["village_p"] != "")
-                & (folder.isna() | (rows["period_p"] == folder))]
-    if sent.empty:
-        return []
-    missing: dict[tuple[str, str, str], list[str]] = {}
-    for (period, unit, element), got in sent.groupby(["period_p", "unit_p", "element_p"], sort=True)["village_p"]:
-        have = set(got)
-        for v in villages:
-            if v not in have:
-                missing.setdefault((period, unit, v), []).append(element)
-    if not missing:
-        return []
-    # the place: the unit's latest file of the period (its report date, then its name)
-    latest = (sent.sort_values(["date_p", "file"], kind="stable", na_position="first")
-              .groupby(["period_p", "unit_p"]).tail(1).set_index(["period_p", "unit_p"]))
-    out = []
-    for (period, unit, village), codes in sorted(missing.items(), key=lambda kv: (kv[0][0], kv[0][1],
-                                                                                   villages.index(kv[0][2]))):
-        f = latest.loc[(period, unit)]
-        names = ", ".join(elements[c].label for c in sorted(codes, key=order.get))
-        out.append(Problem("W_VILLAGE_MISSING", file=f["file"], sheet=f["sheet"] or "", found=village, expected=period,
-                           detail=f"{village}: thiếu số liệu {names}"))
-    return out
 
 
 def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:

@@ -13,7 +13,7 @@ from openpyxl.utils import get_column_letter
 from kpi.core import periods, safety
 from kpi.core.errors import ExcelError  # noqa: F401 (raised here, caught by kpi.cli)
 from kpi.core.i18n import PERIOD_COLUMNS, STATUS_COLORS, STATUS_LABELS, date_text, target_words
-from kpi.plan import Plan
+from kpi.plan.model import Plan
 
 SHEET = {"vi": "Bảng tổng hợp", "en": "Scorecard"}
 

@@ -14,7 +14,7 @@ from kpi.core import paths, periods
 from kpi.core.files import write_atomic
 from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, date_text
 from kpi.indicators import compute
-from kpi.plan import Plan
+from kpi.plan.model import Plan
 
 # Files of a period folder that leadership may receive; executed notebooks and error logs stay behind.
 SHARED_SUFFIXES = (".html", ".pdf", ".docx")

@@ -13,7 +13,7 @@ from email.utils import formataddr
 
 from kpi.core.i18n import date_text
 from kpi.indicators import compute
-from kpi.plan import Plan
+from kpi.plan.model import Plan
 
 SMTP_TIMEOUT = 20  # seconds
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import sys
-import unicodedata
-from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from kpi.core import paths, periods, safety, schema_messages
+from kpi.core import paths, safety, schema_messages
 from kpi.core.errors import PlanError  # noqa: F401 (raised here, caught by kpi.cli)
+from kpi.plan.model import Element, Indicator, Plan, Unit, Village, village_key
+from kpi.plan.schema import SCHEMA
 
 
 def _import_jsonschema():
@@ -38,246 +37,6 @@ def _import_jsonschema():
 jsonschema = _import_jsonschema()
 # libyaml's safe loader where PyYAML has it (the wheels do): the same data, several times faster to read
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-UNIT_CODES = ("vhxh", "kt", "ttpvhcc", "ca")
-
-_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-_TEXT = {"type": "string", "minLength": 1}
-
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["commune", "year", "units", "villages", "elements", "indicators", "report_due_day"],
-    "properties": {
-        "commune": _TEXT,
-        "commune_full": _TEXT,
-        "province": _TEXT,
-        "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
-        "title": _TEXT,
-        "consolidating_unit": _TEXT,
-        "report_due_day": {"type": "integer", "minimum": 1, "maximum": 28},
-        "focal_point": {"type": "object"},
-        "signed_by": {"type": "string"},
-        "general_tasks": {"type": "array", "items": _TEXT},
-        "report_recipients": {"type": "array", "items": _TEXT},  # the Báo cáo's Nơi nhận (kpi.outputs.docx_report)
-        "units": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["code", "name", "short"],
-                "properties": {
-                    "code": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
-                    "name": _TEXT,
-                    "short": _TEXT,
-                    "role": {"type": "string"},
-                    "officers": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["name"],
-                            "properties": {
-                                "name": _TEXT,
-                                "phone": {"type": "string"},
-                                "email": {"type": "string", "pattern": r"^$|^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$"},
-                                "note": {"type": "string"},
-                            },
-                        },
-                    },
-                },
-            },
-        },
-        "villages": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["code", "name"],
-                "properties": {"code": {"type": "string", "pattern": r"^[a-z0-9_]+$"}, "name": _TEXT},
-            },
-        },
-        "elements": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["code", "label", "unit", "level", "time"],
-                "properties": {
-                    "code": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
-                    "label": _TEXT,
-                    "unit": {"type": "string"},
-                    "level": {"enum": ["village", "commune"]},
-                    "time": {"enum": ["stock", "flow"]},
-                    "max": {"type": "number", "exclusiveMinimum": 0},
-                    "decimals": {"type": "boolean"},
-                },
-            },
-        },
-        "indicators": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["id", "group", "name", "short", "kind", "numerator", "target", "deadline", "lead"],
-                "properties": {
-                    "id": {"type": "string", "pattern": r"^[0-9]+[a-z]?$"},
-                    "group": {"type": "string"},
-                    "name": _TEXT,
-                    "short": _TEXT,
-                    "kind": {"enum": ["ratio", "count"]},
-                    "numerator": {"type": "string"},
-                    "denominator": {"type": "string"},
-                    "denominator_constant": {"type": "number", "exclusiveMinimum": 0},
-                    "target": {
-                        "oneOf": [
-                            {"const": "encouraged"},
-                            {
-                                "type": "object",
-                                "additionalProperties": False,
-                                "required": ["op", "value"],
-                                "properties": {"op": {"const": ">="}, "value": {"type": "number"}},
-                            },
-                        ]
-                    },
-                    "target_text": {"type": "string"},
-                    "deadline": {"oneOf": [{"const": "continuous"}, _DATE]},
-                    "lead": {"type": "string"},
-                    "partners": {"type": "string"},
-                    "method": {"type": "string"},
-                    "purpose": {"type": "string"},
-                    "note": {"type": "string"},
-                    "tasks": {"type": "array", "items": _TEXT},
-                },
-            },
-        },
-    },
-}
-
-
-@dataclass(frozen=True)
-class Unit:
-    code: str
-    name: str
-    short: str
-    role: str = ""
-    officers: tuple[dict, ...] = ()
-
-
-@dataclass(frozen=True)
-class Village:
-    code: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Element:
-    code: str
-    label: str
-    unit: str
-    level: str  # village | commune
-    time: str  # stock | flow
-    max: float | None = None
-    decimals: bool = False
-
-
-@dataclass(frozen=True)
-class Indicator:
-    id: str
-    group: str
-    name: str
-    short: str
-    kind: str  # ratio | count
-    numerator: str
-    denominator: str | None
-    denominator_constant: float | None
-    target: float | None  # None: encouraged (Khuyến khích)
-    target_text: str
-    deadline: dt.date | None  # None: continuous (thường xuyên)
-    lead: str
-    partners: str = ""
-    method: str = ""
-    purpose: str = ""
-    note: str = ""
-    tasks: tuple[str, ...] = ()
-
-    @property
-    def encouraged(self) -> bool:
-        return self.target is None
-
-    @property
-    def continuous(self) -> bool:
-        return self.deadline is None
-
-
-@dataclass(frozen=True)
-class Plan:
-    commune: str
-    year: int
-    report_due_day: int
-    units: tuple[Unit, ...]
-    villages: tuple[Village, ...]
-    elements: tuple[Element, ...]
-    indicators: tuple[Indicator, ...]
-    title: str = ""
-    commune_full: str = ""
-    province: str = ""
-    consolidating_unit: str = "vhxh"
-    focal_point: dict = field(default_factory=dict)
-    signed_by: str = ""
-    general_tasks: tuple[str, ...] = ()
-    report_recipients: tuple[str, ...] = ()
-    source: str = ""
-
-    # Lookups used everywhere; cheap to rebuild, so derived rather than stored.
-    def unit(self, code: str) -> Unit:
-        return {u.code: u for u in self.units}[code]
-
-    def element(self, code: str) -> Element:
-        return {e.code: e for e in self.elements}[code]
-
-    def indicator(self, ind_id: str) -> Indicator:
-        return {i.id: i for i in self.indicators}[ind_id]
-
-    @property
-    def unit_codes(self) -> list[str]:
-        return [u.code for u in self.units]
-
-    @property
-    def village_names(self) -> list[str]:
-        return [v.name for v in self.villages]
-
-    @property
-    def periods(self) -> list[str]:
-        return [f"{self.year}-{m:02d}" for m in range(1, 13)]
-
-    def due_date(self, period: str) -> dt.date:
-        """Units send a month's figures on or before day `report_due_day` (the 10th) of the month after it
-        (Chế độ thông tin báo cáo); December's are due in January of the next year."""
-        year, month = periods.year_of(period), periods.month_number(period)
-        return dt.date(year + month // 12, month % 12 + 1, self.report_due_day)
-
-    def indicators_of(self, unit: str | None) -> list[Indicator]:
-        """Indicators a unit leads, or all of them for the commune report (unit None or 'commune')."""
-        if unit in (None, "commune", "all"):
-            return list(self.indicators)
-        return [i for i in self.indicators if i.lead == unit]
-
-    def elements_of(self, unit: str) -> list[Element]:
-        return [e for e in self.elements if e.unit == unit]
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        for ind in d["indicators"]:
-            ind["deadline"] = ind["deadline"].isoformat() if ind["deadline"] else "continuous"
-        return d
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
 
 
 def _node_line(root: yaml.Node, path: list) -> int:
@@ -305,19 +64,6 @@ def _dates_to_text(obj: Any) -> Any:
     if isinstance(obj, dt.date):
         return obj.isoformat()
     return obj
-
-
-def fold(text: object) -> str:
-    """Compare-friendly text: NFC, no diacritics, lower case, single spaces (đ -> d)."""
-    s = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
-    return re.sub(r"\s+", " ", s).strip().casefold()
-
-
-def village_key(name: object) -> str:
-    """A village name as the data matching compares it: folded, and numbers without leading zeros, so
-    'thôn  05', 'Thon 5' and 'Thôn 5' are one village."""
-    return re.sub(r"\b0+(\d)", r"\1", fold(name))
 
 
 def _check_references(raw: dict) -> list[tuple[list, str]]:

@@ -15,7 +15,7 @@ import yaml
 from kpi.core import paths
 from kpi.core.files import write_atomic
 from kpi.indicators import compute
-from kpi.plan import Plan, Village
+from kpi.plan.model import Plan, Village
 
 COMMUNE_FILE = "commune.yml"  # optional, in a commune folder: {commune: name, villages: [names]}
 KEYS = ["commune", "element", "village"]
@@ -261,11 +261,6 @@ def province_scorecard(prov_hist: pd.DataFrame, plan: Plan, period: str, commune
     prov = prov.assign(name=prov["indicator"].map({i.id: i.short for i in plan.indicators}),
                        communes_expected=communes_expected).sort_values("indicator", key=lambda s: s.map(order))
     return prov.reset_index(drop=True)
-
-
-def not_reported(pdata: ProvinceData, plan: Plan, period: str) -> pd.DataFrame:
-    """Communes where some unit sent nothing for P: commune, missing units (codes), count."""
-    return missing_units(pdata.received, pdata.communes, plan, period)
 
 
 def missing_units(received: pd.DataFrame, communes: list[str], plan: Plan, period: str) -> pd.DataFrame:

@@ -22,7 +22,8 @@ from kpi import province
 from kpi.core import paths
 from kpi.indicators import compute
 from kpi.intake.cache import sha256_file
-from kpi.plan import Plan, load_plan
+from kpi.plan import load_plan
+from kpi.plan.model import Plan
 
 HISTORY_COLUMNS = {"commune": object, "indicator": object, "month": "int64", "numerator": "float64",
                    "denominator": "float64", "value": "float64", "villages_reported": "int64",

@@ -13,7 +13,8 @@ from kpi.core.errors import ParameterError  # noqa: F401 (raised here, caught by
 from kpi.indicators import compute
 from kpi.intake import notes as unit_notes
 from kpi.intake.validate import Submissions, load_submissions
-from kpi.plan import Plan, load_plan
+from kpi.plan import load_plan
+from kpi.plan.model import Plan
 
 SCOPES = ("commune",)  # plus the plan's unit codes
 

@@ -9,7 +9,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from kpi.core import periods
-from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, TIMELINESS_LABELS, date_text, target_words
+from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, TIMELINESS_LABELS, date_text, target_words
 from kpi.core.problems import format_place
 from kpi.indicators import compute
 from kpi.report import MonthReport, period_views, phone
@@ -458,10 +458,6 @@ def section(r: MonthReport, key: str, new_page: bool = True) -> HTML:
         return _wrap("")  # a unit with no village-level indicator has no village chart, so no heading either
     cls = " class='pagebreak'" if new_page else ""
     return _wrap(f"<h2{cls}>{escape(_t(r, key))}</h2>")
-
-
-def status_legend(lang: str = "vi") -> str:
-    return " ".join(badge(s, lang) for s in STATUSES)
 
 
 def footer(r: MonthReport, output_dir: str = "") -> HTML:

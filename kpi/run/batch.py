@@ -19,7 +19,7 @@ from kpi.indicators import compute
 from kpi.intake.validate import Submissions
 from kpi.outputs import excel, pdf, publish
 from kpi.outputs.tables import write_scorecard_csv
-from kpi.plan import Plan
+from kpi.plan.model import Plan
 from kpi.run.inputs import file_units, kit_fingerprint, report_inputs, sha256_file, write_cache
 from kpi.run.job import LOG_DIR, PDF_GRACE, Job, print_pdf, timed_out
 from kpi.run.lock import OutputLock

@@ -17,7 +17,7 @@ from kpi.core.errors import ClusterFailed, ClusterUnavailable  # noqa: F401 (rai
 if TYPE_CHECKING:
     import pandas as pd
 
-    from kpi.plan import Plan
+    from kpi.plan.model import Plan
     from kpi.province.on_dask import ProvinceTotals
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from kpi.core import paths, periods
 from kpi.intake import cache
 from kpi.intake.validate import Submissions
-from kpi.plan import Plan
+from kpi.plan.model import Plan
 
 
 def feeding_units(plan: Plan, unit: str) -> list[str]:

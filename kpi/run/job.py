@@ -16,7 +16,7 @@ import kpi
 from kpi.core import paths, periods
 from kpi.core.files import WRITE_ERRNOS, write_atomic, write_error_text
 from kpi.outputs import pdf, render
-from kpi.plan import Plan
+from kpi.plan.model import Plan
 
 LOG_DIR = "logs"
 PDF_GRACE = 5.0  # seconds a PDF may always take, even when the notebook used up the report's time limit

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,12 +16,13 @@ from kpi.core.periods import expand_periods
 from kpi.intake import cache
 from kpi.outputs import pdf, render
 from kpi.outputs.tables import write_scorecard_csv
-from kpi.plan import Plan, load_plan
+from kpi.plan import load_plan
+from kpi.plan.model import Plan
 from kpi.run import batch
 from kpi.run.inputs import kit_fingerprint, load_stable, sha256_file
+from kpi.run.job import Job
 from kpi.run.manifest import clean_partials, is_current, load_manifest, report_key, save_manifest
 from kpi.run.summary import BatchResult, ReportResult, summary_table
-from kpi.run.job import Job
 from kpi.run.workers import run_in_subprocess
 
 if TYPE_CHECKING:

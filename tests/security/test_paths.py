@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from kpi import report
-from kpi.cli import EXIT_USAGE, main
+from kpi.cli import main
+from kpi.cli.common import EXIT_USAGE
 from kpi.intake.validate import load_submissions
 from kpi.report import ParameterError
 from tests.security.conftest import HEADER

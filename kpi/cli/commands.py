@@ -1,0 +1,161 @@
+"""kpi plan, demo-data, validate, template and scorecard."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from kpi.cli.common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    _check_writable,
+    _period,
+    _plan,
+)
+from kpi.core import paths, safety
+from kpi.core.errors import UsageError
+
+
+def cmd_plan(args) -> int:
+    plan = _plan(args)
+    if args.format == "json":
+        print(plan.to_json())
+    else:
+        print(f"{plan.title}\nXã {plan.commune}, năm {plan.year}: {len(plan.units)} đơn vị, {len(plan.villages)} thôn, "
+              f"{len(plan.elements)} số liệu, {len(plan.indicators)} chỉ số.")
+        for ind in plan.indicators:
+            deadline = ind.deadline.isoformat() if ind.deadline else "thường xuyên"
+            print(f"  {ind.id:>3}  {ind.name}  [{ind.target_text}; hạn {deadline}; {plan.unit(ind.lead).short}]")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from kpi.demo import write_demo
+
+    _check_writable(Path(args.out))
+    if args.communes:
+        from kpi.demo.province import write_province_demo
+
+        if args.communes < 1:
+            raise UsageError("--communes phải là số nguyên dương.")
+        files = write_province_demo(args.out, _plan(args), args.communes, seed=args.seed)
+        print(f"Đã ghi {len(files)} tệp dữ liệu giả lập của {args.communes} xã vào {Path(args.out)}")
+        return EXIT_OK
+    files = write_demo(args.out, _plan(args), seed=args.seed)
+    print(f"Đã ghi {len(files)} tệp dữ liệu giả lập vào {Path(args.out) / 'submissions'}")
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from kpi.intake.validate import load_submissions
+
+    plan = _plan(args)
+    folder = paths.submissions_dir(Path(args.data))
+    if not folder.is_dir():
+        raise UsageError(f"Không có thư mục {folder}: các đơn vị gửi tệp vào <thư mục dữ liệu>/submissions/.")
+    subs = load_submissions(args.data, plan)
+    problems = subs.problems
+    files = subs.files
+    if args.period:
+        from kpi.report import check_parameters
+
+        check_parameters(plan, args.period, "commune", month_only=True)
+        # the period's folder, the files whose rows name it, and the files that name no period
+        names = subs.period_files(args.period)
+        problems = subs.problems_for(args.period)
+        files = files[files["file"].isin(names)]
+    print(f"Kiểm tra số liệu trong {paths.submissions_dir(Path(args.data))}")
+    for f in files.itertuples():
+        extra = f" (trong đó {f.replaced} giá trị đã được bản gửi sau sửa)" if f.replaced else ""
+        gaps = f"; thiếu số liệu ở {f.villages_missing} thôn" if f.villages_missing else ""
+        print(f"  {f.file}: đọc {f.rows_read} dòng, nhận {f.accepted}, loại {f.rejected}{extra}{gaps}")
+    print(f"  Tổng: đọc {files['rows_read'].sum()} dòng, nhận {files['accepted'].sum()}, loại {files['rejected'].sum()}")
+    revised = [p for p in problems if p.code == "W_REVISED"]
+    if revised:
+        print(f"  Số liệu được sửa: {len(revised)} giá trị được thay bằng bản gửi sau (mục W_REVISED bên dưới).")
+    ordered = sorted(problems, key=lambda p: (p.file, p.sheet, p.row or 0, p.code))
+    shown: dict[tuple[str, str], int] = {}
+    for p in ordered:
+        n = shown[(p.file, p.code)] = shown.get((p.file, p.code), 0) + 1
+        if args.all or n <= args.max_per_code:
+            print(safety.display_name(p.describe()))  # a cell's control characters never reach the terminal
+    hidden = {k: n - args.max_per_code for k, n in shown.items() if not args.all and n > args.max_per_code}
+    for (file, code), n in sorted(hidden.items()):
+        print(f"  … và {n} vấn đề {code} khác trong {safety.display_name(file)} (xem tất cả: --all, hoặc "
+              f"--problems-csv TỆP để ghi ra tệp CSV).")
+    if args.problems_csv:
+        from kpi.core.files import write_error_text
+        from kpi.core.problems import problems_frame
+        from kpi.outputs.tables import write_scorecard_csv
+
+        target = Path(args.problems_csv)
+        try:
+            write_scorecard_csv(problems_frame(ordered), target)  # every problem; formula-like cells stay text
+        except OSError as exc:
+            raise UsageError(write_error_text(exc, target)) from None
+        print(f"Đã ghi {len(ordered)} vấn đề vào {target}")
+    from kpi.intake.notes import read_notes  # the units' notes cut or left out (they do not change the figures)
+
+    for message in read_notes(args.data, plan, args.period)[1]:
+        print(f"  Ghi chú: {safety.display_name(message)}")
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    print(f"Kết quả: {errors} lỗi, {warnings} cảnh báo.")
+    return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from kpi.intake.template import default_name, write_template
+    from kpi.intake.validate import load_submissions
+    from kpi.report import check_parameters
+
+    plan = _plan(args)
+    if args.unit not in plan.unit_codes:
+        raise UsageError(f"Đơn vị '{args.unit}' không có trong kế hoạch; dùng một trong: {', '.join(plan.unit_codes)}.")
+    check_parameters(plan, args.period, "commune", month_only=True)
+    data = None
+    if args.data and Path(args.data).is_dir():
+        data = load_submissions(args.data, plan).data
+    out = Path(args.out) if args.out else Path(default_name(args.unit, args.period))
+    _check_writable(out.parent)
+    write_template(plan, args.unit, args.period, out, data)
+    print(f"Đã ghi mẫu báo cáo của {plan.unit(args.unit).name}, kỳ {args.period}: {out}")
+    return EXIT_OK
+
+
+def cmd_scorecard(args) -> int:
+    from kpi.indicators import compute
+    from kpi.intake.validate import load_submissions
+
+    plan = _plan(args)
+    subs = load_submissions(args.data, plan)
+    period = _period(args, plan, subs)
+    card = compute.scorecard(subs.data, plan, period, args.lang)
+    _scorecard_note(subs, plan, period)
+    if args.format == "json":
+        records = json.loads(card.to_json(orient="records", force_ascii=False, double_precision=15))
+        print(json.dumps({"period": period, "indicators": records}, ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(safety.spreadsheet_frame(card).to_csv(index=False, lineterminator="\n"))  # often saved as .csv
+    return EXIT_OK
+
+
+def _scorecard_note(subs, plan, period: str) -> None:
+    """On stderr (stdout stays the table): which units have not sent P, and the errors in P's files, so that
+    a column of "Chưa có số liệu" is never left unexplained."""
+    from kpi.core import periods
+    from kpi.report import period_timeliness
+
+    states = period_timeliness(subs, plan, period)
+    words = {"missing": "chưa gửi", "unreadable": "đã gửi nhưng không đọc được"}
+    one_month = periods.is_month(period)
+    gaps = [f"{plan.unit(u).short} ({words[s]}{'' if one_month else ' tháng ' + str(int(m[5:]))})"
+            for u, s, m in zip(states["unit"], states["status"], states["period"]) if s in words]
+    if gaps:
+        print(f"kpi: kỳ {period}: {', '.join(gaps)}; chỉ số của các đơn vị này là \"Chưa có số liệu\".",
+              file=sys.stderr)
+    errors = [p for p in subs.problems_for(periods.months(period)) if p.severity == "error"]
+    if errors:
+        print(f"kpi: kỳ {period}: {len(errors)} lỗi trong số liệu gửi lên, các dòng lỗi không được tính; "
+              f"xem `kpi validate --period {periods.last_month(period)}`.", file=sys.stderr)

@@ -1,0 +1,74 @@
+"""What every command shares: exit codes, argument types, the plan and the period a command works on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpi.core import paths
+from kpi.core.errors import EXIT_BUSY as EXIT_BUSY_
+from kpi.core.errors import EXIT_FAILED, UsageError
+from kpi.core.errors import EXIT_USAGE as EXIT_USAGE_
+
+EXIT_OK = 0
+
+
+EXIT_PROBLEMS = EXIT_FAILED  # a report or an output failed, or `kpi validate` found errors
+
+
+EXIT_USAGE = EXIT_USAGE_
+
+
+EXIT_BUSY = EXIT_BUSY_
+
+
+def period_arg(text: str) -> str:
+    """A period as typed (kpi.core.periods.normalize): `YYYY-MM`, `MM/YYYY` or `M/YYYY` as data files write a month
+    (also at either end of a range `A..B`), `2026-q2`, `2026-h1`, `2026-9t` in any case; anything else goes on
+    unchanged for the period check to refuse."""
+    from kpi.core import periods
+
+    return "..".join(periods.normalize(part) for part in text.split("..")) if isinstance(text, str) else text
+
+
+def unit_arg(text: str) -> str:
+    """Unit codes are case-insensitive (`CA` is `ca`); nothing else is mended (`ca\n` is still refused)."""
+    return text.lower()
+
+
+def check_data_dir(data: str | Path) -> Path:
+    """The data folder must exist: a mistyped --data is said as such, with where the kit looks by default."""
+    path = Path(data)
+    if not path.is_dir():
+        raise UsageError(f"Không có thư mục dữ liệu {path}. Hãy chỉ --data (hoặc biến môi trường KPI_DATA) tới "
+                         f"thư mục chứa submissions/ của xã; số liệu mẫu ở {paths.DATA_DIR}.")
+    return path
+
+
+def _plan(args):
+    from kpi.plan import load_plan
+
+    return load_plan(args.plan)
+
+
+def _period(args, plan, subs) -> str:
+    from kpi.indicators import compute
+    from kpi.report import check_parameters
+
+    period = args.period or compute.latest_period(subs.data, plan)
+    if period is None:
+        raise UsageError(f"Không có số liệu nào của năm {plan.year} trong {args.data}; hãy ghi rõ --period.")
+    check_parameters(plan, period, "commune")
+    return period
+
+
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as a shell reports it
+
+
+def _check_writable(folder: Path) -> None:
+    """Refuse (exit 2, Vietnamese, naming the folder) an output folder the kit cannot create or write into."""
+    from kpi.core.files import check_writable, write_error_text
+
+    try:
+        check_writable(folder)
+    except OSError as exc:
+        raise UsageError(write_error_text(exc, folder)) from None

@@ -1,0 +1,217 @@
+"""kpi run: the month's (or a longer period's) reports, for a commune root or a province root."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import threading
+from pathlib import Path
+
+from kpi.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    _check_writable,
+    _period,
+    _plan,
+)
+from kpi.core import paths, safety
+from kpi.core.errors import UsageError
+
+
+def _run_periods(args, plan, subs) -> list[str]:
+    """The periods `kpi run` covers: --period as YYYY-MM, a range YYYY-MM..YYYY-MM or last-month; default the
+    latest month with data."""
+    from kpi.core.periods import expand_periods
+    from kpi.report import check_parameters
+
+    if not args.period:
+        return [_period(args, plan, subs)]
+    periods = expand_periods(args.period)
+    for period in periods:
+        check_parameters(plan, period, "commune")
+    return periods
+
+
+def batch_cache(args, data: Path):
+    """The validated data a previous batch left (kpi.intake.cache) in the output folder of a requested period, when
+    it was made from the same files, plan and kit: a re-run with nothing changed does not validate again."""
+    if not args.period:
+        return None
+    from kpi.core.periods import expand_periods
+    from kpi.intake import cache
+
+    try:
+        periods = expand_periods(args.period)
+    except ValueError:
+        return None  # the usual path below reports the bad period
+    key = cache.data_key(data, Path(args.plan) if args.plan else None)
+    for period in periods:
+        subs = cache.read(paths.period_dir(Path(args.out), period), key)
+        if subs is not None:
+            return subs
+    return None
+
+
+def cmd_run(args) -> int:
+    """`kpi run`; Ctrl-C stops it at once: no new report starts, workers, kernels and the browser are stopped,
+    nothing under a final name is replaced, exit code 130 with one line."""
+    import signal
+
+    def interrupted(*_):  # the first Ctrl-C stops the run; more of them do not break the clean-up
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, interrupted) if main else None
+    try:
+        return _cmd_run(args)
+    except KeyboardInterrupt:
+        print("kpi: Đã dừng theo yêu cầu (Ctrl-C): các báo cáo đang chạy bị hủy, báo cáo đã có giữ nguyên; "
+              "chạy lại lệnh để tạo nốt.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, before)
+
+
+def run_options(args, formats: list[str]):
+    """The run's options from the command line, the same for a commune root and a province root."""
+    from kpi.run.batch import RunOptions
+
+    return RunOptions(formats=tuple(formats), lang=args.lang, workers=args.workers, force=args.force,
+                      time_limit=args.timeout, scheduler=args.scheduler, wait=args.wait, on_wait=print)
+
+
+def _cmd_run(args) -> int:
+    from kpi.intake.validate import load_submissions
+
+    safety.check_out_dir(args.out, args.data)  # before anything is read or written
+    _check_writable(Path(args.out))  # before the data is read: a folder the run cannot write is said at once
+    if args.period:
+        from kpi.core.periods import expand_periods
+
+        asked = []
+        with contextlib.suppress(Exception):  # a bad period is refused below, with its message
+            asked = expand_periods(args.period)
+        for period in asked:
+            if paths.period_dir(Path(args.out), period).exists():
+                _check_writable(paths.period_dir(Path(args.out), period))
+    plan = _plan(args)
+    from kpi.run.batch import MAX_TIMEOUT
+
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
+        raise UsageError(f"--timeout {args.timeout:g} không hợp lệ: ghi số giây tối đa cho mỗi báo cáo, một số "
+                         f"dương không quá {MAX_TIMEOUT} (một tuần), ví dụ --timeout 1200.")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers phải là số nguyên dương (số tiến trình chạy song song).")
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    bad = [f for f in formats if f not in ("html", "pdf")]
+    if bad:
+        raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
+    data = Path(args.data)
+    from kpi.core.periods import expand_periods
+    from kpi.report import check_parameters
+    from kpi.run.batch import OutputLock
+    from kpi.run.inputs import load_stable
+
+    # A period or unit the kit refuses is refused before the lock makes anything in --out, the same way on a
+    # commune root and on a province root.
+    for period in expand_periods(args.period) if args.period else plan.periods[:1]:
+        for unit in ([] if args.unit == "all" else args.unit.split(",")) or ["commune"]:
+            check_parameters(plan, period, unit, args.lang)
+    if paths.is_province_root(data):
+        from kpi.run.province_batch import run_province
+
+        return run_province(args, plan, run_options(args, formats))
+
+    with contextlib.ExitStack() as stack:
+        # The lock first: a run refused by it has read nothing and started no worker, and a run that waited
+        # (--wait) reads the data as it is when its turn comes, not as it was when it started waiting.
+        stack.enter_context(OutputLock(Path(args.out), wait=args.wait, on_wait=print))
+        subs = None if args.force else batch_cache(args, data)  # --force trusts nothing a previous run left
+        if subs is None and not args.scheduler:
+            # New or changed data: there will be reports to make, so the workers start now and import the kit
+            # while this process reads and validates the data. (With the batch's cache there is usually
+            # nothing to remake, and starting workers would only cost time.)
+            from kpi.run.batch import default_workers
+            from kpi.run.workers import Pool
+
+            size = min(args.workers or default_workers(), _reports_at_most(args, plan))
+            pool = stack.enter_context(Pool(size, Path(args.out) / ".kpi-workers.log"))
+            subs, hashes = load_stable(data, plan, load_submissions)
+        else:
+            pool = None
+            subs, hashes = (subs, None) if subs is not None else load_stable(data, plan, load_submissions)
+        return _run_loaded(args, plan, data, subs, formats, pool, hashes or None)
+
+
+def _reports_at_most(args, plan) -> int:
+    """How many reports the run can make at most, from its parameters alone (before the data is read)."""
+    from kpi.core.periods import expand_periods
+
+    units = len(plan.unit_codes) + 1 if args.unit == "all" else len(args.unit.split(","))
+    try:
+        periods = len(expand_periods(args.period)) if args.period else 1
+    except Exception:  # a bad period is refused later, with its message
+        periods = 1
+    return units * periods
+
+
+def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: dict | None = None) -> int:
+    from kpi.report import check_parameters
+    from kpi.run.batch import DataSet, Shared, run_batch
+    from kpi.run.summary import summary_table
+
+    periods = _run_periods(args, plan, subs)
+    if args.unit == "all":
+        units = ["commune", *plan.unit_codes]
+    else:
+        units = args.unit.split(",")  # not stripped: "ca\n" is refused, never quietly mended
+        for unit in units:
+            check_parameters(plan, periods[0], unit, args.lang)
+    from kpi.core.periods import months
+
+    covered = [m for period in periods for m in months(period)]
+    errors = [p for p in subs.problems_for(covered) if p.severity == "error"]  # the periods run, not every month
+    if errors:
+        print(f"  Lưu ý: {len(errors)} lỗi trong số liệu gửi lên của {', '.join(periods)}; các dòng lỗi không được "
+              f"tính (xem mục Chất lượng số liệu hoặc chạy `kpi validate --period {covered[0]}`).")
+    for period in periods:
+        _check_writable(paths.period_dir(Path(args.out), period))
+    results = []
+    # (cmd_run holds the output folder's lock)
+    for period in periods:
+        print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
+        dataset = DataSet(plan, subs, data, Path(args.plan) if args.plan else paths.PLAN_FILE, hashes)
+        result = run_batch(dataset, period, units, Path(args.out), run_options(args, formats), lock=False,
+                           shared=Shared(pool))
+        for note in result.notes:
+            print(f"  Lưu ý: {note}")
+        results.append(result)
+    print(summary_table(results))
+    failed = [(b.period, r) for b in results for r in b.failed]
+    skipped = sum(r.skipped for b in results for r in b.reports)
+    made = sum(1 for b in results for r in b.reports if r.ok and not r.skipped)
+    print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
+    for b in results:
+        if args.zip:
+            from kpi.core.files import write_error_text
+            from kpi.outputs.publish import write_zip
+
+            try:
+                print(f"Tệp nén để gửi (HTML, PDF, Word, Excel, CSV, index.html): {write_zip(b.out_dir, b.period).resolve()}")
+            except OSError as exc:  # a full disk: the zip is not made, the reports stand
+                print(f"  Lưu ý: {write_error_text(exc, b.out_dir / f'bao-cao-{b.period}.zip')}", file=sys.stderr)
+                b.unwritten.append(f"bao-cao-{b.period}.zip")
+        if b.index is not None:
+            print(f"Mở báo cáo: {b.index.resolve()}")
+    if failed:
+        from kpi.run.summary import error_words
+
+        print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {error_words(r.error)}" for p, r in failed), file=sys.stderr)
+    unwritten = [f"{b.period}/{name}" for b in results for name in b.unwritten]
+    if unwritten:
+        print("Chưa ghi được: " + ", ".join(unwritten) + " (xem lưu ý ở trên).", file=sys.stderr)
+    return EXIT_PROBLEMS if failed or unwritten else EXIT_OK
