@@ -227,3 +227,18 @@ def test_counts_sentence_of_the_sample(written):
     assert ("Đến hết tháng 11 năm 2026, trong 16 chỉ tiêu của Kế hoạch: 6/16 chỉ tiêu đạt, 0/16 chỉ tiêu đúng "
             "tiến độ, 3/16 chỉ tiêu chậm tiến độ, 4/16 chỉ tiêu không đạt, 2 chỉ tiêu khuyến khích, 1 chỉ tiêu chưa "
             "có số liệu") in text
+
+
+def test_rules_under_the_agency_the_motto_and_the_summary(written):
+    d = docx.Document(written)
+    left, right = d.tables[0].rows[0].cells
+
+    def rule_mm(p, column_mm: float) -> float:
+        assert "<w:pBdr>" in p._p.xml and "<w:top " in p._p.xml  # a real paragraph border, no drawing
+        fmt = p.paragraph_format
+        return round(column_mm - fmt.left_indent.mm - fmt.right_indent.mm)
+
+    assert rule_mm(left.paragraphs[2], 62) == 18  # about 2/5 of 'ỦY BAN NHÂN DÂN' (≈ 40 mm at 13 pt)
+    assert rule_mm(right.paragraphs[2], 103) == 62  # the motto's length
+    summary = next(i for i, p in enumerate(d.paragraphs) if p.text.startswith("Kết quả thực hiện các chỉ tiêu"))
+    assert rule_mm(d.paragraphs[summary + 1], 165) == 40

@@ -33,21 +33,26 @@ def add_note_cells(ws, plan: Plan, unit: str, first_row: int) -> None:
     """Below the data blocks of a unit's template: per indicator it leads a 'Nguyên nhân / giải pháp' cell, then
     'Kết quả nổi bật trong tháng' and 'Nhiệm vụ tháng tới'. The cells are unlocked, wrapped and typed as text,
     so that a note starting with '=' stays text in Excel."""
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    last_col = 8  # the text cell spans C..H, wide enough to read a few lines
     ws.cell(first_row, 1, "notes")
-    head = ws.cell(first_row, 2, "Ý kiến của đơn vị (không bắt buộc)")
-    head.font = Font(bold=True)
-    ws.cell(first_row, 3, f"Nội dung (tối đa {MAX_CHARS} ký tự; không chép lại ý kiến tháng trước nếu không còn "
-                          "đúng)").font = Font(bold=True)
+    ws.cell(first_row, 2, "Ý kiến của đơn vị (không bắt buộc)").font = Font(bold=True)
+    ws.cell(first_row, 3, f"Nội dung (tối đa {MAX_CHARS} ký tự; chỉ ghi ý kiến của tháng này, không chép lại ý kiến "
+                          "tháng trước nếu không còn đúng)").font = Font(bold=True)
     rows = [(f"{NOTE_KEY}{i.id}:reason", f"Chỉ tiêu {i.id} ({i.short}): {FIELDS['reason']}")
             for i in plan.indicators_of(unit)]
     rows += [(f"{NOTE_KEY}{k}", FIELDS[k]) for k in ("highlights", "next_tasks")]
     for n, (key, label) in enumerate(rows, start=first_row + 1):
         ws.cell(n, 1, key)
-        ws.cell(n, 2, label).alignment = Alignment(wrap_text=True, vertical="top")
-        end = 8
-        ws.merge_cells(start_row=n, start_column=3, end_row=n, end_column=end)
+        cell = ws.cell(n, 2, label)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.border = border
+        for col in range(3, last_col + 1):  # a merged range shows the borders of each of its cells
+            ws.cell(n, col).border = border
+        ws.merge_cells(start_row=n, start_column=3, end_row=n, end_column=last_col)
         c = ws.cell(n, 3)
         c.number_format = "@"
         c.alignment = Alignment(wrap_text=True, vertical="top")

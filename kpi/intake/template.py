@@ -105,6 +105,9 @@ def _help_sheet(ws, plan: Plan, unit: str, period: str) -> None:
         "số của đơn vị mình không được lớn hơn mẫu số tương ứng.",
         f"8. {NUMBER_RULE}",
         "9. Không đổi tên, thêm hay xóa dòng, cột; không dán đè lên ô bị khóa.",
+        "10. Khối 'Ý kiến của đơn vị' cuối trang (không bắt buộc): với chỉ tiêu chậm tiến độ hoặc không đạt, ghi "
+        "nguyên nhân và giải pháp; ghi kết quả nổi bật trong tháng và nhiệm vụ tháng tới. Các ý kiến được đưa vào "
+        "báo cáo của xã; ý kiến tháng trước không tự chuyển sang tháng này.",
         "",
         f"Hạn gửi: trước hoặc đúng ngày {due:%d/%m/%Y} (ngày {plan.report_due_day} tháng sau kỳ báo cáo), "
         f"gửi về Phòng Văn hóa - Xã hội.",
