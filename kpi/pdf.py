@@ -63,7 +63,8 @@ def weasyprint_problem() -> str:
     try:
         import weasyprint  # noqa: F401 - loading it loads Pango
     except Exception as exc:  # ImportError, or OSError when Pango's library is not found
-        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
+        text = str(exc).strip()
+        return f"{type(exc).__name__}: {text.splitlines()[0][:200]}" if text else type(exc).__name__
     return ""
 
 

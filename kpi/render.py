@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kpi import paths, safety
 
+
 class RenderError(RuntimeError):
     """Rendering a report failed; the message says which file and why."""
 
