@@ -87,9 +87,10 @@ def figure_svg(figure, alt: str = "", salt: str = "kpi", bbox_inches=None) -> st
         # As wide as its box (never wider than the page: max-width 100% of a box that is itself at most the
         # page's width) up to its natural width, and no height: the viewBox gives the shape. A width in CSS,
         # not only max-width, because WeasyPrint derives the height from a CSS width only.
+        # (a function, not a template: the alt text of plan data may hold a backslash)
         svg = _SIZE_ATTRS.sub(
-            rf'<svg\1 width="{width}" class="chart"{label} '
-            rf'style="width: 100%; max-width: min(100%, {width}px); height: auto; font-family: {FONT_STACK}"',
+            lambda m: f'<svg{m.group(1)} width="{width}" class="chart"{label} '
+                      f'style="width: 100%; max-width: min(100%, {width}px); height: auto; font-family: {FONT_STACK}"',
             svg, count=1)
     svg = _ATTR.sub(_short_numbers, svg)
     svg = _BLANKS.sub("><", svg).replace(" \n", " ").replace("\n", " ")

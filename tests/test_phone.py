@@ -295,3 +295,19 @@ def test_run_without_a_browser_prints_with_weasyprint_and_says_so(demo_dir, tmp_
     assert (folder / "kt.pdf").read_bytes().startswith(b"%PDF")
     entry = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["reports"]["kt"]
     assert entry["pdf_engine"] == "weasyprint" and entry["outputs"]["pdf"] == "kt.pdf"
+
+
+def test_chart_svg_takes_any_text_of_the_plan():
+    """A name with a backslash, quotes or markup (an analyst's typo, or worse) is text in the SVG, never
+    markup and never a regular-expression template."""
+    import matplotlib.pyplot as plt
+
+    from kpi.svg import figure_svg
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.set_title(r'Thôn \1 "A" <b>')
+    svg = figure_svg(fig, alt=r'Thôn \1 "A" <script>', salt="t")
+    plt.close(fig)
+    assert '<title>Thôn \\1 &quot;A&quot; &lt;script&gt;</title>' in svg
+    assert 'aria-label="Thôn \\1 &quot;A&quot; &lt;script&gt;"' in svg
+    assert "<script" not in svg and "<b>" not in svg
