@@ -103,6 +103,17 @@ def choose() -> Engine:
     return Engine("", "", tuple(notes))
 
 
+class _SvgStyleNoise(logging.Filter):
+    """WeasyPrint reads the charts' own <style> (fill, stroke, text-anchor) as CSS for HTML boxes too and warns
+    that it does not know those properties; its SVG drawing does use them. Those warnings are not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "unknown property" not in record.getMessage()
+
+
+logging.getLogger("weasyprint").addFilter(_SvgStyleNoise())
+
+
 def weasy_pdf(html: Path, target: Path) -> Path:
     """Print the HTML to an A4 PDF with WeasyPrint; the report loads nothing but its own file and data: URLs."""
     from weasyprint import HTML
