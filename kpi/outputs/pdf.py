@@ -63,7 +63,8 @@ def weasyprint_problem() -> str:
     try:
         import weasyprint  # noqa: F401 - loading it loads Pango
     except Exception as exc:  # ImportError, or OSError when Pango's library is not found
-        return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
+        text = str(exc).strip()
+        return f"{type(exc).__name__}: {text.splitlines()[0][:200]}" if text else type(exc).__name__
     return ""
 
 
@@ -100,6 +101,17 @@ def choose() -> Engine:
     notes.append("Không tìm thấy Chromium/Chrome/Edge và không dùng được WeasyPrint nên chưa tạo PDF (chỉ tạo "
                  "HTML). " + INSTALL_HINT)
     return Engine("", "", tuple(notes))
+
+
+class _SvgStyleNoise(logging.Filter):
+    """WeasyPrint reads the charts' own <style> (fill, stroke, text-anchor) as CSS for HTML boxes too and warns
+    that it does not know those properties; its SVG drawing does use them. Those warnings are not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "unknown property" not in record.getMessage()
+
+
+logging.getLogger("weasyprint").addFilter(_SvgStyleNoise())
 
 
 def weasy_pdf(html: Path, target: Path) -> Path:

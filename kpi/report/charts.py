@@ -116,7 +116,9 @@ class SmallMultiples(Chart):
     def html(self) -> str:
         from html import escape
 
-        panels = "".join(f"<figure class='chart-box panel'>{p}</figure>"
+        # laid out by their own style too, so that JupyterLab (without the report's stylesheet) shows the grid
+        style = "display: inline-block; vertical-align: top; width: 250px; max-width: 100%; margin: 0 8px 4px 0"
+        panels = "".join(f"<figure class='chart-box panel' style='{style}'>{p}</figure>"
                          for p in panel_svgs(self.figure, self.axes, self.titles, self.name))
         legend = figure_svg(self.legend, salt=f"{self.name}-legend")
         return (f"<div class='chart-grid' role='group' aria-label='{escape(self.alt)}'>"
