@@ -78,12 +78,12 @@ def test_plan_text_is_escaped(reports, plan):
 
 
 def test_dates_are_written_day_month_year_everywhere():
-    """One formatter (i18n.date_text) for the report, the Excel scorecard and the index page."""
+    """One formatter (kpi.core.formats.date) for the report, the Excel scorecard and the index page."""
     import datetime as dt
 
     import pandas as pd
 
-    from kpi.core.i18n import date_text
+    from kpi.core.formats import date as date_text
 
     assert date_text("2026-02-05") == "05/02/2026"
     assert date_text(dt.date(2026, 12, 31)) == "31/12/2026"

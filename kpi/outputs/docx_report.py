@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi.core.i18n import STATUS_LABELS, date_text, target_words
+from kpi.core import formats
+from kpi.core.formats import date as date_text
+from kpi.core.i18n import STATUS_LABELS, target_words
 from kpi.indicators import compute
 from kpi.intake import notes as unit_notes
 from kpi.outputs import docx_form as f
-from kpi.report.views import fmt_number, fmt_value
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 SUBJECT = "Kết quả thực hiện các chỉ tiêu về khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số"
@@ -81,11 +82,11 @@ def comparison(row: pd.Series) -> str:
     if pd.isna(row["value"]) or pd.isna(row["target"]):
         return "—"
     if row["kind"] == "count":
-        return f"{fmt_number(row['value'])}/{fmt_number(row['target'])}"
+        return f"{formats.number(row['value'])}/{formats.number(row['target'])}"
     gap = round(float(row["value"]) - float(row["target"]), 1)
     if gap == 0:
         return "Bằng chỉ tiêu"
-    return ("+" if gap > 0 else "−") + fmt_number(abs(gap), 1) + " điểm %"
+    return ("+" if gap > 0 else "−") + formats.number(abs(gap), 1) + " điểm %"
 
 
 def signer(plan) -> str:
@@ -178,7 +179,7 @@ def _results(doc, r) -> None:
     headers = ["STT", "Chỉ tiêu", "Chỉ tiêu giao", "Kết quả (lũy kế)", "So với chỉ tiêu", "Đánh giá",
                "Đơn vị chủ trì"]
     rows = [[row.indicator, row["name"], target_words(row.target_text, row.target, row.kind),
-             fmt_value(row, "vi"), comparison(row), STATUS_LABELS["vi"][row.status], r.plan.unit(row.lead).short]
+             formats.value(row["value"], row["kind"], "vi"), comparison(row), STATUS_LABELS["vi"][row.status], r.plan.unit(row.lead).short]
             for _, row in r.scorecard.iterrows()]
     f.data_table(doc, headers, rows, [12, 46, 22, 18, 22, 21, 24], center_cols=(0, 2, 3, 4, 5))
     f.para(doc, "", after=0)
@@ -189,7 +190,7 @@ def _line(doc, text: str) -> None:
 
 
 def _value_phrase(row) -> str:
-    return f"{fmt_value(row, 'vi')} (chỉ tiêu {target_words(row.target_text, row.target, row.kind)})"
+    return f"{formats.value(row.value, row.kind, 'vi')} (chỉ tiêu {target_words(row.target_text, row.target, row.kind)})"
 
 
 def _assessment(doc, r, notes: pd.DataFrame) -> None:
@@ -298,7 +299,7 @@ def _annex(doc, r) -> None:
     table = villages.pivot_table(index="village", columns="indicator", values="value", aggfunc="first", dropna=False)
     table = table.reindex(index=r.plan.village_names, columns=ids)
     headers = ["Thôn"] + [f"CT {i}" for i in ids]
-    rows = [[village] + [fmt_number(v, 1) for v in table.loc[village]] for village in table.index]
+    rows = [[village] + [formats.number(v, 1) for v in table.loc[village]] for village in table.index]
     width = (f.TEXT_W.mm - 22) / len(ids)
     f.data_table(doc, headers, rows, [22] + [width] * len(ids), size=f.SMALL_TABLE_PT,
                  center_cols=tuple(range(1, len(ids) + 1)))

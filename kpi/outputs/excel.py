@@ -10,9 +10,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from kpi.core import periods, safety
+from kpi.core import formats, periods, safety
 from kpi.core.errors import ExcelError  # noqa: F401 (raised here, caught by kpi.cli)
-from kpi.core.i18n import PERIOD_COLUMNS, STATUS_COLORS, STATUS_LABELS, date_text, target_words
+from kpi.core.i18n import PERIOD_COLUMNS, STATUS_COLORS, STATUS_LABELS, STATUS_TEXT_COLORS, target_words
 from kpi.plan import Plan
 
 SHEET = {"vi": "Bảng tổng hợp", "en": "Scorecard"}
@@ -59,7 +59,7 @@ def _period_header(key: str, period: str, lang: str) -> str | None:
 def _deadline_text(value: str, lang: str) -> str:
     if not value:
         return "Thường xuyên" if lang == "vi" else "Continuous"
-    return date_text(value)
+    return formats.date(value)
 
 
 def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = "vi") -> Workbook:
@@ -124,7 +124,7 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
                 cell.alignment = wrap_top
         status_cell = ws.cell(row=i, column=[c[0] for c in COLUMNS].index("status") + 1)
         status_cell.fill = PatternFill("solid", fgColor=STATUS_COLORS[row.status].lstrip("#").upper())
-        status_cell.font = Font(bold=True, color="FFFFFF" if row.status in ("achieved", "missed") else "000000")
+        status_cell.font = Font(bold=True, color=STATUS_TEXT_COLORS[row.status].lstrip("#"))
         status_cell.alignment = Alignment(vertical="top", horizontal="center", wrap_text=True)
 
     last = header_row + len(card)

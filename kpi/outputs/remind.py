@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr
 
-from kpi.core.i18n import date_text
+from kpi.core.formats import date as date_text
 from kpi.indicators import compute
 from kpi.plan import Plan
 

@@ -17,6 +17,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from kpi import province  # noqa: E402
+from kpi.core import formats  # noqa: E402
 from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES  # noqa: E402
 from kpi.plan import Plan, load_plan  # noqa: E402
 from kpi.report.charts import Chart  # noqa: E402
@@ -32,12 +33,6 @@ def build(period: str, data_root: str | Path, plan_path: str | Path | None = Non
     if results_dir:
         return plan, province.read_report(Path(results_dir), period)
     return plan, province.province_report(province.load_province(Path(data_root), plan), plan, period)
-
-
-def _fmt(v: float, kind: str) -> str:
-    if pd.isna(v):
-        return "—"
-    return f"{v:,.0f}".replace(",", ".") if kind == "count" else f"{v:.1f}".replace(".", ",") + "%"
 
 
 def header(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
@@ -58,7 +53,7 @@ def rollup_table(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> 
     head = (["Chỉ tiêu", "Tên", "Giá trị toàn tỉnh", "Chỉ tiêu giao", "Trạng thái", "Số xã có số liệu"] if lang == "vi"
             else ["Indicator", "Name", "Province value", "Target", "Status", "Communes reporting"])
     rows = "".join(
-        f"<tr><td>{escape(r.indicator)}</td><td>{escape(r.name)}</td><td>{_fmt(r.value, kinds[r.indicator])}</td>"
+        f"<tr><td>{escape(r.indicator)}</td><td>{escape(r.name)}</td><td>{formats.value(r.value, kinds[r.indicator], lang)}</td>"
         f"<td>{escape(texts[r.indicator])}</td><td>{escape(STATUS_LABELS[lang][r.status])}</td>"
         f"<td>{r.communes_reported}/{r.communes_expected}</td></tr>" for r in rep.scorecard.itertuples())
     return HTML(f"<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{rows}</table>")
@@ -71,8 +66,8 @@ def ranking_table(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") ->
     order = {i.id: n for n, i in enumerate(plan.indicators)}
     rows = []
     for ind, g in sorted(ranked.groupby("indicator"), key=lambda kv: order[kv[0]]):
-        best = ", ".join(f"{int(r.rank)}. {r.commune} ({_fmt(r.value, kinds[ind])})" for r in g.head(TOP).itertuples())
-        worst = ", ".join(f"{int(r.rank)}. {r.commune} ({_fmt(r.value, kinds[ind])})"
+        best = ", ".join(f"{int(r.rank)}. {r.commune} ({formats.value(r.value, kinds[ind], lang)})" for r in g.head(TOP).itertuples())
+        worst = ", ".join(f"{int(r.rank)}. {r.commune} ({formats.value(r.value, kinds[ind], lang)})"
                           for r in g.tail(TOP).iloc[::-1].itertuples()) if len(g) > TOP else ""
         rows.append(f"<tr><td>{escape(ind)}</td><td>{escape(best)}</td><td>{escape(worst)}</td><td>{len(g)}</td></tr>")
     head = (["Chỉ tiêu", f"{TOP} xã dẫn đầu", f"{TOP} xã cuối bảng", "Số xã được xếp hạng"] if lang == "vi"
