@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from markupsafe import Markup  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from kpi.core import formats, periods  # noqa: E402
@@ -23,6 +24,7 @@ from kpi.indicators import compute
 from kpi.report import MonthReport  # noqa: E402
 from kpi.report.hatching import hatch_bars  # noqa: E402
 from kpi.report.svg import figure_svg, panel_svgs  # noqa: E402
+from kpi.report.templates import render  # noqa: E402
 
 # DejaVu Sans ships with matplotlib and has every Vietnamese letter with its tone marks.
 FONT = "DejaVu Sans"
@@ -85,13 +87,9 @@ class SmallMultiples(Chart):
         self.axes, self.titles, self.legend = axes, titles, legend
 
     def html(self) -> str:
-        from html import escape
-
-        panels = "".join(f"<figure class='chart-box panel'>{p}</figure>"
-                         for p in panel_svgs(self.figure, self.axes, self.titles, self.name))
-        legend = figure_svg(self.legend, salt=f"{self.name}-legend")
-        return (f"<div class='chart-grid' role='group' aria-label='{escape(self.alt)}'>"
-                f"<figure class='chart-box legend'>{legend}</figure>{panels}</div>")
+        panels = [Markup(p) for p in panel_svgs(self.figure, self.axes, self.titles, self.name)]
+        legend = Markup(figure_svg(self.legend, salt=f"{self.name}-legend"))
+        return str(render("report/chart_grid.html.j2", alt=self.alt, legend=legend, panels=panels))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": self.html(), "text/plain": self.alt}, {}
@@ -104,9 +102,7 @@ class NoData:
         self.text = text
 
     def _repr_html_(self) -> str:
-        from html import escape
-
-        return f'<div class="kpi"><p class="nodata"><b>{escape(self.text)}</b></p></div>'
+        return str(render("report/nodata.html.j2", text=self.text))
 
     def __repr__(self) -> str:
         return self.text
