@@ -12,40 +12,34 @@ from openpyxl.utils import get_column_letter
 
 from kpi.core import formats, periods, safety
 from kpi.core.errors import ExcelError  # noqa: F401 (raised here, caught by kpi.cli)
-from kpi.core.i18n import PERIOD_COLUMNS, STATUS_COLORS, STATUS_LABELS, STATUS_TEXT_COLORS, target_words
+from kpi.core.i18n import PERIOD_COLUMNS, STATUS_COLORS, STATUS_LABELS, STATUS_TEXT_COLORS, WORDS, target_words
 from kpi.plan import Plan
 
-SHEET = {"vi": "Bảng tổng hợp", "en": "Scorecard"}
-
-# (key, Vietnamese header, English header, width in characters)
+# (key, width in characters); the headers are the word table's (kpi.core.i18n, section 'excel')
 COLUMNS = (
-    ("stt", "STT", "No.", 6),
-    ("name", "Tên chỉ tiêu", "Indicator", 38),
-    ("target_text", "Chỉ tiêu giao", "Target", 13),
-    ("lead", "Cơ quan chủ trì theo dõi, đánh giá/tổng hợp, báo cáo", "Lead unit", 20),
-    ("partners", "Cơ quan, đơn vị phối hợp", "Partners", 24),
-    ("method", "Phương pháp tính/Nguồn thu thập số liệu", "Method / data source", 40),
-    ("note", "Ghi chú", "Note (legal basis)", 30),
-    ("deadline", "Hạn hoàn thành", "Deadline", 12),
-    ("value", "Giá trị lũy kế (% hoặc số lượng)", "Year-to-date value (% or count)", 13),
-    ("numerator", "Tử số", "Numerator", 11),
-    ("denominator", "Mẫu số", "Denominator", 11),
-    ("month_value", "Giá trị tháng", "Month value", 11),
-    ("change", "Thay đổi so tháng trước", "Change from last month", 12),
-    ("status", "Trạng thái", "Status", 15),
-    ("villages_reported", "Số thôn/xã đã báo cáo", "Places reported", 11),
-    ("villages_expected", "Số thôn/xã cần có", "Places expected", 10),
+    ("stt", 6),
+    ("name", 38),
+    ("target_text", 13),
+    ("lead", 20),
+    ("partners", 24),
+    ("method", 40),
+    ("note", 30),
+    ("deadline", 12),
+    ("value", 13),
+    ("numerator", 11),
+    ("denominator", 11),
+    ("month_value", 11),
+    ("change", 12),
+    ("status", 15),
+    ("villages_reported", 11),
+    ("villages_expected", 10),
 )
 NUMBER_KEYS = ("value", "numerator", "denominator", "month_value", "change", "villages_reported",
                "villages_expected")
 
 
 def _title(plan: Plan, period: str, lang: str) -> str:
-    if lang == "en":
-        return (f"Science, technology, innovation and digital transformation indicators: {plan.commune} commune, "
-                f"{periods.label(period, lang)}")
-    return (f"Kết quả thực hiện các chỉ tiêu Khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số "
-            f"xã {plan.commune}, {periods.label(period, lang)}")
+    return WORDS[lang]["excel"]["title"].format(c=plan.commune, p=periods.label(period, lang))
 
 
 def _period_header(key: str, period: str, lang: str) -> str | None:
@@ -58,7 +52,7 @@ def _period_header(key: str, period: str, lang: str) -> str | None:
 
 def _deadline_text(value: str, lang: str) -> str:
     if not value:
-        return "Thường xuyên" if lang == "vi" else "Continuous"
+        return WORDS[lang]["excel"]["continuous"]
     return formats.date(value)
 
 
@@ -70,7 +64,7 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
     words on its colour."""
     wb = Workbook()
     ws = wb.active
-    ws.title = SHEET[lang]
+    ws.title = WORDS[lang]["excel"]["sheet"]
     thin = Side(style="thin", color="A0A0A0")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap_top = Alignment(wrap_text=True, vertical="top")
@@ -81,16 +75,15 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
     ws.cell(row=1, column=1).font = Font(bold=True, size=13)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
     m, y = periods.month_number(period), periods.year_of(period)
-    basis = (f"Lũy kế từ tháng 1 đến hết tháng {m}/{y}, theo số liệu các đơn vị gửi" if lang == "vi"
-             else f"Year to date, January to the end of {m:02d}/{y}, from the units' submissions")
+    basis = WORDS[lang]["excel"]["basis"].format(m=m, y=y)
     safety.set_text_cell(ws.cell(row=2, column=1), basis)
     ws.cell(row=2, column=1).font = Font(italic=True, color="444444")
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncols)
 
     header_row = 4
-    for j, (_key, vi, en, width) in enumerate(COLUMNS, start=1):
+    for j, (_key, width) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=header_row, column=j)
-        safety.set_text_cell(cell, _period_header(_key, period, lang) or (vi if lang == "vi" else en))
+        safety.set_text_cell(cell, _period_header(_key, period, lang) or WORDS[lang]["excel"]["columns"][_key])
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8EEF5")
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
