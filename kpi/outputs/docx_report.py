@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from kpi.core import formats
-from kpi.core.formats import date as date_text
 from kpi.core.i18n import STATUS_LABELS, target_words
 from kpi.indicators import compute
 from kpi.intake import notes as unit_notes
@@ -232,7 +231,7 @@ def _tasks(doc, r, notes: pd.DataFrame) -> None:
     for _, row in compute.urgent(r.scorecard).iterrows():
         ind = r.plan.indicator(row.indicator)
         n += 1
-        deadline = date_text(row.deadline) if row.deadline else "thực hiện thường xuyên"
+        deadline = formats.date(row.deadline) if row.deadline else "thực hiện thường xuyên"
         f.para(doc, f"{n}. Chỉ tiêu {ind.id}: {ind.name} (đơn vị chủ trì: {r.plan.unit(ind.lead).name}; "
                     f"thời hạn: {deadline})", bold=True, indent=True)
         for task in ind.tasks:
@@ -251,7 +250,7 @@ def _tasks(doc, r, notes: pd.DataFrame) -> None:
         n += 1
         f.para(doc, f"{n}. Chỉ tiêu đến hạn trong 60 ngày tới", bold=True, indent=True)
         for _, row in soon.iterrows():
-            _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): hạn {date_text(row.deadline)}, hiện đạt "
+            _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): hạn {formats.date(row.deadline)}, hiện đạt "
                        f"{_value_phrase(row)}; đơn vị chủ trì: {r.plan.unit(row.lead).name}.")
     if n == 0:
         _line(doc, "Duy trì kết quả các chỉ tiêu đã đạt.")
@@ -294,7 +293,7 @@ def _annex(doc, r) -> None:
     p.paragraph_format.page_break_before = True
     attached = f.para(doc, "(Kèm theo Báo cáo số ", italic=True, align="center", after=0)
     f.placeholder(attached, "      ")
-    f.run(attached, f"/BC-UBND ngày {date_text(r.made_on)} của UBND xã {r.plan.commune})", italic=True)
+    f.run(attached, f"/BC-UBND ngày {formats.date(r.made_on)} của UBND xã {r.plan.commune})", italic=True)
     f.para(doc, f"Kết quả các chỉ tiêu theo thôn đến hết {period_words(r.period)} (%)", bold=True, align="center")
     table = villages.pivot_table(index="village", columns="indicator", values="value", aggfunc="first", dropna=False)
     table = table.reindex(index=r.plan.village_names, columns=ids)
