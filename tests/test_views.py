@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kpi.report import views
+from kpi.report import templates, views
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def reports(demo_dir):
 
 
 def test_css_string_cannot_leave_the_style_element():
-    s = views.css_string('xã "A" </style><script>alert(1)</script> \\ \n')
+    s = templates.css_string('xã "A" </style><script>alert(1)</script> \\ \n')
     assert s.startswith('"') and s.endswith('"')
     assert "</style>" not in s and "<" not in s and "\n" not in s
     assert s.count('"') == 2  # the inner quotes are escaped as \22

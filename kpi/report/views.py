@@ -15,7 +15,7 @@ from kpi.core.problems import format_place
 from kpi.indicators import compute
 from kpi.intake import notes as unit_notes
 from kpi.report import MonthReport, period_views, phone
-from kpi.report.templates import badge, css_string, render  # noqa: F401 (css_string: the running header's strings)
+from kpi.report.templates import badge, render
 
 
 def _w(r: MonthReport) -> dict:
