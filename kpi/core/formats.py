@@ -51,6 +51,20 @@ def amount(v: float, lang: str = "vi") -> str:
     return number(v, 1 if not _missing(v) and v % 1 else 0, lang)
 
 
+def excel_number_format(column: str, kind: str) -> str:
+    """The Excel display format of a scorecard number (the cell keeps the unrounded value): the same decimals as
+    the report (a ratio one, a count none), a numerator's fraction when it has one, a change signed."""
+    if column in ("villages_reported", "villages_expected"):
+        return "0"
+    if column == "numerator":
+        return "#,##0.##"
+    if column == "denominator":
+        return "#,##0"
+    if column == "change":
+        return "+#,##0.0;-#,##0.0;0" if kind == "ratio" else "+#,##0;-#,##0;0"
+    return "#,##0.0" if kind == "ratio" else "#,##0"
+
+
 def date(value: object) -> str:
     """A date as Vietnamese readers write it, dd/mm/yyyy (the reports use it in English too); "" for none.
     Takes a date, a datetime, a pandas Timestamp or ISO text."""

@@ -98,7 +98,6 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
             "lead": plan.unit(ind.lead).name, "partners": ind.partners, "method": ind.method, "note": ind.note,
             "deadline": _deadline_text(row.deadline, lang), "status": STATUS_LABELS[lang][row.status],
         }
-        decimals = "#,##0.0" if row.kind == "ratio" else "#,##0"
         for j, (key, *_rest) in enumerate(COLUMNS, start=1):
             cell = ws.cell(row=i, column=j)
             cell.border = border
@@ -106,11 +105,7 @@ def scorecard_workbook(card: pd.DataFrame, plan: Plan, period: str, lang: str = 
                 value = getattr(row, key)
                 if value is not None and not (isinstance(value, float) and math.isnan(value)):
                     cell.value = float(value) if key not in ("villages_reported", "villages_expected") else int(value)
-                cell.number_format = ("0" if key in ("villages_reported", "villages_expected")
-                                      else "#,##0.##" if key == "numerator"
-                                      else "#,##0" if key == "denominator"
-                                      else ('+#,##0.0;-#,##0.0;0' if row.kind == "ratio" else "+#,##0;-#,##0;0")
-                                      if key == "change" else decimals)
+                cell.number_format = formats.excel_number_format(key, row.kind)
                 cell.alignment = Alignment(vertical="top", horizontal="right")
             else:
                 safety.set_text_cell(cell, str(texts[key] or ""))

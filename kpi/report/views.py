@@ -48,14 +48,10 @@ def _deadline(r: MonthReport, row: pd.Series) -> str:
     return formats.date(row["deadline"]) if row["deadline"] else _t(r, "continuous")
 
 
-def _page_css(r: MonthReport) -> Markup:
+def page_css(r: MonthReport) -> Markup:
+    """Print layout (kpi/templates/report/page.css.j2): A4, a running header (scope, period) and 'Trang X/Y'."""
     return render("report/page.css.j2", running=f"{r.scope_name} · {period_heading(r)}", title=_t(r, "title_short"),
                   page=_t(r, "page"))
-
-
-def page_css(r: MonthReport) -> str:
-    """Print layout (kpi/templates/report/page.css.j2): A4, a running header (scope, period) and 'Trang X/Y'."""
-    return f"<style>{_page_css(r)}</style>"
 
 
 def period_heading(r: MonthReport) -> str:
@@ -69,7 +65,7 @@ def period_heading(r: MonthReport) -> str:
 
 def header(r: MonthReport) -> HTML:
     """Styles, title, commune or unit, month, date made (and a banner when the data is synthetic)."""
-    return HTML(render("report/header.html.j2", w=_w(r), page_css=_page_css(r), scope=r.scope_name, period=period_heading(r),
+    return HTML(render("report/header.html.j2", w=_w(r), page_css=page_css(r), scope=r.scope_name, period=period_heading(r),
                        made=_t(r, "made", d=formats.date(r.made_on)), synthetic=r.submissions.synthetic))
 
 
