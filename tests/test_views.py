@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kpi.report import views
+from kpi.report import templates, views
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def reports(demo_dir):
 
 
 def test_css_string_cannot_leave_the_style_element():
-    s = views.css_string('xã "A" </style><script>alert(1)</script> \\ \n')
+    s = templates.css_string('xã "A" </style><script>alert(1)</script> \\ \n')
     assert s.startswith('"') and s.endswith('"')
     assert "</style>" not in s and "<" not in s and "\n" not in s
     assert s.count('"') == 2  # the inner quotes are escaped as \22
@@ -78,12 +78,12 @@ def test_plan_text_is_escaped(reports, plan):
 
 
 def test_dates_are_written_day_month_year_everywhere():
-    """One formatter (i18n.date_text) for the report, the Excel scorecard and the index page."""
+    """One formatter (kpi.core.formats.date) for the report, the Excel scorecard and the index page."""
     import datetime as dt
 
     import pandas as pd
 
-    from kpi.core.i18n import date_text
+    from kpi.core.formats import date as date_text
 
     assert date_text("2026-02-05") == "05/02/2026"
     assert date_text(dt.date(2026, 12, 31)) == "31/12/2026"

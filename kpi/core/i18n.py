@@ -4,37 +4,20 @@ from __future__ import annotations
 
 import re
 
+from kpi.core import words_en, words_vi
+
 STATUSES = ("achieved", "on_track", "behind", "missed", "encouraged", "no_data")
 
-STATUS_LABELS = {
-    "vi": {
-        "achieved": "Đạt",
-        "on_track": "Đúng tiến độ",
-        "behind": "Chậm tiến độ",
-        "missed": "Không đạt",
-        "encouraged": "Khuyến khích",
-        "no_data": "Chưa có số liệu",
-    },
-    "en": {
-        "achieved": "Achieved",
-        "on_track": "On track",
-        "behind": "Behind",
-        "missed": "Missed",
-        "encouraged": "Encouraged",
-        "no_data": "No data",
-    },
-}
+# One table of words per language (kpi/core/words_vi.py, kpi/core/words_en.py), by the part that shows them;
+# the names below are its sections, kept for the many callers that read one of them.
+WORDS = {"vi": words_vi.WORDS, "en": words_en.WORDS}
+LANGS = tuple(WORDS)
+
+STATUS_LABELS = {lang: w["status"] for lang, w in WORDS.items()}
 
 # The scorecard's two period columns, by kind of period (kpi.core.periods.KINDS): the value over the period alone,
 # and its change against the previous period of the same kind.
-PERIOD_COLUMNS = {
-    "vi": {"month": ("Tháng này", "So tháng trước"), "quarter": ("Trong quý", "So quý trước"),
-           "half": ("Trong 6 tháng", "So kỳ trước"), "nine": ("Trong 9 tháng", "So kỳ trước"),
-           "year": ("Cả năm", "So kỳ trước")},
-    "en": {"month": ("This month", "Change"), "quarter": ("This quarter", "vs previous quarter"),
-           "half": ("First half", "vs previous period"), "nine": ("Nine months", "vs previous period"),
-           "year": ("Whole year", "vs previous period")},
-}
+PERIOD_COLUMNS = {lang: w["period_columns"] for lang, w in WORDS.items()}
 
 # Colour-blind-safe (Okabe–Ito) with distinct lightness, so greyscale still separates them; words go with them.
 STATUS_COLORS = {
@@ -46,16 +29,15 @@ STATUS_COLORS = {
     "no_data": "#BBBBBB",
 }
 
-TIMELINESS_LABELS = {
-    "vi": {"on_time": "Đúng hạn", "late": "Muộn {days} ngày", "date_unknown": "Ngày gửi không rõ",
-           "unreadable": "Đã gửi nhưng không đọc được", "missing": "Chưa gửi"},
-    "en": {"on_time": "On time", "late": "Late by {days} days", "date_unknown": "Date sent unknown",
-           "unreadable": "Sent but unreadable", "missing": "Not sent"},
-}
+# The word on a status colour: white on the two dark ones, black on the others (contrast of at least 4.5:1).
+STATUS_TEXT_COLORS = {s: "#FFFFFF" if s in ("achieved", "missed") else "#000000" for s in STATUSES}
+
+TIMELINESS_LABELS = {lang: w["timeliness"] for lang, w in WORDS.items()}
 
 
-def status_label(status: str, lang: str = "vi") -> str:
-    return STATUS_LABELS[lang][status]
+def words(lang: str, section: str) -> dict:
+    """The words of one part of the kit ('report', 'charts', 'index'…) in `lang`."""
+    return WORDS[lang][section]
 
 
 def target_words(text: str, target: float | None, kind: str, lang: str = "vi") -> str:
@@ -66,20 +48,3 @@ def target_words(text: str, target: float | None, kind: str, lang: str = "vi") -
     if target is None or target != target:  # None or NaN: an encouraged indicator
         return "Encouraged"
     return f"{target:g}%" if kind == "ratio" else f"≥ {target:g} a year"
-
-
-def date_text(value: object) -> str:
-    """A date as Vietnamese readers write it, dd/mm/yyyy (the reports use it in English too); "" for none.
-    Takes a date, a datetime, a pandas Timestamp or ISO text."""
-    import datetime as dt
-
-    if value is None or value == "" or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
-    try:
-        if value != value:  # NaT
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return f"{value.day:02d}/{value.month:02d}/{value.year}"

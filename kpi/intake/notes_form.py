@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from kpi.core.i18n import WORDS
 from kpi.plan.model import Plan, fold
 
 MAX_CHARS = 1000
-FIELDS = {"reason": "Nguyên nhân / giải pháp", "highlights": "Kết quả nổi bật trong tháng",
-          "next_tasks": "Nhiệm vụ tháng tới"}
+# The fields in the template's (Vietnamese) words, from the word table the report shows them with.
+FIELDS = {k: WORDS["vi"]["notes"][f"field_{k}"] for k in ("reason", "highlights", "next_tasks")}
 CSV_HEADER = ["unit", "period", "indicator", "field", "text"]  # the long form's notes CSV
 NOTE_KEY = "note="  # column A key of a template's note row: note=<indicator>:reason, note=highlights, ...
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")

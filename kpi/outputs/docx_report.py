@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi.core.i18n import STATUS_LABELS, date_text, target_words
+from kpi.core import formats
+from kpi.core.i18n import STATUS_LABELS, target_words
 from kpi.indicators import compute
 from kpi.intake import notes as unit_notes
 from kpi.outputs import docx_form as f
-from kpi.report.views import fmt_number, fmt_value
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 SUBJECT = "Kết quả thực hiện các chỉ tiêu về khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số"
@@ -81,11 +81,11 @@ def comparison(row: pd.Series) -> str:
     if pd.isna(row["value"]) or pd.isna(row["target"]):
         return "—"
     if row["kind"] == "count":
-        return f"{fmt_number(row['value'])}/{fmt_number(row['target'])}"
+        return f"{formats.number(row['value'])}/{formats.number(row['target'])}"
     gap = round(float(row["value"]) - float(row["target"]), 1)
     if gap == 0:
         return "Bằng chỉ tiêu"
-    return ("+" if gap > 0 else "−") + fmt_number(abs(gap), 1) + " điểm %"
+    return ("+" if gap > 0 else "−") + formats.number(abs(gap), 1) + " điểm %"
 
 
 def signer(plan) -> str:
@@ -178,7 +178,7 @@ def _results(doc, r) -> None:
     headers = ["STT", "Chỉ tiêu", "Chỉ tiêu giao", "Kết quả (lũy kế)", "So với chỉ tiêu", "Đánh giá",
                "Đơn vị chủ trì"]
     rows = [[row.indicator, row["name"], target_words(row.target_text, row.target, row.kind),
-             fmt_value(row, "vi"), comparison(row), STATUS_LABELS["vi"][row.status], r.plan.unit(row.lead).short]
+             formats.value(row["value"], row["kind"], "vi"), comparison(row), STATUS_LABELS["vi"][row.status], r.plan.unit(row.lead).short]
             for _, row in r.scorecard.iterrows()]
     f.data_table(doc, headers, rows, [12, 46, 22, 18, 22, 21, 24], center_cols=(0, 2, 3, 4, 5))
     f.para(doc, "", after=0)
@@ -189,7 +189,7 @@ def _line(doc, text: str) -> None:
 
 
 def _value_phrase(row) -> str:
-    return f"{fmt_value(row, 'vi')} (chỉ tiêu {target_words(row.target_text, row.target, row.kind)})"
+    return f"{formats.value(row.value, row.kind, 'vi')} (chỉ tiêu {target_words(row.target_text, row.target, row.kind)})"
 
 
 def _assessment(doc, r, notes: pd.DataFrame) -> None:
@@ -231,7 +231,7 @@ def _tasks(doc, r, notes: pd.DataFrame) -> None:
     for _, row in compute.urgent(r.scorecard).iterrows():
         ind = r.plan.indicator(row.indicator)
         n += 1
-        deadline = date_text(row.deadline) if row.deadline else "thực hiện thường xuyên"
+        deadline = formats.date(row.deadline) if row.deadline else "thực hiện thường xuyên"
         f.para(doc, f"{n}. Chỉ tiêu {ind.id}: {ind.name} (đơn vị chủ trì: {r.plan.unit(ind.lead).name}; "
                     f"thời hạn: {deadline})", bold=True, indent=True)
         for task in ind.tasks:
@@ -250,7 +250,7 @@ def _tasks(doc, r, notes: pd.DataFrame) -> None:
         n += 1
         f.para(doc, f"{n}. Chỉ tiêu đến hạn trong 60 ngày tới", bold=True, indent=True)
         for _, row in soon.iterrows():
-            _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): hạn {date_text(row.deadline)}, hiện đạt "
+            _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): hạn {formats.date(row.deadline)}, hiện đạt "
                        f"{_value_phrase(row)}; đơn vị chủ trì: {r.plan.unit(row.lead).name}.")
     if n == 0:
         _line(doc, "Duy trì kết quả các chỉ tiêu đã đạt.")
@@ -293,12 +293,12 @@ def _annex(doc, r) -> None:
     p.paragraph_format.page_break_before = True
     attached = f.para(doc, "(Kèm theo Báo cáo số ", italic=True, align="center", after=0)
     f.placeholder(attached, "      ")
-    f.run(attached, f"/BC-UBND ngày {date_text(r.made_on)} của UBND xã {r.plan.commune})", italic=True)
+    f.run(attached, f"/BC-UBND ngày {formats.date(r.made_on)} của UBND xã {r.plan.commune})", italic=True)
     f.para(doc, f"Kết quả các chỉ tiêu theo thôn đến hết {period_words(r.period)} (%)", bold=True, align="center")
     table = villages.pivot_table(index="village", columns="indicator", values="value", aggfunc="first", dropna=False)
     table = table.reindex(index=r.plan.village_names, columns=ids)
     headers = ["Thôn"] + [f"CT {i}" for i in ids]
-    rows = [[village] + [fmt_number(v, 1) for v in table.loc[village]] for village in table.index]
+    rows = [[village] + [formats.number(v, 1) for v in table.loc[village]] for village in table.index]
     width = (f.TEXT_W.mm - 22) / len(ids)
     f.data_table(doc, headers, rows, [22] + [width] * len(ids), size=f.SMALL_TABLE_PT,
                  center_cols=tuple(range(1, len(ids) + 1)))

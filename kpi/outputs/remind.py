@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr
 
-from kpi.core.i18n import date_text
+from kpi.core import formats
 from kpi.indicators import compute
 from kpi.plan.model import Plan
 
@@ -53,7 +53,7 @@ def message(plan: Plan, r: Reminder, period: str) -> str:
     """The short message: whom, what, by when, how many days, what to do and whom to call."""
     what = "gửi lại báo cáo (tệp đã gửi không đọc được)" if r.state == "unreadable" else "gửi báo cáo"
     text = (f"Kính gửi {r.unit_name}: đề nghị {what} chỉ tiêu KHCN, ĐMST và CĐS {month_words(period)}. "
-            f"Hạn: {date_text(r.due)} ({days_phrase(r.days_left)}).")
+            f"Hạn: {formats.date(r.due)} ({days_phrase(r.days_left)}).")
     focal = plan.focal_point or {}
     if focal.get("name"):
         text += f" Liên hệ: {focal['name']}" + (f", {focal['phone']}" if focal.get("phone") else "") + "."
@@ -79,8 +79,8 @@ def text_table(items: list[Reminder], period: str, today: dt.date) -> str:
     """What the terminal shows: each unit, its officers and phones, the days left, then the message."""
     if not items:
         return f"Mọi đơn vị đã gửi báo cáo {month_words(period)}; không cần nhắc."
-    lines = [f"{len(items)} đơn vị chưa gửi báo cáo {month_words(period)} (hạn {date_text(items[0].due)}, "
-             f"tính đến ngày {date_text(today)}: {days_phrase(items[0].days_left)}):", ""]
+    lines = [f"{len(items)} đơn vị chưa gửi báo cáo {month_words(period)} (hạn {formats.date(items[0].due)}, "
+             f"tính đến ngày {formats.date(today)}: {days_phrase(items[0].days_left)}):", ""]
     for r in items:
         people = "; ".join(f"{o['name']}" + (f", {o['phone']}" if o.get("phone") else "") for o in r.officers)
         lines.append(f"- {r.unit_name}: {people or 'chưa có cán bộ đầu mối trong kế hoạch (Phụ lục II)'}")

@@ -15,14 +15,16 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from markupsafe import Markup  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from kpi.core import periods  # noqa: E402
-from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS  # noqa: E402
+from kpi.core import formats, periods  # noqa: E402
+from kpi.core.i18n import LANGS, STATUS_COLORS, STATUS_LABELS, words  # noqa: E402
 from kpi.indicators import compute
 from kpi.report import MonthReport  # noqa: E402
 from kpi.report.hatching import hatch_bars  # noqa: E402
 from kpi.report.svg import figure_svg, panel_svgs  # noqa: E402
+from kpi.report.templates import render  # noqa: E402
 
 # DejaVu Sans ships with matplotlib and has every Vietnamese letter with its tone marks.
 FONT = "DejaVu Sans"
@@ -30,31 +32,7 @@ sns.set_theme(style="whitegrid", font=FONT, rc={"figure.dpi": 110, "axes.titlesi
                                                 "xtick.labelsize": 8, "ytick.labelsize": 8,
                                                 "text.parse_math": False})  # '$' in plan/village text is literal
 
-WORDS = {
-    "vi": {"target": "Chỉ tiêu giao", "value": "Lũy kế", "deadline": "Hạn", "forecast": "Dự báo đến hạn",
-           "month": "Tháng", "share": "Mức đạt so với chỉ tiêu giao (%)", "village": "Thôn",
-           "value_vs_target": "Giá trị lũy kế (%); vạch đen: chỉ tiêu giao",
-           "lagging": "Số chỉ tiêu\nchưa đạt mức giao",
-           "nothing": "Chưa có số liệu tháng {m}/{y} để vẽ biểu đồ: chưa đơn vị nào gửi số liệu đọc được cho các chỉ tiêu này.", "no_data": "trống: chưa có số liệu",
-           "bins": ("dưới 50%", "50–80%", "80–100%", "đạt (≥ 100%)"), "months": "T{m}",
-           "alt_scorecard": "Biểu đồ thanh: giá trị lũy kế của {n} chỉ tiêu tỷ lệ so với chỉ tiêu giao (vạch đen). {counts}.",
-           "alt_trends": "Biểu đồ xu hướng của {n} chỉ tiêu, tháng 1 đến tháng {m}: giá trị lũy kế từng tháng, "
-                         "đường chỉ tiêu giao, hạn hoàn thành và dự báo đến hạn. {counts}.",
-           "alt_villages": "Bảng màu theo thôn: mức đạt so với chỉ tiêu giao của {v} thôn ở {k} chỉ tiêu cấp thôn; "
-                           "{x} thôn có ít nhất một chỉ tiêu chưa đạt mức giao."},
-    "en": {"target": "Target", "value": "Year to date", "deadline": "Deadline", "forecast": "Forecast at deadline",
-           "month": "Month", "share": "Share of target reached (%)", "village": "Village",
-           "value_vs_target": "Year-to-date value (%); black tick: target",
-           "lagging": "Indicators\nbelow target",
-           "nothing": "No data for {m}/{y} to chart yet: no unit has sent readable figures for these indicators.", "no_data": "blank: no data",
-           "bins": ("below 50%", "50–80%", "80–100%", "reached (≥ 100%)"), "months": "{m}",
-           "alt_scorecard": "Bar chart: year-to-date value of {n} ratio indicators against their targets (black "
-                            "ticks). {counts}.",
-           "alt_trends": "Trends of {n} indicators, months 1 to {m}: year-to-date value each month, target line, "
-                         "deadline and forecast at the deadline. {counts}.",
-           "alt_villages": "Colour grid by village: share of target reached by {v} villages on {k} village-level "
-                           "indicators; {x} villages have at least one indicator below target."},
-}
+WORDS = {lang: words(lang, "charts") for lang in LANGS}
 
 # Hatching by status, so bars stay apart in greyscale and for colour-blind readers (the words go with them).
 STATUS_HATCHES = {"achieved": "", "on_track": "...", "behind": "///", "missed": "xxx", "encouraged": "",
@@ -63,11 +41,6 @@ STATUS_HATCHES = {"achieved": "", "on_track": "...", "behind": "///", "missed": 
 # monotonically so greyscale keeps the order): dark = far behind, yellow = target reached.
 SHARE_BINS = (0, 50, 80, 100, 1e9)
 SHARE_COLORS = ("#00224e", "#575c6d", "#a59c74", "#fee838")
-
-
-def _num(value: float, decimals: int, lang: str) -> str:
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".") if lang == "vi" else text
 
 
 def status_counts_text(statuses, lang: str) -> str:
@@ -114,15 +87,9 @@ class SmallMultiples(Chart):
         self.axes, self.titles, self.legend = axes, titles, legend
 
     def html(self) -> str:
-        from html import escape
-
-        # laid out by their own style too, so that JupyterLab (without the report's stylesheet) shows the grid
-        style = "display: inline-block; vertical-align: top; width: 250px; max-width: 100%; margin: 0 8px 4px 0"
-        panels = "".join(f"<figure class='chart-box panel' style='{style}'>{p}</figure>"
-                         for p in panel_svgs(self.figure, self.axes, self.titles, self.name))
-        legend = figure_svg(self.legend, salt=f"{self.name}-legend")
-        return (f"<div class='chart-grid' role='group' aria-label='{escape(self.alt)}'>"
-                f"<figure class='chart-box legend'>{legend}</figure>{panels}</div>")
+        panels = [Markup(p) for p in panel_svgs(self.figure, self.axes, self.titles, self.name)]
+        legend = Markup(figure_svg(self.legend, salt=f"{self.name}-legend"))
+        return str(render("report/chart_grid.html.j2", alt=self.alt, legend=legend, panels=panels))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"text/html": self.html(), "text/plain": self.alt}, {}
@@ -135,9 +102,7 @@ class NoData:
         self.text = text
 
     def _repr_html_(self) -> str:
-        from html import escape
-
-        return f'<div class="kpi"><p class="nodata"><b>{escape(self.text)}</b></p></div>'
+        return str(render("report/nodata.html.j2", text=self.text))
 
     def __repr__(self) -> str:
         return self.text
@@ -176,7 +141,7 @@ def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
     ax.scatter(card["target"], y, marker="|", s=420, color="white", linewidths=5.5, zorder=3)
     ax.scatter(card["target"], y, marker="|", s=380, color="black", linewidths=2.4, zorder=4)
     for yi, (v, s) in enumerate(zip(card["value"], card["status"])):
-        text = ("—" if np.isnan(v) else _num(v, 1, r.lang) + "%") + f" · {STATUS_LABELS[r.lang][s]}"
+        text = formats.percent(v, 1, r.lang) + f" · {STATUS_LABELS[r.lang][s]}"
         ax.text(max(min(np.nan_to_num(v), 100), np.nan_to_num(card["target"][yi])) + 2, yi, text, va="center",
                 fontsize=8)
     ax.set_yticks(y, labels)
@@ -262,9 +227,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
 
 
 def _trend_value(row, lang: str) -> str:
-    if np.isnan(row.value):
-        return "—"
-    return _num(row.value, 1, lang) + "%" if row.kind == "ratio" else _num(row.value, 0, lang)
+    return formats.value(row.value, row.kind, lang)
 
 
 # The trends grid's margins and gaps in inches, as tight_layout lays them out for tick labels of up to three

@@ -3,52 +3,20 @@ the comparison it makes, the year's completed indicators, and each unit's state 
 
 from __future__ import annotations
 
-from html import escape
-
 import pandas as pd
 from IPython.display import HTML
 
 from kpi.core import periods
-from kpi.core.i18n import PERIOD_COLUMNS, TIMELINESS_LABELS, date_text
+from kpi.core import formats
+from kpi.core.i18n import PERIOD_COLUMNS, TIMELINESS_LABELS, WORDS
 from kpi.indicators import compute
 from kpi.report import MonthReport
+from kpi.report.templates import render
 
-WORDS = {
-    "vi": {
-        "covers": "Kỳ báo cáo: {p} (từ tháng {a} đến hết tháng {e}/{y}). Giá trị lũy kế và trạng thái tính đến hết "
-                  "tháng {e}/{y}. Cột «{col}»: số liệu phát sinh (số hồ sơ, doanh nghiệp mới, đơn sở hữu trí tuệ) "
-                  "cộng qua các tháng của kỳ; số liệu thời điểm (dân số, tài khoản, doanh nghiệp…) lấy tại tháng {e}.",
-        "compare": "So sánh với kỳ trước cùng loại: {prev}.",
-        "no_compare": "Không so sánh với kỳ trước: {p} không có kỳ cùng loại nào trước đó trong năm kế hoạch.",
-        "completed": "Hoàn thành {k}/{n} chỉ tiêu của kế hoạch năm {y} (chỉ tiêu 3 chỉ được tính khi cả 3a, 3b, "
-                     "3c, 3d đều đạt).",
-        "done_list": "Đã hoàn thành: {ids}.", "not_done": "Chưa hoàn thành: {ids}.",
-        "encouraged": "Chỉ tiêu khuyến khích, tính riêng (không tính là hoàn thành hay chưa): {items}.",
-        "none": "không có",
-        "not_sent": "Chưa gửi đủ số liệu các tháng của kỳ ({k}/{n} đơn vị)",
-        "not_sent_none": "Tất cả đơn vị đã gửi số liệu mọi tháng của kỳ.",
-        "months_of": "tháng {ms}", "unit": "Đơn vị", "month_of": "Tháng {m}",
-    },
-    "en": {
-        "covers": "Period: {p} (months {a} to {e}/{y}). Year-to-date values and statuses as at the end of month "
-                  "{e}/{y}. Column '{col}': flows (records, new firms, IP applications) summed over the period's "
-                  "months; stocks (population, accounts, firms…) at month {e}.",
-        "compare": "Compared with the previous period of the same kind: {prev}.",
-        "no_compare": "No comparison with an earlier period: the plan year has no earlier period of this kind ({p}).",
-        "completed": "{k}/{n} of the plan's indicators completed in {y} (indicator 3 counts only when 3a, 3b, 3c "
-                     "and 3d all are).",
-        "done_list": "Completed: {ids}.", "not_done": "Not completed: {ids}.",
-        "encouraged": "Encouraged indicators, counted apart (neither completed nor not): {items}.",
-        "none": "none",
-        "not_sent": "Months not yet sent in this period ({k}/{n} units)",
-        "not_sent_none": "Every unit has sent every month of the period.",
-        "months_of": "(months {ms})", "unit": "Unit", "month_of": "Month {m}",
-    },
-}
 
 
 def words(r: MonthReport, key: str, **kw) -> str:
-    return WORDS[r.lang][key].format(**kw)
+    return WORDS[r.lang]["period"][key].format(**kw)
 
 
 def column_words(r: MonthReport) -> tuple[str, str]:
@@ -68,17 +36,17 @@ def overview(r: MonthReport) -> HTML:
     before = periods.previous(r.period)
     lines.append(words(r, "compare", prev=periods.words(before, r.lang)) if before
                  else words(r, "no_compare", p=r.period_words))
-    html = "".join(f"<p>{escape(x)}</p>" for x in lines)
+    completion = None
     if p.kind == "year" and r.unit == "commune":
         done = compute.completion(r.card)
         n = sum(len(v) for v in done.values())
         card = r.card.drop_duplicates("group").set_index("group")
         items = "; ".join(f"{g}. {card.at[g, 'short']}" for g in done["encouraged"]) or words(r, "none")
-        html += (f"<p><b>{escape(words(r, 'completed', k=len(done['completed']), n=n, y=p.year))}</b></p>"
-                 f"<p class='small'>{escape(words(r, 'done_list', ids=', '.join(done['completed']) or words(r, 'none')))} "
-                 f"{escape(words(r, 'not_done', ids=', '.join(done['not_completed']) or words(r, 'none')))} "
-                 f"{escape(words(r, 'encouraged', items=items))}</p>")
-    return HTML(f"<div class='kpi period'>{html}</div>")
+        completion = {"title": words(r, "completed", k=len(done["completed"]), n=n, y=p.year),
+                      "done": words(r, "done_list", ids=", ".join(done["completed"]) or words(r, "none")),
+                      "not_done": words(r, "not_done", ids=", ".join(done["not_completed"]) or words(r, "none")),
+                      "encouraged": words(r, "encouraged", items=items)}
+    return HTML(render("report/period_overview.html.j2", lines=lines, completion=completion))
 
 
 def not_sent_by_unit(r: MonthReport, gone: pd.DataFrame) -> pd.DataFrame:
@@ -99,14 +67,13 @@ def not_sent_by_unit(r: MonthReport, gone: pd.DataFrame) -> pd.DataFrame:
 
 def timeliness_grid(r: MonthReport, tl: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """Each unit's state in each month of the period (SPEC §7): headers, and a row per unit (short name) with a
-    cell per month, the day it sent under the state; cells are escaped HTML."""
+    cell per month, the day it sent under the state; cells are text or markup."""
     labels = TIMELINESS_LABELS[r.lang]
     months = periods.months(r.period)
     rows = []
     for unit in (u for u in r.plan.unit_codes if u in set(tl["unit"])):
-        cells = {row.period: escape(labels[row.status].format(days=row.days_late))
-                 + (f"<br><span class='muted'>{escape(date_text(row.submitted_on))}</span>"
-                    if row.status in ("on_time", "late") else "")
+        cells = {row.period: render("report/month_cell.html.j2", state=labels[row.status].format(days=row.days_late),
+                                    sent=formats.date(row.submitted_on) if row.status in ("on_time", "late") else "")
                  for row in tl[tl["unit"] == unit].itertuples()}
-        rows.append([escape(r.plan.unit(unit).short)] + [cells.get(m, "") for m in months])
+        rows.append([r.plan.unit(unit).short] + [cells.get(m, "") for m in months])
     return [words(r, "unit")] + [words(r, "month_of", m=periods.month_number(m)) for m in months], rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 import matplotlib
@@ -11,15 +10,16 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from kpi import province  # noqa: E402
-from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES  # noqa: E402
+from kpi.core import formats  # noqa: E402
+from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, WORDS  # noqa: E402
 from kpi.plan import Plan, load_plan  # noqa: E402
 from kpi.report.charts import Chart  # noqa: E402
+from kpi.report.templates import render  # noqa: E402
 
 TOP = 3  # communes named at each end of a ranking
 
@@ -34,34 +34,21 @@ def build(period: str, data_root: str | Path, plan_path: str | Path | None = Non
     return plan, province.province_report(province.load_province(Path(data_root), plan), plan, period)
 
 
-def _fmt(v: float, kind: str) -> str:
-    if pd.isna(v):
-        return "—"
-    return f"{v:,.0f}".replace(",", ".") if kind == "count" else f"{v:.1f}".replace(".", ",") + "%"
-
-
 def header(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
+    w = WORDS[lang]["province"]
     y, m = rep.period.split("-")
-    n = rep.communes["commune"].nunique()
-    title = (f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}: chỉ tiêu KHCN, ĐMST và chuyển đổi số của {n} xã"
-             if lang == "vi" else f"Province roll-up {m}/{y}: {n} communes")
-    note = ("Mỗi chỉ tiêu tỷ lệ được tổng hợp bằng tổng tử số chia tổng mẫu số của các xã có số liệu "
-            "(không lấy trung bình tỷ lệ của các xã)." if lang == "vi" else
-            "Each ratio is the sum of numerators over the sum of denominators of the reporting communes.")
-    return HTML(f"<h1>{escape(title)}</h1><p>{escape(note)}</p>")
+    title = w["title"].format(m=int(m), m0=m, y=y, n=rep.communes["commune"].nunique())
+    return HTML(render("report/province_header.html.j2", title=title, note=w["note"]))
 
 
 def rollup_table(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
     """Province value, target, status and communes reporting for every indicator."""
     kinds = {i.id: i.kind for i in plan.indicators}
     texts = {i.id: i.target_text for i in plan.indicators}
-    head = (["Chỉ tiêu", "Tên", "Giá trị toàn tỉnh", "Chỉ tiêu giao", "Trạng thái", "Số xã có số liệu"] if lang == "vi"
-            else ["Indicator", "Name", "Province value", "Target", "Status", "Communes reporting"])
-    rows = "".join(
-        f"<tr><td>{escape(r.indicator)}</td><td>{escape(r.name)}</td><td>{_fmt(r.value, kinds[r.indicator])}</td>"
-        f"<td>{escape(texts[r.indicator])}</td><td>{escape(STATUS_LABELS[lang][r.status])}</td>"
-        f"<td>{r.communes_reported}/{r.communes_expected}</td></tr>" for r in rep.scorecard.itertuples())
-    return HTML(f"<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{rows}</table>")
+    rows = [[r.indicator, r.name, formats.value(r.value, kinds[r.indicator], lang), texts[r.indicator],
+             STATUS_LABELS[lang][r.status], f"{r.communes_reported}/{r.communes_expected}"]
+            for r in rep.scorecard.itertuples()]
+    return HTML(render("report/province_table.html.j2", head=WORDS[lang]["province"]["rollup_head"], rows=rows))
 
 
 def ranking_table(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
@@ -71,13 +58,13 @@ def ranking_table(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") ->
     order = {i.id: n for n, i in enumerate(plan.indicators)}
     rows = []
     for ind, g in sorted(ranked.groupby("indicator"), key=lambda kv: order[kv[0]]):
-        best = ", ".join(f"{int(r.rank)}. {r.commune} ({_fmt(r.value, kinds[ind])})" for r in g.head(TOP).itertuples())
-        worst = ", ".join(f"{int(r.rank)}. {r.commune} ({_fmt(r.value, kinds[ind])})"
+        best = ", ".join(f"{int(r.rank)}. {r.commune} ({formats.value(r.value, kinds[ind], lang)})"
+                         for r in g.head(TOP).itertuples())
+        worst = ", ".join(f"{int(r.rank)}. {r.commune} ({formats.value(r.value, kinds[ind], lang)})"
                           for r in g.tail(TOP).iloc[::-1].itertuples()) if len(g) > TOP else ""
-        rows.append(f"<tr><td>{escape(ind)}</td><td>{escape(best)}</td><td>{escape(worst)}</td><td>{len(g)}</td></tr>")
-    head = (["Chỉ tiêu", f"{TOP} xã dẫn đầu", f"{TOP} xã cuối bảng", "Số xã được xếp hạng"] if lang == "vi"
-            else ["Indicator", f"Top {TOP}", f"Bottom {TOP}", "Communes ranked"])
-    return HTML(f"<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{''.join(rows)}</table>")
+        rows.append([ind, best, worst, str(len(g))])
+    head = [h.format(top=TOP) for h in WORDS[lang]["province"]["ranking_head"]]
+    return HTML(render("report/province_table.html.j2", head=head, rows=rows))
 
 
 def status_grid(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> Chart:
@@ -92,7 +79,7 @@ def status_grid(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> C
               cmap=ListedColormap([STATUS_COLORS[s] for s in STATUSES]), vmin=-0.5, vmax=len(STATUSES) - 0.5)
     ax.set_xticks(range(len(ids)), ids)
     ax.set_yticks(range(n), grid.index if n <= 200 else [""] * n)
-    ax.set_xlabel("Chỉ tiêu" if lang == "vi" else "Indicator")
+    ax.set_xlabel(WORDS[lang]["province"]["indicator"])
     ax.set_xticks(np.arange(-0.5, len(ids)), minor=True)
     ax.set_yticks(np.arange(-0.5, n), minor=True)
     ax.grid(which="major", visible=False)
@@ -102,21 +89,13 @@ def status_grid(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> C
               loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     plt.close(fig)
-    alt = (f"Biểu đồ trạng thái: {n} xã × {len(ids)} chỉ tiêu, mỗi ô tô màu theo trạng thái của xã ở chỉ tiêu đó."
-           if lang == "vi" else f"Status grid: {n} communes × {len(ids)} indicators, each cell coloured by the "
-           "commune's status for that indicator.")
-    return Chart(fig, alt)
+    return Chart(fig, WORDS[lang]["province"]["alt_grid"].format(n=n, k=len(ids)))
 
 
 def not_reported_table(rep: province.ProvinceReport, plan: Plan, lang: str = "vi") -> HTML:
     """Communes where some unit sent nothing for the month."""
-    nr = rep.not_reported
-    if nr.empty:
-        return HTML("<p>Tất cả các xã đã gửi đủ số liệu.</p>" if lang == "vi" else "<p>Every commune reported.</p>")
+    w = WORDS[lang]["province"]
     names = {u.code: u.short for u in plan.units}
-    rows = "".join(f"<tr><td>{escape(r.commune)}</td><td>"
-                   f"{escape(', '.join(names[u] for u in r.missing_units.split(', ')))}</td></tr>"
-                   for r in nr.itertuples())
-    head = ("<tr><th>Xã</th><th>Đơn vị chưa gửi số liệu tháng này</th></tr>" if lang == "vi"
-            else "<tr><th>Commune</th><th>Units missing</th></tr>")
-    return HTML(f"<p>{len(nr)} xã chưa gửi đủ:</p><table>{head}{rows}</table>")
+    rows = [[r.commune, ", ".join(names[u] for u in r.missing_units.split(", "))] for r in rep.not_reported.itertuples()]
+    table = render("report/province_table.html.j2", head=w["missing_head"], rows=rows) if rows else ""
+    return HTML(render("report/province_missing.html.j2", w=w, rows=rows, table=table))
