@@ -136,3 +136,22 @@ def test_a_province_run_works_on_several_communes_at_once(tmp_path):
     again = subprocess.run(proc.args, capture_output=True, text=True, cwd=paths.ROOT)
     assert again.returncode == 0 and "Tổng: 0 báo cáo tạo mới, 4 bỏ qua vì không đổi" in again.stdout, again.stdout
     assert [t.stat().st_mtime_ns for t in tables] == before
+
+
+def test_a_province_of_one_commune_is_that_communes_own_scorecard():
+    """SPEC §3 has one implementation: each commune of the fixture, rolled up as a province of its own, has the
+    values, numerators, denominators, forecasts and statuses of the commune scorecard (kpi.indicators.compute)."""
+    from kpi.indicators import compute
+    from kpi.intake.validate import load_submissions
+
+    for d in paths.commune_dirs(ROOT):
+        cplan = province.commune_plan(PLAN, d)
+        own = compute.scorecard(load_submissions(d, cplan).data, cplan, "2026-02").set_index("indicator")
+        pdata = province.load_province(ROOT, PLAN)
+        pdata.data = pdata.data[pdata.data["commune"] == d.name]
+        pdata.villages, pdata.communes = pdata.villages[[d.name]], [d.name]
+        prov = province.province_report(pdata, PLAN, "2026-02").scorecard.set_index("indicator")
+        for col in ("value", "numerator", "denominator", "forecast"):
+            pd.testing.assert_series_equal(prov[col].astype("float64"), own[col].astype("float64"),
+                                           check_names=False, obj=f"{d.name} {col}")
+        assert list(prov["status"]) == list(own["status"]), d.name

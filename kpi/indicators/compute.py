@@ -50,11 +50,7 @@ def views(data: pd.DataFrame, plan: Plan, period: str) -> tuple[pd.DataFrame, pd
     until some month means no value); a stock takes the month's own value, with no carry-forward.
     Month view: each month's own value (flows not summed)."""
     matrix = monthly_matrix(data, plan, period)
-    flows = {e.code for e in plan.elements if e.time == "flow"}
-    is_flow = matrix.index.get_level_values("element").isin(flows)
-    cumulative = matrix.fillna(0).cumsum(axis=1).where(matrix.notna().cumsum(axis=1) > 0)
-    ytd = matrix.copy()
-    ytd.loc[is_flow] = cumulative.loc[is_flow]
+    ytd = year_to_date(matrix, plan)
 
     def long(frame: pd.DataFrame) -> pd.DataFrame:
         out = frame.stack(future_stack=True).rename("value").reset_index()
@@ -104,27 +100,59 @@ def indicator_values(view: pd.DataFrame, plan: Plan, months: list[int]) -> pd.Da
     out = grid.merge(agg, on=["indicator", "month"], how="left").merge(ind, on="indicator")
     out["villages_reported"] = out["villages_reported"].fillna(0).astype("int64")
     out["villages_expected"] = np.where(out["level"] == "village", len(plan.villages), 1).astype("int64")
-    is_ratio = out["kind"] == "ratio"
-    ratio = (100 * out["numerator"]) / out["denominator"].where(out["denominator"] > 0)
-    out["value"] = np.where(is_ratio, ratio, out["numerator"]).astype("float64")
-    out.loc[out["villages_reported"] == 0, ["numerator", "denominator", "value"]] = np.nan
+    out["value"] = values_from_sums(out, out["kind"], out["villages_reported"])
+    out.loc[out["villages_reported"] == 0, ["numerator", "denominator"]] = np.nan
     return out.sort_values(["order", "month"]).reset_index(drop=True)
 
 
-def forecast(history: pd.DataFrame, plan: Plan) -> pd.Series:
-    """Least-squares line through the last up to 3 months that have a value (x = month number), evaluated
-    at the deadline's month; NaN with fewer than 2 values or no deadline. Indexed by indicator."""
-    valid = history.dropna(subset=["value"]).sort_values(["indicator", "month"])
-    last = valid.groupby("indicator").tail(FORECAST_MONTHS)
-    g = last.assign(x=last["month"].astype(float), y=last["value"],
-                    xx=last["month"].astype(float) ** 2, xy=last["month"] * last["value"]).groupby("indicator")
+def deadline_month(plan: Plan, indicator_id: str) -> int | None:
+    """The deadline as a month number of the plan year (13 = January of the next year); None when continuous."""
+    d = plan.indicator(indicator_id).deadline
+    return None if d is None else (d.year - plan.year) * 12 + d.month
+
+
+def forecast_by(history: pd.DataFrame, plan: Plan, keys: list[str]) -> pd.Series:
+    """SPEC §3.4's forecast for each group of `keys` (an indicator, or a commune and an indicator): the
+    least-squares line through the last up to 3 months that have a value (x = month number), evaluated at the
+    deadline's month; NaN with fewer than 2 values or no deadline."""
+    valid = history.dropna(subset=["value"]).sort_values([*keys, "month"])
+    last = valid.groupby(keys).tail(FORECAST_MONTHS)
+    x = last["month"].astype("float64")
+    g = last.assign(x=x, y=last["value"], xx=x**2, xy=x * last["value"]).groupby(keys)
     n, sx, sy, sxx, sxy = g.size(), g["x"].sum(), g["y"].sum(), g["xx"].sum(), g["xy"].sum()
-    slope = (n * sxy - sx * sy) / (n * sxx - sx**2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (n * sxy - sx * sy) / (n * sxx - sx**2)
     intercept = (sy - slope * sx) / n
-    deadline_month = pd.Series({i.id: (i.deadline.year - plan.year) * 12 + i.deadline.month
-                                for i in plan.indicators if i.deadline})
-    fc = (intercept + slope * deadline_month.reindex(n.index)).where(n >= 2)
-    return fc.reindex([i.id for i in plan.indicators])
+    months = {i.id: deadline_month(plan, i.id) for i in plan.indicators if i.deadline}
+    at = n.index.get_level_values("indicator").map(months).astype("float64")
+    return (intercept + slope * at).where(n >= 2)
+
+
+def forecast(history: pd.DataFrame, plan: Plan) -> pd.Series:
+    """The forecast of every indicator (forecast_by over the indicator alone), in the plan's order."""
+    return forecast_by(history, plan, ["indicator"]).reindex([i.id for i in plan.indicators])
+
+
+def values_from_sums(frame: pd.DataFrame, kind: pd.Series, reported: pd.Series) -> pd.Series:
+    """SPEC §3.2 from the sums over places (villages of a commune, or communes of a province): a ratio is
+    100 × Σ numerator / Σ denominator (a zero denominator gives no value; never a mean of ratios), a count is
+    Σ numerator; nothing reported, no value. `frame` has numerator and denominator; `kind` ratio|count."""
+    ratio = 100 * frame["numerator"] / frame["denominator"].where(frame["denominator"] > 0)
+    value = pd.Series(np.where(kind == "ratio", ratio, frame["numerator"]), index=frame.index, dtype="float64")
+    return value.where(reported > 0)
+
+
+def year_to_date(wide: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """SPEC §3.1 on a matrix of monthly values (rows with an `element` index level, one column per month from
+    January): a flow sums its months from January (missing months add nothing; no value until its first
+    reported month), a stock keeps the month's own value, with no carry-forward."""
+    flows = [e.code for e in plan.elements if e.time == "flow"]
+    is_flow = wide.index.get_level_values("element").isin(flows)
+    out = wide.copy()
+    if is_flow.any():
+        part = wide[is_flow]
+        out.loc[is_flow] = part.fillna(0).cumsum(axis=1).where(part.notna().cumsum(axis=1) > 0)
+    return out
 
 
 def status(frame: pd.DataFrame, period: str) -> pd.Series:

@@ -83,12 +83,7 @@ def _matrix(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
     rows = data.loc[keep, KEYS + ["value"]].assign(month=month[keep])
     wide = rows.set_index([*KEYS, "month"])["value"].astype("float64").unstack("month")
     wide = wide.reindex(columns=pd.Index(range(1, upto + 1), name="month"))
-    flows = [e.code for e in plan.elements if e.time == "flow"]
-    is_flow = wide.index.get_level_values("element").isin(flows)
-    if is_flow.any():
-        part = wide[is_flow]
-        wide.loc[is_flow] = part.fillna(0).cumsum(axis=1).where(part.notna().cumsum(axis=1) > 0)
-    return wide
+    return compute.year_to_date(wide, plan)
 
 
 def commune_history(data: pd.DataFrame, plan: Plan, period: str, villages: pd.Series | None = None) -> pd.DataFrame:
@@ -137,9 +132,8 @@ def commune_history(data: pd.DataFrame, plan: Plan, period: str, villages: pd.Se
     is_village = out["indicator"].map(ind_level).eq("village")
     out["villages_expected"] = np.where(is_village, out["commune"].map(per_commune), 1).astype("int64")
     kind = out["indicator"].map({i.id: i.kind for i in plan.indicators})
-    ratio = 100 * out["numerator"] / out["denominator"].where(out["denominator"] > 0)
-    out["value"] = np.where(kind == "ratio", ratio, out["numerator"]).astype("float64")
-    out.loc[out["villages_reported"] == 0, ["numerator", "denominator", "value"]] = np.nan
+    out["value"] = compute.values_from_sums(out, kind, out["villages_reported"])
+    out.loc[out["villages_reported"] == 0, ["numerator", "denominator"]] = np.nan
     return out[["commune", "indicator", "month", "numerator", "denominator", "value", "villages_reported",
                 "villages_expected"]]
 
@@ -163,26 +157,9 @@ def finish_rollup(agg: pd.DataFrame, plan: Plan, months: list[int]) -> pd.DataFr
     out = agg.reindex(grid).reset_index()
     out["communes_reported"] = out["communes_reported"].fillna(0).astype("int64")
     kind = out["indicator"].map({i.id: i.kind for i in plan.indicators})
-    ratio = 100 * out["numerator"] / out["denominator"].where(out["denominator"] > 0)
-    out["value"] = np.where(kind == "ratio", ratio, out["numerator"]).astype("float64")
-    out.loc[out["communes_reported"] == 0, ["numerator", "denominator", "value"]] = np.nan
+    out["value"] = compute.values_from_sums(out, kind, out["communes_reported"])
+    out.loc[out["communes_reported"] == 0, ["numerator", "denominator"]] = np.nan
     return out
-
-
-def forecast_by(history: pd.DataFrame, plan: Plan, keys: list[str]) -> pd.Series:
-    """SPEC §3.4's forecast per group: least-squares line through the last up to 3 months that have a value,
-    evaluated at the deadline's month; NaN with fewer than 2 values or no deadline."""
-    valid = history.dropna(subset=["value"]).sort_values([*keys, "month"])
-    last = valid.groupby(keys).tail(compute.FORECAST_MONTHS)
-    x = last["month"].astype("float64")
-    g = last.assign(x=x, y=last["value"], xx=x**2, xy=x * last["value"]).groupby(keys)
-    n, sx, sy, sxx, sxy = g.size(), g["x"].sum(), g["y"].sum(), g["xx"].sum(), g["xy"].sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = (n * sxy - sx * sy) / (n * sxx - sx**2)
-    intercept = (sy - slope * sx) / n
-    deadline_month = {i.id: (i.deadline.year - plan.year) * 12 + i.deadline.month for i in plan.indicators if i.deadline}
-    at = n.index.get_level_values("indicator").map(deadline_month).astype("float64")
-    return (intercept + slope * at).where(n >= 2)
 
 
 def _with_status(frame: pd.DataFrame, plan: Plan, period: str, fc: pd.Series, keys: list[str]) -> pd.DataFrame:
@@ -247,7 +224,7 @@ def report_from_history(hist: pd.DataFrame, prov_hist: pd.DataFrame, received: p
     m = compute.month_of(period)
     prov = province_scorecard(prov_hist, plan, period, len(communes))
     now = hist[hist["month"] == m].drop(columns="month")
-    per = _with_status(now, plan, period, forecast_by(hist, plan, ["commune", "indicator"]), ["commune", "indicator"])
+    per = _with_status(now, plan, period, compute.forecast_by(hist, plan, ["commune", "indicator"]), ["commune", "indicator"])
     per["rank"] = per.groupby("indicator")["value"].rank(method="min", ascending=False).astype("Int64")
     return ProvinceReport(period, prov, per, missing_units(received, communes, plan, period), prov_hist)
 
@@ -256,7 +233,7 @@ def province_scorecard(prov_hist: pd.DataFrame, plan: Plan, period: str, commune
     """The province's row per indicator at P from its history (rollup): value, status, forecast, name."""
     m = compute.month_of(period)
     prov = prov_hist[prov_hist["month"] == m].drop(columns="month")
-    prov = _with_status(prov, plan, period, forecast_by(prov_hist, plan, ["indicator"]), ["indicator"])
+    prov = _with_status(prov, plan, period, compute.forecast_by(prov_hist, plan, ["indicator"]), ["indicator"])
     order = {i.id: n for n, i in enumerate(plan.indicators)}
     prov = prov.assign(name=prov["indicator"].map({i.id: i.short for i in plan.indicators}),
                        communes_expected=communes_expected).sort_values("indicator", key=lambda s: s.map(order))

@@ -156,11 +156,6 @@ def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
                   tight=False, name="scorecard")
 
 
-def _deadline_month(r: MonthReport, ind_id: str) -> int | None:
-    ind = r.plan.indicator(ind_id)
-    return None if ind.deadline is None else (ind.deadline.year - r.plan.year) * 12 + ind.deadline.month
-
-
 def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
     """Small multiples: each indicator's year-to-date value January..P, its target line, its deadline and the
     forecast at the deadline (SPEC §3: least squares through the last up to 3 months); status in words."""
@@ -178,7 +173,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
     m = compute.month_of(r.period)
     for ax, (_, row) in zip(axes.flat, card.iterrows()):
         h = hist[hist["indicator"] == row.indicator].dropna(subset=["value"])
-        dm = _deadline_month(r, row.indicator)
+        dm = compute.deadline_month(r.plan, row.indicator)
         xmax = max(12, dm or 0) + 0.5
         ax.axvspan(m + 0.5, xmax, color="#eeeeee", zorder=0, linewidth=0)
         ax.plot(h["month"], h["value"], marker="o", color="#0b4f8a", markersize=3.5, linewidth=1.6, zorder=3)
