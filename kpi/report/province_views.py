@@ -54,14 +54,21 @@ def header(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
 def rollup_table(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
     """Province value, target, status and communes reporting for every indicator."""
     kinds = {i.id: i.kind for i in plan.indicators}
-    texts = {i.id: i.target_text for i in plan.indicators}
-    head = (["Chỉ tiêu", "Tên", "Giá trị toàn tỉnh", "Chỉ tiêu giao", "Trạng thái", "Số xã có số liệu"] if lang == "vi"
-            else ["Indicator", "Name", "Province value", "Target", "Status", "Communes reporting"])
+    card = rep.scorecard
+    texts = (dict(zip(card["indicator"], card["target_text"])) if "target_text" in card
+             else {i.id: i.target_text for i in plan.indicators})
+    head = (["Chỉ tiêu", "Tên", "Giá trị toàn tỉnh", "Chỉ tiêu của tỉnh", "Trạng thái", "Số xã có số liệu"]
+            if lang == "vi" else ["Indicator", "Name", "Province value", "Province target", "Status",
+                                  "Communes reporting"])
     rows = "".join(
         f"<tr><td>{escape(r.indicator)}</td><td>{escape(r.name)}</td><td>{_fmt(r.value, kinds[r.indicator])}</td>"
-        f"<td>{escape(texts[r.indicator])}</td><td>{escape(STATUS_LABELS[lang][r.status])}</td>"
-        f"<td>{r.communes_reported}/{r.communes_expected}</td></tr>" for r in rep.scorecard.itertuples())
-    return HTML(f"<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{rows}</table>")
+        f"<td>{escape(str(texts[r.indicator]))}</td><td>{escape(STATUS_LABELS[lang][r.status])}</td>"
+        f"<td>{r.communes_reported}/{r.communes_expected}</td></tr>" for r in card.itertuples())
+    rule = ("<p>Chỉ tiêu của tỉnh: chỉ tiêu đếm (4, 6, 7) bằng tổng chỉ tiêu của các xã có số liệu (chỉ tiêu 7: 2 đơn "
+            "mỗi xã), chỉ tiêu tỷ lệ bằng chỉ tiêu giao cho xã, trừ khi kế hoạch của tỉnh ghi số khác (ghi rõ trong "
+            "cột).</p>" if lang == "vi" else "<p>Province targets: a count's is the sum of the reporting communes' "
+            "targets, a ratio's is the commune target, unless the province plan sets one (said in the column).</p>")
+    return HTML(f"{rule}<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>{rows}</table>")
 
 
 def ranking_table(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
