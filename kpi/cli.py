@@ -77,7 +77,21 @@ def check_data_dir(data: str | Path) -> Path:
 def _plan(args):
     from kpi.plan import load_plan
 
-    return load_plan(args.plan)
+    plan = load_plan(args.plan)
+    data = getattr(args, "data", None)
+    if args.command in ("run", "scorecard", "validate") and data and not getattr(args, "packages", None):
+        from kpi.province import COMMUNE_FILE, commune_plan, commune_plan_yaml
+
+        if (Path(data) / COMMUNE_FILE).is_file():  # one commune of a province: its own name and villages
+            plan = commune_plan(plan, Path(data))
+            if args.command == "run":  # the notebooks read the plan from a file: the commune's, beside its reports
+                from kpi.core.files import write_atomic
+
+                target = Path(args.out) / "plan.yml"
+                write_atomic(target, commune_plan_yaml(Path(args.plan) if args.plan else paths.PLAN_FILE, plan))
+                args.plan = str(target)
+                plan = load_plan(target)
+    return plan
 
 
 def _period(args, plan, subs) -> str:
@@ -203,10 +217,19 @@ def cmd_scorecard(args) -> int:
     from kpi.intake.validate import load_submissions
 
     plan = _plan(args)
-    subs = load_submissions(args.data, plan)
-    period = _period(args, plan, subs)
-    card = compute.scorecard(subs.data, plan, period, args.lang)
-    _scorecard_note(subs, plan, period)
+    if args.packages:  # the province scorecard from the communes' data packages
+        from kpi.province.targets import load_province_plan
+        from kpi.run.packages_batch import compute as from_packages
+
+        ps, rep = from_packages(Path(args.packages), plan, args.period, load_province_plan(args.province_plan, plan))
+        for text in ps.problems:
+            print(f"kpi: gói không dùng được: {text}", file=sys.stderr)
+        card, period = rep.scorecard, ps.period
+    else:
+        subs = load_submissions(args.data, plan)
+        period = _period(args, plan, subs)
+        card = compute.scorecard(subs.data, plan, period, args.lang)
+        _scorecard_note(subs, plan, period)
     if args.format == "json":
         records = json.loads(card.to_json(orient="records", force_ascii=False, double_precision=15))
         print(json.dumps({"period": period, "indicators": records}, ensure_ascii=False, indent=2))
@@ -320,6 +343,15 @@ def _cmd_run(args) -> int:
     bad = [f for f in formats if f not in ("html", "pdf")]
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
+    if args.packages:  # the province from the communes' data packages (kpi.run.packages_batch)
+        from kpi.province.targets import load_province_plan
+        from kpi.run.packages_batch import run_packages
+
+        if args.period:
+            from kpi.report import check_parameters
+
+            check_parameters(plan, args.period, "commune", month_only=True)
+        return run_packages(args, plan, formats, load_province_plan(args.province_plan, plan))
     data = Path(args.data)
     from kpi.report import check_parameters
     from kpi.run.batch import OutputLock, expand_periods, load_stable
@@ -445,6 +477,12 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--data", default=str(paths.DATA_DIR), help="thư mục dữ liệu chứa submissions/ "
                         "(mặc định data/sample hoặc $KPI_DATA)")
 
+    def packages_args(sp):
+        sp.add_argument("--packages", default=None, help="thư mục chứa gói số liệu (package/ hoặc .zip) của các xã: "
+                        "tổng hợp cấp tỉnh từ các gói, không cần số liệu gốc")
+        sp.add_argument("--province-plan", default=None, help="kế hoạch của tỉnh (YAML): chỉ tiêu cấp tỉnh và danh "
+                        "sách xã; không có: chỉ tiêu đếm bằng tổng chỉ tiêu các xã, chỉ tiêu tỷ lệ bằng chỉ tiêu xã")
+
     r = sub.add_parser("run", help="chạy bộ báo cáo tháng (papermill + nbconvert)")
     r.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, khoảng YYYY-MM..YYYY-MM, last-month (tháng trước "
                    "tháng hiện tại), quý YYYY-Q1..Q4, 6 tháng đầu năm YYYY-H1, 9 tháng YYYY-9T hoặc cả năm YYYY; "
@@ -460,6 +498,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="tạo lại mọi báo cáo, kể cả báo cáo không có gì thay đổi")
     r.add_argument("--wait", action="store_true", help="nếu thư mục kết quả đang bận, chờ thay vì dừng")
     r.add_argument("--scheduler", default=None, help="địa chỉ cụm Dask (tcp://HOST:PORT) để chạy báo cáo trên đó")
+    packages_args(r)
     r.add_argument("--zip", action="store_true",
                    help="đóng gói HTML, PDF, scorecard.xlsx/.csv và index.html của kỳ vào một tệp .zip")
     r.set_defaults(func=cmd_run)
@@ -468,6 +507,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, YYYY-Q1..Q4, YYYY-H1, YYYY-9T hoặc YYYY "
                    "(mặc định: tháng mới nhất có số liệu)")
     data_arg(s)
+    packages_args(s)
     s.add_argument("--format", default="csv", choices=["csv", "json"])
     s.add_argument("--lang", default="vi", choices=["vi", "en"])
     s.set_defaults(func=cmd_scorecard)

@@ -189,6 +189,10 @@ def write_zip(out_dir: Path, period: str) -> Path:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for path in shared_files(out_dir):
                 zf.write(path, arcname=f"bao-cao-{period}/{path.name}")
+            package = out_dir / "package"
+            if (package / "datapackage.json").is_file():  # the data package for the province, as its own folder
+                for path in sorted(p for p in package.iterdir() if p.is_file() and not p.name.startswith(".")):
+                    zf.write(path, arcname=f"bao-cao-{period}/package/{path.name}")
         tmp.replace(target)
     except BaseException:  # a full disk or Ctrl-C: no half zip under any name, the old one untouched
         tmp.unlink(missing_ok=True)

@@ -25,13 +25,49 @@ TOP = 3  # communes named at each end of a ranking
 
 
 def build(period: str, data_root: str | Path, plan_path: str | Path | None = None,
-          results_dir: str | Path | None = None) -> tuple[Plan, province.ProvinceReport]:
-    """The province report for period P: read from `results_dir` when the batch computed it on a Dask cluster
-    (`kpi run --scheduler`, province.write_report), else computed here from every commune under the root."""
+          results_dir: str | Path | None = None,
+          province_plan: str | Path | None = None) -> tuple[Plan, province.ProvinceReport]:
+    """The province report for period P: read from `results_dir` when the batch computed it (on a Dask cluster,
+    `kpi run --scheduler`, or from the communes' packages, `kpi run --packages`; province.write_report), else
+    computed here from every commune under the root, with the province plan's targets when there is one."""
+    from kpi.province.targets import load_province_plan
+
     plan = load_plan(plan_path)
     if results_dir:
         return plan, province.read_report(Path(results_dir), period)
-    return plan, province.province_report(province.load_province(Path(data_root), plan), plan, period)
+    pplan = load_province_plan(province_plan, plan)
+    return plan, province.province_report(province.load_province(Path(data_root), plan), plan, period, pplan)
+
+
+def packages_section(results_dir: str | Path | None, plan: Plan, lang: str = "vi") -> HTML:
+    """With `kpi run --packages`: the packages rolled up (commune, revision, date), those that could not be
+    and why, and the corrections the communes listed; nothing for the raw-data route."""
+    import json
+
+    note = Path(results_dir or "") / "packages.json"
+    if not results_dir or not note.is_file():
+        return HTML("")
+    info = json.loads(note.read_text(encoding="utf-8"))
+    vi = lang == "vi"
+    kinds = {i.id: i.kind for i in plan.indicators}
+    parts = [f"<h2>{'Các gói số liệu của xã' if vi else 'Commune data packages'}</h2>"]
+    rows = "".join(f"<tr><td>{escape(str(u['commune']))}</td><td>{u['revision']}</td>"
+                   f"<td>{escape(str(u['made_on']))}</td></tr>" for u in info["used"])
+    parts.append(f"<p>{len(info['used'])} {'gói được tổng hợp' if vi else 'packages rolled up'}:</p>"
+                 f"<table><tr><th>{'Xã' if vi else 'Commune'}</th><th>{'Lần công bố' if vi else 'Revision'}</th>"
+                 f"<th>{'Ngày lập' if vi else 'Made on'}</th></tr>{rows}</table>")
+    if info["problems"]:
+        parts.append(f"<p>{'Gói không được tổng hợp' if vi else 'Packages not rolled up'} ({len(info['problems'])}):</p>"
+                     "<ul>" + "".join(f"<li>{escape(t)}</li>" for t in info["problems"]) + "</ul>")
+    if info["corrections"]:
+        items = "".join(
+            f"<li>{escape(str(c['commune']))}: tháng {int(str(c['period'])[5:7])}, chỉ tiêu {escape(str(c['indicator']))}"
+            f" {_fmt(c['old_value'] if c['old_value'] is not None else float('nan'), kinds.get(str(c['indicator']), 'ratio'))} → "
+            f"{_fmt(c['new_value'] if c['new_value'] is not None else float('nan'), kinds.get(str(c['indicator']), 'ratio'))}"
+            f" ({escape(str(c['file']))}, {escape(str(c['submitted_on']))})</li>" for c in info["corrections"])
+        parts.append(f"<p>{'Số liệu các xã đã điều chỉnh so với lần công bố trước' if vi else 'Corrections'}:</p>"
+                     f"<ul>{items}</ul>")
+    return HTML("".join(parts))
 
 
 def _fmt(v: float, kind: str) -> str:

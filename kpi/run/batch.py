@@ -380,6 +380,14 @@ def _run_locked(plan, subs, period, units, data_dir, out, formats, lang, made_on
                 result.unwritten.append(name)
             else:
                 result.scorecard = written if name == "scorecard.csv" else result.scorecard
+        if periods.is_month(period):  # the data package for the province, before the reports read its revisions
+            from kpi.outputs.package import write_package
+
+            try:
+                write_package(plan, subs, period, card, out, data_dir, plan_path, made)
+            except OSError as exc:
+                result.notes.append(write_error_text(exc, out / "package"))
+                result.unwritten.append("package")
         if local:
             write_cache(plan, subs, data_dir, plan_path, out, kit, hashes)
         lock = threading.Lock()

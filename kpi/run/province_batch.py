@@ -14,6 +14,7 @@ from kpi.core.files import write_atomic, write_error_text
 from kpi.intake import cache
 from kpi.outputs import pdf, render
 from kpi.plan import Plan, load_plan
+from kpi.province.targets import ProvincePlan, load_province_plan
 from kpi.run import batch
 from kpi.run.workers import run_in_subprocess
 
@@ -50,7 +51,7 @@ def write_tables(rep: province.ProvinceReport, out: Path) -> None:
 
 def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, formats: list[str],
                         lang: str, workers: int, force: bool, time_limit: float,
-                        totals: ProvinceTotals | None = None) -> batch.BatchResult:
+                        totals: ProvinceTotals | None = None, pplan: ProvincePlan | None = None) -> batch.BatchResult:
     """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook.
 
     Without `totals` the roll-up is computed here with pandas (and again by the notebook). With the totals a
@@ -68,6 +69,8 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
             "title": f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}" if lang == "vi" else f"Province roll-up {m}/{y}",
             "parameters": {"period": period, "data_root": str(root.resolve()), "plan_path": str(plan_path.resolve()),
                            "lang": lang, "output_dir": str(out.resolve())}}
+    if pplan is not None and pplan.file:  # the province's own targets (SPEC §9), in the tables and the report
+        spec["parameters"]["province_plan"] = str(Path(pplan.file).resolve())
     if totals is not None:
         spec["parameters"]["results_dir"] = str((out / RESULTS_DIR).resolve())
     key = batch.report_key(spec, province_inputs(root, period, plan.year), batch.sha256_file(plan_path),
@@ -89,11 +92,11 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
                 if after == key["data"]:
                     break
                 key = {**key, "data": after}
-            rep = province.province_report(pdata, plan, period)
+            rep = province.province_report(pdata, plan, period, pplan)
         else:
             from kpi.province import on_dask as province_dask
 
-            rep = province_dask.province_report(totals, plan, period)
+            rep = province_dask.province_report(totals, plan, period, pplan)
             province.write_report(rep, out / RESULTS_DIR)
         try:
             write_tables(rep, out)
@@ -216,7 +219,8 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
         totals = province_on_cluster(args.scheduler, root, plan, plan_path)
     for period in periods:
         r = run_province_period(plan, plan_path, root, out_root, period, formats, args.lang,
-                                args.workers or batch.default_workers(), args.force, args.timeout, totals)
+                                args.workers or batch.default_workers(), args.force, args.timeout, totals,
+                                load_province_plan(getattr(args, "province_plan", None), plan))
         r.period = f"tỉnh/{period}"
         results.append(r)
     from kpi.outputs.publish import write_province_index
