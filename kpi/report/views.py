@@ -429,6 +429,9 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
     rows = [[escape(f.file), str(f.rows_read), str(f.accepted), str(f.rejected)] for f in files.itertuples()]
     parts += [f"<h3>{escape(_t(r, 'files'))}</h3>",
               _table([_t(r, k) for k in ("file", "rows_read", "accepted", "rejected")], rows, (1, 2, 3), "small")]
+    from kpi.report.corrections import lines as correction_lines  # values published before that changed
+
+    parts += [f"<p class='correction'><strong>{escape(t)}</strong></p>" for t in correction_lines(r.plan, r.corrections, lang)]
     parts.append(f"<h3>{escape(_t(r, 'problems'))}</h3>")
     if problems.empty:
         parts.append(f"<p>{escape(_t(r, 'problems_none'))}</p>")
