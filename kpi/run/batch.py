@@ -313,7 +313,7 @@ def run_batch(plan: Plan, subs: Submissions, period: str, units: list[str], data
     named with its error and the others still render. The output folder is locked for the whole run.
     `workers_pool` (kpi.run.workers.Pool) and `printer` (render.PdfPrinter): workers and a browser the caller
     shares between batches and closes itself; else the batch starts its own when there is something to make."""
-    out = paths.period_dir(out_dir, period)
+    out = paths.period_dir(Path(out_dir).resolve(), period)  # absolute: the workers run in another folder
     out.mkdir(parents=True, exist_ok=True)
     guard = OutputLock(out_dir, wait=wait, on_wait=on_wait) if lock else None
     if guard:
