@@ -47,7 +47,7 @@ def say_problems(ps: pk.PackageSet) -> None:
 
 def run_packages(args, plan: Plan, formats: list[str], pplan: ProvincePlan) -> int:
     """The province report of P from --packages DIR, under the output folder's lock."""
-    folder, out_root = Path(args.packages), Path(args.out)
+    folder, out_root = Path(args.packages), Path(args.out).resolve()  # absolute: the worker runs elsewhere
     with batch.OutputLock(out_root, wait=args.wait, on_wait=print):
         ps, rep = compute(folder, plan, args.period, pplan)
         say_problems(ps)

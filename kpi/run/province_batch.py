@@ -134,7 +134,7 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
     after the communes' reports)."""
     from kpi.intake.validate import load_submissions
 
-    root, out_root = Path(args.data), Path(args.out)
+    root, out_root = Path(args.data), Path(args.out).resolve()  # absolute: the workers run elsewhere
     plan_path = Path(args.plan) if args.plan else paths.PLAN_FILE
     communes = paths.commune_dirs(root)
     totals = None
