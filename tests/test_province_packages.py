@@ -134,3 +134,21 @@ def test_kpi_scorecard_packages_prints_the_province_and_names_bad_ones(inbox, tm
     by_id = {r["indicator"]: r for r in out["indicators"]}
     assert by_id["7"]["value"] == 3 and by_id["7"]["target"] == 4
     assert "xa_d" in proc.stderr and "sha256" in proc.stderr
+
+
+@pytest.mark.slow
+def test_kpi_run_packages_makes_the_province_report_and_names_bad_ones(inbox, tmp_path):
+    box = tmp_path / "box"
+    shutil.copytree(inbox, box)
+    shutil.copytree(box / "xa_b", box / "xa_b_lan2")  # xa_b sent twice
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "kpi", "run", "--packages", str(box), "--out", str(out),
+                           "--format", "html"], capture_output=True, text=True, encoding="utf-8")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Xã B (xa_b) có 2 gói" in proc.stderr and "Traceback" not in proc.stderr
+    folder = out / "province" / "2026-02"
+    assert {"province.html", "province_scorecard.csv", "communes.csv", "index.html"} <= {p.name for p in folder.iterdir()}
+    html = (folder / "province.html").read_text(encoding="utf-8")
+    assert "Các gói số liệu của xã" in html and "Xã B (xa_b) có 2 gói" in html
+    assert "≥ 4 (tổng chỉ tiêu của các xã có số liệu)" not in html  # xa_b set aside: only xa_a reported 7
+    assert "≥ 2 (tổng chỉ tiêu của các xã có số liệu)" in html
