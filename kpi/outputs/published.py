@@ -81,8 +81,9 @@ def find_changes(plan: Plan, data: pd.DataFrame, period: str, card: pd.DataFrame
 
 
 def publish(plan: Plan, data: pd.DataFrame, period: str, card: pd.DataFrame, out_root: Path,
-            made_on: str) -> tuple[int, list[dict]]:
-    """Record this run's values for P and return (P's revision number, every correction listed for P).
+            made_on: str) -> tuple[int, list[dict], list[tuple[Path, dict]]]:
+    """This run's publication of P: (P's revision number, every correction listed for P, the records to save
+    with `save` once the package is written, so that a package that could not be written is not recorded).
 
     A first publication is revision 1; a run whose values for P or an earlier month differ from their last
     publication adds a publication (P's revision + 1) carrying those changes, and an earlier month's record
@@ -94,18 +95,25 @@ def publish(plan: Plan, data: pd.DataFrame, period: str, card: pd.DataFrame, out
     pubs = rec["publications"]
     own_changed = bool(pubs) and pubs[-1]["values"] != values
     earlier = [c for c in changes if c["period"] != period]
+    pending = []
     if not pubs or own_changed or earlier:
         pubs.append({"revision": len(pubs) + 1, "made_on": made_on, "values": values, "changes": changes})
-        write_atomic(record_file(out_root, period), json.dumps(rec, ensure_ascii=False, indent=1))
+        pending.append((record_file(out_root, period), rec))
     for month in sorted({c["period"] for c in earlier}):
         other = read_record(out_root, month)
         other["publications"].append({"revision": len(other["publications"]) + 1, "made_on": made_on,
                                       "values": card_values(compute.scorecard(data, plan, month)),
                                       "changes": [c for c in earlier if c["period"] == month],
                                       "noted_in": period})
-        write_atomic(record_file(out_root, month), json.dumps(other, ensure_ascii=False, indent=1))
+        pending.append((record_file(out_root, month), other))
     listed = [c for p in pubs for c in p.get("changes", [])]
-    return len(pubs), listed
+    return len(pubs), listed, pending
+
+
+def save(pending: list[tuple[Path, dict]]) -> None:
+    """Write the records `publish` prepared (each whole, under a temporary name first)."""
+    for path, rec in pending:
+        write_atomic(path, json.dumps(rec, ensure_ascii=False, indent=1))
 
 
 def revisions_frame(changes: list[dict]) -> pd.DataFrame:
