@@ -115,7 +115,7 @@ def check(pkg: Package, plan: Plan, period: str) -> str:
         return (f"{pkg.source}: gói của xã {k.get('commune')} theo kế hoạch năm {k.get('plan_year')}, không phải năm "
                 f"{plan.year}.")
     for res in pkg.descriptor.get("resources", []):
-        name, body = str(res.get("name")), pkg.files.get(str(res.get("name")), b"")
+        body = pkg.files.get(str(res.get("name")), b"")
         if not body:
             return f"{pkg.source}: gói của xã {k.get('commune')} thiếu tệp {res.get('path')}."
         if res.get("hash") != "sha256:" + hashlib.sha256(body).hexdigest():
