@@ -152,3 +152,14 @@ def test_kpi_run_packages_makes_the_province_report_and_names_bad_ones(inbox, tm
     assert "Các gói số liệu của xã" in html and "Xã B (xa_b) có 2 gói" in html
     assert "≥ 4 (tổng chỉ tiêu của các xã có số liệu)" not in html  # xa_b set aside: only xa_a reported 7
     assert "≥ 2 (tổng chỉ tiêu của các xã có số liệu)" in html
+
+
+def test_a_package_that_is_not_one_is_named_not_a_traceback(inbox, tmp_path):
+    box = tmp_path / "box"
+    shutil.copytree(inbox, box)
+    (box / "xa_a" / "datapackage.json").write_text("[1, 2]", encoding="utf-8")  # JSON, but no package
+    (box / "rac.zip").write_bytes(b"not a zip")
+    ps = pk.collect(box, PLAN, "2026-02")
+    text = "\n".join(ps.problems)
+    assert "xa_a" in text and "rac.zip" in text and "không đọc được gói số liệu" in text
+    assert sorted(ps.good) == ["xa_b", "xa_c", "xa_d"]

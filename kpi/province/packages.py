@@ -35,7 +35,8 @@ class Package:
 
     @property
     def kpi(self) -> dict:
-        return self.descriptor.get("kpi") or {}
+        k = self.descriptor.get("kpi")
+        return k if isinstance(k, dict) else {}
 
     @property
     def commune_id(self) -> str:
@@ -59,8 +60,17 @@ class PackageSet:
     missing: list[str] = field(default_factory=list)  # communes expected (province plan) with no good package
 
 
+def _descriptor(raw: bytes) -> dict:
+    """datapackage.json as a dict whose resources are dicts; ValueError for anything else."""
+    d = json.loads(raw.decode("utf-8"))
+    if not isinstance(d, dict) or not isinstance(d.get("resources", []), list) or not all(
+            isinstance(r, dict) for r in d.get("resources", [])):
+        raise ValueError(f"{DESCRIPTOR} không đúng dạng Data Package")
+    return d
+
+
 def _from_folder(folder: Path) -> Package:
-    descriptor = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
+    descriptor = _descriptor((folder / DESCRIPTOR).read_bytes())
     files = {}
     for res in descriptor.get("resources", []):
         path = folder / str(res.get("path", ""))
@@ -74,7 +84,7 @@ def _from_zip(path: Path) -> list[Package]:
         names = zf.namelist()
         for member in (n for n in names if n == DESCRIPTOR or n.endswith("/" + DESCRIPTOR)):
             base = member[: -len(DESCRIPTOR)]
-            descriptor = json.loads(zf.read(member).decode("utf-8"))
+            descriptor = _descriptor(zf.read(member))
             files = {str(r.get("name")): zf.read(base + str(r.get("path"))) if base + str(r.get("path")) in names
                      else b"" for r in descriptor.get("resources", [])}
             out.append(Package(f"{path}:{member}", descriptor, files))
@@ -121,8 +131,19 @@ def check(pkg: Package, plan: Plan, period: str) -> str:
         if res.get("hash") != "sha256:" + hashlib.sha256(body).hexdigest():
             return (f"{pkg.source}: tệp {res.get('path')} trong gói của xã {k.get('commune')} không khớp mã sha256 "
                     "ghi trong datapackage.json (tệp đã bị sửa sau khi xã tạo gói); xã cần gửi lại gói nguyên vẹn.")
-    if "history" not in pkg.files or "timeliness" not in pkg.files:
-        return f"{pkg.source}: gói của xã {k.get('commune')} thiếu bảng history hoặc timeliness."
+    for name, columns in (("history", HISTORY_COLUMNS[1:]), ("timeliness", ["unit", "state"]),
+                          ("revisions", ["period", "indicator", "old_value", "new_value"])):
+        try:
+            table = pkg.table(name) if name in pkg.files else None
+            ok = table is not None and set(columns) <= set(table.columns)
+            if ok and name == "history":
+                table.astype({"month": "int64", "numerator": "float64", "denominator": "float64",
+                              "villages_reported": "int64", "villages_expected": "int64"})
+        except (ValueError, TypeError, pd.errors.ParserError):
+            ok = False
+        if not ok:
+            return (f"{pkg.source}: bảng {name} trong gói của xã {k.get('commune')} thiếu hoặc không đúng dạng "
+                    f"(cần các cột {', '.join(columns)}); xã cần tạo lại gói bằng `kpi run`.")
     return ""
 
 
