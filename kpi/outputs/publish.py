@@ -128,10 +128,12 @@ PROVINCE_WORDS = {
 
 
 def write_province_index(period: str, communes: list[tuple[str, Path, list]], province_dir: Path,
-                         lang: str = "vi", made_on: dt.date | str | None = None) -> Path:
+                         lang: str = "vi", made_on: dt.date | str | None = None,
+                         states: dict[str, str] | None = None) -> Path:
     """<out>/province/<P>/index.html: the province report and tables, then one row per commune with relative
     links to its own index page and whole-commune report (<out>/<commune>/<P>/) and the state of its reports.
-    `communes`: (name shown, the commune's period folder, that run's batch.ReportResult-like list)."""
+    `communes`: (name shown, the commune's period folder, that run's batch.ReportResult-like list); `states`:
+    a commune's state in words instead (the packages route: which package was rolled up)."""
     w = PROVINCE_WORDS[lang]
     out = Path(province_dir)
     y, m = period.split("-")
@@ -150,6 +152,8 @@ def write_province_index(period: str, communes: list[tuple[str, Path, list]], pr
         made_n = sum(1 for r in reports if not getattr(r, "error", ""))
         state = (f"<span class='err'>{escape(w['failed'].format(k=len(failed), units=', '.join(r.unit for r in failed)))}</span>"
                  if failed else escape(w["ok"].format(n=made_n)) if made_n else escape(w["none"]))
+        if states and name in states:
+            state = escape(states[name])
         files = " · ".join(x for x in (link(folder / "commune.html", "HTML"), link(folder / "commune.pdf", "PDF")) if x)
         rows.append(f"<tr><td>{escape(name)}</td><td>{link(folder / 'index.html', w['page'])}</td><td>{files}</td>"
                     f"<td>{state}</td></tr>")

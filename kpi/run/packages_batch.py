@@ -80,8 +80,10 @@ def run_packages(args, plan: Plan, formats: list[str], pplan: ProvincePlan) -> i
         from kpi.outputs.publish import write_province_index
 
         names = pk.commune_names(ps)
+        states = {names.get(c, c): (f"đã tổng hợp gói số liệu (lần công bố {ps.good[c].kpi.get('revision')})"
+                                    if c in ps.good else "chưa có gói số liệu hợp lệ") for c in set(ps.good) | set(ps.missing)}
         write_province_index(ps.period, [(names.get(c, c), out_root / c / ps.period, []) for c in
-                                         sorted(set(ps.good) | set(ps.missing))], out, args.lang)
+                                         sorted(set(ps.good) | set(ps.missing))], out, args.lang, states=states)
     result = batch.BatchResult(f"tỉnh/{ps.period}", out, [rr])
     print(batch.summary_table([result]))
     print(f"Báo cáo tỉnh: {(out / 'index.html').resolve()}")
