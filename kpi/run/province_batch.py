@@ -50,7 +50,7 @@ def write_tables(rep: province.ProvinceReport, out: Path) -> None:
 
 
 def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, formats: list[str],
-                        lang: str, workers: int, force: bool, time_limit: float,
+                        lang: str, force: bool, time_limit: float,
                         totals: ProvinceTotals | None = None, pplan: ProvincePlan | None = None) -> batch.BatchResult:
     """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook.
 
@@ -219,7 +219,7 @@ def _run_locked(args, plan: Plan, formats: list[str]) -> int:
         totals = province_on_cluster(args.scheduler, root, plan, plan_path)
     for period in periods:
         r = run_province_period(plan, plan_path, root, out_root, period, formats, args.lang,
-                                args.workers or batch.default_workers(), args.force, args.timeout, totals,
+                                args.force, args.timeout, totals,
                                 load_province_plan(getattr(args, "province_plan", None), plan))
         r.period = f"tỉnh/{period}"
         results.append(r)
