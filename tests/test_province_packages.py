@@ -87,7 +87,8 @@ def test_each_bad_package_is_named_and_the_rest_rolled_up(province_root, inbox, 
     assert "xa_a_jan" in text and "kỳ 2026-01, không phải kỳ 2026-02" in text
     assert "xa_b" in text and "không khớp mã sha256" in text
     assert "Xã C (xa_c) có 2 gói" in text
-    assert "Xã xa_e" in text and "chưa có gói" in text
+    assert "Xã mã xa_e" in text and "chưa có gói" in text
+    assert "xã Xã" not in text and "Xã Xã" not in text
     assert sorted(ps.good) == ["xa_d"] and ps.missing == ["xa_a", "xa_b", "xa_c", "xa_e"]
     rep = pk.report_from_packages(ps, PLAN)
     assert sorted(rep.communes["commune"].unique()) == ["xa_a", "xa_b", "xa_c", "xa_d", "xa_e"]

@@ -112,6 +112,13 @@ def find_packages(folder: Path) -> tuple[list[Package], list[str]]:
     return found, problems
 
 
+def _who(k: dict, upper: bool = False) -> str:
+    """'xã Quảng Ngọc', or the commune's name as it is when it already says 'Xã …'."""
+    name = str(k.get("commune") or "")
+    text = name if name.lower().startswith("xã ") else f"xã {name}"
+    return text[:1].upper() + text[1:] if upper else text
+
+
 def check(pkg: Package, plan: Plan, period: str) -> str:
     """Why a package cannot be rolled up for P ('' when it can): another period or plan year, a resource
     missing or whose sha256 is not the one its descriptor gives (changed after the commune made it)."""
@@ -119,17 +126,17 @@ def check(pkg: Package, plan: Plan, period: str) -> str:
     if not k or not pkg.commune_id:
         return f"{pkg.source}: không phải gói số liệu của bộ công cụ (thiếu mục kpi trong {DESCRIPTOR})."
     if str(k.get("period")) != period:
-        return (f"{pkg.source}: gói của xã {k.get('commune')} là số liệu kỳ {k.get('period')}, không phải kỳ {period}; "
+        return (f"{pkg.source}: gói của {_who(k)} là số liệu kỳ {k.get('period')}, không phải kỳ {period}; "
                 f"xã cần gửi gói kỳ {period}.")
     if k.get("plan_year") != plan.year:
-        return (f"{pkg.source}: gói của xã {k.get('commune')} theo kế hoạch năm {k.get('plan_year')}, không phải năm "
+        return (f"{pkg.source}: gói của {_who(k)} theo kế hoạch năm {k.get('plan_year')}, không phải năm "
                 f"{plan.year}.")
     for res in pkg.descriptor.get("resources", []):
         body = pkg.files.get(str(res.get("name")), b"")
         if not body:
-            return f"{pkg.source}: gói của xã {k.get('commune')} thiếu tệp {res.get('path')}."
+            return f"{pkg.source}: gói của {_who(k)} thiếu tệp {res.get('path')}."
         if res.get("hash") != "sha256:" + hashlib.sha256(body).hexdigest():
-            return (f"{pkg.source}: tệp {res.get('path')} trong gói của xã {k.get('commune')} không khớp mã sha256 "
+            return (f"{pkg.source}: tệp {res.get('path')} trong gói của {_who(k)} không khớp mã sha256 "
                     "ghi trong datapackage.json (tệp đã bị sửa sau khi xã tạo gói); xã cần gửi lại gói nguyên vẹn.")
     for name, columns in (("history", HISTORY_COLUMNS[1:]), ("timeliness", ["unit", "state"]),
                           ("revisions", ["period", "indicator", "old_value", "new_value"])):
@@ -142,7 +149,7 @@ def check(pkg: Package, plan: Plan, period: str) -> str:
         except (ValueError, TypeError, pd.errors.ParserError):
             ok = False
         if not ok:
-            return (f"{pkg.source}: bảng {name} trong gói của xã {k.get('commune')} thiếu hoặc không đúng dạng "
+            return (f"{pkg.source}: bảng {name} trong gói của {_who(k)} thiếu hoặc không đúng dạng "
                     f"(cần các cột {', '.join(columns)}); xã cần tạo lại gói bằng `kpi run`.")
     return ""
 
@@ -168,13 +175,16 @@ def collect(folder: Path, plan: Plan, period: str | None = None, pplan: Province
             by_commune.setdefault(pkg.commune_id, []).append(pkg)
     for cid, pkgs in sorted(by_commune.items()):
         if len(pkgs) > 1:
-            out.problems.append(f"Xã {pkgs[0].kpi.get('commune')} ({cid}) có {len(pkgs)} gói cho kỳ {period}: "
+            out.problems.append(f"{_who(pkgs[0].kpi, upper=True)} ({cid}) có {len(pkgs)} gói cho kỳ {period}: "
                                 + "; ".join(p.source for p in pkgs) + ". Chưa tổng hợp xã này: hãy chỉ giữ một gói.")
         else:
             out.good[cid] = pkgs[0]
+    twice = {c for c, pkgs in by_commune.items() if len(pkgs) > 1}
     out.missing = [c for c in pplan.communes if c not in out.good]
     for c in out.missing:
-        out.problems.append(f"Xã {c} (có trong kế hoạch của tỉnh) chưa có gói số liệu hợp lệ cho kỳ {period}.")
+        if c not in twice:  # (a commune with two packages is named above)
+            out.problems.append(f"Xã mã {c} (có trong kế hoạch của tỉnh) chưa có gói số liệu hợp lệ cho kỳ {period}.")
+    out.missing += sorted(c for c in twice if c not in out.missing)
     return out
 
 
