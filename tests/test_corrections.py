@@ -82,3 +82,23 @@ def test_a_changed_value_of_the_month_itself_raises_its_revision(commune, tmp_pa
         "Số liệu tháng 2 đã điều chỉnh: 7. Đơn đăng ký sở hữu trí tuệ 1 → 3 (tệp 2026-02/kt_sua.csv, gửi ngày "
         "12/03/2026)."]
     assert [p["revision"] for p in published.read_record(out / "xa_a", "2026-02")["publications"]] == [1, 2]
+
+
+def test_the_province_report_lists_a_communes_correction(commune, tmp_path):
+    import shutil as sh
+
+    from kpi.core.files import write_atomic
+    from kpi.province import packages as pk
+    from kpi.report import province_views as pv
+    from kpi.run.packages_batch import PACKAGES_NOTE, package_note
+
+    out = tmp_path / "out"
+    make_package(commune, out, "2026-01")
+    _correct_january(commune)
+    feb = make_package(commune, out, "2026-02")
+    box = tmp_path / "box"
+    sh.copytree(feb, box / "xa_a")
+    note = package_note(pk.collect(box, PLAN, "2026-02"))
+    write_atomic(tmp_path / "results" / PACKAGES_NOTE, json.dumps(note, ensure_ascii=False))
+    html = pv.packages_section(tmp_path / "results", PLAN).data
+    assert "Xã A: tháng 1, chỉ tiêu 1 40,0% → 46,7% (tệp 2026-01/vhxh_sua.csv, gửi ngày 08/03/2026)" in html

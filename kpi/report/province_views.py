@@ -17,7 +17,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from kpi import province  # noqa: E402
-from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES  # noqa: E402
+from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, date_text  # noqa: E402
 from kpi.plan import Plan, load_plan  # noqa: E402
 from kpi.report.charts import Chart  # noqa: E402
 
@@ -52,7 +52,7 @@ def packages_section(results_dir: str | Path | None, plan: Plan, lang: str = "vi
     kinds = {i.id: i.kind for i in plan.indicators}
     parts = [f"<h2>{'Các gói số liệu của xã' if vi else 'Commune data packages'}</h2>"]
     rows = "".join(f"<tr><td>{escape(str(u['commune']))}</td><td>{u['revision']}</td>"
-                   f"<td>{escape(str(u['made_on']))}</td></tr>" for u in info["used"])
+                   f"<td>{escape(date_text(u['made_on'] or ''))}</td></tr>" for u in info["used"])
     parts.append(f"<p>{len(info['used'])} {'gói được tổng hợp' if vi else 'packages rolled up'}:</p>"
                  f"<table><tr><th>{'Xã' if vi else 'Commune'}</th><th>{'Lần công bố' if vi else 'Revision'}</th>"
                  f"<th>{'Ngày lập' if vi else 'Made on'}</th></tr>{rows}</table>")
@@ -64,7 +64,8 @@ def packages_section(results_dir: str | Path | None, plan: Plan, lang: str = "vi
             f"<li>{escape(str(c['commune']))}: tháng {int(str(c['period'])[5:7])}, chỉ tiêu {escape(str(c['indicator']))}"
             f" {_fmt(c['old_value'] if c['old_value'] is not None else float('nan'), kinds.get(str(c['indicator']), 'ratio'))} → "
             f"{_fmt(c['new_value'] if c['new_value'] is not None else float('nan'), kinds.get(str(c['indicator']), 'ratio'))}"
-            f" ({escape(str(c['file']))}, {escape(str(c['submitted_on']))})</li>" for c in info["corrections"])
+            f" (tệp {escape(str(c['file']))}, gửi ngày {escape(date_text(c['submitted_on'] or ''))})</li>"
+            for c in info["corrections"])
         parts.append(f"<p>{'Số liệu các xã đã điều chỉnh so với lần công bố trước' if vi else 'Corrections'}:</p>"
                      f"<ul>{items}</ul>")
     return HTML("".join(parts))
