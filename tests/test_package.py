@@ -98,3 +98,16 @@ def test_a_copy_of_the_data_folder_elsewhere_is_the_same_commune(tmp_path):
     shutil.copytree(ROOT / "xa_c", tmp_path / "xa_c")
     pkg = make_package(tmp_path / "xa_c", tmp_path / "out", "2026-02")
     assert json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))["kpi"]["commune_id"] == "xa_c"
+
+
+def test_a_commune_folder_with_commune_yml_is_read_with_its_own_villages():
+    """`kpi scorecard --data <commune folder>` (as each commune of a province runs the kit alone): commune.yml
+    gives the commune's villages, so Thôn Đông and Thôn Tây count: indicator 1 = 150 / 300 = 50 %."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "kpi", "scorecard", "--data", str(ROOT / "xa_a"), "--period",
+                           "2026-02", "--format", "json"], capture_output=True, text=True, encoding="utf-8")
+    assert proc.returncode == 0, proc.stderr
+    by_id = {r["indicator"]: r for r in json.loads(proc.stdout)["indicators"]}
+    assert by_id["1"]["value"] == 50 and by_id["1"]["villages_expected"] == 2
