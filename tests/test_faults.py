@@ -468,8 +468,10 @@ def test_scorecard_excel_and_zip_on_a_full_disk_are_said_and_the_report_stands(d
     for name in ("scorecard.csv", "scorecard.xlsx", "bao-cao-2026-11.zip"):
         assert f"Ổ đĩa đầy: không ghi được {period / name}" in captured.out + captured.err
         assert not (period / name).exists()
-    assert ("Chưa ghi được: 2026-11/scorecard.csv, 2026-11/scorecard.xlsx, 2026-11/bao-cao-2026-11.zip"
-            in captured.err)
+    # the data package's own scorecard.csv meets the same full disk: the package is said as not written too
+    assert ("Chưa ghi được: 2026-11/scorecard.csv, 2026-11/scorecard.xlsx, 2026-11/package, "
+            "2026-11/bao-cao-2026-11.zip" in captured.err)
+    assert not (period / "package" / "datapackage.json").exists()  # no descriptor: never taken for a whole package
     assert "</html>" in (period / "kt.html").read_text(encoding="utf-8")  # the report itself stands, complete
     assert not [p.name for p in period.iterdir() if p.name.endswith(".part")]  # no temporary left behind
 

@@ -54,7 +54,12 @@ def test_province_is_a_ratio_of_sums_over_communes(report):
     assert p.loc["1", "status"] == "achieved"  # 38.6 ≥ 30
     assert p.loc["10", "status"] == "achieved"  # 85 ≥ 80
     assert p.loc["11", "status"] == "behind"  # 92.5 < 95, continuous
-    assert p.loc["7", "status"] == "achieved"  # 3 ≥ 2
+    # Indicator 7: A and B reported (C's kt sent nothing), so the province target is 2 + 2 = 4 (SPEC §9), not one
+    # commune's 2: 3 applications are below it (deadline 30/11 not passed in February: the forecast decides).
+    assert p.loc["7", "communes_reported"] == 2 and p.loc["7", "target"] == 4
+    assert p.loc["7", "target_rule"] == "sum_of_communes" and p.loc["7", "status"] != "achieved"
+    assert p.loc["1", "target"] == 30 and p.loc["1", "target_rule"] == "commune_target"
+    assert pd.isna(p.loc["4", "target"]) and p.loc["4", "target_rule"] == "encouraged"
     assert pd.isna(p.loc["15", "value"]) and p.loc["15", "status"] == "no_data"
 
 

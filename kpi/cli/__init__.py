@@ -54,6 +54,12 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--data", default=str(paths.DATA_DIR), help="thư mục dữ liệu chứa submissions/ "
                         "(mặc định data/sample hoặc $KPI_DATA)")
 
+    def packages_args(sp):
+        sp.add_argument("--packages", default=None, help="thư mục chứa gói số liệu (package/ hoặc .zip) của các xã: "
+                        "tổng hợp cấp tỉnh từ các gói, không cần số liệu gốc")
+        sp.add_argument("--province-plan", default=None, help="kế hoạch của tỉnh (YAML): chỉ tiêu cấp tỉnh và danh "
+                        "sách xã; không có: chỉ tiêu đếm bằng tổng chỉ tiêu các xã, chỉ tiêu tỷ lệ bằng chỉ tiêu xã")
+
     r = sub.add_parser("run", help="chạy bộ báo cáo tháng (papermill + nbconvert)")
     r.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, khoảng YYYY-MM..YYYY-MM, last-month (tháng trước "
                    "tháng hiện tại), quý YYYY-Q1..Q4, 6 tháng đầu năm YYYY-H1, 9 tháng YYYY-9T hoặc cả năm YYYY; "
@@ -69,6 +75,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="tạo lại mọi báo cáo, kể cả báo cáo không có gì thay đổi")
     r.add_argument("--wait", action="store_true", help="nếu thư mục kết quả đang bận, chờ thay vì dừng")
     r.add_argument("--scheduler", default=None, help="địa chỉ cụm Dask (tcp://HOST:PORT) để chạy báo cáo trên đó")
+    packages_args(r)
     r.add_argument("--zip", action="store_true",
                    help="đóng gói HTML, PDF, scorecard.xlsx/.csv và index.html của kỳ vào một tệp .zip")
     r.set_defaults(func=cmd_run)
@@ -77,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, YYYY-Q1..Q4, YYYY-H1, YYYY-9T hoặc YYYY "
                    "(mặc định: tháng mới nhất có số liệu)")
     data_arg(s)
+    packages_args(s)
     s.add_argument("--format", default="csv", choices=["csv", "json"])
     s.add_argument("--lang", default="vi", choices=["vi", "en"])
     s.set_defaults(func=cmd_scorecard)

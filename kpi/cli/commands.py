@@ -129,10 +129,19 @@ def cmd_scorecard(args) -> int:
     from kpi.intake.validate import load_submissions
 
     plan = _plan(args)
-    subs = load_submissions(args.data, plan)
-    period = _period(args, plan, subs)
-    card = compute.scorecard(subs.data, plan, period, args.lang)
-    _scorecard_note(subs, plan, period)
+    if args.packages:  # the province scorecard from the communes' data packages
+        from kpi.province.targets import load_province_plan
+        from kpi.run.packages_batch import compute as from_packages
+
+        ps, rep = from_packages(Path(args.packages), plan, args.period, load_province_plan(args.province_plan, plan))
+        for text in ps.problems:
+            print(f"kpi: gói không dùng được: {text}", file=sys.stderr)
+        card, period = rep.scorecard, ps.period
+    else:
+        subs = load_submissions(args.data, plan)
+        period = _period(args, plan, subs)
+        card = compute.scorecard(subs.data, plan, period, args.lang)
+        _scorecard_note(subs, plan, period)
     if args.format == "json":
         records = json.loads(card.to_json(orient="records", force_ascii=False, double_precision=15))
         print(json.dumps({"period": period, "indicators": records}, ensure_ascii=False, indent=2))

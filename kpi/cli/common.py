@@ -47,7 +47,21 @@ def check_data_dir(data: str | Path) -> Path:
 def _plan(args):
     from kpi.plan import load_plan
 
-    return load_plan(args.plan)
+    plan = load_plan(args.plan)
+    data = getattr(args, "data", None)
+    if args.command in ("run", "scorecard", "validate") and data and not getattr(args, "packages", None):
+        from kpi.province import COMMUNE_FILE, commune_plan, commune_plan_yaml
+
+        if (Path(data) / COMMUNE_FILE).is_file():  # one commune of a province: its own name and villages
+            plan = commune_plan(plan, Path(data))
+            if args.command == "run":  # the notebooks read the plan from a file: the commune's, beside its reports
+                from kpi.core.files import write_atomic
+
+                target = Path(args.out) / "plan.yml"
+                write_atomic(target, commune_plan_yaml(Path(args.plan) if args.plan else paths.PLAN_FILE, plan))
+                args.plan = str(target)
+                plan = load_plan(target)
+    return plan
 
 
 def _period(args, plan, subs) -> str:

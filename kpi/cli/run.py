@@ -110,6 +110,15 @@ def _cmd_run(args) -> int:
     bad = [f for f in formats if f not in ("html", "pdf")]
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
+    if args.packages:  # the province from the communes' data packages (kpi.run.packages_batch)
+        from kpi.province.targets import load_province_plan
+        from kpi.run.packages_batch import run_packages
+
+        if args.period:
+            from kpi.report import check_parameters
+
+            check_parameters(plan, args.period, "commune", month_only=True)
+        return run_packages(args, plan, formats, load_province_plan(args.province_plan, plan))
     data = Path(args.data)
     from kpi.core.periods import expand_periods
     from kpi.report import check_parameters

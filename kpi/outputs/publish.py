@@ -70,10 +70,12 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
 
 
 def write_province_index(period: str, communes: list[tuple[str, Path, list]], province_dir: Path,
-                         lang: str = "vi", made_on: dt.date | str | None = None) -> Path:
+                         lang: str = "vi", made_on: dt.date | str | None = None,
+                         states: dict[str, str] | None = None) -> Path:
     """<out>/province/<P>/index.html: the province report and tables, then one row per commune with relative
     links to its own index page and whole-commune report (<out>/<commune>/<P>/) and the state of its reports.
-    `communes`: (name shown, the commune's period folder, that run's kpi.run.summary.ReportResult-like list)."""
+    `communes`: (name shown, the commune's period folder, that run's kpi.run.summary.ReportResult-like list);
+    `states`: a commune's state in words instead (the packages route: which package was rolled up)."""
     w = WORDS[lang]["province_index"]
     out = Path(province_dir)
     y, m = period.split("-")
@@ -93,6 +95,8 @@ def write_province_index(period: str, communes: list[tuple[str, Path, list]], pr
                      "files": link(folder / "commune.html", "HTML") + link(folder / "commune.pdf", "PDF"),
                      "failed": w["failed"].format(k=len(failed), units=", ".join(r.unit for r in failed)) if failed
                      else "", "state": w["ok"].format(n=made_n) if made_n else w["none"]})
+        if states and name in states:
+            rows[-1].update(failed="", state=states[name])
     target = out / "index.html"
     write_atomic(target, _page("index/province.html.j2", lang, made_on, w, title=title, own=own, tables=tables,
                                communes=rows))
@@ -123,6 +127,10 @@ def write_zip(out_dir: Path, period: str) -> Path:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for path in shared_files(out_dir):
                 zf.write(path, arcname=f"bao-cao-{period}/{path.name}")
+            package = out_dir / "package"
+            if (package / "datapackage.json").is_file():  # the data package for the province, as its own folder
+                for path in sorted(p for p in package.iterdir() if p.is_file() and not p.name.startswith(".")):
+                    zf.write(path, arcname=f"bao-cao-{period}/package/{path.name}")
         tmp.replace(target)
     except BaseException:  # a full disk or Ctrl-C: no half zip under any name, the old one untouched
         tmp.unlink(missing_ok=True)

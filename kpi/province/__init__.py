@@ -16,6 +16,7 @@ from kpi.core import paths
 from kpi.core.files import write_atomic
 from kpi.indicators import compute
 from kpi.plan.model import Plan, Village
+from kpi.province.targets import ProvincePlan, province_targets
 
 COMMUNE_FILE = "commune.yml"  # optional, in a commune folder: {commune: name, villages: [names]}
 KEYS = ["commune", "element", "village"]
@@ -162,8 +163,10 @@ def finish_rollup(agg: pd.DataFrame, plan: Plan, months: list[int]) -> pd.DataFr
     return out
 
 
-def _with_status(frame: pd.DataFrame, plan: Plan, period: str, fc: pd.Series, keys: list[str]) -> pd.DataFrame:
-    targets = {i.id: (np.nan if i.target is None else i.target) for i in plan.indicators}
+def _with_status(frame: pd.DataFrame, plan: Plan, period: str, fc: pd.Series, keys: list[str],
+                 targets: dict | None = None) -> pd.DataFrame:
+    if targets is None:
+        targets = {i.id: (np.nan if i.target is None else i.target) for i in plan.indicators}
     deadlines = {i.id: i.deadline for i in plan.indicators}
     frame = frame.assign(target=frame["indicator"].map(targets).astype("float64"),
                          deadline=frame["indicator"].map(deadlines))
@@ -210,30 +213,37 @@ def read_report(folder: Path, period: str) -> ProvinceReport:
     return ProvinceReport(period, *(pd.read_parquet(folder / f"{name}.parquet") for name in REPORT_FRAMES))
 
 
-def province_report(pdata: ProvinceData, plan: Plan, period: str) -> ProvinceReport:
+def province_report(pdata: ProvinceData, plan: Plan, period: str, pplan: ProvincePlan | None = None) -> ProvinceReport:
     """Everything the province report shows for period P."""
     hist = commune_history(pdata.data, plan, period, pdata.villages)
-    return report_from_history(hist, rollup(hist, plan), pdata.received, pdata.communes, plan, period)
+    return report_from_history(hist, rollup(hist, plan), pdata.received, pdata.communes, plan, period, pplan)
 
 
 def report_from_history(hist: pd.DataFrame, prov_hist: pd.DataFrame, received: pd.DataFrame, communes: list[str],
-                        plan: Plan, period: str) -> ProvinceReport:
+                        plan: Plan, period: str, pplan: ProvincePlan | None = None) -> ProvinceReport:
     """The province report for P from the communes' history January..P (commune_history), the province's
     (rollup or finish_rollup), the units' received files (commune, unit, period) and the commune names: the
-    last step of both the pandas path and the Dask path (kpi/province/on_dask.py)."""
+    last step of the pandas path, the Dask path (kpi/province/on_dask.py) and the packages path
+    (kpi/province/packages.py). `pplan`: the province plan file's targets (SPEC §9), if any."""
     m = compute.month_of(period)
-    prov = province_scorecard(prov_hist, plan, period, len(communes))
+    prov = province_scorecard(prov_hist, plan, period, len(communes), pplan)
     now = hist[hist["month"] == m].drop(columns="month")
     per = _with_status(now, plan, period, compute.forecast_by(hist, plan, ["commune", "indicator"]), ["commune", "indicator"])
     per["rank"] = per.groupby("indicator")["value"].rank(method="min", ascending=False).astype("Int64")
     return ProvinceReport(period, prov, per, missing_units(received, communes, plan, period), prov_hist)
 
 
-def province_scorecard(prov_hist: pd.DataFrame, plan: Plan, period: str, communes_expected: int) -> pd.DataFrame:
-    """The province's row per indicator at P from its history (rollup): value, status, forecast, name."""
+def province_scorecard(prov_hist: pd.DataFrame, plan: Plan, period: str, communes_expected: int,
+                       pplan: ProvincePlan | None = None) -> pd.DataFrame:
+    """The province's row per indicator at P from its history (rollup): value, status, forecast, name, and the
+    province target with the rule that set it (kpi.province.targets: a count's target is the sum of the
+    reporting communes' targets, never one commune's)."""
     m = compute.month_of(period)
     prov = prov_hist[prov_hist["month"] == m].drop(columns="month")
-    prov = _with_status(prov, plan, period, compute.forecast_by(prov_hist, plan, ["indicator"]), ["indicator"])
+    tg = province_targets(plan, prov.set_index("indicator")["communes_reported"], pplan)
+    prov = _with_status(prov, plan, period, compute.forecast_by(prov_hist, plan, ["indicator"]), ["indicator"],
+                        dict(zip(tg["indicator"], tg["target"])))
+    prov = prov.merge(tg[["indicator", "target_rule", "target_text"]], on="indicator", how="left")
     order = {i.id: n for n, i in enumerate(plan.indicators)}
     prov = prov.assign(name=prov["indicator"].map({i.id: i.short for i in plan.indicators}),
                        communes_expected=communes_expected).sort_values("indicator", key=lambda s: s.map(order))

@@ -200,11 +200,11 @@ def province_totals(frame, plan: Plan, plan_file: Path, client) -> ProvinceTotal
                           str(per_text["period"].max()) if len(per_text) else None)
 
 
-def province_report(totals: ProvinceTotals, plan: Plan, period: str) -> province.ProvinceReport:
+def province_report(totals: ProvinceTotals, plan: Plan, period: str, pplan=None) -> province.ProvinceReport:
     """The province report for P from the cluster's totals: the same frames as province.province_report on
     the same folders (the history and sums of months after P are left out; a month's values do not depend on
     later months)."""
     m = compute.month_of(period)
     hist = totals.history[totals.history["month"] <= m].reset_index(drop=True)
     return province.report_from_history(hist, finish_sums(totals.sums, plan, period), totals.received,
-                                        list(totals.villages.index), plan, period)
+                                        list(totals.villages.index), plan, period, pplan)

@@ -15,6 +15,7 @@ from kpi.intake import notes as unit_notes
 from kpi.intake.validate import Submissions, load_submissions
 from kpi.plan import load_plan
 from kpi.plan.model import Plan
+from kpi.report import corrections as corrections_of
 
 SCOPES = ("commune",)  # plus the plan's unit codes
 
@@ -34,6 +35,7 @@ class MonthReport:
     made_on: dt.date
     notes: pd.DataFrame = field(default_factory=unit_notes.empty)  # the units' notes for P (kpi.intake.notes)
     note_messages: list[str] = field(default_factory=list)  # notes cut or left out, with their place
+    corrections: pd.DataFrame = field(default_factory=lambda: corrections_of.empty())  # published values changed
 
     @property
     def is_month(self) -> bool:
@@ -116,6 +118,7 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
     return MonthReport(
         notes=unit_notes.for_period(notes, period, plan.unit_codes if unit == "commune" else [unit]),
         note_messages=note_messages, plan=plan, period=period, unit=unit, lang=lang, submissions=subs,
+        corrections=corrections_of.read(output_dir),
         scorecard=compute.scorecard(subs.data, plan, period, lang),
         history=compute.history(subs.data, plan, period),
         villages=compute.village_table(subs.data, plan, period),

@@ -228,10 +228,14 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
         [[w["dq_" + p.severity], format_place(p.file, p.sheet, p.row, p.column), p.code, p.message, p.fix]
          for p in problems.head(max_problems).itertuples()], (), "small")
     more = _t(r, "more_problems", n=len(problems) - max_problems) if len(problems) > max_problems else ""
+    from kpi.report.corrections import lines as correction_lines  # values published before that changed
+
+    corrections = correction_lines(r.plan, r.corrections, r.lang)
     return HTML(render("report/data_quality.html.j2", w=w, summary=summary_text,
                        timeliness_title=_t(r, "timeliness", d=r.plan.report_due_day), states=states,
                        completeness_title=_t(r, "completeness", m=periods.month_number(r.period)),
-                       completeness=completeness, files=file_table, problems=problem_table, more=more))
+                       completeness=completeness, files=file_table, corrections=corrections,
+                       problems=problem_table, more=more))
 
 
 def officers(r: MonthReport) -> HTML:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kpi.core import paths
+from kpi.core import paths, periods
 from kpi.core.files import write_error_text
 from kpi.indicators import compute
 from kpi.intake.validate import Submissions
@@ -98,7 +98,7 @@ def run_batch(data: DataSet, period: str, units: list[str], out_dir: Path, opts:
     named with its error and the others still render. The output folder is locked for the whole run (unless
     the caller holds the lock: lock=False). `shared`: workers and a printer the caller lends; else the batch
     starts its own when there is something to make."""
-    out = paths.period_dir(out_dir, period)
+    out = paths.period_dir(Path(out_dir).resolve(), period)  # absolute: the workers run in another folder
     out.mkdir(parents=True, exist_ok=True)
     opts = replace(opts, made_on=opts.made_on or dt.date.today().isoformat(),
                    workers=opts.workers or default_workers())
@@ -174,6 +174,14 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
         else:
             card = compute.scorecard(data.subs.data, data.plan, period, opts.lang)
         _write_tables(result, card, data, period, opts)
+        if periods.is_month(period):  # the data package for the province, before the reports read its revisions
+            from kpi.outputs.package import write_package
+
+            try:
+                write_package(data.plan, data.subs, period, card, out, data.data_dir, data.plan_path, opts.made_on)
+            except OSError as exc:
+                result.notes.append(write_error_text(exc, out / "package"))
+                result.unwritten.append("package")
         if local:
             write_cache(data.plan, data.subs, data.data_dir, data.plan_path, out, kit, data.hashes)
         lock = threading.Lock()

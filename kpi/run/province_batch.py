@@ -18,9 +18,10 @@ from kpi.outputs import pdf, render
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan import load_plan
 from kpi.plan.model import Plan
+from kpi.province.targets import ProvincePlan, load_province_plan
 from kpi.run import batch
 from kpi.run.inputs import kit_fingerprint, load_stable, sha256_file
-from kpi.run.job import Job
+from kpi.run.job import LOG_DIR, Job
 from kpi.run.manifest import clean_partials, is_current, load_manifest, report_key, save_manifest
 from kpi.run.summary import BatchResult, ReportResult, summary_table
 from kpi.run.workers import run_in_subprocess
@@ -57,7 +58,8 @@ def write_tables(rep: province.ProvinceReport, out: Path) -> None:
 
 
 def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str,
-                        opts: batch.RunOptions, totals: ProvinceTotals | None = None) -> BatchResult:
+                        opts: batch.RunOptions, totals: ProvinceTotals | None = None,
+                        pplan: ProvincePlan | None = None) -> BatchResult:
     """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook.
 
     Without `totals` the roll-up is computed here with pandas (and again by the notebook). With the totals a
@@ -70,6 +72,8 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
     y, m = period.split("-")
     parameters = {"period": period, "data_root": str(root.resolve()), "plan_path": str(plan_path.resolve()),
                   "lang": opts.lang, "output_dir": str(out.resolve())}
+    if pplan is not None and pplan.file:  # the province's own targets (SPEC §9), in the tables and the report
+        parameters["province_plan"] = str(Path(pplan.file).resolve())
     if totals is not None:
         parameters["results_dir"] = str((out / RESULTS_DIR).resolve())
     spec = Job(period=period, unit="province", data_dir=str(root.resolve()), out=str(out.resolve()),
@@ -96,11 +100,11 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
                 if after == key["data"]:
                     break
                 key = {**key, "data": after}
-            rep = province.province_report(pdata, plan, period)
+            rep = province.province_report(pdata, plan, period, pplan)
         else:
             from kpi.province import on_dask as province_dask
 
-            rep = province_dask.province_report(totals, plan, period)
+            rep = province_dask.province_report(totals, plan, period, pplan)
             province.write_report(rep, out / RESULTS_DIR)
         try:
             write_tables(rep, out)
@@ -108,9 +112,9 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
             result.notes.append(write_error_text(exc, out))
             result.unwritten.append("province_scorecard.csv, communes.csv")
         t0 = time.perf_counter()
-        res = run_in_subprocess(spec, out / batch.LOG_DIR / "province.log", opts.time_limit)
+        res = run_in_subprocess(spec, out / LOG_DIR / "province.log", opts.time_limit)
         rr = ReportResult("province", {f: Path(p) for f, p in res["files"].items()}, res["error"],
-                                seconds=time.perf_counter() - t0, log=out / batch.LOG_DIR / "province.log")
+                                seconds=time.perf_counter() - t0, log=out / LOG_DIR / "province.log")
         if rr.ok:
             manifest["reports"]["province"] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
                                                "made_at": dt.datetime.now().isoformat(timespec="seconds")}
@@ -138,7 +142,7 @@ def _run_locked(args, plan: Plan, opts: batch.RunOptions) -> int:
     after the communes' reports)."""
     from kpi.intake.validate import load_submissions
 
-    root, out_root = Path(args.data), Path(args.out)
+    root, out_root = Path(args.data), Path(args.out).resolve()  # absolute: the workers run elsewhere
     plan_path = Path(args.plan) if args.plan else paths.PLAN_FILE
     communes = paths.commune_dirs(root)
     totals = None
@@ -222,7 +226,8 @@ def _run_locked(args, plan: Plan, opts: batch.RunOptions) -> int:
 
         totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
     for period in periods:
-        r = run_province_period(plan, plan_path, root, out_root, period, opts, totals)
+        r = run_province_period(plan, plan_path, root, out_root, period, opts, totals,
+                                load_province_plan(getattr(args, "province_plan", None), plan))
         r.period = f"tỉnh/{period}"
         results.append(r)
     from kpi.outputs.publish import write_province_index
