@@ -20,6 +20,7 @@ from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
 from kpi.report import ParameterError
 from kpi.run import batch, inputs, job, summary, workers
+from tests.conftest import failing_notebook
 
 PLAN = load_plan()
 
@@ -91,9 +92,12 @@ def _html_complete(path: Path) -> bool:
 @pytest.mark.slow
 def test_failure_then_skip_then_remake_exactly_what_changed(data: Path, tmp_path: Path):
     out = tmp_path / "out"
-    args = ("--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html", "--workers", "2")
-    # 1. One report raises (test hook KPI_TEST_FAIL_REPORTS): the other four render, exit code 1.
-    first = kpi_run(*args, env={job.FAIL_ENV: "kt"})
+    notebook, fail = failing_notebook(tmp_path / "nb", "kt")
+    args = ("--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html", "--workers", "2",
+            "--notebook", str(notebook))
+    # 1. One report raises (the test's notebook fails for the units named in `fail`): the other four render,
+    # exit code 1.
+    first = kpi_run(*args)
     assert first.returncode == 1, first.stdout + first.stderr
     # the terminal says it in words with the log's place; the Python error itself is only in the log
     assert "lỗi khi chạy sổ tay báo cáo" in first.stdout and "kt" in first.stderr
@@ -112,6 +116,7 @@ def test_failure_then_skip_then_remake_exactly_what_changed(data: Path, tmp_path
         return {u for u, e in m.items() if e["made_at"] != stamps.get(u)}
 
     # 2. Re-run: only the failed report is made; the others are skipped as unchanged.
+    fail.write_text("", encoding="utf-8")
     stamps = {u: e["made_at"] for u, e in manifest["reports"].items()}
     time.sleep(1.1)
     second = kpi_run(*args)
@@ -177,13 +182,13 @@ def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_work
                                                                                 monkeypatch):
     from kpi.run.workers import Pool
 
-    monkeypatch.setenv(job.FAIL_ENV, "ttpvhcc")  # read by the workers: that report raises at once
+    notebook, _ = failing_notebook(tmp_path / "nb", "ttpvhcc")  # that report raises after its parameters
     out = tmp_path / "out" / "2026-11"
     out.mkdir(parents=True)
 
     def spec(unit: str) -> job.Job:
         return job.Job(period="2026-11", unit=unit, data_dir=str(data), out=str(out), formats=["html"],
-                       made_on="2026-12-11", plan_path=str(paths.PLAN_FILE))
+                       made_on="2026-12-11", plan_path=str(paths.PLAN_FILE), notebook=str(notebook))
 
     pool = Pool(1, out / "logs" / "workers.log")
     try:
@@ -204,19 +209,19 @@ def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_work
 
 
 def test_report_seconds_leave_out_the_wait_for_a_free_worker(data: Path, tmp_path: Path, monkeypatch):
-    """Three reports (failing at once) sent together to one worker: the one that ran last waited for the other
+    """Three reports (failing after their parameters) sent together to one worker: the one that ran last waited for the other
     two, and its seconds leave that wait out (the manifest's times order the next run; the summary shows them)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from kpi.run.workers import Pool
 
-    monkeypatch.setenv(job.FAIL_ENV, "kt,ttpvhcc,ca")
+    notebook, _ = failing_notebook(tmp_path / "nb", "kt,ttpvhcc,ca")
     out = tmp_path / "out" / "2026-11"
     out.mkdir(parents=True)
 
     def run(pool, unit: str) -> tuple[dict, float, float]:
         spec = job.Job(period="2026-11", unit=unit, data_dir=str(data), out=str(out), formats=["html"],
-                       made_on="2026-12-11", plan_path=str(paths.PLAN_FILE))
+                       made_on="2026-12-11", plan_path=str(paths.PLAN_FILE), notebook=str(notebook))
         t0 = time.monotonic()
         res = pool.run(spec, out / "logs" / f"{unit}.log", time_limit=120)
         return res, t0, time.monotonic()

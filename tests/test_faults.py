@@ -14,6 +14,7 @@ from kpi.core import files, paths
 from kpi.demo import write_demo
 from kpi.plan import load_plan
 from kpi.run import batch, inputs, job, manifest, summary
+from tests.conftest import failing_notebook
 
 PLAN = load_plan()
 
@@ -24,9 +25,9 @@ def data(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def _spec(unit: str, data: Path, out: Path) -> job.Job:
+def _spec(unit: str, data: Path, out: Path, notebook: Path | None = None) -> job.Job:
     return job.Job(period="2026-11", unit=unit, data_dir=str(data), out=str(out), formats=["html"],
-                   made_on="2026-12-11", plan_path=str(paths.PLAN_FILE))
+                   made_on="2026-12-11", plan_path=str(paths.PLAN_FILE), notebook=str(notebook) if notebook else None)
 
 
 @pytest.fixture()
@@ -48,7 +49,7 @@ def test_a_log_on_a_full_disk_fails_its_report_and_the_pool_goes_on(data: Path, 
                                                                     monkeypatch):
     from kpi.run.workers import Pool
 
-    monkeypatch.setenv(job.FAIL_ENV, "ca")  # the second report fails at once in its worker: a quick run
+    notebook, _ = failing_notebook(tmp_path / "nb", "ca")  # the second report fails early: a quick run
     out = tmp_path / "out" / "2026-11"
     out.mkdir(parents=True)
     full_disk.add("kt.log")
@@ -56,7 +57,7 @@ def test_a_log_on_a_full_disk_fails_its_report_and_the_pool_goes_on(data: Path, 
     with Pool(1, out / "logs" / "workers.log") as pool:
         def both():
             got["kt"] = pool.run(_spec("kt", data, out), out / "logs" / "kt.log", time_limit=60)
-            got["ca"] = pool.run(_spec("ca", data, out), out / "logs" / "ca.log", time_limit=60)
+            got["ca"] = pool.run(_spec("ca", data, out, notebook), out / "logs" / "ca.log", time_limit=60)
 
         t = threading.Thread(target=both, daemon=True)
         t.start()
@@ -102,14 +103,15 @@ def test_a_failed_notebook_never_replaces_the_good_one_and_is_cleaned_next_run(t
 def test_a_manifest_on_a_full_disk_is_a_note_not_a_traceback(data: Path, tmp_path: Path, monkeypatch):
     from kpi.intake.validate import load_submissions
 
-    monkeypatch.setenv(job.FAIL_ENV, "kt")  # the report fails at once: the run is short
+    notebook, _ = failing_notebook(tmp_path / "nb", "kt")  # the report fails early: the run is short
 
     def no_space(out, _manifest):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(out) / manifest.MANIFEST))
 
     monkeypatch.setattr(batch, "save_manifest", no_space)
     res = batch.run_batch(batch.DataSet(PLAN, load_submissions(data, PLAN), data), "2026-11", ["kt"], tmp_path / "out",
-                          batch.RunOptions(formats=("html",), made_on="2026-12-11", workers=1, progress=False))
+                          batch.RunOptions(formats=("html",), made_on="2026-12-11", workers=1, progress=False,
+                                           notebook=notebook))
     target = tmp_path / "out" / "2026-11" / "manifest.json"
     assert res.notes == [f"Ổ đĩa đầy: không ghi được {target}. Hãy giải phóng chỗ trống trên ổ đĩa (hoặc chọn "
                          f"--out ở ổ khác) rồi chạy lại."]
@@ -552,3 +554,16 @@ def test_province_tables_on_a_full_disk_and_a_file_edited_while_read(tmp_path: P
     entry = json.loads((out / "province" / "2026-11" / "manifest.json").read_text())["reports"]["province"]
     name = f"xa_001/{edited.relative_to(paths.submissions_dir(root / 'xa_001')).as_posix()}"
     assert entry["key"]["data"][name] == inputs.sha256_file(edited)  # the hash of what was read: the new file
+
+
+def test_a_notebook_that_is_not_there_is_refused_before_any_work(data: Path, tmp_path: Path, monkeypatch, capsys):
+    from kpi import cli
+
+    _no_validation(monkeypatch)
+    out = tmp_path / "out"
+    code = cli.main(["run", "--data", str(data), "--out", str(out), "--period", "2026-11", "--format", "html",
+                     "--notebook", str(tmp_path / "khong-co.ipynb")])
+    assert code == 2
+    assert f"Không tìm thấy sổ tay báo cáo {tmp_path / 'khong-co.ipynb'}" in capsys.readouterr().err
+    assert not out.exists()
+

@@ -75,6 +75,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="tạo lại mọi báo cáo, kể cả báo cáo không có gì thay đổi")
     r.add_argument("--wait", action="store_true", help="nếu thư mục kết quả đang bận, chờ thay vì dừng")
     r.add_argument("--scheduler", default=None, help="địa chỉ cụm Dask (tcp://HOST:PORT) để chạy báo cáo trên đó")
+    r.add_argument("--notebook", default=None, help="sổ tay báo cáo dùng thay notebooks/monthly_report.ipynb (cùng ô "
+                   "tham số): một bản đã chỉnh của cán bộ phân tích")
     packages_args(r)
     r.add_argument("--zip", action="store_true",
                    help="đóng gói HTML, PDF, scorecard.xlsx/.csv và index.html của kỳ vào một tệp .zip")

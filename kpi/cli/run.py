@@ -80,8 +80,13 @@ def run_options(args, formats: list[str]):
     """The run's options from the command line, the same for a commune root and a province root."""
     from kpi.run.batch import RunOptions
 
+    notebook = getattr(args, "notebook", None)
+    if notebook and not Path(notebook).is_file():
+        raise UsageError(f"Không tìm thấy sổ tay báo cáo {notebook}: ghi đường dẫn tới một tệp .ipynb có ô tham số "
+                         "như notebooks/monthly_report.ipynb, hoặc bỏ --notebook để dùng sổ tay mẫu.")
     return RunOptions(formats=tuple(formats), lang=args.lang, workers=args.workers, force=args.force,
-                      time_limit=args.timeout, scheduler=args.scheduler, wait=args.wait, on_wait=print)
+                      time_limit=args.timeout, scheduler=args.scheduler, wait=args.wait, on_wait=print,
+                      notebook=Path(notebook) if notebook else None)
 
 
 def _cmd_run(args) -> int:
@@ -110,6 +115,7 @@ def _cmd_run(args) -> int:
     bad = [f for f in formats if f not in ("html", "pdf")]
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
+    run_options(args, formats)  # --notebook that is not there is refused here, before any work
     if args.packages:  # the province from the communes' data packages (kpi.run.packages_batch)
         from kpi.province.targets import load_province_plan
         from kpi.run.packages_batch import run_packages

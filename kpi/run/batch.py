@@ -51,6 +51,7 @@ class RunOptions:
     scheduler: str | None = None  # tcp://HOST:PORT: the reports run on a Dask cluster
     wait: bool = False  # wait for another run's lock instead of stopping
     on_wait: Callable[[str], object] | None = None  # says once that the run waits
+    notebook: Path | None = None  # the master notebook to run (--notebook); None: notebooks/monthly_report.ipynb
 
 
 @dataclass
@@ -77,12 +78,14 @@ def plan_jobs(data: DataSet, period: str, units: list[str], out: Path, opts: Run
     """(job, manifest key) for each report of the period."""
     owners = file_units(data.subs)
     hashes = {} if data.hashes is None else data.hashes
-    plan_hash, nb_hash, kit = sha256_file(data.plan_path), sha256_file(paths.MASTER_NOTEBOOK), kit_fingerprint()
+    notebook = Path(opts.notebook or paths.MASTER_NOTEBOOK)
+    plan_hash, nb_hash, kit = sha256_file(data.plan_path), sha256_file(notebook), kit_fingerprint()
     jobs = []
     for unit in units:
         job = Job(period=period, unit=unit, data_dir=str(Path(data.data_dir).resolve()), out=str(out.resolve()),
                   plan_path=str(Path(data.plan_path).resolve()), formats=sorted(opts.formats), lang=opts.lang,
-                  made_on=opts.made_on, chromium=engine.path or None, pdf_engine=engine.name)
+                  made_on=opts.made_on, chromium=engine.path or None, pdf_engine=engine.name,
+                  notebook=str(notebook.resolve()) if opts.notebook else None)
         inputs = report_inputs(data.plan, data.subs, Path(data.data_dir), period, unit, owners, hashes)
         jobs.append((job, report_key(job, inputs, plan_hash, nb_hash, kit)))
     return jobs

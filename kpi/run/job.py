@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import subprocess
 import traceback
 from dataclasses import asdict, dataclass, field, fields
@@ -20,15 +19,6 @@ from kpi.plan.model import Plan
 
 LOG_DIR = "logs"
 PDF_GRACE = 5.0  # seconds a PDF may always take, even when the notebook used up the report's time limit
-
-# Test-only hook: a comma-separated list of report names ("vhxh", or "2026-11/vhxh") whose run raises
-# InjectedFailure inside its worker process, to prove that one failing report leaves the others rendered.
-FAIL_ENV = "KPI_TEST_FAIL_REPORTS"
-
-
-class InjectedFailure(RuntimeError):
-    """Raised only when KPI_TEST_FAIL_REPORTS names the report (tests of the batch's failure handling)."""
-
 
 def report_title(plan: Plan, period: str, unit: str, lang: str) -> str:
     scope = f"xã {plan.commune}" if unit == "commune" else plan.unit(unit).name
@@ -60,7 +50,7 @@ class Job:
     made_on: str = ""
     chromium: str | None = None  # the browser a worker prints with itself (no batch printer)
     pdf_engine: str = ""  # chromium | weasyprint | "" (no PDF by the worker)
-    notebook: str | None = None  # another notebook than the master (the province report's)
+    notebook: str | None = None  # another notebook than the master (the province report's, or --notebook)
     title: str | None = None
     parameters: dict | None = None  # that notebook's parameters; the master's are derived from the fields
     cell_timeout: int = 600
@@ -105,11 +95,6 @@ def _error_text(exc: BaseException) -> str:
     return text.splitlines()[0][:500]
 
 
-def _injected(period: str, unit: str) -> bool:
-    names = {n.strip() for n in os.environ.get(FAIL_ENV, "").split(",") if n.strip()}
-    return unit in names or f"{period}/{unit}" in names
-
-
 def run_report(job: Job) -> dict:
     """One report end to end (notebook, HTML, PDF); returns {"files", "error"} and never raises: a failure is
     recorded (with its traceback in <unit>.error.txt) so the other reports go on."""
@@ -123,8 +108,6 @@ def run_report(job: Job) -> dict:
 
         plan = load_plan(Path(job.plan_path))
         log.info("Bắt đầu báo cáo %s/%s (định dạng %s)", period, unit, ",".join(job.formats))
-        if _injected(period, unit):
-            raise InjectedFailure(f"Lỗi giả lập cho báo cáo {period}/{unit} (biến {FAIL_ENV}).")
         nb = execute(job)
         files["ipynb"] = str(nb)
         log.info("Đã chạy xong sổ tay: %s", nb.name)
@@ -132,7 +115,7 @@ def run_report(job: Job) -> dict:
         html = render.to_html(nb, out / f"{unit}.html", title, job.lang)
         files["html"] = str(html)
         log.info("Đã xuất HTML: %s", html.name)
-        if unit == "commune" and not job.notebook:  # the official Báo cáo goes with the commune report
+        if unit == "commune" and job.parameters is None:  # the official Báo cáo goes with the commune report
             from kpi.outputs.docx_report import for_batch
 
             files["docx"] = str(for_batch(period, job.data_dir, job.plan_path, job.made_on, out))

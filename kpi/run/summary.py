@@ -38,7 +38,7 @@ class BatchResult:
         return [r for r in self.reports if not r.ok]
 
 
-_PYTHON_ERROR = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(:|$)")  # 'TypeError: …', 'InjectedFailure: …', 'KeyError'
+_PYTHON_ERROR = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(:|$)")  # 'TypeError: …', 'PapermillExecutionError: …', 'KeyError'
 
 
 def error_words(error: str) -> str:
