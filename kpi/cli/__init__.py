@@ -119,9 +119,7 @@ def parser() -> argparse.ArgumentParser:
                    help="số xã: ghi một tỉnh giả lập <out>/<xã>/submissions/... thay vì một xã")
     d.set_defaults(func=cmd_demo)
 
-    from kpi.outputs.remind import (
-        add_parser as add_remind,  # `kpi remind`: its words and logic live in kpi.outputs.remind
-    )
+    from kpi.cli.remind import add_parser as add_remind  # its words and logic live in kpi.outputs.remind
 
     add_remind(sub, data_arg, period_arg)
     return p

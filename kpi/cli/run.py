@@ -86,7 +86,7 @@ def run_options(args, formats: list[str]):
                          "như notebooks/monthly_report.ipynb, hoặc bỏ --notebook để dùng sổ tay mẫu.")
     return RunOptions(formats=tuple(formats), lang=args.lang, workers=args.workers, force=args.force,
                       time_limit=args.timeout, scheduler=args.scheduler, wait=args.wait, on_wait=print,
-                      notebook=Path(notebook) if notebook else None)
+                      notebook=Path(notebook) if notebook else None, say=lambda text: print(text, flush=True))
 
 
 def _cmd_run(args) -> int:
@@ -116,15 +116,10 @@ def _cmd_run(args) -> int:
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
     run_options(args, formats)  # --notebook that is not there is refused here, before any work
-    if args.packages:  # the province from the communes' data packages (kpi.run.packages_batch)
-        from kpi.province.targets import load_province_plan
-        from kpi.run.packages_batch import run_packages
+    if args.packages and args.period:  # the province roll-up is monthly
+        from kpi.report import check_parameters
 
-        if args.period:
-            from kpi.report import check_parameters
-
-            check_parameters(plan, args.period, "commune", month_only=True)
-        return run_packages(args, plan, formats, load_province_plan(args.province_plan, plan))
+        check_parameters(plan, args.period, "commune", month_only=True)
     data = Path(args.data)
     from kpi.core.periods import expand_periods
     from kpi.report import check_parameters
@@ -136,15 +131,15 @@ def _cmd_run(args) -> int:
     for period in expand_periods(args.period) if args.period else plan.periods[:1]:
         for unit in ([] if args.unit == "all" else args.unit.split(",")) or ["commune"]:
             check_parameters(plan, period, unit, args.lang)
-    if paths.is_province_root(data):
-        from kpi.run.province_batch import run_province
-
-        return run_province(args, plan, run_options(args, formats))
-
+    opts = run_options(args, formats)
     with contextlib.ExitStack() as stack:
-        # The lock first: a run refused by it has read nothing and started no worker, and a run that waited
-        # (--wait) reads the data as it is when its turn comes, not as it was when it started waiting.
+        # The lock first, for every route: a run refused by it has read nothing and started no worker, and a
+        # run that waited (--wait) reads the data as it is when its turn comes, not as it was when it waited.
         stack.enter_context(OutputLock(Path(args.out), wait=args.wait, on_wait=print))
+        if args.packages:
+            return _run_packages(args, plan, opts)
+        if paths.is_province_root(data):
+            return _run_province(args, plan, opts)
         subs = None if args.force else batch_cache(args, data)  # --force trusts nothing a previous run left
         if subs is None and not args.scheduler:
             # New or changed data: there will be reports to make, so the workers start now and import the kit
@@ -162,6 +157,58 @@ def _cmd_run(args) -> int:
         return _run_loaded(args, plan, data, subs, formats, pool, hashes or None)
 
 
+def _run_province(args, plan, opts) -> int:
+    """A province root: every commune's reports, then the province's (kpi.run.province_batch)."""
+    from kpi.province.targets import load_province_plan
+    from kpi.run.province_batch import PROVINCE_DIR, run_province
+
+    units = ["commune", *plan.unit_codes] if args.unit == "all" else args.unit.split(",")
+    run = run_province(Path(args.data), Path(args.out), plan, Path(args.plan) if args.plan else paths.PLAN_FILE,
+                       args.period, units, opts, load_province_plan(getattr(args, "province_plan", None), plan))
+    links = [f"Báo cáo tỉnh và các xã: {(run.out_root / PROVINCE_DIR / p / 'index.html').resolve()}"
+             for p in run.periods]
+    return finish(run.results, links)
+
+
+def _run_packages(args, plan, opts) -> int:
+    """--packages DIR: the province report from the communes' data packages (kpi.run.packages_batch)."""
+    from kpi.province.targets import load_province_plan
+    from kpi.run.packages_batch import run_packages
+
+    ps, result = run_packages(Path(args.packages), Path(args.out), plan,
+                              Path(args.plan) if args.plan else paths.PLAN_FILE, args.period, opts,
+                              load_province_plan(args.province_plan, plan))
+    print(f"Tỉnh từ gói số liệu: kỳ {ps.period}, {len(ps.good)} xã được tổng hợp.")
+    for text in ps.problems:
+        print(f"  Gói không dùng được: {text}", file=sys.stderr)
+    if result is None:
+        print(f"kpi: không có gói số liệu hợp lệ nào cho kỳ {ps.period} trong {args.packages}.", file=sys.stderr)
+        return EXIT_PROBLEMS
+    return finish([result], [f"Báo cáo tỉnh: {result.index.resolve()}"] if result.index else [])
+
+
+def finish(results: list, links: list[str]) -> int:
+    """The end of every run, whatever its root: the notes, the summary table, the totals, where to open the
+    reports, what failed and what could not be written; exit 1 for a failed report or output, else 0."""
+    from kpi.run.summary import error_words, summary_table
+
+    for note in dict.fromkeys(n for b in results for n in b.notes):
+        print(f"  Lưu ý: {note}")
+    print(summary_table(results))
+    failed = [(b.period, r) for b in results for r in b.failed]
+    skipped = sum(r.skipped for b in results for r in b.reports)
+    made = sum(1 for b in results for r in b.reports if r.ok and not r.skipped)
+    print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
+    for line in links:
+        print(line)
+    if failed:
+        print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {error_words(r.error)}" for p, r in failed), file=sys.stderr)
+    unwritten = [f"{b.period}/{name}" for b in results for name in b.unwritten]
+    if unwritten:
+        print("Chưa ghi được: " + ", ".join(unwritten) + " (xem lưu ý ở trên).", file=sys.stderr)
+    return EXIT_PROBLEMS if failed or unwritten else EXIT_OK
+
+
 def _reports_at_most(args, plan) -> int:
     """How many reports the run can make at most, from its parameters alone (before the data is read)."""
     from kpi.core.periods import expand_periods
@@ -177,7 +224,8 @@ def _reports_at_most(args, plan) -> int:
 def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: dict | None = None) -> int:
     from kpi.report import check_parameters
     from kpi.run.batch import DataSet, Shared, run_batch
-    from kpi.run.summary import summary_table
+
+    opts = run_options(args, formats)
 
     periods = _run_periods(args, plan, subs)
     if args.unit == "all":
@@ -200,16 +248,9 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
     for period in periods:
         print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
         dataset = DataSet(plan, subs, data, Path(args.plan) if args.plan else paths.PLAN_FILE, hashes)
-        result = run_batch(dataset, period, units, Path(args.out), run_options(args, formats), lock=False,
+        result = run_batch(dataset, period, units, Path(args.out), opts, lock=False,
                            shared=Shared(pool))
-        for note in result.notes:
-            print(f"  Lưu ý: {note}")
         results.append(result)
-    print(summary_table(results))
-    failed = [(b.period, r) for b in results for r in b.failed]
-    skipped = sum(r.skipped for b in results for r in b.reports)
-    made = sum(1 for b in results for r in b.reports if r.ok and not r.skipped)
-    print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
     for b in results:
         if args.zip:
             from kpi.core.files import write_error_text
@@ -220,13 +261,4 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
             except OSError as exc:  # a full disk: the zip is not made, the reports stand
                 print(f"  Lưu ý: {write_error_text(exc, b.out_dir / f'bao-cao-{b.period}.zip')}", file=sys.stderr)
                 b.unwritten.append(f"bao-cao-{b.period}.zip")
-        if b.index is not None:
-            print(f"Mở báo cáo: {b.index.resolve()}")
-    if failed:
-        from kpi.run.summary import error_words
-
-        print("Báo cáo lỗi: " + "; ".join(f"{p}/{r.unit}: {error_words(r.error)}" for p, r in failed), file=sys.stderr)
-    unwritten = [f"{b.period}/{name}" for b in results for name in b.unwritten]
-    if unwritten:
-        print("Chưa ghi được: " + ", ".join(unwritten) + " (xem lưu ý ở trên).", file=sys.stderr)
-    return EXIT_PROBLEMS if failed or unwritten else EXIT_OK
+    return finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])

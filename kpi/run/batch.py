@@ -52,6 +52,7 @@ class RunOptions:
     wait: bool = False  # wait for another run's lock instead of stopping
     on_wait: Callable[[str], object] | None = None  # says once that the run waits
     notebook: Path | None = None  # the master notebook to run (--notebook); None: notebooks/monthly_report.ipynb
+    say: Callable[[str], object] | None = None  # the run's progress lines (a province's communes); None: silent
 
 
 @dataclass

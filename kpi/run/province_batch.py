@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kpi import province
 from kpi.core import paths
+from kpi.core.errors import UsageError
 from kpi.core.files import write_atomic, write_error_text
 from kpi.core.periods import expand_periods
 from kpi.intake import cache
@@ -18,12 +18,12 @@ from kpi.outputs import pdf, render
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan import load_plan
 from kpi.plan.model import Plan
-from kpi.province.targets import ProvincePlan, load_province_plan
+from kpi.province.targets import ProvincePlan
 from kpi.run import batch
 from kpi.run.inputs import kit_fingerprint, load_stable, sha256_file
 from kpi.run.job import LOG_DIR, Job
 from kpi.run.manifest import clean_partials, is_current, load_manifest, report_key, save_manifest
-from kpi.run.summary import BatchResult, ReportResult, summary_table
+from kpi.run.summary import BatchResult, ReportResult
 from kpi.run.workers import run_in_subprocess
 
 if TYPE_CHECKING:
@@ -57,6 +57,31 @@ def write_tables(rep: province.ProvinceReport, out: Path) -> None:
     write_scorecard_csv(rep.communes, out / "communes.csv")
 
 
+def province_job(plan_path: Path, period: str, out: Path, opts: batch.RunOptions, data_dir: Path,
+                 parameters: dict) -> Job:
+    """The province report of P as a job, the same for the raw-data route and the packages route: the province
+    notebook with its parameters (`parameters` adds data_root and, where there is one, results_dir and the
+    province plan)."""
+    engine = pdf.choose() if "pdf" in opts.formats else pdf.Engine("")
+    y, m = period.split("-")
+    params = {"period": period, "data_root": "", "plan_path": str(plan_path.resolve()), "lang": opts.lang,
+              "output_dir": str(out.resolve()), **parameters}
+    title = f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}" if opts.lang == "vi" else f"Province roll-up {m}/{y}"
+    return Job(period=period, unit="province", data_dir=str(Path(data_dir).resolve()), out=str(out.resolve()),
+               plan_path=str(plan_path.resolve()), formats=sorted(opts.formats), lang=opts.lang,
+               made_on=dt.date.today().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
+               notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params, title=title)
+
+
+def make_province_report(job: Job, time_limit: float) -> ReportResult:
+    """Run the province job in a worker of its own, within the time limit."""
+    out = Path(job.out)
+    t0 = time.perf_counter()
+    res = run_in_subprocess(job, out / LOG_DIR / "province.log", time_limit)
+    return ReportResult("province", {f: Path(p) for f, p in res["files"].items()}, res["error"],
+                        seconds=time.perf_counter() - t0, log=out / LOG_DIR / "province.log")
+
+
 def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str,
                         opts: batch.RunOptions, totals: ProvinceTotals | None = None,
                         pplan: ProvincePlan | None = None) -> BatchResult:
@@ -68,19 +93,12 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
     out = out_root / PROVINCE_DIR / period
     out.mkdir(parents=True, exist_ok=True)
     clean_partials(out)
-    engine = pdf.choose() if "pdf" in opts.formats else pdf.Engine("")
-    y, m = period.split("-")
-    parameters = {"period": period, "data_root": str(root.resolve()), "plan_path": str(plan_path.resolve()),
-                  "lang": opts.lang, "output_dir": str(out.resolve())}
+    parameters = {"data_root": str(root.resolve())}
     if pplan is not None and pplan.file:  # the province's own targets (SPEC §9), in the tables and the report
         parameters["province_plan"] = str(Path(pplan.file).resolve())
     if totals is not None:
         parameters["results_dir"] = str((out / RESULTS_DIR).resolve())
-    spec = Job(period=period, unit="province", data_dir=str(root.resolve()), out=str(out.resolve()),
-               plan_path=str(plan_path.resolve()), formats=sorted(opts.formats), lang=opts.lang,
-               made_on=dt.date.today().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
-               notebook=str(paths.PROVINCE_NOTEBOOK), parameters=parameters,
-               title=f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}" if opts.lang == "vi" else f"Province roll-up {m}/{y}")
+    spec = province_job(plan_path, period, out, opts, root, parameters)
     key = report_key(spec, province_inputs(root, period, plan.year), sha256_file(plan_path),
                            sha256_file(paths.PROVINCE_NOTEBOOK), kit_fingerprint())
     manifest = load_manifest(out)
@@ -111,10 +129,7 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
         except OSError as exc:  # a full disk: said, counted as not written; the report still runs
             result.notes.append(write_error_text(exc, out))
             result.unwritten.append("province_scorecard.csv, communes.csv")
-        t0 = time.perf_counter()
-        res = run_in_subprocess(spec, out / LOG_DIR / "province.log", opts.time_limit)
-        rr = ReportResult("province", {f: Path(p) for f, p in res["files"].items()}, res["error"],
-                                seconds=time.perf_counter() - t0, log=out / LOG_DIR / "province.log")
+        rr = make_province_report(spec, opts.time_limit)
         if rr.ok:
             manifest["reports"]["province"] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
                                                "made_at": dt.datetime.now().isoformat(timespec="seconds")}
@@ -126,49 +141,49 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
     return result
 
 
-def run_province(args, plan: Plan, opts: batch.RunOptions) -> int:
-    """The province run under one lock on <out>, taken before anything is read: a run refused by the lock has
-    read nothing, and a run that waited (--wait) reads the data as it is when its turn comes."""
-    with batch.OutputLock(Path(args.out), wait=opts.wait, on_wait=opts.on_wait):
-        return _run_locked(args, plan, opts)
+@dataclass
+class ProvinceRun:
+    """What a province run made: every batch (each commune's periods, then the province's) and its periods."""
+
+    results: list[BatchResult]
+    periods: list[str]
+    out_root: Path
 
 
-def _run_locked(args, plan: Plan, opts: batch.RunOptions) -> int:
+def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period_spec: str | None,
+                 units: list[str], opts: batch.RunOptions, pplan: ProvincePlan | None = None) -> ProvinceRun:
     """Each commune's reports into <out>/<commune>/<P>/ (the commune's own plan file beside them), then the
-    province report into <out>/province/<P>/.
+    province report into <out>/province/<P>/. The caller holds the output folder's lock.
 
-    With --scheduler the reports run on the Dask cluster and so does the province roll-up, in one pass over
+    With a scheduler the reports run on the Dask cluster and so does the province roll-up, in one pass over
     the commune folders for every period of the run (made first when the latest period must be found, else
     after the communes' reports)."""
     from kpi.intake.validate import load_submissions
 
-    root, out_root = Path(args.data), Path(args.out).resolve()  # absolute: the workers run elsewhere
-    plan_path = Path(args.plan) if args.plan else paths.PLAN_FILE
+    root, out_root = Path(root), Path(out_root).resolve()  # absolute: the workers run elsewhere
+    say = opts.say or (lambda _text: None)
     communes = paths.commune_dirs(root)
     totals = None
-    if args.period:
-        periods = expand_periods(args.period)
+    if period_spec:
+        periods = expand_periods(period_spec)
     elif opts.scheduler:
         from kpi.run.distributed import province_on_cluster
 
         totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
         if totals.latest is None:
-            print(f"kpi: không có số liệu nào trong {root}; hãy ghi rõ --period.")
-            return 2
+            raise UsageError(f"không có số liệu nào trong {root}; hãy ghi rõ --period.")
         periods = [totals.latest]
     else:
         pdata = province.load_province(root, plan)
         latest = pdata.data["period"].max() if len(pdata.data) else None
         if latest is None:
-            print(f"kpi: không có số liệu nào trong {root}; hãy ghi rõ --period.")
-            return 2
+            raise UsageError(f"không có số liệu nào trong {root}; hãy ghi rõ --period.")
         periods = [str(latest)]
     from kpi.report import check_parameters
 
     for period in periods:  # the province roll-up is monthly (a quarter or a year: the commune report only)
         check_parameters(plan, period, "commune", month_only=True)
-    units = ["commune", *plan.unit_codes] if args.unit == "all" else args.unit.split(",")  # checked by the CLI
-    print(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
+    say(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
     results = []
     from concurrent.futures import ThreadPoolExecutor
 
@@ -217,7 +232,7 @@ def _run_locked(args, plan: Plan, opts: batch.RunOptions) -> int:
             try:
                 for d, made in zip(communes, ex.map(lambda d: one_commune(d, pool, printer), communes)):
                     results += made
-                    print(f"  Xong xã {d.name}.", flush=True)
+                    say(f"  Xong xã {d.name}.")
             finally:
                 if printer:
                     printer.close()
@@ -226,8 +241,7 @@ def _run_locked(args, plan: Plan, opts: batch.RunOptions) -> int:
 
         totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
     for period in periods:
-        r = run_province_period(plan, plan_path, root, out_root, period, opts, totals,
-                                load_province_plan(getattr(args, "province_plan", None), plan))
+        r = run_province_period(plan, plan_path, root, out_root, period, opts, totals, pplan)
         r.period = f"tỉnh/{period}"
         results.append(r)
     from kpi.outputs.publish import write_province_index
@@ -237,16 +251,4 @@ def _run_locked(args, plan: Plan, opts: batch.RunOptions) -> int:
         ran = {b.period: b.reports for b in results}
         write_province_index(period, [(names[d.name], out_root / d.name / period, ran.get(f"{d.name}/{period}", []))
                                       for d in communes], out_root / PROVINCE_DIR / period, opts.lang)
-    for note in dict.fromkeys(n for b in results for n in b.notes):
-        print(f"  Lưu ý: {note}")
-    print(summary_table(results))
-    failed = [(b.period, r) for b in results for r in b.failed]
-    made = sum(1 for b in results for r in b.reports if r.ok and not r.skipped)
-    skipped = sum(r.skipped for b in results for r in b.reports)
-    print(f"Tổng: {made} báo cáo tạo mới, {skipped} bỏ qua vì không đổi, {len(failed)} lỗi.")
-    for period in periods:
-        print(f"Báo cáo tỉnh và các xã: {(out_root / PROVINCE_DIR / period / 'index.html').resolve()}")
-    unwritten = [f"{b.period}/{name}" for b in results for name in b.unwritten]
-    if unwritten:
-        print("Chưa ghi được: " + ", ".join(unwritten) + " (xem lưu ý ở trên).", file=sys.stderr)
-    return 1 if failed or unwritten else 0
+    return ProvinceRun(results, periods, out_root)
