@@ -16,7 +16,9 @@ from docx.shared import Pt
 
 from kpi import report
 from kpi.outputs import docx_report, tables
-from kpi.outputs.docx_report import comparison, next_period_words, period_words, place_date
+from kpi.core.periods import next_words as next_period_words
+from kpi.core.periods import words as period_words
+from kpi.outputs.docx_report import comparison, place_date
 from kpi.run import manifest
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"

@@ -150,6 +150,18 @@ def words(text: str, lang: str = "vi") -> str:
             "half": f"6 tháng đầu năm {p.year}", "nine": f"9 tháng năm {p.year}", "year": f"năm {p.year}"}[p.kind]
 
 
+def next_words(text: str) -> str:
+    """The period that comes after, in words, as a Báo cáo's section III plans for it: the next month, the next
+    quarter, the second half-year after H1, the last quarter after nine months, next year after a year."""
+    p = parse(text)
+    if p.kind == "month":
+        return words(month_text(p.year, p.last + 1) if p.last < 12 else month_text(p.year + 1, 1))
+    if p.kind == "quarter":
+        q = p.last // 3
+        return words(f"{p.year}-Q{q + 1}" if q < 4 else f"{p.year + 1}-Q1")
+    return {"half": f"6 tháng cuối năm {p.year}", "nine": f"quý IV năm {p.year}", "year": f"năm {p.year + 1}"}[p.kind]
+
+
 def label(text: str, lang: str = "vi") -> str:
     """The period as a heading names it: a month short ('tháng 11/2026', '11/2026' in English), any other
     period in words (words())."""

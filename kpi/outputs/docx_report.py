@@ -1,7 +1,7 @@
 """The official Báo cáo (Nghị định 30/2020/NĐ-CP, SPEC §6) of a period, drafted as DOCX from the computed report.
 
 The kit writes what the data knows; what only people write (I.1, IV, the number, a missing signer) is left as
-marked places to fill (kpi.outputs.docx_form.placeholder). The period's words come from period_words alone, so the
+marked places to fill (kpi.outputs.docx_form.placeholder). The period's words come from kpi.core.periods alone, so the
 quarter, half-year and year reports (SPEC §7) reuse this module unchanged."""
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi.core import formats
+from kpi.core import formats, periods
 from kpi.core.i18n import STATUS_LABELS, target_words
 from kpi.indicators import compute
 from kpi.intake import notes as unit_notes
 from kpi.outputs import docx_form as f
 
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 SUBJECT = "Kết quả thực hiện các chỉ tiêu về khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số"
 DEFAULT_RECIPIENTS = ("Thường trực Đảng ủy xã (b/c)", "Thường trực HĐND xã (b/c)", "Chủ tịch, các Phó Chủ tịch UBND xã",
                       "Các phòng, Trung tâm thuộc UBND xã", "Lưu: VT, VHXH")
@@ -29,43 +28,6 @@ LATE_WORDS = {  # II.2: the units that did not send on time (kpi.indicators.comp
     "unreadable": "{unit} gửi báo cáo {period} nhưng tệp không đọc được.",
 }
 LEFT_MM, RIGHT_MM = 62.0, 103.0  # heading block columns; together the 165 mm text width
-
-
-def period_words(period: str) -> str:
-    """The period as the report writes it (SPEC §7): '2026-11' -> 'tháng 11 năm 2026', '2026-Q2' -> 'quý II năm
-    2026', '2026-H1' -> '6 tháng đầu năm 2026', '2026-9T' -> '9 tháng năm 2026', '2026' -> 'năm 2026'."""
-    year, _, part = period.partition("-")
-    if not part:
-        return f"năm {year}"
-    if part.startswith("Q"):
-        return f"quý {ROMAN[int(part[1:])]} năm {year}"
-    if part == "H1":
-        return f"6 tháng đầu năm {year}"
-    if part == "H2":
-        return f"6 tháng cuối năm {year}"
-    if part == "9T":
-        return f"9 tháng năm {year}"
-    return f"tháng {int(part)} năm {year}"
-
-
-def next_period_words(period: str) -> str:
-    """The period section III plans for: the next month, quarter, the second half-year, the year's last quarter,
-    or next year."""
-    year, _, part = period.partition("-")
-    y = int(year)
-    if not part:
-        return f"năm {y + 1}"
-    if part.startswith("Q"):
-        q = int(part[1:])
-        return period_words(f"{y}-Q{q + 1}") if q < 4 else period_words(f"{y + 1}-Q1")
-    if part == "H1":
-        return period_words(f"{y}-H2")
-    if part in ("H2",):
-        return f"năm {y + 1}"
-    if part == "9T":
-        return f"quý IV năm {y}"
-    m = int(part)
-    return f"tháng {m + 1} năm {y}" if m < 12 else f"tháng 1 năm {y + 1}"
 
 
 def place_date(place: str, day: dt.date) -> str:
@@ -107,7 +69,7 @@ def build_document(r, notes: pd.DataFrame | None = None):
     _signature(doc, r)
     _annex(doc, r)
     core = doc.core_properties
-    core.title = f"Báo cáo {SUBJECT.lower()} {period_words(r.period)}"
+    core.title = f"Báo cáo {SUBJECT.lower()} {periods.words(r.period)}"
     core.author = r.plan.commune_full or f"UBND xã {r.plan.commune}"
     core.language = "vi-VN"
     fixed = dt.datetime(r.made_on.year, r.made_on.month, r.made_on.day)
@@ -150,7 +112,7 @@ def _heading(doc, r) -> None:
 def _title(doc, r) -> None:
     f.para(doc, "", after=6)
     f.para(doc, "BÁO CÁO", bold=True, align="center", after=0)
-    f.para(doc, f"{SUBJECT} {period_words(r.period)}", bold=True, align="center", after=0)
+    f.para(doc, f"{SUBJECT} {periods.words(r.period)}", bold=True, align="center", after=0)
     f.rule(doc, 40, f.TEXT_W.mm)
     f.para(doc, "", after=0)
 
@@ -164,13 +126,13 @@ def _counts_sentence(r) -> str:
         parts.append(f"{int(counts['encouraged'])} chỉ tiêu khuyến khích")
     if counts["no_data"]:
         parts.append(f"{int(counts['no_data'])} chỉ tiêu chưa có số liệu")
-    return (f"Đến hết {period_words(r.period)}, trong {total} chỉ tiêu của Kế hoạch: " + ", ".join(parts)
+    return (f"Đến hết {periods.words(r.period)}, trong {total} chỉ tiêu của Kế hoạch: " + ", ".join(parts)
             + f" (chỉ tiêu 3 chỉ đạt khi cả 4 chỉ tiêu thành phần 3a–3d đạt). Kết quả từng chỉ tiêu "
               f"({len(r.scorecard)} chỉ tiêu đo được) như sau:")
 
 
 def _results(doc, r) -> None:
-    f.para(doc, f"I. KẾT QUẢ THỰC HIỆN {period_words(r.period).upper()}", bold=True, indent=True)
+    f.para(doc, f"I. KẾT QUẢ THỰC HIỆN {periods.words(r.period).upper()}", bold=True, indent=True)
     f.para(doc, "1. Công tác lãnh đạo, chỉ đạo, tuyên truyền", bold=True, indent=True)
     f.placeholder(f.para(doc, indent=True), "[Chỗ cần điền: công tác lãnh đạo, chỉ đạo, tuyên truyền trong kỳ]")
     f.para(doc, "2. Kết quả thực hiện các chỉ tiêu", bold=True, indent=True)
@@ -222,11 +184,11 @@ def _assessment(doc, r, notes: pd.DataFrame) -> None:
                    f"{r.plan.unit(row.lead).name}.")
     for u in t[t["status"] != "on_time"].itertuples(index=False):
         days = int(u.days_late) if pd.notna(u.days_late) else 0
-        _line(doc, LATE_WORDS[u.status].format(unit=u.unit_name, period=period_words(r.period), days=days))
+        _line(doc, LATE_WORDS[u.status].format(unit=u.unit_name, period=periods.words(r.period), days=days))
 
 
 def _tasks(doc, r, notes: pd.DataFrame) -> None:
-    f.para(doc, f"III. NHIỆM VỤ TRỌNG TÂM {next_period_words(r.period).upper()}", bold=True, indent=True)
+    f.para(doc, f"III. NHIỆM VỤ TRỌNG TÂM {periods.next_words(r.period).upper()}", bold=True, indent=True)
     n = 0
     for _, row in compute.urgent(r.scorecard).iterrows():
         ind = r.plan.indicator(row.indicator)
@@ -245,7 +207,7 @@ def _tasks(doc, r, notes: pd.DataFrame) -> None:
         f.para(doc, f"{n}. Nhiệm vụ các đơn vị đăng ký", bold=True, indent=True)
         for note in planned.itertuples(index=False):
             _line(doc, f"{r.plan.unit(note.unit).name}: {note.text}")
-    soon = compute.upcoming(r.scorecard, _last_month(r.period))
+    soon = compute.upcoming(r.scorecard, periods.last_month(r.period))
     if len(soon):
         n += 1
         f.para(doc, f"{n}. Chỉ tiêu đến hạn trong 60 ngày tới", bold=True, indent=True)
@@ -254,13 +216,6 @@ def _tasks(doc, r, notes: pd.DataFrame) -> None:
                        f"{_value_phrase(row)}; đơn vị chủ trì: {r.plan.unit(row.lead).name}.")
     if n == 0:
         _line(doc, "Duy trì kết quả các chỉ tiêu đã đạt.")
-
-
-def _last_month(period: str) -> str:
-    """The month a period ends with ('2026-11' itself; '2026-H1' -> '2026-06', see SPEC §7)."""
-    year, _, part = period.partition("-")
-    end = {"H1": 6, "H2": 12, "9T": 9, "": 12}.get(part) or (int(part[1:]) * 3 if part.startswith("Q") else int(part))
-    return f"{year}-{end:02d}"
 
 
 def _signature(doc, r) -> None:
@@ -294,7 +249,7 @@ def _annex(doc, r) -> None:
     attached = f.para(doc, "(Kèm theo Báo cáo số ", italic=True, align="center", after=0)
     f.placeholder(attached, "      ")
     f.run(attached, f"/BC-UBND ngày {formats.date(r.made_on)} của UBND xã {r.plan.commune})", italic=True)
-    f.para(doc, f"Kết quả các chỉ tiêu theo thôn đến hết {period_words(r.period)} (%)", bold=True, align="center")
+    f.para(doc, f"Kết quả các chỉ tiêu theo thôn đến hết {periods.words(r.period)} (%)", bold=True, align="center")
     table = villages.pivot_table(index="village", columns="indicator", values="value", aggfunc="first", dropna=False)
     table = table.reindex(index=r.plan.village_names, columns=ids)
     headers = ["Thôn"] + [f"CT {i}" for i in ids]

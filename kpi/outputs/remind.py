@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr
 
-from kpi.core import formats
+from kpi.core import formats, periods
 from kpi.indicators import compute
 from kpi.plan.model import Plan
 
@@ -37,10 +37,6 @@ class Reminder:
         return [o["email"] for o in self.officers if o.get("email")]
 
 
-def month_words(period: str) -> str:
-    return f"tháng {int(period[5:7])}/{period[:4]}"
-
-
 def days_phrase(days_left: int) -> str:
     if days_left > 0:
         return f"còn {days_left} ngày"
@@ -52,7 +48,7 @@ def days_phrase(days_left: int) -> str:
 def message(plan: Plan, r: Reminder, period: str) -> str:
     """The short message: whom, what, by when, how many days, what to do and whom to call."""
     what = "gửi lại báo cáo (tệp đã gửi không đọc được)" if r.state == "unreadable" else "gửi báo cáo"
-    text = (f"Kính gửi {r.unit_name}: đề nghị {what} chỉ tiêu KHCN, ĐMST và CĐS {month_words(period)}. "
+    text = (f"Kính gửi {r.unit_name}: đề nghị {what} chỉ tiêu KHCN, ĐMST và CĐS {periods.label(period)}. "
             f"Hạn: {formats.date(r.due)} ({days_phrase(r.days_left)}).")
     focal = plan.focal_point or {}
     if focal.get("name"):
@@ -78,8 +74,8 @@ def reminders(plan: Plan, subs, period: str, today: dt.date) -> list[Reminder]:
 def text_table(items: list[Reminder], period: str, today: dt.date) -> str:
     """What the terminal shows: each unit, its officers and phones, the days left, then the message."""
     if not items:
-        return f"Mọi đơn vị đã gửi báo cáo {month_words(period)}; không cần nhắc."
-    lines = [f"{len(items)} đơn vị chưa gửi báo cáo {month_words(period)} (hạn {formats.date(items[0].due)}, "
+        return f"Mọi đơn vị đã gửi báo cáo {periods.label(period)}; không cần nhắc."
+    lines = [f"{len(items)} đơn vị chưa gửi báo cáo {periods.label(period)} (hạn {formats.date(items[0].due)}, "
              f"tính đến ngày {formats.date(today)}: {days_phrase(items[0].days_left)}):", ""]
     for r in items:
         people = "; ".join(f"{o['name']}" + (f", {o['phone']}" if o.get("phone") else "") for o in r.officers)
@@ -98,7 +94,7 @@ def parse_smtp(text: str) -> tuple[str, int]:
 
 def build_mail(plan: Plan, r: Reminder, period: str, sender: str) -> EmailMessage:
     mail = EmailMessage()
-    mail["Subject"] = f"Nhắc gửi báo cáo chỉ tiêu chuyển đổi số {month_words(period)} - {r.unit_name}"
+    mail["Subject"] = f"Nhắc gửi báo cáo chỉ tiêu chuyển đổi số {periods.label(period)} - {r.unit_name}"
     mail["From"] = formataddr((f"UBND xã {plan.commune}", sender))
     mail["To"] = ", ".join(formataddr((o["name"], o["email"])) for o in r.officers if o.get("email"))
     mail.set_content(r.message + "\n")
