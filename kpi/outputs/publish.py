@@ -78,8 +78,7 @@ def write_province_index(period: str, communes: list[tuple[str, Path, list]], pr
     `states`: a commune's state in words instead (the packages route: which package was rolled up)."""
     w = WORDS[lang]["province_index"]
     out = Path(province_dir)
-    y, m = period.split("-")
-    title = w["title"].format(m=int(m), y=y, n=len(communes))
+    title = w["title"].format(m=periods.month_number(period), y=periods.year_of(period), n=len(communes))
 
     def link(path: Path, text: str) -> list[tuple[str, str]]:
         href = quote(Path(_relative(path, out)).as_posix(), safe="/")  # a folder named "xã #2" still links

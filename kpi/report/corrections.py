@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi.core import periods
 from kpi.core.formats import date as date_text
 from kpi.plan import Plan
 
@@ -55,7 +56,7 @@ def lines(plan: Plan, frame: pd.DataFrame, lang: str = "vi") -> list[str]:
             items.append(f"{ind.id}. {ind.short} {_number(r.old_value, ind.kind, lang)} → "
                          f"{_number(r.new_value, ind.kind, lang)} ({where})")
         if items:
-            month = int(str(period)[5:7])
+            month = periods.month_number(str(period))
             head = f"Số liệu tháng {month} đã điều chỉnh" if lang == "vi" else f"Published values of month {month} corrected"
             out.append(f"{head}: " + "; ".join(items) + ".")
     return out

@@ -15,7 +15,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from kpi import province  # noqa: E402
-from kpi.core import formats  # noqa: E402
+from kpi.core import formats, periods  # noqa: E402
 from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, WORDS  # noqa: E402
 from html import escape  # noqa: E402
 from kpi.plan import Plan, load_plan  # noqa: E402
@@ -62,7 +62,7 @@ def packages_section(results_dir: str | Path | None, plan: Plan, lang: str = "vi
                      "<ul>" + "".join(f"<li>{escape(t)}</li>" for t in info["problems"]) + "</ul>")
     if info["corrections"]:
         items = "".join(
-            f"<li>{escape(str(c['commune']))}: tháng {int(str(c['period'])[5:7])}, chỉ tiêu {escape(str(c['indicator']))}"
+            f"<li>{escape(str(c['commune']))}: tháng {periods.month_number(str(c['period']))}, chỉ tiêu {escape(str(c['indicator']))}"
             f" {formats.value(c['old_value'] if c['old_value'] is not None else float('nan'), kinds.get(str(c['indicator']), 'ratio'), lang)} → "
             f"{formats.value(c['new_value'] if c['new_value'] is not None else float('nan'), kinds.get(str(c['indicator']), 'ratio'), lang)}"
             f" (tệp {escape(str(c['file']))}, gửi ngày {escape(formats.date(c['submitted_on'] or ''))})</li>"
@@ -74,8 +74,8 @@ def packages_section(results_dir: str | Path | None, plan: Plan, lang: str = "vi
 
 def header(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
     w = WORDS[lang]["province"]
-    y, m = rep.period.split("-")
-    title = w["title"].format(m=int(m), m0=m, y=y, n=rep.communes["commune"].nunique())
+    m, y = periods.month_number(rep.period), periods.year_of(rep.period)
+    title = w["title"].format(m=m, m0=f"{m:02d}", y=y, n=rep.communes["commune"].nunique())
     return HTML(render("report/province_header.html.j2", title=title, note=w["note"]))
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kpi import province
-from kpi.core import paths
+from kpi.core import paths, periods
 from kpi.core.errors import UsageError
 from kpi.core.files import write_atomic, write_error_text
 from kpi.core.periods import expand_periods
@@ -63,10 +63,10 @@ def province_job(plan_path: Path, period: str, out: Path, opts: batch.RunOptions
     notebook with its parameters (`parameters` adds data_root and, where there is one, results_dir and the
     province plan)."""
     engine = pdf.choose() if "pdf" in opts.formats else pdf.Engine("")
-    y, m = period.split("-")
     params = {"period": period, "data_root": "", "plan_path": str(plan_path.resolve()), "lang": opts.lang,
               "output_dir": str(out.resolve()), **parameters}
-    title = f"Báo cáo tổng hợp cấp tỉnh tháng {int(m)}/{y}" if opts.lang == "vi" else f"Province roll-up {m}/{y}"
+    title = (f"Báo cáo tổng hợp cấp tỉnh {periods.label(period)}" if opts.lang == "vi"
+             else f"Province roll-up {periods.label(period, 'en')}")
     return Job(period=period, unit="province", data_dir=str(Path(data_dir).resolve()), out=str(out.resolve()),
                plan_path=str(plan_path.resolve()), formats=sorted(opts.formats), lang=opts.lang,
                made_on=dt.date.today().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
