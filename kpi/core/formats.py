@@ -9,7 +9,7 @@ import math
 NONE = "—"  # what a missing number shows as, in every output
 
 
-def _missing(value: object) -> bool:
+def missing(value: object) -> bool:
     try:
         return value is None or bool(value != value) or (isinstance(value, float) and math.isnan(value))
     except (TypeError, ValueError):  # pandas NA compared
@@ -18,7 +18,7 @@ def _missing(value: object) -> bool:
 
 def number(value: float | None, decimals: int = 0, lang: str = "vi") -> str:
     """1234567.8 -> '1.234.567,8' in Vietnamese, '1,234,567.8' in English; None or NaN -> '—'."""
-    if _missing(value):
+    if missing(value):
         return NONE
     text = f"{value:,.{decimals}f}"
     if lang == "vi":
@@ -28,7 +28,7 @@ def number(value: float | None, decimals: int = 0, lang: str = "vi") -> str:
 
 def percent(value: float | None, decimals: int = 1, lang: str = "vi") -> str:
     """89.44 -> '89,4%' in Vietnamese, '89.4%' in English; None or NaN -> '—'."""
-    return NONE if _missing(value) else number(value, decimals, lang) + "%"
+    return NONE if missing(value) else number(value, decimals, lang) + "%"
 
 
 def value(v: float | None, kind: str, lang: str = "vi") -> str:
@@ -39,7 +39,7 @@ def value(v: float | None, kind: str, lang: str = "vi") -> str:
 def change(v: float | None, kind: str, lang: str = "vi") -> str:
     """A change against the previous period, signed ('+', '±' for none, '−'): percentage points for a ratio
     ('+2,5 điểm %', '+2.5 pp'), a whole number for a count."""
-    if _missing(v):
+    if missing(v):
         return NONE
     unit = (" điểm %" if lang == "vi" else " pp") if kind == "ratio" else ""
     sign = "+" if v > 0 else ("±" if v == 0 else "−")
@@ -48,7 +48,7 @@ def change(v: float | None, kind: str, lang: str = "vi") -> str:
 
 def amount(v: float, lang: str = "vi") -> str:
     """A numerator or a denominator: whole unless it has a fraction (then one decimal)."""
-    return number(v, 1 if not _missing(v) and v % 1 else 0, lang)
+    return number(v, 1 if not missing(v) and v % 1 else 0, lang)
 
 
 def excel_number_format(column: str, kind: str) -> str:

@@ -4,12 +4,11 @@ in the words the report's data-quality section uses: 'Số liệu tháng 10 đã
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
 
-from kpi.core import periods
+from kpi.core import formats, periods
 from kpi.core.formats import date as date_text
 from kpi.plan import Plan
 
@@ -31,11 +30,10 @@ def read(output_dir: str | Path | None) -> pd.DataFrame:
 
 
 def _number(value: float, kind: str, lang: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A published value as the correction line quotes it ('61,2 %', '3'), through the one formatter."""
+    if formats.missing(value):
         return "chưa có số liệu" if lang == "vi" else "no value"
-    text = f"{value:,.0f}" if kind == "count" else f"{value:,.1f}"
-    if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    text = formats.number(value, 0 if kind == "count" else 1, lang)
     return text if kind == "count" else f"{text} %"
 
 
