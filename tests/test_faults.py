@@ -450,7 +450,7 @@ def test_scorecard_excel_and_zip_on_a_full_disk_are_said_and_the_report_stands(d
                                                                                monkeypatch, capsys):
     from kpi import cli
 
-    full = {"scorecard.csv", "scorecard.xlsx", "bao-cao-2026-11.zip"}
+    full = {"scorecard.csv", "scorecard.xlsx", "package", "bao-cao-2026-11.zip"}
     real_replace = os.replace
 
     def replace(src, dst, *a, **kw):  # the disk is full when these files' last bytes are flushed
@@ -470,10 +470,12 @@ def test_scorecard_excel_and_zip_on_a_full_disk_are_said_and_the_report_stands(d
     for name in ("scorecard.csv", "scorecard.xlsx", "bao-cao-2026-11.zip"):
         assert f"Ổ đĩa đầy: không ghi được {period / name}" in captured.out + captured.err
         assert not (period / name).exists()
-    # the data package's own scorecard.csv meets the same full disk: the package is said as not written too
+    # the data package, put in place whole (kpi.core.files.write_folder), meets the same full disk: it is said
+    # as not written too, and no temporary folder is left
     assert ("Chưa ghi được: 2026-11/scorecard.csv, 2026-11/scorecard.xlsx, 2026-11/package, "
             "2026-11/bao-cao-2026-11.zip" in captured.err)
     assert not (period / "package" / "datapackage.json").exists()  # no descriptor: never taken for a whole package
+    assert not [p.name for p in period.iterdir() if p.name.startswith(".package")]
     assert "</html>" in (period / "kt.html").read_text(encoding="utf-8")  # the report itself stands, complete
     assert not [p.name for p in period.iterdir() if p.name.endswith(".part")]  # no temporary left behind
 
@@ -567,3 +569,22 @@ def test_a_notebook_that_is_not_there_is_refused_before_any_work(data: Path, tmp
     assert f"Không tìm thấy sổ tay báo cáo {tmp_path / 'khong-co.ipynb'}" in capsys.readouterr().err
     assert not out.exists()
 
+
+
+def test_write_folder_on_a_full_disk_keeps_the_old_folder_and_leaves_no_temporary(tmp_path: Path, monkeypatch):
+    target = files.write_folder(tmp_path / "package", {"a.csv": b"1\n", "b.csv": b"2\n"})
+    real_open = os.open
+
+    def full(path, flags, *a, **kw):  # the second file of the new folder hits a full disk
+        if Path(os.fsdecode(path)).name == "b.csv" and ".part" in os.fsdecode(path):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fsdecode(path))
+        return real_open(path, flags, *a, **kw)
+
+    monkeypatch.setattr(os, "open", full)
+    with pytest.raises(OSError):
+        files.write_folder(tmp_path / "package", {"a.csv": b"new\n", "b.csv": b"new\n"})
+    monkeypatch.setattr(os, "open", real_open)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["package"]  # no temporary folder left
+    assert (target / "a.csv").read_bytes() == b"1\n" and (target / "b.csv").read_bytes() == b"2\n"
+    files.write_folder(target, {"c.csv": b"3\n"})  # a whole new set replaces the old one
+    assert sorted(p.name for p in target.iterdir()) == ["c.csv"]

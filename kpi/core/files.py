@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,35 @@ def write_atomic(target: Path, data: bytes | str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_folder(target: Path, parts: dict[str, bytes], private: bool = False) -> Path:
+    """Write a folder of files whole: every part into a temporary folder beside the target, then swapped in (the
+    old folder moved aside first and removed after), so a final name only ever holds a complete set; a full
+    disk or Ctrl-C leaves the old folder untouched and no temporary behind. `private`: readable by the owner
+    only (0700 folder, 0600 files)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for left in [*target.parent.glob(f".{target.name}.*.part"), *target.parent.glob(f".{target.name}.*.old")]:
+        shutil.rmtree(left, ignore_errors=True)  # what a killed run left (the caller holds the output lock)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part"))
+    old = target.with_name(f".{target.name}.{os.getpid()}.old")
+    try:
+        os.chmod(tmp, 0o700 if private else 0o755)
+        for name, body in parts.items():
+            fd = os.open(tmp / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not target.exists():
+            os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return target
 
 
 def write_error_text(exc: OSError, path: Path | str | None = None) -> str:

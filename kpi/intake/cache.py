@@ -25,6 +25,7 @@ import pandas as pd
 
 import kpi
 from kpi.core import paths
+from kpi.core.files import write_folder
 from kpi.intake.load import submission_files
 
 CACHE_DIR = ".cache"
@@ -114,26 +115,13 @@ def write(subs, period_out: str | Path, key: str) -> Path:
     under the output folder's lock, so no other writer is at work here."""
     folder = cache_dir(period_out)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for left in folder.glob(f".{PREFIX}*.part"):
+    for left in [*folder.glob(f".{PREFIX}*.part"), *folder.glob(f".{PREFIX}*.old")]:
         shutil.rmtree(left, ignore_errors=True) if left.is_dir() else left.unlink(missing_ok=True)
     target = cache_file(period_out, key)
-    tmp = folder / f".{target.name}.{os.getpid()}.part"
-    try:
-        tmp.mkdir(mode=0o700)
-        parts, frames = _encode(subs)
-        meta = {"format": FORMAT, "key": key, "frames": frames,
-                "sha256": {n: hashlib.sha256(b).hexdigest() for n, b in parts.items()}}
-        parts[META] = json.dumps(meta).encode("ascii")
-        for name, body in parts.items():
-            fd = os.open(tmp / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(body)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    parts, frames = _encode(subs)
+    meta = {"format": FORMAT, "key": key, "frames": frames,
+            "sha256": {n: hashlib.sha256(b).hexdigest() for n, b in parts.items()}}
+    write_folder(target, {**parts, META: json.dumps(meta).encode("ascii")}, private=True)
     for old in folder.iterdir():
         if old.name.startswith(PREFIX) and old != target:
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)

@@ -9,14 +9,13 @@ import hashlib
 import io
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
 
 import kpi
 from kpi import province
-from kpi.core.files import write_atomic
+from kpi.core.files import write_folder
 from kpi.indicators import compute
 from kpi.intake import cache
 from kpi.intake import notes as unit_notes
@@ -99,36 +98,23 @@ def write_package(plan: Plan, subs: Submissions, period: str, card: pd.DataFrame
     revision, changes, records = published.publish(plan, subs.data, period, card, Path(out).parent, made_on)
     notes = unit_notes.for_period(unit_notes.read_notes(data_dir, plan, period)[0], period, plan.unit_codes)
     tables = resources(plan, subs, period, card, notes, published.revisions_frame(changes))
-    final = Path(out) / PACKAGE_DIR
-    folder = Path(out) / f".{PACKAGE_DIR}.part"  # made whole aside, then put in place: never half a package
-    shutil.rmtree(folder, ignore_errors=True)
-    try:
-        entries = []
-        for name, fields in FIELDS.items():
-            body = csv_bytes(tables[name], [f for f, _, _ in fields])
-            write_atomic(folder / f"{name}.csv", body)
-            entries.append({
-                "name": name, "path": f"{name}.csv", "profile": "tabular-data-resource", "format": "csv",
-                "mediatype": "text/csv", "encoding": "utf-8", "bytes": len(body),
-                "hash": "sha256:" + hashlib.sha256(body).hexdigest(),
-                "schema": {"fields": [{"name": f, "type": t, "description": d} for f, t, d in fields]}})
-        descriptor = {
-            "profile": PROFILE, "name": slug(f"kpi-{plan.commune}-{period}"),
-            "title": f"Số liệu chỉ tiêu KHCN, ĐMST và CĐS của xã {plan.commune}, kỳ {period}",
-            "resources": entries,
-            "kpi": {"commune": plan.commune, "commune_id": Path(data_dir).resolve().name, "plan_year": plan.year,
-                    "plan_sha256": cache.sha256_file(plan_path), "period": period, "revision": revision,
-                    "kit_version": kpi.__version__, "made_on": made_on},
-        }
-        write_atomic(folder / DESCRIPTOR, json.dumps(descriptor, ensure_ascii=False, indent=2))
-    except BaseException:  # a full disk or Ctrl-C: no half package under any name, the old one untouched
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    old = Path(out) / f".{PACKAGE_DIR}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.replace(old)
-    folder.replace(final)
-    shutil.rmtree(old, ignore_errors=True)
+    parts, entries = {}, []
+    for name, fields in FIELDS.items():
+        body = parts[f"{name}.csv"] = csv_bytes(tables[name], [f for f, _, _ in fields])
+        entries.append({
+            "name": name, "path": f"{name}.csv", "profile": "tabular-data-resource", "format": "csv",
+            "mediatype": "text/csv", "encoding": "utf-8", "bytes": len(body),
+            "hash": "sha256:" + hashlib.sha256(body).hexdigest(),
+            "schema": {"fields": [{"name": f, "type": t, "description": d} for f, t, d in fields]}})
+    descriptor = {
+        "profile": PROFILE, "name": slug(f"kpi-{plan.commune}-{period}"),
+        "title": f"Số liệu chỉ tiêu KHCN, ĐMST và CĐS của xã {plan.commune}, kỳ {period}",
+        "resources": entries,
+        "kpi": {"commune": plan.commune, "commune_id": Path(data_dir).resolve().name, "plan_year": plan.year,
+                "plan_sha256": cache.sha256_file(plan_path), "period": period, "revision": revision,
+                "kit_version": kpi.__version__, "made_on": made_on},
+    }
+    parts[DESCRIPTOR] = json.dumps(descriptor, ensure_ascii=False, indent=2).encode("utf-8")
+    final = write_folder(Path(out) / PACKAGE_DIR, parts)  # made whole aside, then put in place
     published.save(records)  # recorded as published once the package is whole
     return final

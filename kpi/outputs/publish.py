@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
@@ -121,17 +122,13 @@ def write_zip(out_dir: Path, period: str) -> Path:
     """<out>/<P>/bao-cao-<P>.zip with the shared files in one folder, so unpacking gives a working index.html."""
     out_dir = Path(out_dir)
     target = out_dir / f"bao-cao-{period}.zip"
-    tmp = out_dir / f".{target.name}.part"
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for path in shared_files(out_dir):
-                zf.write(path, arcname=f"bao-cao-{period}/{path.name}")
-            package = out_dir / "package"
-            if (package / "datapackage.json").is_file():  # the data package for the province, as its own folder
-                for path in sorted(p for p in package.iterdir() if p.is_file() and not p.name.startswith(".")):
-                    zf.write(path, arcname=f"bao-cao-{period}/package/{path.name}")
-        tmp.replace(target)
-    except BaseException:  # a full disk or Ctrl-C: no half zip under any name, the old one untouched
-        tmp.unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()  # a few MB at most: built whole in memory, then written under its name at once
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in shared_files(out_dir):
+            zf.write(path, arcname=f"bao-cao-{period}/{path.name}")
+        package = out_dir / "package"
+        if (package / "datapackage.json").is_file():  # the data package for the province, as its own folder
+            for path in sorted(p for p in package.iterdir() if p.is_file() and not p.name.startswith(".")):
+                zf.write(path, arcname=f"bao-cao-{period}/package/{path.name}")
+    write_atomic(target, buf.getvalue())
     return target
