@@ -14,6 +14,7 @@ from kpi.core.errors import UsageError
 from kpi.core.files import write_atomic, write_error_text
 from kpi.core.periods import expand_periods
 from kpi.intake import cache
+from kpi.intake.load import submission_files
 from kpi.outputs import pdf, render
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan import load_plan
@@ -39,7 +40,7 @@ def province_inputs(root: Path, period: str, year: int) -> dict[str, str]:
     out = {}
     for d in paths.commune_dirs(root):
         sub = paths.submissions_dir(d)
-        for f in sorted(p for p in sub.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))):
+        for f in submission_files(sub):
             rel = f.relative_to(sub).as_posix()
             month = rel[:7]
             if not (month[:4].isdigit() and month[4:5] == "-") or (month.startswith(f"{year}-") and month <= period):
