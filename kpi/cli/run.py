@@ -115,7 +115,7 @@ def _cmd_run(args) -> int:
     bad = [f for f in formats if f not in ("html", "pdf")]
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
-    run_options(args, formats)  # --notebook that is not there is refused here, before any work
+    opts = run_options(args, formats)  # a --notebook that is not there is refused here, before any work
     if args.packages and args.period:  # the province roll-up is monthly
         from kpi.report import check_parameters
 
@@ -131,7 +131,6 @@ def _cmd_run(args) -> int:
     for period in expand_periods(args.period) if args.period else plan.periods[:1]:
         for unit in ([] if args.unit == "all" else args.unit.split(",")) or ["commune"]:
             check_parameters(plan, period, unit, args.lang)
-    opts = run_options(args, formats)
     with contextlib.ExitStack() as stack:
         # The lock first, for every route: a run refused by it has read nothing and started no worker, and a
         # run that waited (--wait) reads the data as it is when its turn comes, not as it was when it waited.
@@ -222,18 +221,13 @@ def _reports_at_most(args, plan) -> int:
 
 
 def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: dict | None = None) -> int:
-    from kpi.report import check_parameters
     from kpi.run.batch import DataSet, Shared, run_batch
 
     opts = run_options(args, formats)
 
     periods = _run_periods(args, plan, subs)
-    if args.unit == "all":
-        units = ["commune", *plan.unit_codes]
-    else:
-        units = args.unit.split(",")  # not stripped: "ca\n" is refused, never quietly mended
-        for unit in units:
-            check_parameters(plan, periods[0], unit, args.lang)
+    # each unit was checked before the lock (_cmd_run); not stripped: "ca\n" is refused, never quietly mended
+    units = ["commune", *plan.unit_codes] if args.unit == "all" else args.unit.split(",")
     from kpi.core.periods import months
 
     covered = [m for period in periods for m in months(period)]
