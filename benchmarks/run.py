@@ -276,7 +276,7 @@ def dask_child(size: str, threads: int) -> dict:
         data_mib = mem.now() / 2**20
         per = pd.Series(villages, index=pd.Index([f"xa_{i:04d}" for i in range(communes)], name="commune"))
         t0 = time.perf_counter()
-        hist = province_dask.commune_history(ddf, plan, PERIOD, per, whole_communes=True)
+        hist = province_dask.commune_history(ddf, plan, PERIOD, per)
         h, sums = client.gather(client.compute([hist, province_dask.rollup_sums(hist)]))
         roll = province_dask.finish_sums(sums, plan, PERIOD)
         secs = time.perf_counter() - t0

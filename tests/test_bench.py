@@ -65,8 +65,8 @@ def test_the_dask_engine_computes_the_pandas_numbers_on_the_synthetic_blocks():
     per = pd.Series(villages, index=pd.Index([f"xa_{i:04d}" for i in range(communes)], name="commune"))
     with dask.config.set(scheduler="sync"):
         second = ddf.partitions[1].compute()
-        hist = province_dask.commune_history(ddf, plan, "2026-12", per, whole_communes=True).compute()
-        roll = province_dask.rollup(province_dask.commune_history(ddf, plan, "2026-12", per, whole_communes=True),
+        hist = province_dask.commune_history(ddf, plan, "2026-12", per).compute()
+        roll = province_dask.rollup(province_dask.commune_history(ddf, plan, "2026-12", per),
                                     plan, "2026-12")
     pd.testing.assert_frame_equal(second.reset_index(drop=True),
                                   data[data["commune"].cat.codes >= bench.BLOCK].reset_index(drop=True))

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from kpi.cli import main
+from kpi.run.executor import Executor
 from tests.conftest import FILES
 
 HEADER = "period,unit,village,element,value,submitted_on\n"
@@ -234,13 +235,14 @@ def test_run_summary_counts_only_the_periods_run(tmp_path, capsys, monkeypatch):
     assert len(subs.errors) == 3  # 2 in November, 1 in December
     args = argparse.Namespace(period="2026-12", unit="all", lang="vi", out=str(tmp_path / "out"), wait=False,
                               data=str(tmp_path), force=False, timeout=60, plan=None, scheduler=None, workers=1)
+    ex = Executor(cli_run.run_options(args, ["html"]))
     with pytest.raises(Stop):
-        cli_run._run_loaded(args, plan, tmp_path, subs, ["html"], None)
+        cli_run._run_loaded(args, plan, tmp_path, subs, ex)
     out = capsys.readouterr().out
     assert "Lưu ý: 1 lỗi trong số liệu gửi lên của 2026-12" in out
     args.period = "2026-11..2026-12"
     with pytest.raises(Stop):
-        cli_run._run_loaded(args, plan, tmp_path, subs, ["html"], None)
+        cli_run._run_loaded(args, plan, tmp_path, subs, ex)
     assert "Lưu ý: 3 lỗi trong số liệu gửi lên của 2026-11, 2026-12" in capsys.readouterr().out
 
 

@@ -13,7 +13,7 @@ import pytest
 from kpi.core import files, paths
 from kpi.demo import write_demo
 from kpi.plan import load_plan
-from kpi.run import batch, inputs, job, manifest, summary
+from kpi.run import batch, executor, inputs, job, manifest, summary
 from tests.conftest import failing_notebook
 
 PLAN = load_plan()
@@ -108,7 +108,7 @@ def test_a_manifest_on_a_full_disk_is_a_note_not_a_traceback(data: Path, tmp_pat
     def no_space(out, _manifest):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(out) / manifest.MANIFEST))
 
-    monkeypatch.setattr(batch, "save_manifest", no_space)
+    monkeypatch.setattr(executor, "save_manifest", no_space)
     res = batch.run_batch(batch.DataSet(PLAN, load_submissions(data, PLAN), data), "2026-11", ["kt"], tmp_path / "out",
                           batch.RunOptions(formats=("html",), made_on="2026-12-11", workers=1, progress=False,
                                            notebook=notebook))

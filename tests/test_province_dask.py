@@ -1,6 +1,6 @@
 """The province roll-up with dask.dataframe on a Dask LocalCluster (loopback, started here) equals the pandas
 roll-up of kpi/province/__init__.py on the three-commune fixture, and the hand-worked numbers: from long data in any
-partitioning (shuffled on the commune), and from the commune folders read by the workers (one partition each)."""
+partitioning of whole communes (the rows in any order), and from the commune folders read by the workers (one partition each)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from kpi.plan import load_plan
 
 distributed = pytest.importorskip("distributed")  # the `dask` extra
 dd = pytest.importorskip("dask.dataframe")
+dask = pytest.importorskip("dask")
 
 from kpi.province import on_dask as province_dask  # noqa: E402
 
@@ -33,20 +34,33 @@ def client():
             yield c
 
 
+def by_communes(data: pd.DataFrame, npartitions: int):
+    """The long data as a dask DataFrame whose partitions each hold whole communes (blocks of communes)."""
+    communes = sorted(data["commune"].unique())
+    blocks = [communes[i::npartitions] for i in range(npartitions)]
+    return dd.from_delayed([dask.delayed(data[data["commune"].isin(b)].reset_index(drop=True)) for b in blocks],
+                           meta=data.iloc[:0])
+
+
+def dask_scorecard(ddf, period: str, villages, communes: int, client) -> pd.DataFrame:
+    history = province_dask.commune_history(ddf, PLAN, period, villages)
+    return province.province_scorecard(province_dask.rollup(history, PLAN, period, client), PLAN, period, communes)
+
+
 @pytest.mark.parametrize("period", ["2026-01", "2026-02"])
 def test_dask_rollup_equals_the_pandas_rollup(client, period):
     pdata = province.load_province(ROOT, PLAN)
     expected = province.province_report(pdata, PLAN, period).scorecard
-    # three partitions that each mix communes: the shuffle must bring every commune's rows together
-    ddf = dd.from_pandas(pdata.data.sample(frac=1, random_state=3).reset_index(drop=True), npartitions=3)
-    got = province_dask.province_scorecard(ddf, PLAN, period, pdata.villages, len(pdata.communes), client=client)
+    # the rows in a shuffled order, each partition a block of whole communes
+    ddf = by_communes(pdata.data.sample(frac=1, random_state=3).reset_index(drop=True), 2)
+    got = dask_scorecard(ddf, period, pdata.villages, len(pdata.communes), client)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
 
 
 def test_dask_rollup_numbers_by_hand(client):
     pdata = province.load_province(ROOT, PLAN)
-    ddf = dd.from_pandas(pdata.data, npartitions=2)
-    p = province_dask.province_scorecard(ddf, PLAN, "2026-02", pdata.villages, client=client).set_index("indicator")
+    ddf = by_communes(pdata.data, 2)
+    p = dask_scorecard(ddf, "2026-02", pdata.villages, 3, client).set_index("indicator")
     # (150 + 90 + 30) / (300 + 100 + 300): a ratio of sums over communes, not the mean of 50, 90 and 10
     assert p.loc["1", "value"] == pytest.approx(100 * 270 / 700)
     assert (p.loc["1", "numerator"], p.loc["1", "denominator"], p.loc["1", "communes_reported"]) == (270, 700, 3)
@@ -59,7 +73,7 @@ def test_dask_rollup_numbers_by_hand(client):
 def test_commune_history_on_dask_equals_pandas(client):
     pdata = province.load_province(ROOT, PLAN)
     expected = province.commune_history(pdata.data, PLAN, "2026-02", pdata.villages)
-    ddf = dd.from_pandas(pdata.data, npartitions=3)
+    ddf = by_communes(pdata.data, 3)
     got = client.compute(province_dask.commune_history(ddf, PLAN, "2026-02", pdata.villages)).result()
     keys = ["commune", "indicator", "month"]
     got = got.sort_values(keys).reset_index(drop=True)

@@ -140,20 +140,19 @@ def _cmd_run(args) -> int:
         if paths.is_province_root(data):
             return _run_province(args, plan, opts)
         subs = None if args.force else batch_cache(args, data)  # --force trusts nothing a previous run left
-        if subs is None and not args.scheduler:
-            # New or changed data: there will be reports to make, so the workers start now and import the kit
-            # while this process reads and validates the data. (With the batch's cache there is usually
-            # nothing to remake, and starting workers would only cost time.)
-            from kpi.run.batch import default_workers
-            from kpi.run.workers import Pool
+        from kpi.run.executor import Executor
 
-            size = min(args.workers or default_workers(), _reports_at_most(args, plan))
-            pool = stack.enter_context(Pool(size, Path(args.out) / ".kpi-workers.log"))
+        ex = stack.enter_context(Executor(opts, size=_reports_at_most(args, plan)))
+        if subs is None and not args.scheduler:
+            # New or changed data: there will be reports to make, so the workers (and the browser) start now and
+            # import the kit while this process reads and validates the data. (With the batch's cache there is
+            # usually nothing to remake, and starting workers would only cost time.)
+            ex.start(_reports_at_most(args, plan), Path(args.out) / ".kpi-workers.log")
+        if subs is None:
             subs, hashes = load_stable(data, plan, load_submissions)
         else:
-            pool = None
-            subs, hashes = (subs, None) if subs is not None else load_stable(data, plan, load_submissions)
-        return _run_loaded(args, plan, data, subs, formats, pool, hashes or None)
+            hashes = None
+        return _run_loaded(args, plan, data, subs, ex, hashes or None)
 
 
 def _run_province(args, plan, opts) -> int:
@@ -220,10 +219,10 @@ def _reports_at_most(args, plan) -> int:
     return units * periods
 
 
-def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: dict | None = None) -> int:
-    from kpi.run.batch import DataSet, Shared, run_batch
+def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None) -> int:
+    from kpi.run.batch import DataSet, run_batch
 
-    opts = run_options(args, formats)
+    opts = ex.opts
 
     periods = _run_periods(args, plan, subs)
     # each unit was checked before the lock (_cmd_run); not stripped: "ca\n" is refused, never quietly mended
@@ -242,8 +241,7 @@ def _run_loaded(args, plan, data: Path, subs, formats: list[str], pool, hashes: 
     for period in periods:
         print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
         dataset = DataSet(plan, subs, data, Path(args.plan) if args.plan else paths.PLAN_FILE, hashes)
-        result = run_batch(dataset, period, units, Path(args.out), opts, lock=False,
-                           shared=Shared(pool))
+        result = run_batch(dataset, period, units, Path(args.out), opts, lock=False, executor=ex)
         results.append(result)
     for b in results:
         if args.zip:

@@ -160,6 +160,13 @@ WORDS = {
         "all_reported": "Every commune reported.",
         "missing_head": ("Commune", "Units missing"),
         "missing": "{n} communes have not sent everything:",
+        "rule": ("Province targets: a count's is the sum of the reporting communes' targets, a ratio's is the commune "
+                 "target, unless the province plan sets one (said in the column)."),
+        "packages": {"head": "Commune data packages", "used": "packages rolled up", "commune": "Commune",
+                     "revision": "Revision", "made_on": "Made on", "problems": "Packages not rolled up",
+                     "corrections": "Corrections",
+                     "correction": ("{commune}: month {m}, indicator {indicator} {old} → {new} (file {file}, sent on "
+                                    "{date})")},
     },
     "index": {
         "title": "KPI reports, {c} commune, {p}",

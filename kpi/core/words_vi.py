@@ -161,6 +161,14 @@ WORDS = {
         "all_reported": "Tất cả các xã đã gửi đủ số liệu.",
         "missing_head": ("Xã", "Đơn vị chưa gửi số liệu tháng này"),
         "missing": "{n} xã chưa gửi đủ:",
+        "rule": ("Chỉ tiêu của tỉnh: chỉ tiêu đếm (4, 6, 7) bằng tổng chỉ tiêu của các xã có số liệu (chỉ tiêu 7: 2 "
+                 "đơn mỗi xã), chỉ tiêu tỷ lệ bằng chỉ tiêu giao cho xã, trừ khi kế hoạch của tỉnh ghi số khác (ghi "
+                 "rõ trong cột)."),
+        "packages": {"head": "Các gói số liệu của xã", "used": "gói được tổng hợp", "commune": "Xã",
+                     "revision": "Lần công bố", "made_on": "Ngày lập", "problems": "Gói không được tổng hợp",
+                     "corrections": "Số liệu các xã đã điều chỉnh so với lần công bố trước",
+                     "correction": ("{commune}: tháng {m}, chỉ tiêu {indicator} {old} → {new} (tệp {file}, gửi ngày "
+                                    "{date})")},
     },
     "index": {
         "title": "Báo cáo chỉ tiêu KHCN, ĐMST và CĐS xã {c}, {p}",

@@ -2,8 +2,8 @@
 machine's memory: the same rules as kpi/province/__init__.py (pandas), computed partition by partition.
 
 Every commune's rows must sit in one partition: read from a province root, each partition is one commune
-folder, read and validated on a worker (read_province); long data partitioned otherwise is shuffled on the
-commune first (commune_history). Each partition's communes get their year-to-date history with
+folder, read and validated on a worker (read_province); long data made elsewhere comes in blocks of whole
+communes (benchmarks/run.py part b). Each partition's communes get their year-to-date history with
 province.commune_history (the within-commune ratio of sums over villages); the province roll-up is then a
 dask groupby sum over the communes that have a value, 100 × Σ numerator / Σ denominator, never a mean of
 commune ratios. Only small frames come back to the client: the sums per (indicator, month), and for the
@@ -46,16 +46,13 @@ def _history_part(part: pd.DataFrame, plan: Plan, period: str, villages: dict[st
     return out.astype(HISTORY_COLUMNS)
 
 
-def commune_history(ddf, plan: Plan, period: str, villages: pd.Series | dict | None = None,
-                    whole_communes: bool = False):
+def commune_history(ddf, plan: Plan, period: str, villages: pd.Series | dict | None = None):
     """Every commune's year-to-date value of every indicator for each month January..P, as a dask DataFrame
-    (the columns of province.commune_history). `ddf` is the long data as a dask DataFrame; `villages` the
-    villages expected per commune (default: the plan's). Communes without any row are not in the result.
-    The rows are shuffled on the commune first, unless `whole_communes` says that every commune's rows
-    already sit in one partition (data partitioned by blocks of communes)."""
+    (the columns of province.commune_history). `ddf` is the long data as a dask DataFrame whose partitions each
+    hold whole communes (blocks of communes, or one commune folder each: read_province); `villages` the
+    villages expected per commune (default: the plan's). Communes without any row are not in the result."""
     villages = {} if villages is None else {str(k): int(v) for k, v in dict(villages).items()}
-    whole = ddf if whole_communes else ddf.shuffle(on="commune")  # all rows of a commune in one partition
-    return whole.map_partitions(_history_part, plan, period, villages, meta=_empty_history())
+    return ddf.map_partitions(_history_part, plan, period, villages, meta=_empty_history())
 
 
 def rollup_sums(history):
@@ -80,20 +77,6 @@ def rollup(history, plan: Plan, period: str, client=None) -> pd.DataFrame:
     value; the result (one row per indicator and month) is a small pandas frame."""
     sums = rollup_sums(history)
     return finish_sums(client.compute(sums).result() if client is not None else sums.compute(), plan, period)
-
-
-def province_scorecard(ddf, plan: Plan, period: str, villages: pd.Series | dict | None = None,
-                       communes_expected: int | None = None, client=None) -> pd.DataFrame:
-    """The province (or national) scorecard at P from long data in a dask DataFrame: the same frame as
-    province.province_report(...).scorecard. With `client` (a distributed Client) the work runs there;
-    else on dask's current scheduler."""
-    hist = commune_history(ddf, plan, period, villages)
-    prov_hist = rollup(hist, plan, period, client)
-    if communes_expected is None:
-        communes_expected = len(villages) if villages is not None else int(
-            (client.compute(ddf["commune"].nunique()).result() if client is not None
-             else ddf["commune"].nunique().compute()))
-    return province.province_scorecard(prov_hist, plan, period, int(np.int64(communes_expected)))
 
 
 # --- a province root read on the cluster: one partition per commune folder ---------------------------------

@@ -17,7 +17,6 @@ from matplotlib.patches import Patch  # noqa: E402
 from kpi import province  # noqa: E402
 from kpi.core import formats, periods  # noqa: E402
 from kpi.core.i18n import STATUS_COLORS, STATUS_LABELS, STATUSES, WORDS  # noqa: E402
-from html import escape  # noqa: E402
 from kpi.plan import Plan, load_plan  # noqa: E402
 from kpi.report.charts import Chart  # noqa: E402
 from kpi.report.templates import render  # noqa: E402
@@ -49,27 +48,21 @@ def packages_section(results_dir: str | Path | None, plan: Plan, lang: str = "vi
     if not results_dir or not note.is_file():
         return HTML("")
     info = json.loads(note.read_text(encoding="utf-8"))
-    vi = lang == "vi"
+    w = WORDS[lang]["province"]["packages"]
     kinds = {i.id: i.kind for i in plan.indicators}
-    parts = [f"<h2>{'Các gói số liệu của xã' if vi else 'Commune data packages'}</h2>"]
-    rows = "".join(f"<tr><td>{escape(str(u['commune']))}</td><td>{u['revision']}</td>"
-                   f"<td>{escape(formats.date(u['made_on'] or ''))}</td></tr>" for u in info["used"])
-    parts.append(f"<p>{len(info['used'])} {'gói được tổng hợp' if vi else 'packages rolled up'}:</p>"
-                 f"<table><tr><th>{'Xã' if vi else 'Commune'}</th><th>{'Lần công bố' if vi else 'Revision'}</th>"
-                 f"<th>{'Ngày lập' if vi else 'Made on'}</th></tr>{rows}</table>")
-    if info["problems"]:
-        parts.append(f"<p>{'Gói không được tổng hợp' if vi else 'Packages not rolled up'} ({len(info['problems'])}):</p>"
-                     "<ul>" + "".join(f"<li>{escape(t)}</li>" for t in info["problems"]) + "</ul>")
-    if info["corrections"]:
-        items = "".join(
-            f"<li>{escape(str(c['commune']))}: tháng {periods.month_number(str(c['period']))}, chỉ tiêu {escape(str(c['indicator']))}"
-            f" {formats.value(c['old_value'] if c['old_value'] is not None else float('nan'), kinds.get(str(c['indicator']), 'ratio'), lang)} → "
-            f"{formats.value(c['new_value'] if c['new_value'] is not None else float('nan'), kinds.get(str(c['indicator']), 'ratio'), lang)}"
-            f" (tệp {escape(str(c['file']))}, gửi ngày {escape(formats.date(c['submitted_on'] or ''))})</li>"
-            for c in info["corrections"])
-        parts.append(f"<p>{'Số liệu các xã đã điều chỉnh so với lần công bố trước' if vi else 'Corrections'}:</p>"
-                     f"<ul>{items}</ul>")
-    return HTML("".join(parts))
+
+    def value(v, indicator: str) -> str:
+        return formats.value(v if v is not None else float("nan"), kinds.get(indicator, "ratio"), lang)
+
+    used = [{"commune": str(u["commune"]), "revision": u["revision"], "made_on": formats.date(u["made_on"] or "")}
+            for u in info["used"]]
+    corrections = [w["correction"].format(commune=c["commune"], m=periods.month_number(str(c["period"])),
+                                          indicator=c["indicator"], old=value(c["old_value"], str(c["indicator"])),
+                                          new=value(c["new_value"], str(c["indicator"])), file=c["file"],
+                                          date=formats.date(c["submitted_on"] or ""))
+                   for c in info["corrections"]]
+    return HTML(render("report/province_packages.html.j2", w=w, used=used, problems=info["problems"],
+                       corrections=corrections))
 
 
 def header(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
@@ -88,12 +81,8 @@ def rollup_table(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> 
     rows = [[r.indicator, r.name, formats.value(r.value, kinds[r.indicator], lang), str(texts[r.indicator]),
              STATUS_LABELS[lang][r.status], f"{r.communes_reported}/{r.communes_expected}"]
             for r in card.itertuples()]
-    rule = ("Chỉ tiêu của tỉnh: chỉ tiêu đếm (4, 6, 7) bằng tổng chỉ tiêu của các xã có số liệu (chỉ tiêu 7: 2 đơn "
-            "mỗi xã), chỉ tiêu tỷ lệ bằng chỉ tiêu giao cho xã, trừ khi kế hoạch của tỉnh ghi số khác (ghi rõ trong "
-            "cột)." if lang == "vi" else "Province targets: a count's is the sum of the reporting communes' "
-            "targets, a ratio's is the commune target, unless the province plan sets one (said in the column).")
-    return HTML(f"<p>{escape(rule)}</p>" + str(render("report/province_table.html.j2",
-                                                       head=WORDS[lang]["province"]["rollup_head"], rows=rows)))
+    return HTML(render("report/province_table.html.j2", rule=WORDS[lang]["province"]["rule"],
+                       head=WORDS[lang]["province"]["rollup_head"], rows=rows))
 
 
 def ranking_table(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:

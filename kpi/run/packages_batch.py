@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -11,9 +12,9 @@ from kpi.core.files import write_atomic, write_error_text
 from kpi.plan import Plan
 from kpi.province import packages as pk
 from kpi.province.targets import ProvincePlan
-from kpi.run import batch
-from kpi.run.manifest import clean_partials
-from kpi.run.province_batch import PROVINCE_DIR, RESULTS_DIR, make_province_report, province_job, write_tables
+from kpi.run.executor import Executor, RunOptions, job_key
+from kpi.run.manifest import clean_partials, load_manifest
+from kpi.run.province_batch import PROVINCE_DIR, RESULTS_DIR, province_job, run_province_job, write_tables
 from kpi.run.summary import BatchResult
 
 PACKAGES_NOTE = "packages.json"  # beside the computed report in .results/: problems, corrections, sources
@@ -36,7 +37,7 @@ def compute(folder: Path, plan: Plan, period: str | None, pplan: ProvincePlan) -
 
 
 def run_packages(folder: Path, out_root: Path, plan: Plan, plan_path: Path, period: str | None,
-                 opts: batch.RunOptions, pplan: ProvincePlan) -> tuple[pk.PackageSet, BatchResult | None]:
+                 opts: RunOptions, pplan: ProvincePlan) -> tuple[pk.PackageSet, BatchResult | None]:
     """The province report of P from the packages under `folder`, into <out>/province/<P>/ like the raw-data
     route (the same province job). The caller holds the output folder's lock. No usable package: no result."""
     folder, out_root = Path(folder), Path(out_root).resolve()  # absolute: the worker runs elsewhere
@@ -55,8 +56,12 @@ def run_packages(folder: Path, out_root: Path, plan: Plan, plan_path: Path, peri
     results = out / RESULTS_DIR
     province.write_report(rep, results)
     write_atomic(results / PACKAGES_NOTE, json.dumps(package_note(ps), ensure_ascii=False, indent=1))
-    job = province_job(plan_path, ps.period, out, opts, folder, {"results_dir": str(results.resolve())})
-    result.reports.append(make_province_report(job, opts.time_limit))
+    with Executor(opts) as ex:  # the same executor as every report; the packages are rolled up at every run
+        job = province_job(plan_path, ps.period, out, opts, folder, {"results_dir": str(results.resolve())},
+                           ex.engine)
+        inputs = {f"{c}/{name}": hashlib.sha256(data).hexdigest()
+                  for c, p in sorted(ps.good.items()) for name, data in sorted(p.files.items())}
+        run_province_job(ex, job, job_key(job, inputs), result, load_manifest(out))
     from kpi.outputs.publish import write_province_index
 
     names = pk.commune_names(ps)

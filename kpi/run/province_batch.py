@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,17 +14,17 @@ from kpi.core.files import write_atomic, write_error_text
 from kpi.core.periods import expand_periods
 from kpi.intake import cache
 from kpi.intake.load import submission_files
-from kpi.outputs import pdf, render
+from kpi.outputs import pdf
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan import load_plan
 from kpi.plan.model import Plan
 from kpi.province.targets import ProvincePlan
 from kpi.run import batch
-from kpi.run.inputs import kit_fingerprint, load_stable, sha256_file
-from kpi.run.job import LOG_DIR, Job
-from kpi.run.manifest import clean_partials, is_current, load_manifest, report_key, save_manifest
-from kpi.run.summary import BatchResult, ReportResult
-from kpi.run.workers import run_in_subprocess
+from kpi.run.executor import Executor, RunOptions, default_workers, job_key, pending, save
+from kpi.run.inputs import load_stable, sha256_file
+from kpi.run.job import Job
+from kpi.run.manifest import clean_partials, load_manifest
+from kpi.run.summary import BatchResult
 
 if TYPE_CHECKING:
     from kpi.province.on_dask import ProvinceTotals
@@ -58,12 +57,11 @@ def write_tables(rep: province.ProvinceReport, out: Path) -> None:
     write_scorecard_csv(rep.communes, out / "communes.csv")
 
 
-def province_job(plan_path: Path, period: str, out: Path, opts: batch.RunOptions, data_dir: Path,
-                 parameters: dict) -> Job:
+def province_job(plan_path: Path, period: str, out: Path, opts: RunOptions, data_dir: Path, parameters: dict,
+                 engine: pdf.Engine) -> Job:
     """The province report of P as a job, the same for the raw-data route and the packages route: the province
     notebook with its parameters (`parameters` adds data_root and, where there is one, results_dir and the
     province plan)."""
-    engine = pdf.choose() if "pdf" in opts.formats else pdf.Engine("")
     params = {"period": period, "data_root": "", "plan_path": str(plan_path.resolve()), "lang": opts.lang,
               "output_dir": str(out.resolve()), **parameters}
     title = (f"Báo cáo tổng hợp cấp tỉnh {periods.label(period)}" if opts.lang == "vi"
@@ -74,23 +72,21 @@ def province_job(plan_path: Path, period: str, out: Path, opts: batch.RunOptions
                notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params, title=title)
 
 
-def make_province_report(job: Job, time_limit: float) -> ReportResult:
-    """Run the province job in a worker of its own, within the time limit."""
-    out = Path(job.out)
-    t0 = time.perf_counter()
-    res = run_in_subprocess(job, out / LOG_DIR / "province.log", time_limit)
-    return ReportResult("province", {f: Path(p) for f, p in res["files"].items()}, res["error"],
-                        seconds=time.perf_counter() - t0, log=out / LOG_DIR / "province.log")
+def run_province_job(ex: Executor, job: Job, key: dict, result: BatchResult, manifest: dict) -> None:
+    """The province report through the run's executor (recorded in the period's manifest like any report)."""
+    made = ex.run([(job, key)], Path(job.out), manifest, result)
+    result.reports.append(made["province"])
+    save(result, manifest)
 
 
-def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str,
-                        opts: batch.RunOptions, totals: ProvinceTotals | None = None,
-                        pplan: ProvincePlan | None = None) -> BatchResult:
+def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, ex: Executor,
+                        totals: ProvinceTotals | None = None, pplan: ProvincePlan | None = None) -> BatchResult:
     """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook.
 
     Without `totals` the roll-up is computed here with pandas (and again by the notebook). With the totals a
     Dask cluster computed (kpi.run.distributed.province_on_cluster), the report is made from them and left in
     .results/ for the notebook, which then reads it instead of loading every commune."""
+    opts = ex.opts
     out = out_root / PROVINCE_DIR / period
     out.mkdir(parents=True, exist_ok=True)
     clean_partials(out)
@@ -99,46 +95,37 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
         parameters["province_plan"] = str(Path(pplan.file).resolve())
     if totals is not None:
         parameters["results_dir"] = str((out / RESULTS_DIR).resolve())
-    spec = province_job(plan_path, period, out, opts, root, parameters)
-    key = report_key(spec, province_inputs(root, period, plan.year), sha256_file(plan_path),
-                           sha256_file(paths.PROVINCE_NOTEBOOK), kit_fingerprint())
+    job = province_job(plan_path, period, out, opts, root, parameters, ex.engine)
+    key = job_key(job, province_inputs(root, period, plan.year))
     manifest = load_manifest(out)
-    entry = manifest["reports"].get("province")
-    result = BatchResult(period, out, [])
+    result = BatchResult(period, out, [], scorecard=out / "province_scorecard.csv")
     tables = [out / "province_scorecard.csv", out / "communes.csv"]
-    if not opts.force and is_current(entry, key, out) and all(t.is_file() for t in tables):
-        # the same inputs made these tables and this report: nothing is read or computed again
-        rr = ReportResult("province", {f: out / n for f, n in entry["outputs"].items()}, skipped=True)
+    done, todo = pending([(job, key)], manifest, out, opts.force or not all(t.is_file() for t in tables))
+    if done:  # the same inputs made these tables and this report: nothing is read or computed again
+        result.reports.append(done["province"])
+        save(result, manifest)
+        return result
+    if totals is None:
+        # hash what was read: the inputs are hashed again after the read, and read again if a commune's
+        # file changed meanwhile, so the manifest never pairs new hashes with old values
+        for _ in range(3):
+            pdata = province.load_province(root, plan)
+            after = province_inputs(root, period, plan.year)
+            if after == key["data"]:
+                break
+            key = {**key, "data": after}
+        rep = province.province_report(pdata, plan, period, pplan)
     else:
-        if totals is None:
-            # hash what was read: the inputs are hashed again after the read, and read again if a commune's
-            # file changed meanwhile, so the manifest never pairs new hashes with old values
-            for _ in range(3):
-                pdata = province.load_province(root, plan)
-                after = province_inputs(root, period, plan.year)
-                if after == key["data"]:
-                    break
-                key = {**key, "data": after}
-            rep = province.province_report(pdata, plan, period, pplan)
-        else:
-            from kpi.province import on_dask as province_dask
+        from kpi.province import on_dask as province_dask
 
-            rep = province_dask.province_report(totals, plan, period, pplan)
-            province.write_report(rep, out / RESULTS_DIR)
-        try:
-            write_tables(rep, out)
-        except OSError as exc:  # a full disk: said, counted as not written; the report still runs
-            result.notes.append(write_error_text(exc, out))
-            result.unwritten.append("province_scorecard.csv, communes.csv")
-        rr = make_province_report(spec, opts.time_limit)
-        if rr.ok:
-            manifest["reports"]["province"] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
-                                               "made_at": dt.datetime.now().isoformat(timespec="seconds")}
-        else:
-            manifest["reports"].pop("province", None)
-    result.reports.append(rr)
-    result.manifest = save_manifest(out, manifest)
-    result.scorecard = out / "province_scorecard.csv"
+        rep = province_dask.province_report(totals, plan, period, pplan)
+        province.write_report(rep, out / RESULTS_DIR)
+    try:
+        write_tables(rep, out)
+    except OSError as exc:  # a full disk: said, counted as not written; the report still runs
+        result.notes.append(write_error_text(exc, out))
+        result.unwritten.append("province_scorecard.csv, communes.csv")
+    run_province_job(ex, job, key, result, manifest)
     return result
 
 
@@ -152,7 +139,7 @@ class ProvinceRun:
 
 
 def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period_spec: str | None,
-                 units: list[str], opts: batch.RunOptions, pplan: ProvincePlan | None = None) -> ProvinceRun:
+                 units: list[str], opts: RunOptions, pplan: ProvincePlan | None = None) -> ProvinceRun:
     """Each commune's reports into <out>/<commune>/<P>/ (the commune's own plan file beside them), then the
     province report into <out>/province/<P>/. The caller holds the output folder's lock.
 
@@ -186,65 +173,62 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
         check_parameters(plan, period, "commune", month_only=True)
     say(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
     results = []
-    from concurrent.futures import ThreadPoolExecutor
+    local = not opts.scheduler
+    # One executor for the whole run: every commune's reports and the province report share its workers and
+    # its browser, started with the first report to make (a re-run with nothing to make starts neither).
+    with Executor(replace(opts, progress=False) if local else opts,
+                  size=len(communes) * len(units) * len(periods) + len(periods)) as ex:
 
-    from kpi.run.workers import Pool
+        def one_commune(d: Path) -> list[BatchResult]:
+            cplan = province.commune_plan(plan, d)
+            cplan_file = out_root / d.name / "plan.yml"
+            text = province.commune_plan_yaml(plan_path, cplan)
+            if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
+                write_atomic(cplan_file, text)
+            cplan = load_plan(cplan_file)
+            # the validated data a previous run left for this commune (kpi.intake.cache), when made from the same
+            # files, plan and kit; else read and validate the folder
+            key = cache.data_key(d, cplan_file)
+            subs = None if opts.force else next(
+                (s for s in (cache.read(paths.period_dir(out_root / d.name, p), key) for p in periods)
+                 if s is not None), None)
+            hashes = None
+            if subs is None:
+                subs, hashes = load_stable(d, cplan, load_submissions)
+            made = []
+            for period in periods:
+                data = batch.DataSet(cplan, subs, d, cplan_file, dict(hashes) if hashes else None)
+                r = batch.run_batch(data, period, units, out_root / d.name, ex.opts, lock=False, executor=ex)
+                r.period = f"{d.name}/{period}"
+                made.append(r)
+            return made
 
-    workers = opts.workers or batch.default_workers()
-    engine = pdf.choose() if "pdf" in opts.formats else pdf.Engine("")
+        if local:
+            # Several communes are planned at once, so the workers always have a report waiting, not only the
+            # 5 of one commune.
+            from concurrent.futures import ThreadPoolExecutor
 
-    def one_commune(d: Path, pool, printer) -> list[BatchResult]:
-        cplan = province.commune_plan(plan, d)
-        cplan_file = out_root / d.name / "plan.yml"
-        text = province.commune_plan_yaml(plan_path, cplan)
-        if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
-            write_atomic(cplan_file, text)
-        cplan = load_plan(cplan_file)
-        # the validated data a previous run left for this commune (kpi.intake.cache), when made from the same files,
-        # plan and kit; else read and validate the folder
-        key = cache.data_key(d, cplan_file)
-        subs = None if opts.force else next(
-            (s for s in (cache.read(paths.period_dir(out_root / d.name, p), key) for p in periods) if s is not None),
-            None)
-        hashes = None
-        if subs is None:
-            subs, hashes = load_stable(d, cplan, load_submissions)
-        made = []
+            workers = opts.workers or default_workers()
+            with ThreadPoolExecutor(max_workers=max(1, min(len(communes), workers))) as pool:
+                try:
+                    for d, made in zip(communes, pool.map(one_commune, communes)):
+                        results += made
+                        say(f"  Xong xã {d.name}.")
+                except BaseException:  # Ctrl-C: the communes' threads must not wait for their reports
+                    ex.terminate()
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise
+        else:  # each commune's reports are tasks on the cluster, one commune after another
+            for d in communes:
+                results += one_commune(d)
+        if opts.scheduler and totals is None:
+            from kpi.run.distributed import province_on_cluster
+
+            totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
         for period in periods:
-            data = batch.DataSet(cplan, subs, d, cplan_file, dict(hashes) if hashes else None)
-            r = batch.run_batch(data, period, units, out_root / d.name,
-                                replace(opts, progress=False if pool else None), lock=False,
-                                shared=batch.Shared(pool, printer))
-            r.period = f"{d.name}/{period}"
-            made.append(r)
-        return made
-
-    if opts.scheduler:  # each commune's reports are tasks on the cluster, one commune after another
-        for d in communes:
-            results += one_commune(d, None, None)
-    else:
-        # Every commune's reports share one set of workers and one browser, both started with the first
-        # report to make (a re-run with nothing to make starts neither). Several communes are planned
-        # at once, so the workers always have a report waiting, not only the 5 of one commune.
-        printer = (render.PdfPrinter(engine.path) if engine.name == "chromium"  # started on its first PDF
-                   else pdf.WeasyPrinter() if engine.name == "weasyprint" else None)
-        with Pool(min(workers, len(communes) * len(units) * len(periods)), out_root / ".kpi-workers.log",
-                  lazy=True) as pool, ThreadPoolExecutor(max_workers=max(1, min(len(communes), workers))) as ex:
-            try:
-                for d, made in zip(communes, ex.map(lambda d: one_commune(d, pool, printer), communes)):
-                    results += made
-                    say(f"  Xong xã {d.name}.")
-            finally:
-                if printer:
-                    printer.close()
-    if opts.scheduler and totals is None:
-        from kpi.run.distributed import province_on_cluster
-
-        totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
-    for period in periods:
-        r = run_province_period(plan, plan_path, root, out_root, period, opts, totals, pplan)
-        r.period = f"tỉnh/{period}"
-        results.append(r)
+            r = run_province_period(plan, plan_path, root, out_root, period, ex, totals, pplan)
+            r.period = f"tỉnh/{period}"
+            results.append(r)
     from kpi.outputs.publish import write_province_index
 
     names = {d.name: province.commune_plan(plan, d).commune for d in communes}
