@@ -148,8 +148,9 @@ def part_a_c(workers: int, rounds: int) -> dict:
                 raise SystemExit(f"re-run did not skip every report:\n{proc.stdout}\n{proc.stderr}")
             r["bare_s"], proc, r["bare_cpu"] = timed([sys.executable, str(BARE_BATCH), str(REPORTS), str(workers)],
                                                      cwd=SHARED_BENCH, env=env)
-            if proc.returncode != 0:
+            if proc.returncode != 0:  # a failed run is no figure: its times leave the medians
                 r["bare_error"] = _failed("bare_batch.py", proc)
+                r["bare_failed_s"], r["bare_s"], r["bare_cpu"] = r["bare_s"], None, None
             else:
                 r["bare_own_s"] = float(_last_line(proc.stdout))
             if naive_skip is None:
@@ -159,6 +160,7 @@ def part_a_c(workers: int, rounds: int) -> dict:
                     env=env)
                 if proc.returncode != 0:
                     r["naive_error"] = _failed("naive_batch.sh", proc)
+                    r["naive_failed_s"], r["naive_s"], r["naive_cpu"] = r["naive_s"], None, None
                 else:
                     r["naive_own_s"] = float(_last_line(proc.stdout))
                 shutil.rmtree(naive_out, ignore_errors=True)
@@ -251,9 +253,11 @@ def print_a_c(res: dict, summary: dict, parts: set[str], workers: int) -> None:
             per = "  ".join(f"{u} {x['cpu']:.2f}" for u, x in ess["reports"].items())
             print(f"    essential work (benchmarks/essential.py: the master notebook's code cells, one process, no "
                   f"kernel/HTML/PDF): imports {ess['imports_cpu']:.2f} s once, then per report {per} s")
+            batch = ("batch CPU not measured (no cgroup)" if summary["cpu_per_report"] is None else
+                     f"batch {summary['cpu_per_report']:.2f} s   overhead ratio {summary['overhead']:.2f}x")
             print(f"    essential CPU per report {summary['essential_cpu_per_report']:.2f} s "
                   f"({summary['essential_cpu_per_report_with_imports']:.2f} s with the imports shared by the 5)   "
-                  f"batch {summary['cpu_per_report']:.2f} s   overhead ratio {summary['overhead']:.2f}x")
+                  + batch)
     if "c" in parts:
         print("\n(c) re-run with nothing changed (kpi run without --force, after a full batch) vs the full batch")
         for k, r in enumerate(rounds, 1):
