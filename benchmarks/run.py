@@ -1,17 +1,27 @@
 """Benchmarks of the batch at scale, each measured side by side in the same run (figures, not tests).
 
-a. the month's batch (5 reports, HTML and PDF) against the same number of bare papermill runs of a notebook
-   that only imports pandas and seaborn and draws one chart, same parallelism;
+a. the month's batch (`kpi run`, 5 reports of 2026-11 of a copy of data/sample, HTML and PDF, --force) against
+   the two fixed baselines of issue 16, run as they are from /work/shared/bench: bare_batch.py (5 bare papermill
+   runs of a notebook that imports pandas and seaborn and draws one chart, W worker processes) and naive_batch.sh
+   (papermill CLI, nbconvert CLI and Chromium per report on the kit's own notebook, W at a time, in ROOT, which
+   must hold .venv); --rounds alternated rounds, wall and CPU (cgroup: the whole process tree) of each, the
+   medians and the ratios with their goals; the batch's CPU per report beside the essential work's
+   (benchmarks/essential.py: the notebook's code cells for the 5 units in one process, no kernel/HTML/PDF);
 b. the scorecard of all communes for 12 months at province size (166 communes) and national size (3,321
    communes, ~30 million long rows): kpi/province/__init__.py (pandas) and kpi/province/on_dask.py (dask.dataframe on a
    LocalCluster of --workers processes) against the same aggregation in DuckDB SQL, with the peak memory of
    each (max RSS; for Dask the sum over its process tree, sampled), each in its own process;
-c. a re-run with nothing changed, as a share of the full batch;
+c. a re-run with nothing changed (no --force, after each round's full batch), median, as a share of the full
+   batch's median;
 d. the size of each report's HTML for November of the committed sample (data/sample), against the bounds of
    issue 13 (commune <= 350 KB, a unit <= 200 KB: leadership opens them on a phone over a slow line), with
-   what the bytes are (the stylesheet, the SVG charts, the rest).
+   what the bytes are (the stylesheet, the SVG charts, the rest);
+e. (only with --parts e: long) a synthetic province of --communes N communes (kpi demo-data --communes N), `kpi
+   run` on it for its latest month: every commune's reports and the province report; wall, CPU (cgroup), the
+   number of reports (manifests), CPU per report against part a's batch.
 
-Usage: python benchmarks/run.py [--parts a,b,c,d] [--sizes province,national] [--workers N] [--repeat N]
+Usage: python benchmarks/run.py [--parts a,b,c,d,e] [--sizes province,national] [--workers N] [--rounds N]
+                                [--communes N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -36,16 +46,12 @@ sys.path.insert(0, str(HERE))
 SIZES = {"province": (166, 22), "national": (3321, 55)}  # communes, villages per commune (≈ 30 M rows nationally)
 PERIOD = "2026-12"
 
-BARE_NOTEBOOK = {
-    "cells": [
-        {"cell_type": "code", "execution_count": None, "id": "bare-0", "metadata": {}, "outputs": [],
-         "source": "import pandas as pd\nimport seaborn as sns\n"
-                   "df = pd.DataFrame({'x': range(10), 'y': range(10)})\nsns.barplot(data=df, x='x', y='y')"},
-    ],
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                 "language_info": {"name": "python"}},
-    "nbformat": 4, "nbformat_minor": 5,
-}
+SHARED_BENCH = Path("/work/shared/bench")  # the fixed baselines of issue 16, run as they are (never copied)
+BARE_BATCH = SHARED_BENCH / "bare_batch.py"
+NAIVE_BATCH = SHARED_BENCH / "naive_batch.sh"
+BATCH_PERIOD = "2026-11"  # part a: the November month of the committed sample (data/sample)
+REPORTS = 5  # commune + 4 units
+GOALS = {"batch_per_bare": 1.5, "batch_per_naive": 0.35, "cpu_per_report": 3.0, "rerun_share": 0.05}
 
 
 def kpi_cmd(*args: str) -> list[str]:
@@ -83,62 +89,238 @@ class Accounted:
         return seconds
 
 
-def timed(cmd: list[str], **kw) -> tuple[float, subprocess.CompletedProcess, float | None]:
+def timed(cmd: list[str], cwd: Path = ROOT, **kw) -> tuple[float, subprocess.CompletedProcess, float | None]:
     acct = Accounted(f"cmd{time.monotonic_ns()}")
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, preexec_fn=acct.preexec, **kw)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, preexec_fn=acct.preexec, **kw)
     return time.perf_counter() - t0, proc, acct.cpu()
 
 
-BARE_RUNNER = """
-import sys
-from concurrent.futures import ThreadPoolExecutor
-sys.path.insert(0, sys.argv[1])
-from run import bare_run
-from pathlib import Path
-nb, n, workers = Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-with ThreadPoolExecutor(max_workers=workers) as pool:
-    list(pool.map(lambda k: bare_run(nb, nb.with_name(f"bare-{k}.ipynb")), range(n)))
-"""
+def bench_env() -> dict:
+    """The environment of every measured command: the kit of this tree first on the path (the kernels inherit it),
+    and CHROMIUM for naive_batch.sh set to the kit's browser when `chromium` is not on PATH."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+    if not shutil.which("chromium") and "CHROMIUM" not in env:
+        from kpi.outputs import pdf
+
+        engine = pdf.choose()
+        if engine.name == "chromium" and engine.path:
+            env["CHROMIUM"] = engine.path
+    return env
 
 
-def bare_run(nb: Path, out: Path) -> None:
-    """One bare report: a worker process running papermill on the bare notebook (as the batch does)."""
-    code = ("import papermill as pm, sys; from kpi.run.job import kernel_name; "
-            "pm.execute_notebook(sys.argv[1], sys.argv[2], kernel_name=kernel_name(), progress_bar=False)")
-    subprocess.run([sys.executable, "-c", code, str(nb), str(out)], check=True, capture_output=True, cwd=ROOT)
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
-def part_a_c(workers: int, repeat: int = 1) -> list[dict]:
-    """`repeat` rounds, each: the batch (--force), the re-run with nothing changed, then the 5 bare runs."""
-    from kpi.demo import write_demo
-    from kpi.plan import load_plan
+def _failed(what: str, proc: subprocess.CompletedProcess) -> str:
+    tail = (proc.stderr.strip() or proc.stdout.strip())[-400:]
+    return f"{what} exited {proc.returncode}: {tail}"
 
+
+def part_a_c(workers: int, rounds: int) -> dict:
+    """`rounds` alternated rounds, each in turn: the kit's batch (--force) on a copy of data/sample, the re-run with
+    nothing changed (no --force), ../shared/bench/bare_batch.py 5 W, ../shared/bench/naive_batch.sh ROOT 2026-11 W
+    OUT; each command in a cgroup of its own (CPU of its whole process tree). Then the essential work
+    (benchmarks/essential.py) on the last batch's output folder, as the kernels were given it."""
+    env = bench_env()
     work = Path(tempfile.mkdtemp(prefix="kpi-bench-"))
-    rounds = []
+    data = work / "data"
+    naive_skip = None if (ROOT / ".venv" / "bin" / "papermill").exists() else (
+        f"{ROOT} has no .venv (naive_batch.sh runs $CLONE/.venv/bin/papermill): naive baseline skipped")
+    res: dict = {"rounds": [], "naive_skipped": naive_skip, "chromium_env": env.get("CHROMIUM")}
     try:
-        write_demo(work / "data", load_plan())
-        nb = work / "bare.ipynb"
-        nb.write_text(json.dumps(BARE_NOTEBOOK), encoding="utf-8")
-        for k in range(repeat):
+        shutil.copytree(ROOT / "data" / "sample", data)
+        for k in range(rounds):
             out = work / f"out-{k}"
-            args = ["run", "--data", str(work / "data"), "--out", str(out), "--period", "2026-11",
-                    "--format", "html,pdf", "--workers", str(workers)]
-            full, proc, full_cpu = timed(kpi_cmd(*args, "--force"))
-            if proc.returncode != 0:
+            if k:
+                shutil.rmtree(work / f"out-{k - 1}", ignore_errors=True)
+            args = ["run", "--data", str(data), "--out", str(out), "--period", BATCH_PERIOD, "--format", "html,pdf",
+                    "--workers", str(workers)]
+            r: dict = {"load": os.getloadavg()[0]}
+            r["batch_s"], proc, r["batch_cpu"] = timed(kpi_cmd(*args, "--force"), env=env)
+            if proc.returncode != 0 or f"{REPORTS} báo cáo tạo mới" not in proc.stdout:
                 raise SystemExit(f"batch failed:\n{proc.stdout}\n{proc.stderr}")
-            rerun, proc2, _ = timed(kpi_cmd(*args))
-            assert "0 báo cáo tạo mới" in proc2.stdout, proc2.stdout
-            bare, proc3, bare_cpu = timed([sys.executable, "-c", BARE_RUNNER, str(HERE), str(nb), "5", str(workers)])
-            if proc3.returncode != 0:
-                raise SystemExit(f"bare runs failed:\n{proc3.stderr}")
-            rounds.append({"batch_s": full, "bare_s": bare, "rerun_s": rerun, "batch_cpu": full_cpu,
-                           "bare_cpu": bare_cpu, "load": os.getloadavg()[0]})
-            print(f"  measured a/c round {k + 1}: {rounds[-1]}", file=sys.stderr, flush=True)
-        return rounds
+            r["rerun_s"], proc, r["rerun_cpu"] = timed(kpi_cmd(*args), env=env)
+            if proc.returncode != 0 or "0 báo cáo tạo mới" not in proc.stdout:
+                raise SystemExit(f"re-run did not skip every report:\n{proc.stdout}\n{proc.stderr}")
+            r["bare_s"], proc, r["bare_cpu"] = timed([sys.executable, str(BARE_BATCH), str(REPORTS), str(workers)],
+                                                     cwd=SHARED_BENCH, env=env)
+            if proc.returncode != 0:  # a failed run is no figure: its times leave the medians
+                r["bare_error"] = _failed("bare_batch.py", proc)
+                r["bare_failed_s"], r["bare_s"], r["bare_cpu"] = r["bare_s"], None, None
+            else:
+                r["bare_own_s"] = float(_last_line(proc.stdout))
+            if naive_skip is None:
+                naive_out = work / f"naive-{k}"
+                r["naive_s"], proc, r["naive_cpu"] = timed(
+                    [str(NAIVE_BATCH), str(ROOT), BATCH_PERIOD, str(workers), str(naive_out)], cwd=SHARED_BENCH,
+                    env=env)
+                if proc.returncode != 0:
+                    r["naive_error"] = _failed("naive_batch.sh", proc)
+                    r["naive_failed_s"], r["naive_s"], r["naive_cpu"] = r["naive_s"], None, None
+                else:
+                    r["naive_own_s"] = float(_last_line(proc.stdout))
+                shutil.rmtree(naive_out, ignore_errors=True)
+            res["rounds"].append(r)
+            print(f"  measured a/c round {k + 1}: {r}", file=sys.stderr, flush=True)
+        period_dir = work / f"out-{rounds - 1}" / BATCH_PERIOD
+        wall, proc, group_cpu = timed([sys.executable, str(HERE / "essential.py"), "--data", str(data), "--out",
+                                       str(period_dir), "--period", BATCH_PERIOD,
+                                       "--made-on", time.strftime("%Y-%m-%d")], env=env)
+        if proc.returncode != 0:
+            res["essential"] = {"error": _failed("essential.py", proc)}
+        else:
+            res["essential"] = {**json.loads(_last_line(proc.stdout)), "wall": wall, "cgroup_cpu": group_cpu}
+        return res
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
+
+def _median(rounds: list[dict], key: str) -> float | None:
+    values = [r[key] for r in rounds if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize_a_c(res: dict) -> dict:
+    """The medians over the rounds, the ratios to the baselines and to the essential work, each with its goal."""
+    rounds = res["rounds"]
+    med = {key: _median(rounds, key) for key in ("batch_s", "batch_cpu", "rerun_s", "bare_s", "bare_own_s",
+                                                 "bare_cpu", "naive_s", "naive_own_s", "naive_cpu")}
+    out: dict = {"median": med}
+
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+
+    out["batch_per_bare"] = ratio(med["batch_s"], med["bare_s"])
+    out["batch_per_naive"] = ratio(med["batch_s"], med["naive_s"])
+    out["batch_per_bare_own"] = ratio(med["batch_s"], med["bare_own_s"])
+    out["batch_per_naive_own"] = ratio(med["batch_s"], med["naive_own_s"])
+    out["cpu_per_report"] = ratio(med["batch_cpu"], REPORTS)
+    ess = res.get("essential") or {}
+    if "reports" in ess:
+        per = [x["cpu"] for x in ess["reports"].values()]
+        out["essential_cpu_per_report"] = sum(per) / len(per)
+        out["essential_imports_cpu"] = ess["imports_cpu"]
+        out["essential_cpu_per_report_with_imports"] = (sum(per) + ess["imports_cpu"]) / len(per)
+        out["overhead"] = ratio(out["cpu_per_report"], out["essential_cpu_per_report"])
+    out["rerun_share"] = ratio(med["rerun_s"], med["batch_s"])
+    return out
+
+
+def _goal(value: float | None, goal: float, fmt: str = "{:.2f}x", le: str = "<=") -> str:
+    if value is None:
+        return "n/a"
+    return f"{fmt.format(value)}  (goal {le} {fmt.format(goal)}: {'met' if value <= goal else 'not met'})"
+
+
+def print_a_c(res: dict, summary: dict, parts: set[str], workers: int) -> None:
+    rounds, med = res["rounds"], summary["median"]
+
+    def s(x):
+        return "-" if x is None else f"{x:.1f}"
+
+    if "a" in parts:
+        print(f"\n(a) month's batch {BATCH_PERIOD} of data/sample (5 reports, HTML + PDF, --force, {workers} workers) "
+              f"vs {BARE_BATCH} 5 {workers} and {NAIVE_BATCH}; wall s / CPU s of the whole process tree (cgroup)")
+        if res.get("naive_skipped"):
+            print(f"    NOTE: {res['naive_skipped']}")
+        if res.get("chromium_env"):
+            print(f"    CHROMIUM={res['chromium_env']} (no 'chromium' on PATH)")
+        for k, r in enumerate(rounds, 1):
+            bare = r.get("bare_error") or (f"bare {s(r['bare_s'])} / {s(r['bare_cpu'])} "
+                                           f"(its own figure {r['bare_own_s']:.2f})")
+            naive = (res.get("naive_skipped") and "naive skipped") or r.get("naive_error") or (
+                f"naive {s(r['naive_s'])} / {s(r['naive_cpu'])} (its own figure {r['naive_own_s']:.2f})")
+            print(f"    round {k}: batch {s(r['batch_s'])} / {s(r['batch_cpu'])}   {bare}   {naive}   "
+                  f"load {r['load']:.1f}")
+        print(f"    median over {len(rounds)} round(s): batch {s(med['batch_s'])} / {s(med['batch_cpu'])}   "
+              f"bare {s(med['bare_s'])} / {s(med['bare_cpu'])}   naive {s(med['naive_s'])} / {s(med['naive_cpu'])}")
+        print(f"    batch / bare   {_goal(summary['batch_per_bare'], GOALS['batch_per_bare'])}"
+              + (f"   (on the script's own figure: {summary['batch_per_bare_own']:.2f}x)"
+                 if summary["batch_per_bare_own"] else ""))
+        print(f"    batch / naive  {_goal(summary['batch_per_naive'], GOALS['batch_per_naive'])}"
+              + (f"   (on the script's own figure: {summary['batch_per_naive_own']:.2f}x)"
+                 if summary["batch_per_naive_own"] else ""))
+        print(f"    CPU per report (batch cgroup CPU / {REPORTS}, median) "
+              f"{_goal(summary['cpu_per_report'], GOALS['cpu_per_report'], '{:.2f} s')}")
+        ess = res.get("essential") or {}
+        if "error" in ess:
+            print(f"    essential work: {ess['error']}")
+        elif "reports" in ess:
+            per = "  ".join(f"{u} {x['cpu']:.2f}" for u, x in ess["reports"].items())
+            print(f"    essential work (benchmarks/essential.py: the master notebook's code cells, one process, no "
+                  f"kernel/HTML/PDF): imports {ess['imports_cpu']:.2f} s once, then per report {per} s")
+            batch = ("batch CPU not measured (no cgroup)" if summary["cpu_per_report"] is None else
+                     f"batch {summary['cpu_per_report']:.2f} s   overhead ratio {summary['overhead']:.2f}x")
+            print(f"    essential CPU per report {summary['essential_cpu_per_report']:.2f} s "
+                  f"({summary['essential_cpu_per_report_with_imports']:.2f} s with the imports shared by the 5)   "
+                  + batch)
+    if "c" in parts:
+        print("\n(c) re-run with nothing changed (kpi run without --force, after a full batch) vs the full batch")
+        for k, r in enumerate(rounds, 1):
+            print(f"    round {k}: re-run {r['rerun_s']:.1f} s   full {r['batch_s']:.1f} s   "
+                  f"share {100 * r['rerun_s'] / r['batch_s']:.1f} %")
+        share = summary["rerun_share"]
+        print(f"    median re-run {med['rerun_s']:.1f} s / median full {med['batch_s']:.1f} s = "
+              + _goal(share and 100 * share, 100 * GOALS["rerun_share"], "{:.1f} %"))
+
+
+def _manifest_reports(out: Path) -> int:
+    """Reports recorded in the run's manifests (<out>/<commune or province>/<P>/manifest.json)."""
+    n = 0
+    for m in out.glob("*/*/manifest.json"):
+        n += len(json.loads(m.read_text(encoding="utf-8")).get("reports", {}))
+    return n
+
+
+def part_e(communes: int, workers: int) -> dict:
+    """A synthetic province of `communes` communes (kpi demo-data --communes N), then `kpi run` on it for its latest
+    month: every commune's reports and the province report, HTML + PDF, in one cgroup."""
+    import re
+
+    env = bench_env()
+    work = Path(tempfile.mkdtemp(prefix="kpi-bench-province-"))
+    try:
+        root, out = work / "province", work / "out"
+        made, proc, _ = timed(kpi_cmd("demo-data", "--out", str(root), "--communes", str(communes)), env=env)
+        if proc.returncode != 0:
+            raise SystemExit(_failed("kpi demo-data", proc))
+        wall, proc, cpu = timed(kpi_cmd("run", "--data", str(root), "--out", str(out), "--format", "html,pdf",
+                                        "--workers", str(workers)), env=env)
+        res = {"communes": communes, "demo_data_s": made, "wall_s": wall, "cpu": cpu, "exit": proc.returncode}
+        periods_made = sorted(p.name for p in (out / "province").glob("*") if p.is_dir())
+        res["period"] = periods_made[-1] if periods_made else None
+        res["reports"] = _manifest_reports(out)
+        res["html_reports"] = sum(1 for h in out.glob("*/*/*.html") if h.name != "index.html")
+        res["pdf_reports"] = sum(1 for _ in out.glob("*/*/*.pdf"))
+        total = re.search(r"Tổng: (\d+) báo cáo tạo mới, (\d+) bỏ qua vì không đổi, (\d+) lỗi", proc.stdout)
+        if total:
+            res["made"], res["skipped"], res["errors"] = (int(g) for g in total.groups())
+        if proc.returncode != 0:
+            res["error"] = _failed("kpi run", proc)
+        res["cpu_per_report"] = cpu / res["reports"] if cpu is not None and res["reports"] else None
+        return res
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def print_e(res: dict, batch_cpu_per_report: float | None) -> None:
+    print(f"\n(e) province of {res['communes']} communes (kpi demo-data --communes {res['communes']}, made in "
+          f"{res['demo_data_s']:.1f} s), kpi run on it for its latest month ({res['period']}), HTML + PDF")
+    if res.get("error"):
+        print(f"    {res['error']}")
+    print(f"    wall {res['wall_s']:.1f} s   CPU {res['cpu']:.1f} s (cgroup)   reports {res['reports']} (manifests; "
+          f"{res['html_reports']} HTML, {res['pdf_reports']} PDF; summary: {res.get('made')} made, "
+          f"{res.get('errors')} failed)" if res["cpu"] is not None else f"    wall {res['wall_s']:.1f} s")
+    per = res.get("cpu_per_report")
+    if per is not None:
+        cmp = ("part a not run" if batch_cpu_per_report is None else
+               f"part a's batch {batch_cpu_per_report:.2f} s (goal: not more: "
+               f"{'met' if per <= batch_cpu_per_report else 'not met'})")
+        print(f"    CPU per report {per:.2f} s   vs {cmp}")
 
 BLOCK = 100  # communes per block of synthetic data (and per partition of the Dask engine)
 
@@ -361,10 +543,13 @@ def part_d() -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--parts", default="a,b,c,d")
+    ap.add_argument("--parts", default="a,b,c,d", help="a,b,c,d,e (e, the province, is long: not in the default)")
     ap.add_argument("--sizes", default="province,national")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--repeat", type=int, default=1, help="rounds of part a/c (batch, re-run, bare), one after another")
+    ap.add_argument("--rounds", "--repeat", dest="rounds", type=int, default=5,
+                    help="alternated rounds of part a/c (batch, re-run, bare, naive); the medians are printed")
+    ap.add_argument("--communes", type=int, default=166, help="communes of part e's synthetic province")
+    ap.add_argument("--json", help="also write the figures to this JSON file")
     ap.add_argument("--limit", type=float, default=900, help="seconds allowed per part-b measurement")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -373,24 +558,25 @@ def main() -> None:
         print(json.dumps(dask_child(size, args.workers) if engine == "dask" else part_b_child(size, engine, args.workers)))
         return
     parts = set(args.parts.split(","))
-    print(f"kpi-kit benchmarks on {os.cpu_count()} cores, workers = {args.workers}")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "kpi", "notebooks", "benchmarks"],
+                           capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    figures: dict = {"commit": commit.stdout.strip() or None, "uncommitted_changes": bool(dirty),
+                     "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cores": os.cpu_count(), "workers": args.workers,
+                     "load_before": os.getloadavg()}
+    print(f"kpi-kit benchmarks at {figures['commit']}{' (with uncommitted changes)' if dirty else ''}, "
+          f"{figures['date']}, on {os.cpu_count()} cores, workers = {args.workers}, "
+          f"load average {' '.join(f'{x:.2f}' for x in figures['load_before'])}")
+    batch_cpu_per_report = None
     if parts & {"a", "c"}:
-        rounds = part_a_c(args.workers, args.repeat)
-        print("\n(a) month's batch, 5 reports, HTML + PDF, vs 5 bare papermill runs (pandas + seaborn, one chart)")
-        for r in rounds:
-            cpu = (f"   CPU {r['batch_cpu']:.1f} s vs {r['bare_cpu']:.1f} s ({r['batch_cpu'] / r['bare_cpu']:.2f}x)"
-                   if r["batch_cpu"] and r["bare_cpu"] else "")
-            print(f"    batch {r['batch_s']:.1f} s   bare {r['bare_s']:.1f} s   ratio {r['batch_s'] / r['bare_s']:.2f}x"
-                  f"{cpu}   load {r['load']:.1f}")
-        ratios = sorted(r["batch_s"] / r["bare_s"] for r in rounds)
-        print(f"    median ratio {statistics.median(ratios):.2f}x over {len(rounds)} round(s), "
-              f"range {ratios[0]:.2f}-{ratios[-1]:.2f}x  (goal <= 1.5x)")
-        print("\n(c) re-run with nothing changed vs the full batch")
-        for r in rounds:
-            print(f"    re-run {r['rerun_s']:.1f} s   full {r['batch_s']:.1f} s   share {100 * r['rerun_s'] / r['batch_s']:.1f} %"
-                  f"  (goal <= 10 %)")
+        res = part_a_c(args.workers, args.rounds)
+        summary = summarize_a_c(res)
+        figures["a_c"] = {**res, "summary": summary}
+        batch_cpu_per_report = summary["cpu_per_report"]
+        print_a_c(res, summary, parts, args.workers)
     if "b" in parts:
         res = part_b(args.sizes.split(","), args.workers, args.limit)
+        figures["b"] = res
         print("\n(b) scorecard of all communes, 12 months (per-commune history + province roll-up)")
         print("    peak: pandas and duckdb max RSS of their process; dask the sum over its process tree (client, "
               "nanny and worker processes), sampled every 0.1 s, with the largest single process")
@@ -420,11 +606,22 @@ def main() -> None:
 
     if "d" in parts:
         print("\n(d) report HTML size, 2026-11 of data/sample (bound: commune <= 350 KB, each unit <= 200 KB)")
-        for x in sorted(part_d(), key=lambda x: x["report"] != "commune"):
+        figures["d"] = part_d()
+        for x in sorted(figures["d"], key=lambda x: x["report"] != "commune"):
             bound = HTML_BOUNDS_KB["commune" if x["report"] == "commune" else "unit"]
             print(f"    {x['report']:<8} {x['kb']:7.1f} KB  (report.css {x['css_kb']:.1f} KB, SVG charts "
                   f"{x['svg_kb']:.1f} KB, PNG {x['png']}, script {x['script']})   bound {bound} KB: "
                   f"{'within' if x['kb'] <= bound else 'OVER'}")
+
+    if "e" in parts:
+        res_e = part_e(args.communes, args.workers)
+        figures["e"] = res_e
+        print_e(res_e, batch_cpu_per_report)
+    figures["load_after"] = os.getloadavg()
+    print(f"\nload average at the end {' '.join(f'{x:.2f}' for x in figures['load_after'])}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str) + "\n",
+                                   encoding="utf-8")
 
 
 if __name__ == "__main__":

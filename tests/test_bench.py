@@ -75,21 +75,57 @@ def test_the_dask_engine_computes_the_pandas_numbers_on_the_synthetic_blocks():
     pd.testing.assert_frame_equal(roll, province.rollup(expected, plan), check_dtype=False)
 
 
+def _essential_module():
+    sys.path.insert(0, str(paths.ROOT / "benchmarks"))
+    import essential
+
+    return essential
+
+
+def test_essential_runner_injects_the_notebook_parameters():
+    """benchmarks/essential.py gives the master notebook's cells every parameter of its parameters cell, as
+    kpi/run/job.py `execute` hands them to papermill."""
+    import ast
+    import json
+
+    essential = _essential_module()
+    params, cells = essential.code_cells(paths.MASTER_NOTEBOOK)
+    names = {t.id for node in ast.parse(params).body if isinstance(node, (ast.Assign, ast.AnnAssign))
+             for t in (node.targets if isinstance(node, ast.Assign) else [node.target])}
+    given = essential.injected("2026-11", "kt", "data/sample", paths.PLAN_FILE, "outputs/2026-11", "vi", "2026-12-01")
+    assert set(given) == names
+    nb = json.loads(paths.MASTER_NOTEBOOK.read_text(encoding="utf-8"))
+    assert len(cells) == sum(c["cell_type"] == "code" for c in nb["cells"]) - 1  # every code cell but the parameters
+
+
+def test_part_a_summary_takes_medians_and_ratios():
+    bench = _bench_module()
+    rounds = [{"batch_s": 20.0, "batch_cpu": 30.0, "rerun_s": 1.0, "bare_s": 10.0, "bare_own_s": 8.0, "bare_cpu": 9.0,
+               "naive_s": 40.0, "naive_own_s": 40.0, "naive_cpu": 50.0},
+              {"batch_s": 30.0, "batch_cpu": 10.0, "rerun_s": 3.0, "bare_s": 20.0, "bare_own_s": 8.0, "bare_cpu": 9.0,
+               "naive_s": 60.0, "naive_own_s": 40.0, "naive_cpu": 50.0},
+              {"batch_s": 10.0, "batch_cpu": 20.0, "rerun_s": 2.0, "bare_s": 30.0, "bare_own_s": 8.0, "bare_cpu": 9.0,
+               "naive_s": 50.0, "naive_own_s": 40.0, "naive_cpu": 50.0}]
+    ess = {"imports_cpu": 1.0, "reports": {u: {"cpu": 2.0} for u in ("commune", "vhxh", "kt", "ttpvhcc", "ca")}}
+    out = bench.summarize_a_c({"rounds": rounds, "essential": ess})
+    assert out["batch_per_bare"] == pytest.approx(1.0)
+    assert out["batch_per_naive"] == pytest.approx(0.4)
+    assert out["cpu_per_report"] == pytest.approx(4.0)
+    assert out["overhead"] == pytest.approx(2.0)
+    assert out["rerun_share"] == pytest.approx(0.1)
+
+
 @pytest.mark.slow
-def test_bare_baseline_runs_the_bare_notebook(tmp_path):
-    """Part a's yardstick really runs papermill on the bare notebook: its one cell ends with a chart."""
+def test_essential_runner_encodes_the_charts(tmp_path):
+    """The essential work really runs the notebook's cells for a unit and encodes its charts (SVG)."""
     import json
     import subprocess
 
-    sys.path.insert(0, str(paths.ROOT / "benchmarks"))
-    import run as bench
-
-    nb = tmp_path / "bare.ipynb"
-    nb.write_text(json.dumps(bench.BARE_NOTEBOOK), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-c", bench.BARE_RUNNER, str(paths.ROOT / "benchmarks"), str(nb), "2", "2"],
+    proc = subprocess.run([sys.executable, str(paths.ROOT / "benchmarks" / "essential.py"), "--data",
+                           str(paths.ROOT / "data" / "sample"), "--out", str(tmp_path), "--units", "kt"],
                           capture_output=True, text=True, cwd=paths.ROOT)
     assert proc.returncode == 0, proc.stderr
-    for k in range(2):
-        done = json.loads((tmp_path / f"bare-{k}.ipynb").read_text(encoding="utf-8"))
-        outputs = done["cells"][0]["outputs"]
-        assert any("image/png" in o.get("data", {}) for o in outputs)
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["imports_cpu"] > 0
+    kt = got["reports"]["kt"]
+    assert kt["cpu"] > 0 and kt["outputs"] > 10 and kt["svg_bytes"] > 10_000
