@@ -142,12 +142,13 @@ def _cmd_run(args) -> int:
         subs = None if args.force else batch_cache(args, data)  # --force trusts nothing a previous run left
         from kpi.run.executor import Executor
 
-        ex = stack.enter_context(Executor(opts, size=_reports_at_most(args, plan)))
+        at_most = _reports_at_most(args, plan)
+        ex = stack.enter_context(Executor(opts, size=at_most))
         if subs is None and not args.scheduler:
             # New or changed data: there will be reports to make, so the workers (and the browser) start now and
             # import the kit while this process reads and validates the data. (With the batch's cache there is
             # usually nothing to remake, and starting workers would only cost time.)
-            ex.start(_reports_at_most(args, plan), Path(args.out) / ".kpi-workers.log")
+            ex.start(at_most, Path(args.out) / ".kpi-workers.log")
         if subs is None:
             subs, hashes = load_stable(data, plan, load_submissions)
         else:

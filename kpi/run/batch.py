@@ -15,15 +15,7 @@ from kpi.intake.validate import Submissions
 from kpi.outputs import excel, pdf, publish
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan.model import Plan
-from kpi.run.executor import (
-    DEFAULT_TIMEOUT,
-    Executor,
-    RunOptions,
-    default_workers,
-    job_key,
-    pending,
-    save,
-)
+from kpi.run.executor import DEFAULT_TIMEOUT, Executor, RunOptions, default_workers, job_key, pending, save
 from kpi.run.inputs import file_units, kit_fingerprint, report_inputs, write_cache
 from kpi.run.job import LOG_DIR, Job
 from kpi.run.lock import OutputLock

@@ -74,9 +74,8 @@ def province_job(plan_path: Path, period: str, out: Path, opts: RunOptions, data
 
 def run_province_job(ex: Executor, job: Job, key: dict, result: BatchResult, manifest: dict) -> None:
     """The province report through the run's executor (recorded in the period's manifest like any report)."""
-    made = ex.run([(job, key)], Path(job.out), manifest, result)
+    made = ex.run([(job, key)], Path(job.out), manifest, result)  # saves the manifest with the job's record
     result.reports.append(made["province"])
-    save(result, manifest)
 
 
 def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, ex: Executor,
