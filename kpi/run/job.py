@@ -68,6 +68,8 @@ def execute(job: Job) -> Path:
     notebook lands as <unit>.ipynb (written under a temporary name while it runs, renamed at the end)."""
     import papermill as pm
 
+    from kpi.run.zygote import ForkKernelManager
+
     out = Path(job.out)
     target = out / f"{job.unit}.ipynb"
     tmp = out / f".{job.unit}.part.ipynb"  # papermill wants the .ipynb ending; the leading dot hides it
@@ -79,7 +81,7 @@ def execute(job: Job) -> Path:
     pm.execute_notebook(
         str(job.notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
         cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=job.cell_timeout, language="python", log_output=True,
-        parameters=parameters,
+        parameters=parameters, kernel_manager_class=ForkKernelManager,
     )
     # Only a notebook that ran to the end replaces the good one: a failed or interrupted run stays under its
     # temporary name (its traceback is in <unit>.error.txt and the log) and the next run removes it.

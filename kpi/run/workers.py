@@ -193,17 +193,21 @@ _BETWEEN = 2
 def serve() -> int:
     """The worker's loop: read a job per line, run it, answer with its result."""
     global _BETWEEN
+    from kpi.run import zygote
+    from kpi.run.job import kernel_name
+
+    answer = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)  # the pipe to the batch
+    _BETWEEN = os.dup(2)
+    _redirect(None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle: it stops this worker
+    zygote.start(kernel_name())  # first: the fork server imports what kernels need while this worker imports
     import nbconvert  # noqa: F401  (imported once here, used by every report this worker runs)
     import papermill  # noqa: F401
 
     from kpi.run.job import run_report
 
-    answer = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)  # the pipe to the batch
-    _BETWEEN = os.dup(2)
-    _redirect(None)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle: it stops this worker
     for line in sys.stdin:
         job = json.loads(line)
         try:

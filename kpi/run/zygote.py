@@ -1,0 +1,242 @@
+"""A fork server for report kernels. A fresh kernel spends most of its CPU before the first cell: starting Python,
+importing ipykernel, IPython, pandas, matplotlib, seaborn and the kit. Each worker starts one small process, the
+fork server, that imports all of that once and then forks a kernel per report: the kernel starts with its
+imports done (shared with the server, copy on write) and runs exactly the code a kernel started by
+jupyter_client runs, `ipykernel.kernelapp` with the connection file jupyter_client wrote.
+
+The server is single-threaded (a process with threads cannot be forked safely) and only imports: it creates no
+figure, socket or event loop. The worker sends it a request over a Unix socket, with the worker's standard output
+and error as file descriptors (the report's log, as a kernel started by Popen would inherit them); it answers
+with the kernel's process id. The kernel is a child of the server, itself a child of the worker, so stopping a
+worker's process tree stops its kernels too. Where there is no server (a report run outside a worker), or it
+cannot fork, the kernel starts as jupyter_client starts it."""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+
+# What a report's kernel imports before its first cell (the notebooks' own imports and what they pull in).
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "zmq", "tornado.ioloop", "pandas",
+           "matplotlib.pyplot", "seaborn", "kpi.report", "kpi.report.charts", "kpi.report.views",
+           "kpi.report.period_views", "kpi.report.views_notes", "kpi.report.province_views")
+LAUNCHER = "ipykernel_launcher"
+MAX_REQUEST = 1 << 20  # bytes: the request carries the kernel's environment
+REPLY_WAIT = 120.0  # seconds the server may take to answer the first request (its imports) and each fork
+
+
+# --- the worker's side ----------------------------------------------------------------------------------
+
+
+class Server:
+    """The fork server of this worker, seen from the worker."""
+
+    def __init__(self, python: list[str]):
+        self.python = python  # the kernel spec's interpreter and its flags, before "-m ipykernel_launcher"
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = subprocess.Popen([*python, "-m", "kpi.run.zygote", str(theirs.fileno())],
+                                     pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.sock = ours
+        self.broken = False
+
+    def kernel_args(self, cmd: list[str]) -> list[str] | None:
+        """The arguments after `python -m ipykernel_launcher` when `cmd` starts a kernel this server can fork."""
+        n = len(self.python)
+        if cmd[:n] == self.python and cmd[n:n + 2] == ["-m", LAUNCHER]:
+            return cmd[n + 2:]
+        return None
+
+    def fork(self, args: list[str], env: dict, cwd: str) -> int | None:
+        """Start a kernel with `args` (e.g. ["-f", connection_file]); its process id, or None when the server
+        cannot (it ended, or did not answer): the caller then starts the kernel itself."""
+        if self.broken or self.proc.poll() is not None:
+            return None
+        request = json.dumps({"args": args, "env": env, "cwd": cwd}).encode()
+        try:
+            socket.send_fds(self.sock, [request], [sys.stdout.fileno(), sys.stderr.fileno()])
+            self.sock.settimeout(REPLY_WAIT)
+            reply = json.loads(self.sock.recv(4096) or b"null")
+        except (OSError, ValueError):
+            reply = None
+        if not isinstance(reply, dict) or not isinstance(reply.get("pid"), int):
+            self.broken = True  # no second try: every later kernel starts the usual way
+            self.proc.kill()
+            return None
+        return reply["pid"]
+
+
+SERVER: Server | None = None
+
+
+def start(kernel: str) -> None:
+    """Start this worker's fork server for the kernel spec `kernel` (kpi.run.workers does, once): it imports while
+    the worker waits for work. Nothing starts for a spec that does not run ipykernel_launcher, or with
+    KPI_FORK_KERNELS=0 in the environment (every kernel then starts the usual way, e.g. to compare)."""
+    global SERVER
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if os.environ.get("KPI_FORK_KERNELS", "1") == "0":
+        return
+    argv = KernelSpecManager().get_kernel_spec(kernel).argv
+    at = next((i for i in range(len(argv) - 1) if argv[i:i + 2] == ["-m", LAUNCHER]), None)
+    if at is not None:
+        SERVER = Server(argv[:at])
+
+
+class Forked:
+    """A forked kernel as jupyter_client sees a process. It is the fork server's child, not ours, so it is
+    watched by its process id (the server reaps it at once, so a pid that no longer answers has ended)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0  # its exit status went to the server
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, except that the kernel comes from this worker's fork server."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs):
+        server, args = SERVER, None
+        if server is not None and not any(kwargs.get(k) is not None for k in ("stdin", "stdout", "stderr")):
+            args = server.kernel_args(cmd)
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        pid = server.fork(args, dict(kwargs.get("env") or os.environ), cwd) if args is not None else None
+        if pid is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = Forked(pid)
+        self.pid = self.pgid = pid  # the kernel leads a session of its own, as jupyter_client's kernels do
+        self.cwd = cwd
+        return self.connection_info
+
+
+class ForkKernelManager(AsyncKernelManager):
+    """The kernel manager papermill is given (kpi.run.job): its kernels come from ForkProvisioner."""
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or _new_id()
+            self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
+
+
+def _new_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+# --- the server's side ----------------------------------------------------------------------------------
+
+
+def _kernel(request: dict, fds: list[int], sock: socket.socket) -> int:
+    """In the forked child: become the kernel jupyter_client would have started, and run it to its end."""
+    os.setsid()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel waits for its own children
+    sock.close()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(fds[0], 1)
+    os.dup2(fds[1], 2)
+    for fd in fds:
+        os.close(fd)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.environ["JPY_PARENT_PID"] = str(os.getppid())  # the kernel ends if the server does
+    import ipykernel_launcher
+    from ipykernel import kernelapp
+
+    sys.argv = [ipykernel_launcher.__file__, *request["args"]]
+    try:
+        kernelapp.IPKernelApp.launch_instance(argv=request["args"])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    atexit._run_exitfuncs()  # the kernel's own (its connection file, its history), as a normal exit would
+    return code
+
+
+def serve(fd: int) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle (it stops the worker's tree)
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]  # as ipykernel_launcher does: the kernel's folder is added back by IPython
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel sets it
+    sock = socket.socket(fileno=fd)
+    for name in PRELOAD:
+        importlib.import_module(name)
+    if threading.active_count() != 1:  # an import started a thread: forking would be unsafe
+        print(f"kpi.run.zygote: {threading.active_count()} luồng sau khi nạp thư viện; kernel khởi động bình thường.",
+              file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # ended kernels are reaped at once, never left as zombies
+    while True:
+        try:
+            message, fds, _flags, _addr = socket.recv_fds(sock, MAX_REQUEST, 2)
+        except OSError:
+            return 0
+        if not message:  # the worker has ended
+            return 0
+        request = json.loads(message)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = _kernel(request, fds, sock)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        for f in fds:
+            os.close(f)
+        sock.send(json.dumps({"pid": pid}).encode())
+
+
+if __name__ == "__main__":
+    sys.exit(serve(int(sys.argv[1])))

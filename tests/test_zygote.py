@@ -1,0 +1,88 @@
+"""Kernels forked from a worker's fork server (kpi.run.zygote): they start with the kit imported, are the server's
+children, end with their shutdown, and where the server cannot fork a kernel starts the usual way."""
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from kpi.run import zygote
+from kpi.run.job import kernel_name
+
+pytestmark = pytest.mark.slow
+
+CELL = "import os, sys; print(os.getppid(), os.getpid(), 'kpi.report.charts' in sys.modules, os.getcwd())"
+
+
+def run_cell(cwd) -> tuple[list[str], int]:
+    """Start a kernel with the kit's kernel manager, run CELL in it, shut it down: the printed words and its pid."""
+    async def go():
+        km = zygote.ForkKernelManager(kernel_name=kernel_name())
+        await km.start_kernel(cwd=str(cwd))
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            printed = []
+            await kc.execute_interactive(CELL, timeout=60, output_hook=lambda m: printed.append(
+                m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel()
+        return "".join(printed).split(), km
+    words, km = asyncio.run(go())
+    return words, int(words[1])
+
+
+def gone(pid: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def server():
+    zygote.start(kernel_name())
+    yield zygote.SERVER
+    zygote.SERVER.sock.close()  # the server ends when its worker's end of the socket closes
+    zygote.SERVER.proc.wait(timeout=30)
+    zygote.SERVER = None
+
+
+def test_a_forked_kernel_has_the_kit_imported_and_is_the_servers_child(server, tmp_path):
+    words, pid = run_cell(tmp_path)
+    ppid, _, preloaded, cwd = words
+    assert int(ppid) == server.proc.pid
+    assert preloaded == "True"  # a kernel started by Popen has not imported the charts before its first cell
+    assert cwd == str(tmp_path)
+    assert gone(pid)  # shut down and reaped by the server: no process left behind
+    assert server.proc.poll() is None  # the server waits for the next report
+
+
+def test_the_server_forks_one_kernel_after_another(server, tmp_path):
+    first = run_cell(tmp_path)[1]
+    second = run_cell(tmp_path)[1]
+    assert first != second and gone(first) and gone(second)
+
+
+def test_a_dead_server_means_a_kernel_started_the_usual_way(server, tmp_path):
+    server.proc.kill()
+    server.proc.wait()
+    words, pid = run_cell(tmp_path)
+    assert int(words[0]) == os.getpid()  # Popen's child: this process started it
+    assert words[2] == "False"
+    assert gone(pid)
+
+
+def test_without_a_server_kernels_start_the_usual_way(tmp_path, monkeypatch):
+    monkeypatch.setenv("KPI_FORK_KERNELS", "0")
+    zygote.start(kernel_name())
+    assert zygote.SERVER is None
+    words, _ = run_cell(tmp_path)
+    assert int(words[0]) == os.getpid() and words[2] == "False"
