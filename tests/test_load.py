@@ -84,3 +84,23 @@ def test_fuzzed_csv_never_raises(tmp_path_factory, plan, header, rows, sep, enco
     assert int(f["rows_read"].sum()) == len(subs.data) + len(subs.rejected)
     assert (f["accepted"] + f["rejected"] == f["rows_read"]).all()
     assert all(p.message for p in subs.problems)
+
+
+def test_the_formula_precheck_finds_a_formula_however_it_is_written(tmp_path):
+    """A template is read a second time for its formulas only when one of its sheets holds a <f> element."""
+    import zipfile
+
+    from kpi.intake.load import _has_formulas
+
+    sheets = {"prefixed": b'<x:c r="C8"><x:f t="shared" ref="C8:C9" si="0">C6+C7</x:f></x:c>',
+              "empty": b'<c r="C8"><f/></c>', "values": b'<c r="C8"><v>1</v></c><font/><fill/>'}
+    found = {}
+    for name, xml in sheets.items():
+        path = tmp_path / f"{name}.xlsx"
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("xl/worksheets/sheet1.xml", xml)
+            z.writestr("xl/sharedStrings.xml", b"<si><t>=C6+C7</t></si>")  # a text, not a formula
+        found[name] = _has_formulas(path)
+    assert found == {"prefixed": True, "empty": True, "values": False}
+    (tmp_path / "broken.xlsx").write_bytes(b"not a zip")
+    assert _has_formulas(tmp_path / "broken.xlsx")  # unknown: the full reading decides

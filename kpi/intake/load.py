@@ -271,6 +271,30 @@ def _mark_sender(files: list[RawFile], name: str, unit_codes) -> list[RawFile]:
     return files
 
 
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell's <f> element, with or without a namespace prefix
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the .xlsx holds a formula (its XML read in pieces, never whole); True when the
+    file cannot be looked into, so that the full reading decides."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            for member in z.namelist():
+                if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
+                    continue
+                with z.open(member) as fh:
+                    tail = b""
+                    while chunk := fh.read(1 << 20):
+                        if _FORMULA.search(tail + chunk):
+                            return True
+                        tail = chunk[-16:]
+    except Exception:  # a broken zip: let openpyxl's reading say what it finds
+        return True
+    return False
+
+
 def _formulas_without_values(path: Path, name: str, sheet: str, values: list[list[object]]) -> list[Problem]:
     """A template's cells that hold a formula saved without its result (a file written by a program, not by
     Excel or LibreOffice) read as blank (`values`, the sheet as already read); say so, cell by cell, instead
@@ -278,6 +302,8 @@ def _formulas_without_values(path: Path, name: str, sheet: str, values: list[lis
     import openpyxl
     from openpyxl.utils import get_column_letter
 
+    if not _has_formulas(path):  # most files: no formula anywhere, no second reading
+        return []
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
         try:

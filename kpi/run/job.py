@@ -82,6 +82,7 @@ def execute(job: Job) -> Path:
         str(job.notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
         cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=job.cell_timeout, language="python", log_output=True,
         parameters=parameters, kernel_manager_class=ForkKernelManager,
+        request_save_on_cell_execute=False,  # the notebook is written once, when it ends (not after every cell)
     )
     # Only a notebook that ran to the end replaces the good one: a failed or interrupted run stays under its
     # temporary name (its traceback is in <unit>.error.txt and the log) and the next run removes it.
