@@ -15,8 +15,9 @@ pytestmark = pytest.mark.slow
 CELL = "import os, sys; print(os.getppid(), os.getpid(), 'kpi.report.charts' in sys.modules, os.getcwd())"
 
 
-def run_cell(cwd) -> tuple[list[str], int]:
-    """Start a kernel with the kit's kernel manager, run CELL in it, shut it down: the printed words and its pid."""
+def run_cell(cwd, cell: str = CELL) -> tuple[list[str], int]:
+    """Start a kernel with the kit's kernel manager, run `cell` (it prints the kernel's pid second) in it, shut it
+    down: the printed words and the pid."""
     async def go():
         km = zygote.ForkKernelManager(kernel_name=kernel_name())
         await km.start_kernel(cwd=str(cwd))
@@ -25,7 +26,7 @@ def run_cell(cwd) -> tuple[list[str], int]:
         try:
             await kc.wait_for_ready(timeout=60)
             printed = []
-            await kc.execute_interactive(CELL, timeout=60, output_hook=lambda m: printed.append(
+            await kc.execute_interactive(cell, timeout=60, output_hook=lambda m: printed.append(
                 m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
         finally:
             kc.stop_channels()
@@ -86,3 +87,15 @@ def test_without_a_server_kernels_start_the_usual_way(tmp_path, monkeypatch):
     assert zygote.SERVER is None
     words, _ = run_cell(tmp_path)
     assert int(words[0]) == os.getpid() and words[2] == "False"
+
+
+def test_a_forked_kernel_writes_where_the_worker_does_and_watches_its_parent(server, tmp_path, capfd):
+    """Its standard error is the worker's at the time of the fork (in a batch: the report's log), and it runs as a
+    kernel jupyter_client started: told its parent, so no note about the `ipython kernel` entry point."""
+    cell = ("import os; os.write(2, b'from-the-kernel\\n'); "
+            "from ipykernel.kernelapp import IPKernelApp; print(0, os.getpid(), IPKernelApp.instance().parent_handle)")
+    words, _ = run_cell(tmp_path, cell)
+    assert int(words[2]) == server.proc.pid
+    err = capfd.readouterr().err
+    assert "from-the-kernel" in err
+    assert "Ctrl-C will not work" not in err

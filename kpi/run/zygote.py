@@ -188,7 +188,8 @@ def _kernel(request: dict, fds: list[int], sock: socket.socket) -> int:
 
     sys.argv = [ipykernel_launcher.__file__, *request["args"]]
     try:
-        kernelapp.IPKernelApp.launch_instance(argv=request["args"])
+        # parent_handle's default was read from the environment when the server imported ipykernel: given here
+        kernelapp.IPKernelApp.launch_instance(argv=request["args"], parent_handle=os.getppid())
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
