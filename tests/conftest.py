@@ -153,3 +153,24 @@ def failing_notebook(folder: Path, units: str = "") -> tuple[Path, Path]:
     target = folder / "failing_report.ipynb"
     nbformat.write(nb, target)
     return target, names
+
+
+def wait_for_kernel(pid: int, timeout: float = 60.0) -> bool:
+    """Whether a report's kernel runs under process `pid` within `timeout` seconds: a kernel jupyter_client
+    started (ipykernel_launcher) or one forked by a worker's fork server (kpi.run.zygote's child)."""
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            for proc in psutil.Process(pid).children(recursive=True):
+                cmd = " ".join(proc.cmdline())
+                if "ipykernel_launcher" in cmd or ("kpi.run.zygote" in cmd and
+                                                   "kpi.run.zygote" in " ".join(proc.parent().cmdline())):
+                    return True
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    return False

@@ -20,7 +20,7 @@ from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
 from kpi.report import ParameterError
 from kpi.run import batch, inputs, job, summary, workers
-from tests.conftest import failing_notebook
+from tests.conftest import failing_notebook, wait_for_kernel
 
 PLAN = load_plan()
 
@@ -146,10 +146,7 @@ def test_sigkill_then_rerun_leaves_complete_outputs(data: Path, tmp_path: Path):
     proc = subprocess.Popen([sys.executable, "-m", "kpi", "run", *args], cwd=paths.ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     p = out / "2026-11"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(p.glob(".*.part.ipynb")):
-        time.sleep(0.05)
-    assert list(p.glob(".*.part.ipynb")), "the batch never started a notebook"
+    assert wait_for_kernel(proc.pid), "the batch never started a notebook"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     # Whatever is there under a final name is whole; the rest are hidden temporary names.

@@ -14,7 +14,7 @@ from kpi.core import files, paths
 from kpi.demo import write_demo
 from kpi.plan import load_plan
 from kpi.run import batch, executor, inputs, job, manifest, summary
-from tests.conftest import failing_notebook
+from tests.conftest import failing_notebook, wait_for_kernel
 
 PLAN = load_plan()
 
@@ -226,11 +226,8 @@ def test_ctrl_c_stops_a_real_batch_at_once_and_keeps_the_good_outputs(tmp_path: 
          "--period", "2026-11", "--unit", "kt,ca", "--format", "html", "--workers", "1", "--force"],
         cwd=paths.ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(p.glob(".*.part.ipynb")):
-        time.sleep(0.05)
-    assert list(p.glob(".*.part.ipynb")), "the batch never started a notebook"
-    time.sleep(1.0)  # the kernel is up
+    assert wait_for_kernel(proc.pid), "the batch never started a notebook"
+    time.sleep(1.0)  # the kernel is running the notebook
     children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
     assert children  # the worker (and its kernel)
     os.killpg(proc.pid, signal.SIGINT)
@@ -588,3 +585,16 @@ def test_write_folder_on_a_full_disk_keeps_the_old_folder_and_leaves_no_temporar
     assert (target / "a.csv").read_bytes() == b"1\n" and (target / "b.csv").read_bytes() == b"2\n"
     files.write_folder(target, {"c.csv": b"3\n"})  # a whole new set replaces the old one
     assert sorted(p.name for p in target.iterdir()) == ["c.csv"]
+
+
+def test_a_pdf_on_a_full_disk_is_said_as_a_full_disk_not_as_a_failed_notebook(tmp_path: Path):
+    class FullDisk:  # the batch's printer, whose write of the PDF finds the disk full
+        def print(self, html, target, time_limit=None):
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    files: dict = {}
+    error = job.print_pdf(FullDisk(), tmp_path / "commune.html", tmp_path / "commune.pdf", files, tmp_path / "c.log")
+    assert error.startswith("Ổ đĩa đầy: không ghi được") and "commune.pdf" in error
+    assert summary.error_words(error) == error  # the summary says it as it is
+    assert "pdf" not in files
+    assert "Ổ đĩa đầy" in (tmp_path / "c.log").read_text(encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import sys
 import threading
@@ -61,6 +62,9 @@ def cmd_run(args) -> int:
 
     def interrupted(*_):  # the first Ctrl-C stops the run; more of them do not break the clean-up
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # the browser's driver, stopped mid-print, leaves futures whose errors asyncio would print at exit
+        # ("Future exception was never retrieved"): the run's one line says what happened
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         raise KeyboardInterrupt
 
     main = threading.current_thread() is threading.main_thread()

@@ -112,5 +112,8 @@ def write_cache(plan: Plan, subs: Submissions, data_dir: Path, plan_path: Path, 
             return None
         return cache.write(subs, out, cache.data_key(data_dir, plan_path, kit, hashes))
     except Exception as exc:  # the cache only saves time: without it every report validates for itself
-        logging.getLogger("kpi.run.batch").warning("Không ghi được bộ nhớ đệm dữ liệu: %s", exc)
+        from kpi.core.files import WRITE_ERRNOS, write_error_text
+
+        text = write_error_text(exc) if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS else str(exc)
+        logging.getLogger("kpi.run.batch").warning("Không ghi được bộ nhớ đệm dữ liệu: %s", text)
         return None

@@ -65,7 +65,8 @@ class Job:
 
 def execute(job: Job) -> Path:
     """Run the job's notebook (the master notebook unless the job names another) with papermill; the executed
-    notebook lands as <unit>.ipynb (written under a temporary name while it runs, renamed at the end)."""
+    notebook lands as <unit>.ipynb (written once, when it ends, under a temporary name, then renamed; how far a
+    run got is in its log)."""
     import papermill as pm
 
     from kpi.run.zygote import ForkKernelManager
@@ -151,7 +152,9 @@ def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict,
         files["pdf"] = str(printer.print(html, target, time_limit))
         error, line = "", f"Đã xuất PDF: {target.name}"
     except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
-        error = _error_text(exc)
+        # a full disk is said as such (what to free), not as a failed notebook
+        error = write_error_text(exc, target) if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS \
+            else _error_text(exc)
         line = f"Lỗi khi in PDF {target.name}: {error}"
     try:
         with open(log_path, "a", encoding="utf-8") as log:
