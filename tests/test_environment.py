@@ -46,3 +46,15 @@ def test_environment_yml_mirrors_pyproject_pins():
 
 def test_every_dependency_is_pinned():
     assert all(re.fullmatch(r"\d+(\.\d+)*", v) for v in _pyproject_pins().values())
+
+
+def test_jsonschema_is_imported_without_its_iri_parser_and_the_parser_still_imports_on_request():
+    """kpi/__init__.py: a worker, a kernel or a run that imports jsonschema (nbformat does) does not build
+    rfc3987_syntax's parser (about 0.85 s each); code that asks for rfc3987_syntax itself still gets it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, kpi, nbformat, jsonschema; print('rfc3987_syntax' in sys.modules); "
+            "import rfc3987_syntax; print(rfc3987_syntax.is_valid_syntax('iri', 'https://xã.vn/bao-cao'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]

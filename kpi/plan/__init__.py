@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema  # without its IRI parser (kpi/__init__.py)
 import yaml
 
 from kpi.core import paths, safety, schema_messages
@@ -16,25 +16,6 @@ from kpi.core.errors import PlanError  # noqa: F401 (raised here, caught by kpi.
 from kpi.plan.model import Element, Indicator, Plan, Unit, Village, village_key
 from kpi.plan.schema import SCHEMA
 
-
-def _import_jsonschema():
-    """jsonschema, imported without its optional IRI-format helper rfc3987_syntax, which builds a parser
-    at import (about 1.4 s, paid by every report's worker process and kernel). The plan's schema checks no
-    string formats, so nothing here needs it; a later explicit `import rfc3987_syntax` still works."""
-    if "jsonschema" in sys.modules:
-        return sys.modules["jsonschema"]
-    blocked = "rfc3987_syntax" not in sys.modules
-    if blocked:
-        sys.modules["rfc3987_syntax"] = None  # makes jsonschema's guarded import skip it
-    try:
-        import jsonschema
-    finally:
-        if blocked and sys.modules.get("rfc3987_syntax", False) is None:
-            del sys.modules["rfc3987_syntax"]
-    return jsonschema
-
-
-jsonschema = _import_jsonschema()
 # libyaml's safe loader where PyYAML has it (the wheels do): the same data, several times faster to read
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
