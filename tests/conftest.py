@@ -155,9 +155,16 @@ def failing_notebook(folder: Path, units: str = "") -> tuple[Path, Path]:
     return target, names
 
 
+def is_kernel(proc) -> bool:
+    """A report's kernel: one jupyter_client started (ipykernel_launcher), or one forked by a worker's fork server
+    (kpi.run.zygote): it still reads as the worker or the server but leads a session of its own, as kernels do."""
+    cmd = " ".join(proc.cmdline())
+    return "ipykernel_launcher" in cmd or (("kpi.run.workers" in cmd or "kpi.run.zygote" in cmd)
+                                           and os.getsid(proc.pid) == proc.pid)
+
+
 def wait_for_kernel(pid: int, timeout: float = 60.0) -> bool:
-    """Whether a report's kernel runs under process `pid` within `timeout` seconds: a kernel jupyter_client
-    started (ipykernel_launcher) or one forked by a worker's fork server (kpi.run.zygote's child)."""
+    """Whether a report's kernel runs under process `pid` within `timeout` seconds."""
     import time
 
     import psutil
@@ -165,12 +172,9 @@ def wait_for_kernel(pid: int, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            for proc in psutil.Process(pid).children(recursive=True):
-                cmd = " ".join(proc.cmdline())
-                if "ipykernel_launcher" in cmd or ("kpi.run.zygote" in cmd and
-                                                   "kpi.run.zygote" in " ".join(proc.parent().cmdline())):
-                    return True
-        except psutil.Error:
+            if any(is_kernel(proc) for proc in psutil.Process(pid).children(recursive=True)):
+                return True
+        except (psutil.Error, OSError):
             pass
         time.sleep(0.05)
     return False

@@ -99,3 +99,41 @@ def test_a_forked_kernel_writes_where_the_worker_does_and_watches_its_parent(ser
     err = capfd.readouterr().err
     assert "from-the-kernel" in err
     assert "Ctrl-C will not work" not in err
+
+
+def test_a_workers_kernel_comes_from_a_server_forked_from_that_worker(tmp_path):
+    """In a batch worker (which runs the kernel spec's own interpreter) the server is the worker forked after its
+    imports: the kernel's parent is the server, the server's parent the worker, and every one of them ends with
+    the worker (nothing left behind)."""
+    import json
+
+    import nbformat
+    import psutil
+
+    from kpi.run import workers
+    from kpi.run.job import Job
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import json, os, sys, psutil\n"
+        "server = psutil.Process(os.getppid())\n"
+        "json.dump({'kernel': os.getpid(), 'server': server.pid, 'worker': server.ppid(), "
+        "'charts': 'kpi.report.charts' in sys.modules, 'leader': os.getsid(0) == os.getpid()}, "
+        f"open({str(tmp_path / 'tree.json')!r}, 'w'))")]
+    nbformat.write(nb, tmp_path / "tree.ipynb")
+    from kpi.core import paths
+
+    spec = Job(period="2026-11", unit="tree", data_dir=str(tmp_path), out=str(tmp_path),
+               plan_path=str(paths.PLAN_FILE), notebook=str(tmp_path / "tree.ipynb"), title="tree", parameters={})
+    pool = workers.Pool(1, tmp_path / "workers.log")
+    try:
+        worker = pool.idle.queue[0]
+        result = pool.run(spec, tmp_path / "tree.log", time_limit=120)
+        assert result["error"] == "", (tmp_path / "tree.log").read_text(encoding="utf-8")
+        tree = json.loads((tmp_path / "tree.json").read_text(encoding="utf-8"))
+        assert tree["worker"] == worker.proc.pid and tree["server"] != worker.proc.pid
+        assert tree["charts"] and tree["leader"]
+    finally:
+        pool.close()
+    assert gone(tree["kernel"]) and gone(tree["server"])
+    assert not psutil.pid_exists(worker.proc.pid)

@@ -33,8 +33,10 @@ class Worker:
         from kpi.core import paths
 
         self.log = log
+        from kpi.run.zygote import worker_python
+
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kpi.run.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [*worker_python(), "-m", "kpi.run.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=str(paths.ROOT), text=True, encoding="utf-8", errors="replace",
             env={**os.environ, "PYTHONIOENCODING": "utf-8"})
         self.results: queue.Queue = queue.Queue()
@@ -200,11 +202,12 @@ def serve() -> int:
     _BETWEEN = os.dup(2)
     _redirect(None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle: it stops this worker
-    zygote.start(kernel_name())  # first: the fork server imports what kernels need while this worker imports
     import nbconvert  # noqa: F401  (imported once here, used by every report this worker runs)
     import papermill  # noqa: F401
 
     from kpi.run.job import run_report
+
+    zygote.start(kernel_name())  # the kernels' fork server, forked from this worker before it has any thread
 
     logging.basicConfig(level=logging.INFO, stream=sys.stdout,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -14,6 +14,7 @@ cannot fork, the kernel starts as jupyter_client starts it."""
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib
 import json
 import os
@@ -40,16 +41,49 @@ REPLY_WAIT = 120.0  # seconds the server may take to answer the first request (i
 
 
 class Server:
-    """The fork server of this worker, seen from the worker."""
+    """The fork server of this worker, seen from the worker: a process of its own (`python -m kpi.run.zygote`),
+    or, when this worker runs the kernel spec's own interpreter, this worker forked (`Server.here`)."""
 
-    def __init__(self, python: list[str]):
+    def __init__(self, python: list[str], proc=None, sock: socket.socket | None = None):
         self.python = python  # the kernel spec's interpreter and its flags, before "-m ipykernel_launcher"
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.proc = subprocess.Popen([*python, "-m", "kpi.run.zygote", str(theirs.fileno())],
-                                     pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
-        theirs.close()
-        self.sock = ours
+        if proc is None:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            proc = subprocess.Popen([*python, "-m", "kpi.run.zygote", str(theirs.fileno())],
+                                    pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+            theirs.close()
+            sock = ours
+        self.proc, self.sock = proc, sock
         self.broken = False
+
+    @classmethod
+    def here(cls, python: list[str]) -> "Server | None":
+        """Fork this process (a worker that has imported papermill and nbconvert, and has no thread yet) into the
+        server: it imports only what kernels need beyond the worker's own imports. None when this process has a
+        thread (forking it would be unsafe); the caller then starts the server as a process of its own."""
+        _preload()
+        if threading.active_count() != 1:
+            return None
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the server: nothing of the worker's but its standard error (the worker's log)
+            code = 1
+            try:
+                ours.close()
+                devnull = os.open(os.devnull, os.O_RDWR)
+                os.dup2(devnull, 0)
+                os.dup2(2, 1)
+                keep = theirs.fileno()
+                os.closerange(3, keep)  # the worker's pipes to the batch among them: its end must be seen
+                os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+                if sys.path and sys.path[0] in ("", os.getcwd()):
+                    del sys.path[0]  # as ipykernel_launcher does: IPython adds the kernel's folder back
+                code = _serve(theirs)
+            finally:
+                os._exit(code)
+        theirs.close()
+        return cls(python, _Child(pid), ours)
 
     def kernel_args(self, cmd: list[str]) -> list[str] | None:
         """The arguments after `python -m ipykernel_launcher` when `cmd` starts a kernel this server can fork."""
@@ -89,10 +123,75 @@ def start(kernel: str) -> None:
 
     if os.environ.get("KPI_FORK_KERNELS", "1") == "0":
         return
-    argv = KernelSpecManager().get_kernel_spec(kernel).argv
+    python = kernel_python(kernel)
+    if python is not None:
+        SERVER = (Server.here(python) if same_interpreter(python) else None) or Server(python)
+
+
+@functools.lru_cache
+def kernel_python(kernel: str) -> list[str] | None:
+    """The kernel spec's interpreter and flags (its argv before `-m ipykernel_launcher`); None for a spec that
+    does not start ipykernel that way."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    try:
+        argv = KernelSpecManager().get_kernel_spec(kernel).argv
+    except Exception:  # no such spec: kernels start as jupyter_client starts them
+        return None
     at = next((i for i in range(len(argv) - 1) if argv[i:i + 2] == ["-m", LAUNCHER]), None)
-    if at is not None:
-        SERVER = Server(argv[:at])
+    return argv[:at] if at is not None else None
+
+
+def same_interpreter(python: list[str]) -> bool:
+    """Whether this process runs `python` (the same executable, the same -X options and no other flag)."""
+    own = {f"-X{k}" if v is True else f"-X{k}={v}" for k, v in sys._xoptions.items()}
+    return (bool(python) and os.path.realpath(python[0]) == os.path.realpath(sys.executable)
+            and set(python[1:]) == own and len(python[1:]) == len(own))
+
+
+def worker_python() -> list[str]:
+    """How the batch starts a worker: with the kit's kernel's interpreter and flags when that is this Python
+    (the worker can then fork its kernels' server from itself), else this Python."""
+    from kpi.run.job import kernel_name
+
+    python = kernel_python(kernel_name())
+    if python and os.path.realpath(python[0]) == os.path.realpath(sys.executable) and \
+            all(flag.startswith("-X") for flag in python[1:]):
+        return list(python)
+    return [sys.executable]
+
+
+class _Child:
+    """The server forked from this worker, as much of a Popen as Server uses."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = 0
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode
 
 
 class Forked:
@@ -202,18 +301,28 @@ def _kernel(request: dict, fds: list[int], sock: socket.socket) -> int:
     return code
 
 
+def _preload() -> None:
+    """What a kernel has before its first cell, imported once: the modules, and the environment ipykernel sets."""
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel sets it
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
 def serve(fd: int) -> int:
+    """`python -m kpi.run.zygote FD`: the server as a process of its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle (it stops the worker's tree)
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher does: the kernel's folder is added back by IPython
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel sets it
-    sock = socket.socket(fileno=fd)
-    for name in PRELOAD:
-        importlib.import_module(name)
+    _preload()
     if threading.active_count() != 1:  # an import started a thread: forking would be unsafe
         print(f"kpi.run.zygote: {threading.active_count()} luồng sau khi nạp thư viện; kernel khởi động bình thường.",
               file=sys.stderr)
         return 1
+    return _serve(socket.socket(fileno=fd))
+
+
+def _serve(sock: socket.socket) -> int:
+    """The server's loop: a kernel forked per request, until the worker's end of the socket closes."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # ended kernels are reaped at once, never left as zombies
     while True:
         try:
