@@ -201,3 +201,28 @@ def test_a_province_commune_gets_the_cache_too(tmp_path: Path):
     direct = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05")
     pd.testing.assert_frame_equal(cached.scorecard, direct.scorecard)
     assert cached.scorecard.set_index("indicator").loc["1", "value"] == pytest.approx(50.0)  # 150 / 300
+
+
+def test_the_batchs_scorecard_is_read_back_exactly_and_used_only_for_its_period_and_language(data: Path,
+                                                                                          tmp_path: Path):
+    """The batch leaves the period's scorecard with the cache (kpi.run.batch); a report of that period and
+    language reads it instead of computing it, and gets the very frame the batch computed, dtypes included."""
+    from kpi.indicators import compute
+
+    out = tmp_path / "out" / "2026-11"
+    out.mkdir(parents=True)
+    subs = load_submissions(data, PLAN)
+    card = compute.scorecard(subs.data, PLAN, "2026-11", "vi")
+    marked = card.assign(status_label="ĐÁNH DẤU")  # a mark no computation writes: seen when the table is used
+    key = cache.data_key(data)
+    cache.write(subs, out, key, {cache.scorecard_name("2026-11", "vi"): marked})
+    back = cache.read_table(out, key, cache.scorecard_name("2026-11", "vi"))
+    pd.testing.assert_frame_equal(back, marked, check_exact=True)  # same values, same dtypes
+    assert cache.read_table(out, key, cache.scorecard_name("2026-10", "vi")) is None
+
+    used = report.build("2026-11", "vhxh", data, made_on="2026-12-05", output_dir=out)
+    assert set(used.scorecard["status_label"]) == {"ĐÁNH DẤU"}
+    other_period = report.build("2026-10", "vhxh", data, made_on="2026-12-05", output_dir=out)
+    assert "ĐÁNH DẤU" not in set(other_period.scorecard["status_label"])
+    english = report.build("2026-11", "vhxh", data, lang="en", made_on="2026-12-05", output_dir=out)
+    assert "ĐÁNH DẤU" not in set(english.scorecard["status_label"])

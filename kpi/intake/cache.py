@@ -109,17 +109,24 @@ def _encode(subs) -> dict[str, bytes]:
     return parts, frames
 
 
-def write(subs, period_out: str | Path, key: str) -> Path:
+def write(subs, period_out: str | Path, key: str, tables: dict[str, pd.DataFrame] | None = None) -> Path:
     """Write Submissions under the key, atomically (a temporary folder, then renamed), readable by the owner
     only; older caches of the folder, and temporary ones a killed run left, are removed. The batch calls it
-    under the output folder's lock, so no other writer is at work here."""
+    under the output folder's lock, so no other writer is at work here. `tables` are frames the batch computed
+    from these Submissions (the period's scorecard), each then read by name (`read_table`)."""
     folder = cache_dir(period_out)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     for left in [*folder.glob(f".{PREFIX}*.part"), *folder.glob(f".{PREFIX}*.old")]:
         shutil.rmtree(left, ignore_errors=True) if left.is_dir() else left.unlink(missing_ok=True)
     target = cache_file(period_out, key)
     parts, frames = _encode(subs)
-    meta = {"format": FORMAT, "key": key, "frames": frames,
+    kept = {}
+    for name, frame in (tables or {}).items():
+        buf = io.BytesIO()
+        frame.reset_index(drop=True).to_parquet(buf, index=False)
+        parts[f"table-{name}.parquet"] = buf.getvalue()
+        kept[name] = {str(c): str(t) for c, t in frame.dtypes.items()}
+    meta = {"format": FORMAT, "key": key, "frames": frames, "tables": kept,
             "sha256": {n: hashlib.sha256(b).hexdigest() for n, b in parts.items()}}
     write_folder(target, {**parts, META: json.dumps(meta).encode("ascii")}, private=True)
     for old in folder.iterdir():
@@ -178,6 +185,31 @@ def read(period_out: str | Path, key: str):
     except Exception as exc:  # a damaged or wrong cache only costs the validation it would have saved
         log.warning("Bỏ qua bộ nhớ đệm %s (không đọc được: %s); kiểm tra lại số liệu từ đầu.", path.name, exc)
         return None
+
+
+def read_table(period_out: str | Path, key: str, name: str) -> pd.DataFrame | None:
+    """A frame the batch left with the Submissions of `key` (write's `tables`), or None (none of that name, or
+    a cache that is not intact): the caller then computes it."""
+    path = cache_file(period_out, key)
+    try:
+        if not _own(os.lstat(path.parent), stat.S_ISDIR) or not _own(os.lstat(path), stat.S_ISDIR):
+            return None
+        meta = json.loads(_read_part_unhashed(path))
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
+            return None
+        dtypes = meta.get("tables", {}).get(name)
+        if not isinstance(dtypes, dict):
+            return None
+        part = f"table-{name}.parquet"
+        return _frame(_read_part(path, part, meta["sha256"][part]), name, dtypes)
+    except Exception as exc:  # like read: a damaged table only costs computing it again
+        log.warning("Bỏ qua bảng %s trong bộ nhớ đệm (không đọc được: %s); tính lại.", name, exc)
+        return None
+
+
+def scorecard_name(period: str, lang: str) -> str:
+    """The cached scorecard's name: one per period and language."""
+    return f"scorecard-{period}-{lang}"
 
 
 def _read_part_unhashed(folder: Path) -> str:

@@ -109,9 +109,12 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
     plan = load_plan(plan_path)
     check_parameters(plan, period, unit, lang)
     data = Path(data_dir or paths.DATA_DIR)
-    subs = None
+    subs = card = None
     if output_dir:
-        subs = cache.read(output_dir, cache.data_key(data, plan_path))
+        key = cache.data_key(data, plan_path)
+        subs = cache.read(output_dir, key)
+        if subs is not None:  # the batch's scorecard of these very data, plan and period
+            card = cache.read_table(output_dir, key, cache.scorecard_name(period, lang))
     if subs is None:
         subs = load_submissions(data, plan)
     notes, note_messages = unit_notes.read_notes(data, plan, period)
@@ -119,7 +122,7 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
         notes=unit_notes.for_period(notes, period, plan.unit_codes if unit == "commune" else [unit]),
         note_messages=note_messages, plan=plan, period=period, unit=unit, lang=lang, submissions=subs,
         corrections=corrections_of.read(output_dir),
-        scorecard=compute.scorecard(subs.data, plan, period, lang),
+        scorecard=compute.scorecard(subs.data, plan, period, lang) if card is None else card,
         history=compute.history(subs.data, plan, period),
         villages=compute.village_table(subs.data, plan, period),
         timeliness=period_timeliness(subs, plan, period),

@@ -120,7 +120,10 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
             result.notes.append(write_error_text(exc, out / "package"))
             result.unwritten.append("package")
     if todo and ex.local:
-        write_cache(data.plan, data.subs, data.data_dir, data.plan_path, out, kit_fingerprint(), data.hashes)
+        from kpi.intake.cache import scorecard_name
+
+        write_cache(data.plan, data.subs, data.data_dir, data.plan_path, out, kit_fingerprint(), data.hashes,
+                    {scorecard_name(period, opts.lang): card})  # the reports read it instead of computing it
     by_unit.update(ex.run(todo, out, manifest, result))
     result.reports = [by_unit[u] for u in units]
     save(result, manifest)

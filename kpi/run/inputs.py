@@ -97,7 +97,7 @@ def load_stable(data_dir: Path, plan: Plan, load) -> tuple[Submissions, dict[str
 
 
 def write_cache(plan: Plan, subs: Submissions, data_dir: Path, plan_path: Path, out: Path, kit: str,
-                hashes: dict[str, str]) -> Path | None:
+                hashes: dict[str, str], tables: dict | None = None) -> Path | None:
     """Leave the batch's validated data in <out>/<period>/.cache/ for the report notebooks (kpi.intake.cache), so
     they do not validate the same files again. Only when the plan file at plan_path is the plan the data was
     validated against (a province commune's plan file differs only in its names, which validation does not
@@ -108,9 +108,11 @@ def write_cache(plan: Plan, subs: Submissions, data_dir: Path, plan_path: Path, 
         return replace(p, commune="", commune_full="", source="")
 
     try:
-        if for_validation(load_plan(plan_path)) != for_validation(plan):
+        own = load_plan(plan_path)
+        if for_validation(own) != for_validation(plan):
             return None
-        return cache.write(subs, out, cache.data_key(data_dir, plan_path, kit, hashes))
+        # computed tables (the scorecard) only for the very plan a report reads: they show the plan's words
+        return cache.write(subs, out, cache.data_key(data_dir, plan_path, kit, hashes), tables if own == plan else None)
     except Exception as exc:  # the cache only saves time: without it every report validates for itself
         from kpi.core.files import WRITE_ERRNOS, write_error_text
 
