@@ -84,6 +84,9 @@ def execute(job: Job) -> Path:
         cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=job.cell_timeout, language="python", log_output=True,
         parameters=parameters, kernel_manager_class=ForkKernelManager,
         request_save_on_cell_execute=False,  # the notebook is written once, when it ends (not after every cell)
+        # once the last cell has answered, the kernel holds nothing the report needs: stopped at once, not asked
+        # to shut down (ipykernel at times takes 2.5 s to answer that, and is then terminated anyway)
+        shutdown_kernel="immediate",
     )
     # Only a notebook that ran to the end replaces the good one: a failed or interrupted run stays under its
     # temporary name (its traceback is in <unit>.error.txt and the log) and the next run removes it.
