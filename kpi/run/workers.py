@@ -33,10 +33,11 @@ class Worker:
         from kpi.core import paths
 
         self.log = log
+        from kpi.run.job import kernel_name
         from kpi.run.zygote import worker_python
 
         self.proc = subprocess.Popen(
-            [*worker_python(), "-m", "kpi.run.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [*worker_python(kernel_name()), "-m", "kpi.run.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=str(paths.ROOT), text=True, encoding="utf-8", errors="replace",
             env={**os.environ, "PYTHONIOENCODING": "utf-8"})
         self.results: queue.Queue = queue.Queue()

@@ -149,12 +149,11 @@ def same_interpreter(python: list[str]) -> bool:
             and set(python[1:]) == own and len(python[1:]) == len(own))
 
 
-def worker_python() -> list[str]:
-    """How the batch starts a worker: with the kit's kernel's interpreter and flags when that is this Python
-    (the worker can then fork its kernels' server from itself), else this Python."""
-    from kpi.run.job import kernel_name
-
-    python = kernel_python(kernel_name())
+def worker_python(kernel: str) -> list[str]:
+    """How the batch starts a worker whose reports run on the kernel spec `kernel`: with that kernel's interpreter
+    and flags when that is this Python (the worker can then fork its kernels' server from itself), else this
+    Python."""
+    python = kernel_python(kernel)
     if python and os.path.realpath(python[0]) == os.path.realpath(sys.executable) and \
             all(flag.startswith("-X") for flag in python[1:]):
         return list(python)
