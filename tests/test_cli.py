@@ -329,3 +329,29 @@ def test_validate_caps_each_code_per_file_and_writes_every_problem_to_csv(tmp_pa
     table = pd.read_csv(target, encoding="utf-8-sig")
     negative = table[table["code"] == "E_VALUE_NEGATIVE"]
     assert len(negative) == 30 and set(negative["row"]) == set(range(2, 32))
+
+
+def test_a_month_nobody_has_sent_is_said_before_the_reports(tmp_path, capsys, monkeypatch):
+    """December with only TTPVHCC's file: the run says which units have sent nothing, and how to remind them."""
+    import argparse
+
+    from kpi.cli import run as cli_run
+    from kpi.intake.validate import load_submissions
+    from kpi.plan import load_plan
+    from kpi.run import batch
+
+    write(tmp_path, "2026-12/ttpvhcc.csv", HEADER + "2026-12,ttpvhcc,,records_total,40,2027-01-05\n")
+
+    def stop(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "run_batch", stop)
+    plan = load_plan()
+    args = argparse.Namespace(period="2026-12", unit="all", lang="vi", out=str(tmp_path / "out"), wait=False,
+                              data=str(tmp_path), force=False, timeout=60, plan=None, scheduler=None, workers=1)
+    with pytest.raises(KeyboardInterrupt):
+        cli_run._run_loaded(args, plan, tmp_path, load_submissions(tmp_path, plan),
+                            Executor(cli_run.run_options(args, ["html"])))
+    out = capsys.readouterr().out
+    assert (f"Lưu ý: tháng 12/2026 chưa có số liệu của 3/4 đơn vị (vhxh, kt, ca); báo cáo ghi các đơn vị này là chưa "
+            f"gửi (nhắc các đơn vị: `kpi remind --period 2026-12 --data {tmp_path}`).") in out

@@ -212,6 +212,22 @@ def finish(results: list, links: list[str]) -> int:
     return EXIT_PROBLEMS if failed or unwritten else EXIT_OK
 
 
+def unsent_notes(plan, subs, periods: list[str], data: str) -> list[str]:
+    """A month of the run that some unit has sent nothing for, said before the reports are made (they say it too,
+    unit by unit): a month nobody has sent yet must not look like a normal month in the terminal."""
+    from kpi.core.periods import is_month, month_number, year_of
+
+    lines = []
+    for period in (p for p in periods if is_month(p)):
+        sent = set(subs.received.loc[subs.received["period"] == period, "unit"])
+        missing = [u for u in plan.unit_codes if u not in sent]
+        if missing:
+            lines.append(f"tháng {month_number(period)}/{year_of(period)} chưa có số liệu của {len(missing)}/"
+                         f"{len(plan.unit_codes)} đơn vị ({', '.join(missing)}); báo cáo ghi các đơn vị này là "
+                         f"chưa gửi (nhắc các đơn vị: `kpi remind --period {period} --data {data}`).")
+    return lines
+
+
 def _reports_at_most(args, plan) -> int:
     """How many reports the run can make at most, from its parameters alone (before the data is read)."""
     from kpi.core.periods import expand_periods
@@ -238,7 +254,9 @@ def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None) ->
     errors = [p for p in subs.problems_for(covered) if p.severity == "error"]  # the periods run, not every month
     if errors:
         print(f"  Lưu ý: {len(errors)} lỗi trong số liệu gửi lên của {', '.join(periods)}; các dòng lỗi không được "
-              f"tính (xem mục Chất lượng số liệu hoặc chạy `kpi validate --period {covered[0]}`).")
+              f"tính (xem mục Chất lượng số liệu hoặc chạy `kpi validate --period {covered[0]} --data {args.data}`).")
+    for line in unsent_notes(plan, subs, periods, args.data):
+        print(f"  Lưu ý: {line}")
     for period in periods:
         _check_writable(paths.period_dir(Path(args.out), period))
     results = []
