@@ -162,3 +162,23 @@ def test_a_formula_saved_without_its_value_is_named(tmp_path, plan):
     row, col = cells[(codes["Thôn 4"], "pop_total")][1:], cells[(codes["Thôn 4"], "pop_total")][0]
     assert (p.sheet, p.row, p.column) == ("Số liệu", int(row), col) and "lưu lại" in p.fix
     assert _values(subs) == TYPED  # the three typed values stay; Thôn 4 is not taken as a number
+
+
+def test_a_subtotal_row_an_officer_inserts_is_said_and_not_counted(tmp_path, plan):
+    """A row inserted inside the village block ("Cộng thôn 1-4", 4000) has no row key: it is not data, and the
+    file's problems name its row and cell instead of dropping it silently."""
+    wb, ws = _filled(plan)
+    ws.protection.sheet = False
+    cells = input_cells(ws)
+    codes = {v.name: v.code for v in plan.villages}
+    below = int(cells[(codes["Thôn 4"], "pop_total")][1:]) + 1
+    column = cells[(codes["Thôn 4"], "pop_total")][0]
+    ws.insert_rows(below)
+    ws[f"B{below}"] = "Cộng thôn 1-4"
+    ws[f"{column}{below}"] = 4000
+    _save(wb, tmp_path)
+    subs = load_submissions(tmp_path, plan)
+    (p,) = [p for p in subs.problems if p.code == "W_ROW_NOT_IN_TEMPLATE"]
+    assert (p.sheet, p.row, p.column, p.found) == ("Số liệu", below, column, "4000")
+    assert "không được tính" in p.message and "kit tự cộng" in p.fix
+    assert _values(subs) == TYPED  # the villages' values as typed; the subtotal is not a village's

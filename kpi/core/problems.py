@@ -20,6 +20,10 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     "W_FORMULA_NO_VALUE": (WARNING, "Ô có công thức nhưng chưa có giá trị đã tính, nên được đọc là ô trống.",
                            "Mở tệp bằng Excel hoặc LibreOffice, lưu lại (để công thức được tính) rồi gửi lại; hoặc "
                            "gõ thẳng con số vào ô."),
+    "W_ROW_NOT_IN_TEMPLATE": (WARNING, "Dòng này không phải một dòng của mẫu biểu (dòng chèn thêm?) nên số "
+                                       "{found} ở đây không được tính.",
+                              "Ghi số liệu vào đúng dòng của thôn hoặc của chỉ tiêu trong mẫu; dòng cộng hay dòng "
+                              "tổng không cần ghi: kit tự cộng từ các thôn."),
     "W_DATE_MISSING": (WARNING, "Thiếu ngày báo cáo; các số liệu của tệp vẫn được nhận, ngày gửi ghi là không rõ.",
                        "Ghi ngày gửi báo cáo vào ô này, dạng ngày/tháng/năm (08/12/2026, 8/12/2026, 08-12-2026, 08.12.2026) hoặc năm-tháng-ngày (2026-12-08)."),
     "W_DATE_INVALID": (WARNING, "Không đọc được ngày báo cáo '{found}' (không đúng dạng hoặc không có thật, ví dụ "

@@ -141,13 +141,15 @@ def _frame_from_table(table: list[list[object]], name: str, sheet: str) -> RawFi
 
 def _frame_from_template(table: list[list[object]], name: str, sheet: str) -> RawFile:
     """A kit template sheet: its filled input cells as raw rows (see kpi.intake.template.template_records)."""
-    from kpi.intake.template import template_records
+    from kpi.intake.template import template_records, unread_rows
 
     records = template_records(table)
     if not records:
         return RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name, sheet=sheet)])
     frame = pd.DataFrame(records).assign(file=name, sheet=sheet, file_unit=lambda f: f["unit"])
-    return RawFile(name, frame[RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS].astype(object))
+    unread = [Problem("W_ROW_NOT_IN_TEMPLATE", file=name, sheet=sheet, row=row, column=col, found=str(value))
+              for row, col, value in unread_rows(table)]
+    return RawFile(name, frame[RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS].astype(object), unread)
 
 
 def read_csv(path: Path, name: str) -> RawFile:

@@ -317,6 +317,41 @@ def template_records(table: list[list[object]]) -> list[dict]:
     return out
 
 
+def unread_rows(table: list[list[object]]) -> list[tuple[int, str, object]]:
+    """Rows inside a template's data blocks that carry a number but no row key (a row an officer inserted, e.g.
+    a subtotal "Cộng thôn 1-4"): (Excel row, column letter, value) of the first such number in each. They are
+    not data (template_records reads keyed rows only) and are said as such, never dropped silently."""
+    keyed = [i for i, r in enumerate(table) if r and isinstance(r[0], str) and r[0].startswith(("village=", "element="))]
+    if not keyed:
+        return []
+    keys = {str(r[0]).strip(): i for i, r in enumerate(table) if r and isinstance(r[0], str)}
+    codes_row = table[keys[KEY_CODES]] if KEY_CODES in keys else []
+    columns = [j for j, c in enumerate(codes_row) if j >= 2 and not _blank(c) and not str(c).startswith("ref:")]
+    value_col = _label_column(table[keys["commune"]], "Giá trị", 2) if "commune" in keys else 2
+    found = []
+    for i in range(keyed[0] + 1, keyed[-1]):
+        r = table[i]
+        if r and isinstance(r[0], str) and r[0].strip():
+            continue
+        for j in sorted(set(columns) | {value_col}):
+            value = r[j] if j < len(r) else None
+            if _number_like(value):
+                found.append((i + 1, get_column_letter(j + 1), value))
+                break
+    return found
+
+
+def _number_like(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value == value  # not NaN
+    if isinstance(value, str):
+        text = value.strip().replace(".", "").replace(",", "").replace(" ", "")
+        return text.isdigit()
+    return False
+
+
 def input_cells(ws) -> dict[tuple[str, str], str]:
     """(village code or '' for the commune, element code) -> the input cell's coordinate in a template's data
     sheet; for filling a template from code (the synthetic sample, tests)."""

@@ -82,6 +82,13 @@ class Worker:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def end(self) -> None:
+        """Ask the worker to end (its input ends); stop() then waits for it."""
+        try:
+            self.proc.stdin.close()
+        except OSError:  # it had already ended
+            pass
+
     def stop(self, kill: bool = False) -> None:
         from kpi.run.job import _kill_tree
 
@@ -175,8 +182,15 @@ class Pool:
             worker.stop(kill=True)
 
     def close(self) -> None:
+        """Every idle worker is told to end at once, then waited for: they end together, not one after another."""
+        idle = []
         while not self.idle.empty():
-            self.idle.get_nowait().stop(kill=self.stopping)
+            idle.append(self.idle.get_nowait())
+        if not self.stopping:
+            for worker in idle:
+                worker.end()
+        for worker in idle:
+            worker.stop(kill=self.stopping)
 
 
 def _redirect(path: str | None) -> None:
@@ -224,7 +238,13 @@ def serve() -> int:
             finally:
                 _redirect(None)
         answer.write(MARK + json.dumps(result, ensure_ascii=False) + "\n")
-    return 0
+    # The batch has no more reports: everything is written (each report's files, its answer on the pipe), and
+    # tearing down the interpreter's modules (pandas, matplotlib, ...) would only make the batch wait for it.
+    logging.shutdown()
+    answer.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
