@@ -301,10 +301,29 @@ def part_e(communes: int, workers: int) -> dict:
             res["made"], res["skipped"], res["errors"] = (int(g) for g in total.groups())
         if proc.returncode != 0:
             res["error"] = _failed("kpi run", proc)
+            res["failed_logs"] = _keep_failures(out)
         res["cpu_per_report"] = cpu / res["reports"] if cpu is not None and res["reports"] else None
         return res
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _keep_failures(out: Path) -> list[str]:
+    """A failed report's traceback and log, copied out of the province's temporary folder (removed after the
+    run) so that the failure can be read: the copies' folder, and each traceback's last line."""
+    kept = Path(tempfile.mkdtemp(prefix="kpi-bench-failed-"))
+    lines = []
+    for error in sorted(out.glob("*/*/*.error.txt")):
+        commune, period = error.parent.parent.name, error.parent.name
+        target = kept / commune / period
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(error, target / error.name)
+        log = error.parent / "logs" / error.name.replace(".error.txt", ".log")
+        if log.is_file():
+            shutil.copy2(log, target / log.name)
+        text = error.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        lines.append(f"{commune}/{period}/{error.name}: {text[-1] if text else ''} (kept in {target})")
+    return lines
 
 
 def print_e(res: dict, batch_cpu_per_report: float | None) -> None:
@@ -312,6 +331,8 @@ def print_e(res: dict, batch_cpu_per_report: float | None) -> None:
           f"{res['demo_data_s']:.1f} s), kpi run on it for its latest month ({res['period']}), HTML + PDF")
     if res.get("error"):
         print(f"    {res['error']}")
+        for line in res.get("failed_logs", []):
+            print(f"      {line}")
     print(f"    wall {res['wall_s']:.1f} s   CPU {res['cpu']:.1f} s (cgroup)   reports {res['reports']} (manifests; "
           f"{res['html_reports']} HTML, {res['pdf_reports']} PDF; summary: {res.get('made')} made, "
           f"{res.get('errors')} failed)" if res["cpu"] is not None else f"    wall {res['wall_s']:.1f} s")
