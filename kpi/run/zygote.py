@@ -160,12 +160,27 @@ def worker_python(kernel: str) -> list[str]:
     return [sys.executable]
 
 
-class _Child:
-    """The server forked from this worker, as much of a Popen as Server uses."""
+class _Process:
+    """A process known by its id, as much of a Popen as its users need: `poll` says whether it has ended."""
 
     def __init__(self, pid: int):
         self.pid = pid
         self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        raise NotImplementedError
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+
+class _Child(_Process):
+    """The server forked from this worker, as much of a Popen as Server uses."""
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -184,24 +199,12 @@ class _Child:
         except ProcessLookupError:
             pass
 
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            time.sleep(0.02)
-        return self.returncode
 
-
-class Forked:
+class Forked(_Process):
     """A forked kernel as jupyter_client sees a process. It is the fork server's child, not ours, so it is
     watched by its process id (the server reaps it at once, so a pid that no longer answers has ended)."""
 
     stdin = stdout = stderr = None
-
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.returncode: int | None = None
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -209,14 +212,6 @@ class Forked:
                 os.kill(self.pid, 0)
             except ProcessLookupError:
                 self.returncode = 0  # its exit status went to the server
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            time.sleep(0.02)
         return self.returncode
 
     def send_signal(self, signum: int) -> None:
