@@ -213,14 +213,15 @@ def finish(results: list, links: list[str]) -> int:
 
 
 def unsent_notes(plan, subs, periods: list[str], data: str) -> list[str]:
-    """A month of the run that some unit has sent nothing for, said before the reports are made (they say it too,
-    unit by unit): a month nobody has sent yet must not look like a normal month in the terminal."""
+    """A month of the run that some unit has not sent (kpi.indicators.compute.not_sent: nothing, or only a file
+    that could not be read), said before the reports are made, which say it unit by unit: a month nobody has
+    sent yet must not look like a normal month in the terminal."""
     from kpi.core.periods import is_month, month_number, year_of
+    from kpi.indicators import compute
 
     lines = []
     for period in (p for p in periods if is_month(p)):
-        sent = set(subs.received.loc[subs.received["period"] == period, "unit"])
-        missing = [u for u in plan.unit_codes if u not in sent]
+        missing = list(compute.not_sent(compute.timeliness(subs.received, plan, period, subs.problems))["unit"])
         if missing:
             lines.append(f"tháng {month_number(period)}/{year_of(period)} chưa có số liệu của {len(missing)}/"
                          f"{len(plan.unit_codes)} đơn vị ({', '.join(missing)}); báo cáo ghi các đơn vị này là "
