@@ -70,6 +70,11 @@ def write_error_text(exc: OSError, path: Path | str | None = None) -> str:
 WRITE_ERRNOS = {errno.ENOSPC, errno.EACCES, errno.EPERM, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
+def write_fault(exc: BaseException, path: Path | str | None = None) -> str | None:
+    """write_error_text for a write that failed (a full disk, no permission); None for any other fault."""
+    return write_error_text(exc, path) if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS else None
+
+
 def check_writable(folder: Path | str) -> None:
     """Write then remove a probe file in `folder`, or, while it does not exist yet, in its nearest existing
     parent (where it would be made), so that a folder the run cannot write is found before any work, and a

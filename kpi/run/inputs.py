@@ -112,10 +112,10 @@ def write_cache(plan: Plan, subs: Submissions, data_dir: Path, plan_path: Path, 
         if for_validation(own) != for_validation(plan):
             return None
         # computed tables (the scorecard) only for the very plan a report reads: they show the plan's words
-        return cache.write(subs, out, cache.data_key(data_dir, plan_path, kit, hashes), tables if own == plan else None)
+        key = cache.data_key(data_dir, plan_path, kit, hashes)
+        return cache.write(subs, out, key, tables if own == plan else None)
     except Exception as exc:  # the cache only saves time: without it every report validates for itself
-        from kpi.core.files import WRITE_ERRNOS, write_error_text
+        from kpi.core.files import write_fault
 
-        text = write_error_text(exc) if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS else str(exc)
-        logging.getLogger("kpi.run.batch").warning("Không ghi được bộ nhớ đệm dữ liệu: %s", text)
+        logging.getLogger("kpi.run.batch").warning("Không ghi được bộ nhớ đệm dữ liệu: %s", write_fault(exc) or exc)
         return None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import kpi
 from kpi.core import paths, periods
-from kpi.core.files import WRITE_ERRNOS, write_atomic, write_error_text
+from kpi.core.files import write_atomic, write_fault
 from kpi.outputs import pdf, render
 from kpi.plan.model import Plan
 
@@ -94,8 +94,12 @@ def execute(job: Job) -> Path:
     return target
 
 
-def _error_text(exc: BaseException) -> str:
-    """One line naming what failed: papermill's error carries the cell's exception name and value."""
+def _error_text(exc: BaseException, path: Path | None = None) -> str:
+    """One line naming what failed: a failed write (a full disk: what to free) in the kit's words, else papermill's
+    error, which carries the cell's exception name and value."""
+    fault = write_fault(exc, path)
+    if fault:
+        return fault
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))
     text = f"{ename}: {evalue}".strip()
@@ -138,7 +142,7 @@ def run_report(job: Job) -> dict:
     except Exception as exc:  # one failing report must not stop the others
         text = "".join(traceback.format_exception(exc))
         log.error("Báo cáo %s/%s lỗi:\n%s", period, unit, text)
-        error = write_error_text(exc) if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS else _error_text(exc)
+        error = _error_text(exc)
         try:
             write_atomic(error_file, text)
         except OSError:  # a full disk: the error still reaches the summary
@@ -155,9 +159,7 @@ def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict,
         files["pdf"] = str(printer.print(html, target, time_limit))
         error, line = "", f"Đã xuất PDF: {target.name}"
     except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
-        # a full disk is said as such (what to free), not as a failed notebook
-        error = write_error_text(exc, target) if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS \
-            else _error_text(exc)
+        error = _error_text(exc, target)  # a full disk is said as such, not as a failed notebook
         line = f"Lỗi khi in PDF {target.name}: {error}"
     try:
         with open(log_path, "a", encoding="utf-8") as log:

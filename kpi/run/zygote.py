@@ -115,12 +115,10 @@ SERVER: Server | None = None
 
 
 def start(kernel: str) -> None:
-    """Start this worker's fork server for the kernel spec `kernel` (kpi.run.workers does, once): it imports while
-    the worker waits for work. Nothing starts for a spec that does not run ipykernel_launcher, or with
+    """Start this worker's fork server for the kernel spec `kernel` (kpi.run.workers does, once, after its own
+    imports). Nothing starts for a spec that does not run ipykernel_launcher, or with
     KPI_FORK_KERNELS=0 in the environment (every kernel then starts the usual way, e.g. to compare)."""
     global SERVER
-    from jupyter_client.kernelspec import KernelSpecManager
-
     if os.environ.get("KPI_FORK_KERNELS", "1") == "0":
         return
     python = kernel_python(kernel)
