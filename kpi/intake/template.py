@@ -277,12 +277,24 @@ def _date_cell(row: list[object], period_col: int) -> tuple[object, int]:
     return None, period_col
 
 
+def _layout(table: list[list[object]]) -> tuple[dict[str, int], dict[int, str], int]:
+    """Where a template sheet keeps things, found by its keys (hidden column A) and labels, wherever an officer
+    moved them: the row of each key, the village block's input columns (index -> element code) and the
+    commune block's value column."""
+    keys = {str(r[0]).strip(): i for i, r in enumerate(table) if r and isinstance(r[0], str)}
+    codes_row = table[keys[KEY_CODES]] if KEY_CODES in keys else []
+    columns = {j: str(c).strip() for j, c in enumerate(codes_row) if j >= 2 and not _blank(c)
+               and not str(c).startswith("ref:")}
+    value_col = _label_column(table[keys["commune"]], "Giá trị", 2) if "commune" in keys else 2
+    return keys, columns, value_col
+
+
 def template_records(table: list[list[object]]) -> list[dict]:
     """Raw rows from a template sheet: one per filled input cell, with its Excel row and column letter.
     Rows are found by their keys in the hidden column A and columns by the template's own labels and codes,
     so a column or row an officer inserts or moves reads the same. Blank input cells are not rows: a blank
     means 'not reported' (completeness shows it), not zero."""
-    keys = {str(r[0]).strip(): i for i, r in enumerate(table) if r and isinstance(r[0], str)}
+    keys, columns, value_col = _layout(table)
     meta = {k.split("=", 1)[0]: k.split("=", 1)[1] for k in keys if "=" in k and k.split("=", 1)[0] in ("unit", "period")}
     period_key = next((k for k in keys if k.startswith("period=")), None)
     period_row = table[keys[period_key]] if period_key else []
@@ -291,10 +303,6 @@ def template_records(table: list[list[object]]) -> list[dict]:
     if "submitted_on" in keys:
         date_row = keys["submitted_on"] + 1
         date_value, date_col = _date_cell(table[keys["submitted_on"]], period_col)
-    codes_row = table[keys[KEY_CODES]] if KEY_CODES in keys else []
-    columns = {j: str(c).strip() for j, c in enumerate(codes_row) if j >= 2 and not _blank(c)
-               and not str(c).startswith("ref:")}
-    value_col = _label_column(table[keys["commune"]], "Giá trị", 2) if "commune" in keys else 2
     out = []
     for i, r in enumerate(table):
         key = r[0] if r else None
@@ -321,13 +329,10 @@ def unread_rows(table: list[list[object]]) -> list[tuple[int, str, object]]:
     """Rows inside a template's data blocks that carry a number but no row key (a row an officer inserted, e.g.
     a subtotal "Cộng thôn 1-4"): (Excel row, column letter, value) of the first such number in each. They are
     not data (template_records reads keyed rows only) and are said as such, never dropped silently."""
-    keyed = [i for i, r in enumerate(table) if r and isinstance(r[0], str) and r[0].startswith(("village=", "element="))]
+    keys, columns, value_col = _layout(table)
+    keyed = sorted(i for k, i in keys.items() if k.startswith(("village=", "element=")))
     if not keyed:
         return []
-    keys = {str(r[0]).strip(): i for i, r in enumerate(table) if r and isinstance(r[0], str)}
-    codes_row = table[keys[KEY_CODES]] if KEY_CODES in keys else []
-    columns = [j for j, c in enumerate(codes_row) if j >= 2 and not _blank(c) and not str(c).startswith("ref:")]
-    value_col = _label_column(table[keys["commune"]], "Giá trị", 2) if "commune" in keys else 2
     found = []
     for i in range(keyed[0] + 1, keyed[-1]):
         r = table[i]
