@@ -161,21 +161,35 @@ def _frame(body: bytes, name: str, dtypes: dict) -> pd.DataFrame:
     return frame.astype(dtypes) if len(dtypes) else frame
 
 
+def _own_folder(period_out: str | Path, key: str) -> Path | None:
+    """The cache folder of `key` when it is there and the user's own; None for none, or a linked or shared one."""
+    path = cache_file(period_out, key)
+    try:
+        if _own(os.lstat(path.parent), stat.S_ISDIR) and _own(os.lstat(path), stat.S_ISDIR):
+            return path
+    except OSError:
+        pass
+    return None
+
+
+def _meta(path: Path, key: str) -> dict:
+    """The folder's meta.json, checked to be of this format and this key (ValueError otherwise)."""
+    meta = json.loads(_read_part_unhashed(path))
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
+        raise ValueError("tiêu đề không khớp khóa của số liệu")
+    return meta
+
+
 def read(period_out: str | Path, key: str):
     """The Submissions cached under `key`, or None (no such cache, not the user's own, or not intact)."""
     from kpi.core.problems import Problem
     from kpi.intake.validate import Submissions
 
-    path = cache_file(period_out, key)
-    try:
-        if not _own(os.lstat(path.parent), stat.S_ISDIR) or not _own(os.lstat(path), stat.S_ISDIR):
-            return None  # a linked or shared cache folder is not ours
-    except OSError:
+    path = _own_folder(period_out, key)
+    if path is None:
         return None
     try:
-        meta = json.loads(_read_part_unhashed(path))
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
-            raise ValueError("tiêu đề không khớp khóa của số liệu")
+        meta = _meta(path, key)
         hashes, dtypes = meta["sha256"], meta["frames"]
         frames = {n: _frame(_read_part(path, f"{n}.parquet", hashes[f"{n}.parquet"]), n, dtypes[n]) for n in FRAMES}
         facts = json.loads(_read_part(path, "facts.json", hashes["facts.json"]).decode("utf-8"))
@@ -190,13 +204,11 @@ def read(period_out: str | Path, key: str):
 def read_table(period_out: str | Path, key: str, name: str) -> pd.DataFrame | None:
     """A frame the batch left with the Submissions of `key` (write's `tables`), or None (none of that name, or
     a cache that is not intact): the caller then computes it."""
-    path = cache_file(period_out, key)
+    path = _own_folder(period_out, key)
+    if path is None:
+        return None
     try:
-        if not _own(os.lstat(path.parent), stat.S_ISDIR) or not _own(os.lstat(path), stat.S_ISDIR):
-            return None
-        meta = json.loads(_read_part_unhashed(path))
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("key") != key:
-            return None
+        meta = _meta(path, key)
         dtypes = meta.get("tables", {}).get(name)
         if not isinstance(dtypes, dict):
             return None
