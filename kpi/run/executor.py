@@ -207,9 +207,11 @@ class Executor:
     def close(self) -> None:
         """Stop what this executor started (a lent pool is the lender's to close): the workers and the browser end
         side by side."""
-        pool = self.pool if self.pool is not None and not self._lent else None
-        printer, self.pool, self.printer = self.printer, (None if pool else self.pool), None
+        ours = [x for x in (None if self._lent else self.pool, self.printer) if x is not None]
+        if not self._lent:
+            self.pool = None
+        self.printer = None
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kpi-close") as ending:
-            done = [ending.submit(x.close) for x in (pool, printer) if x is not None]
+            done = [ending.submit(x.close) for x in ours]
         for fut in done:
             fut.result()  # a fault in either is raised here, after both have ended

@@ -31,15 +31,14 @@ class Worker:
 
     def __init__(self, log: Path):
         from kpi.core import paths
-
-        self.log = log
         from kpi.run.job import kernel_name
         from kpi.run.zygote import worker_python
 
+        self.log = log
         self.proc = subprocess.Popen(
-            [*worker_python(kernel_name()), "-m", "kpi.run.workers"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=str(paths.ROOT), text=True, encoding="utf-8", errors="replace",
-            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+            [*worker_python(kernel_name()), "-m", "kpi.run.workers"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(paths.ROOT), text=True, encoding="utf-8",
+            errors="replace", env={**os.environ, "PYTHONIOENCODING": "utf-8"})
         self.results: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True, name=f"kpi-worker-{self.proc.pid}").start()
         threading.Thread(target=self._drain, daemon=True, name=f"kpi-worker-log-{self.proc.pid}").start()
@@ -95,10 +94,10 @@ class Worker:
         if kill:
             _kill_tree(self.proc)
         else:
+            self.end()
             try:
-                self.proc.stdin.close()  # the worker ends when its input ends
                 self.proc.wait(timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 _kill_tree(self.proc)
         self.proc.wait()
 
