@@ -255,7 +255,8 @@ def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None) ->
     errors = [p for p in subs.problems_for(covered) if p.severity == "error"]  # the periods run, not every month
     if errors:
         print(f"  Lưu ý: {len(errors)} lỗi trong số liệu gửi lên của {', '.join(periods)}; các dòng lỗi không được "
-              f"tính (xem mục Chất lượng số liệu hoặc chạy `kpi validate --period {covered[0]} --data {args.data}`).")
+              f"tính (xem mục Chất lượng số liệu hoặc chạy "
+              f"`kpi validate --period {covered[0]} --data {args.data}`).")
     for line in unsent_notes(plan, subs, periods, args.data):
         print(f"  Lưu ý: {line}")
     for period in periods:

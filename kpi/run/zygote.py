@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
@@ -61,7 +62,7 @@ class Server:
         server: it imports only what kernels need beyond the worker's own imports. None when this process has a
         thread (forking it would be unsafe); the caller then starts the server as a process of its own."""
         _preload()
-        if threading.active_count() != 1:
+        if not _forkable():
             return None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sys.stdout.flush()
@@ -77,8 +78,6 @@ class Server:
                 keep = theirs.fileno()
                 os.closerange(3, keep)  # the worker's pipes to the batch among them: its end must be seen
                 os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
-                if sys.path and sys.path[0] in ("", os.getcwd()):
-                    del sys.path[0]  # as ipykernel_launcher does: IPython adds the kernel's folder back
                 code = _serve(theirs)
             finally:
                 os._exit(code)
@@ -244,15 +243,9 @@ class ForkKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         if self.provisioner is None:
-            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or _new_id()
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
             self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         return await super()._async_pre_start_kernel(**kw)
-
-
-def _new_id() -> str:
-    import uuid
-
-    return str(uuid.uuid4())
 
 
 # --- the server's side ----------------------------------------------------------------------------------
@@ -303,18 +296,23 @@ def _preload() -> None:
 def serve(fd: int) -> int:
     """`python -m kpi.run.zygote FD`: the server as a process of its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle (it stops the worker's tree)
-    if sys.path and sys.path[0] in ("", os.getcwd()):
-        del sys.path[0]  # as ipykernel_launcher does: the kernel's folder is added back by IPython
     _preload()
-    if threading.active_count() != 1:  # an import started a thread: forking would be unsafe
+    if not _forkable():
         print(f"kpi.run.zygote: {threading.active_count()} luồng sau khi nạp thư viện; kernel khởi động bình thường.",
               file=sys.stderr)
         return 1
     return _serve(socket.socket(fileno=fd))
 
 
+def _forkable() -> bool:
+    """Whether this process can be forked safely: no thread but its own (an import may have started one)."""
+    return threading.active_count() == 1
+
+
 def _serve(sock: socket.socket) -> int:
     """The server's loop: a kernel forked per request, until the worker's end of the socket closes."""
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]  # as ipykernel_launcher does: IPython adds the kernel's folder back
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # ended kernels are reaped at once, never left as zombies
     while True:
         try:
