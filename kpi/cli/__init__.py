@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
-from kpi.cli.commands import cmd_demo, cmd_plan, cmd_scorecard, cmd_template, cmd_validate
 from kpi.cli.common import EXIT_OK, EXIT_USAGE, check_data_dir, period_arg, unit_arg
-from kpi.cli.run import cmd_run
 from kpi.core import paths
 from kpi.core.errors import KpiError
 
@@ -42,6 +41,18 @@ def _vi(message: str) -> str:
 
 
 argparse._ = _vi
+
+
+def _command(name: str):
+    """A command's function, imported when the command runs: `kpi run` with nothing to remake answers before
+    pandas would have been imported (kpi.run.uptodate)."""
+    module, _, func = name.rpartition(".")
+
+    def run(args):
+        return getattr(importlib.import_module(module), func)(args)
+
+    run.__qualname__ = func
+    return run
 
 
 def parser() -> argparse.ArgumentParser:
@@ -80,7 +91,7 @@ def parser() -> argparse.ArgumentParser:
     packages_args(r)
     r.add_argument("--zip", action="store_true",
                    help="đóng gói HTML, PDF, scorecard.xlsx/.csv và index.html của kỳ vào một tệp .zip")
-    r.set_defaults(func=cmd_run)
+    r.set_defaults(func=_command("kpi.cli.run.cmd_run"))
 
     s = sub.add_parser("scorecard", help="in bảng tổng hợp chỉ tiêu, không cần notebook")
     s.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, YYYY-Q1..Q4, YYYY-H1, YYYY-9T hoặc YYYY "
@@ -89,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
     packages_args(s)
     s.add_argument("--format", default="csv", choices=["csv", "json"])
     s.add_argument("--lang", default="vi", choices=["vi", "en"])
-    s.set_defaults(func=cmd_scorecard)
+    s.set_defaults(func=_command("kpi.cli.commands.cmd_scorecard"))
 
     v = sub.add_parser("validate", help="liệt kê mọi lỗi số liệu kèm vị trí")
     data_arg(v)
@@ -98,7 +109,7 @@ def parser() -> argparse.ArgumentParser:
                    "(mặc định 20)")
     v.add_argument("--all", action="store_true", help="in mọi vấn đề, không giới hạn")
     v.add_argument("--problems-csv", default=None, help="ghi mọi vấn đề (kèm vị trí, cách sửa) ra tệp CSV này")
-    v.set_defaults(func=cmd_validate)
+    v.set_defaults(func=_command("kpi.cli.commands.cmd_validate"))
 
     t = sub.add_parser("template", help="ghi mẫu báo cáo Excel của một đơn vị cho một tháng")
     t.add_argument("--unit", required=True, type=unit_arg, help="vhxh | kt | ttpvhcc | ca")
@@ -106,18 +117,18 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="tệp .xlsx đích (mặc định mau_bao_cao_<đơn vị>_<kỳ>.xlsx)")
     t.add_argument("--data", default=str(paths.DATA_DIR),
                    help="thư mục dữ liệu: mẫu số của đơn vị khác đã gửi được điền sẵn để tham khảo")
-    t.set_defaults(func=cmd_template)
+    t.set_defaults(func=_command("kpi.cli.commands.cmd_template"))
 
     pl = sub.add_parser("plan", help="in kế hoạch đã nạp")
     pl.add_argument("--format", default="text", choices=["text", "json"])
-    pl.set_defaults(func=cmd_plan)
+    pl.set_defaults(func=_command("kpi.cli.commands.cmd_plan"))
 
     d = sub.add_parser("demo-data", help="ghi bộ dữ liệu giả lập")
     d.add_argument("--out", required=True, help="thư mục đích")
     d.add_argument("--seed", type=int, default=2026)
     d.add_argument("--communes", type=int, default=0,
                    help="số xã: ghi một tỉnh giả lập <out>/<xã>/submissions/... thay vì một xã")
-    d.set_defaults(func=cmd_demo)
+    d.set_defaults(func=_command("kpi.cli.commands.cmd_demo"))
 
     from kpi.cli.remind import add_parser as add_remind  # its words and logic live in kpi.outputs.remind
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from kpi.outputs.remind import ReminderError, parse_smtp, reminders, send, text_table
-
 
 def cmd_remind(args) -> int:
     """`kpi remind --period P [--data DIR] [--smtp HOST:PORT] [--sender ADDR]`."""
     from kpi.intake.validate import load_submissions, run_day
+    from kpi.outputs.remind import ReminderError, parse_smtp, reminders, send, text_table
     from kpi.plan import load_plan
     from kpi.report import check_parameters
 

@@ -20,6 +20,8 @@ from kpi.cli.common import (
 from kpi.core import paths, safety
 from kpi.core.errors import UsageError
 
+MAX_TIMEOUT = 7 * 24 * 3600  # --timeout above a week is refused (timers overflow long before 1e300)
+
 
 def _run_periods(args, plan, subs) -> list[str]:
     """The periods `kpi run` covers: --period as YYYY-MM, a range YYYY-MM..YYYY-MM or last-month; default the
@@ -94,8 +96,6 @@ def run_options(args, formats: list[str]):
 
 
 def _cmd_run(args) -> int:
-    from kpi.intake.validate import load_submissions
-
     safety.check_out_dir(args.out, args.data)  # before anything is read or written
     _check_writable(Path(args.out))  # before the data is read: a folder the run cannot write is said at once
     if args.period:
@@ -107,9 +107,6 @@ def _cmd_run(args) -> int:
         for period in asked:
             if paths.period_dir(Path(args.out), period).exists():
                 _check_writable(paths.period_dir(Path(args.out), period))
-    plan = _plan(args)
-    from kpi.run.batch import MAX_TIMEOUT
-
     if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
         raise UsageError(f"--timeout {args.timeout:g} không hợp lệ: ghi số giây tối đa cho mỗi báo cáo, một số "
                          f"dương không quá {MAX_TIMEOUT} (một tuần), ví dụ --timeout 1200.")
@@ -119,6 +116,13 @@ def _cmd_run(args) -> int:
     bad = [f for f in formats if f not in ("html", "pdf")]
     if bad:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
+    from kpi.run import uptodate
+
+    kept = uptodate.check(args)  # the last run's record says nothing changed: its answer, without the data
+    if kept is not None:
+        lines, results = kept
+        return _say_run(args, lines, results)
+    plan = _plan(args)
     opts = run_options(args, formats)  # a --notebook that is not there is refused here, before any work
     if args.packages and args.period:  # the province roll-up is monthly
         from kpi.report import check_parameters
@@ -139,6 +143,8 @@ def _cmd_run(args) -> int:
         # The lock first, for every route: a run refused by it has read nothing and started no worker, and a
         # run that waited (--wait) reads the data as it is when its turn comes, not as it was when it waited.
         stack.enter_context(OutputLock(Path(args.out), wait=args.wait, on_wait=print))
+        uptodate.forget(Path(args.out))  # written again only by a run that ends with everything made
+        read = uptodate.inputs(args) if uptodate.eligible(args) else None  # before the data is read
         if args.packages:
             return _run_packages(args, plan, opts)
         if paths.is_province_root(data):
@@ -154,10 +160,12 @@ def _cmd_run(args) -> int:
             # usually nothing to remake, and starting workers would only cost time.)
             ex.start(at_most, Path(args.out) / ".kpi-workers.log")
         if subs is None:
+            from kpi.intake.validate import load_submissions
+
             subs, hashes = load_stable(data, plan, load_submissions)
         else:
             hashes = None
-        return _run_loaded(args, plan, data, subs, ex, hashes or None)
+        return _run_loaded(args, plan, data, subs, ex, hashes or None, read)
 
 
 def _run_province(args, plan, opts) -> int:
@@ -241,7 +249,37 @@ def _reports_at_most(args, plan) -> int:
     return units * periods
 
 
-def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None) -> int:
+def data_notes(args, plan, subs, periods: list[str]) -> list[str]:
+    """The lines said about the data before the reports are made: the errors of the periods run and the months
+    some unit has not sent."""
+    from kpi.core.periods import months
+
+    lines = []
+    covered = [m for period in periods for m in months(period)]
+    errors = [p for p in subs.problems_for(covered) if p.severity == "error"]  # the periods run, not every month
+    if errors:
+        lines.append(f"{len(errors)} lỗi trong số liệu gửi lên của {', '.join(periods)}; các dòng lỗi không được "
+                     f"tính (xem mục Chất lượng số liệu hoặc chạy `kpi validate --period {covered[0]} --data "
+                     f"{args.data}`).")
+    return lines + unsent_notes(plan, subs, periods, args.data)
+
+
+def _period_line(args, period: str, units: list[str]) -> str:
+    return f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}"
+
+
+def _say_run(args, lines: list[str], results: list) -> int:
+    """A run whose every report was kept (kpi.run.uptodate), said as the usual way says it."""
+    for line in lines:
+        print(f"  Lưu ý: {line}")
+    for b in results:
+        print(_period_line(args, b.period, [r.unit for r in b.reports]))
+    return finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
+
+
+def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, read: dict | None = None) -> int:
+    """The reports of the loaded data; `read`: the hashes of what the run reads, taken before it read the data
+    (kpi.run.uptodate records the run when it ends with everything made)."""
     from kpi.run.batch import DataSet, run_batch
 
     opts = ex.opts
@@ -249,22 +287,15 @@ def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None) ->
     periods = _run_periods(args, plan, subs)
     # each unit was checked before the lock (_cmd_run); not stripped: "ca\n" is refused, never quietly mended
     units = ["commune", *plan.unit_codes] if args.unit == "all" else args.unit.split(",")
-    from kpi.core.periods import months
-
-    covered = [m for period in periods for m in months(period)]
-    errors = [p for p in subs.problems_for(covered) if p.severity == "error"]  # the periods run, not every month
-    if errors:
-        print(f"  Lưu ý: {len(errors)} lỗi trong số liệu gửi lên của {', '.join(periods)}; các dòng lỗi không được "
-              f"tính (xem mục Chất lượng số liệu hoặc chạy "
-              f"`kpi validate --period {covered[0]} --data {args.data}`).")
-    for line in unsent_notes(plan, subs, periods, args.data):
+    lines = data_notes(args, plan, subs, periods)
+    for line in lines:
         print(f"  Lưu ý: {line}")
     for period in periods:
         _check_writable(paths.period_dir(Path(args.out), period))
     results = []
     # (cmd_run holds the output folder's lock)
     for period in periods:
-        print(f"Kỳ báo cáo {period}: {len(units)} báo cáo ({', '.join(units)}); số liệu: {args.data}")
+        print(_period_line(args, period, units))
         dataset = DataSet(plan, subs, data, Path(args.plan) if args.plan else paths.PLAN_FILE, hashes)
         result = run_batch(dataset, period, units, Path(args.out), opts, lock=False, executor=ex)
         results.append(result)
@@ -278,4 +309,9 @@ def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None) ->
             except OSError as exc:  # a full disk: the zip is not made, the reports stand
                 print(f"  Lưu ý: {write_error_text(exc, b.out_dir / f'bao-cao-{b.period}.zip')}", file=sys.stderr)
                 b.unwritten.append(f"bao-cao-{b.period}.zip")
-    return finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
+    code = finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
+    if read is not None and code == EXIT_OK and not args.zip:
+        from kpi.run import uptodate
+
+        uptodate.remember(args, read, lines, units, results)
+    return code

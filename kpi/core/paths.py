@@ -16,6 +16,8 @@ OUTPUTS_DIR = Path(os.environ.get("KPI_OUT", ROOT / "outputs"))
 MASTER_NOTEBOOK = NOTEBOOKS_DIR / "monthly_report.ipynb"
 PROVINCE_NOTEBOOK = NOTEBOOKS_DIR / "province_report.ipynb"
 KERNEL_NAME = "kpi-kit"
+LOG_DIR = "logs"  # <out>/<period>/logs/: each report's log
+COMMUNE_FILE = "commune.yml"  # optional, in a commune folder of a province: {commune: name, villages: [names]}
 
 
 def submissions_dir(data_dir: Path) -> Path:

@@ -8,10 +8,12 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kpi.core.errors import ParameterError, PeriodError
+
+if TYPE_CHECKING:  # pandas is imported where a frame is read: `kpi run`'s up-to-date check reads none
+    import pandas as pd
 
 KINDS = ("month", "quarter", "half", "nine", "year")
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
@@ -221,6 +223,8 @@ def month_before(today: dt.date) -> str:
 def parse_month_cells(values: pd.Series) -> pd.Series:
     """A data file's period cells, YYYY-MM (also YYYY-M, MM/YYYY, a date in the month, an Excel date) ->
     'YYYY-MM'; else NaN. Data is sent per month, so only months are read here."""
+    import pandas as pd
+
     as_text = values.map(lambda v: v.strftime("%Y-%m") if hasattr(v, "strftime") else (None if v is None else str(v).strip()))
     iso = as_text.str.extract(r"^(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2})?(?:[ T].*)?$")
     vn = as_text.str.extract(r"^(\d{1,2})[-/.](\d{4})$")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where a frame or a missing cell is handled
+    import pandas as pd
 
 ERROR = "error"
 WARNING = "warning"
@@ -125,6 +127,8 @@ def column_label(column: str) -> str:
 
 def format_place(file: str, sheet: str = "", row: object = None, column: str = "") -> str:
     """Where a problem is, in Vietnamese: file, sheet, row and column (those that are known)."""
+    import pandas as pd
+
     parts = [file or "?"]
     if sheet:
         parts.append(f"trang '{sheet}'")
@@ -183,6 +187,8 @@ PROBLEM_COLUMNS = ["severity", "code", "file", "sheet", "row", "column", "found"
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     """Problems as a frame in a stable order (file, row, code)."""
+    import pandas as pd
+
     frame = pd.DataFrame([p.as_record() for p in problems], columns=PROBLEM_COLUMNS)
     frame["row"] = frame["row"].astype("Int64")
     return frame.sort_values(["file", "sheet", "row", "code"], kind="stable", na_position="first").reset_index(drop=True)

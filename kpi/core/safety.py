@@ -18,12 +18,14 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path, PurePath
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from kpi.core.errors import InputRefused, ParameterError, PlanError
 from kpi.core.files import write_atomic
 from kpi.core.problems import Problem
+
+if TYPE_CHECKING:  # imported where a frame is handled: the --out check of `kpi run` handles none
+    import pandas as pd
 
 DEFAULTS = {"KPI_MAX_FILE_MB": 20, "KPI_MAX_UNZIPPED_MB": 50, "KPI_MAX_ROWS": 20_000, "KPI_MAX_COLUMNS": 200}
 
@@ -63,6 +65,8 @@ def spreadsheet_text(value: object) -> object:
 
 def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of the frame with spreadsheet_text applied to every text (object) column."""
+    import pandas as pd
+
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
@@ -197,6 +201,8 @@ def bounded_rows(rows: Iterable, name: str, sheet: str = "") -> list[list[object
 def to_timestamp(value: object) -> pd.Timestamp | None:
     """A date cell as a day Timestamp; None when the kit's nanosecond dates cannot hold it (Excel allows years
     1900..9999, datetime64[ns] only 1677..2262)."""
+    import pandas as pd
+
     try:
         ts = pd.Timestamp(value).normalize()
     except (ValueError, OverflowError, TypeError):

@@ -23,10 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
-import kpi
 from kpi.core import paths
 from kpi.core.files import write_folder
-from kpi.intake.load import submission_files
+from kpi.core.fingerprint import kit_fingerprint, sha256_file, submission_files
 
 CACHE_DIR = ".cache"
 PREFIX = "submissions-"
@@ -34,25 +33,6 @@ FORMAT = "kpi-submissions-cache-v3"  # Parquet frames + JSON; v2 was a pickle, n
 FRAMES = ("data", "rejected", "files", "received")
 META = "meta.json"
 log = logging.getLogger(__name__)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def kit_fingerprint() -> str:
-    """The kit's version plus a hash of its code and templates: a changed kit remakes the reports."""
-    h = hashlib.sha256(kpi.__version__.encode())
-    root = Path(kpi.__file__).resolve().parent
-    for p in sorted([*root.rglob("*.py"), *(root / "templates").rglob("*")]):
-        if p.is_file() and "__pycache__" not in p.parts:
-            h.update(p.relative_to(root).as_posix().encode())
-            h.update(p.read_bytes())
-    return f"{kpi.__version__}+{h.hexdigest()[:16]}"
 
 
 def data_key(data_dir: str | Path, plan_path: str | Path | None = None, kit: str | None = None,

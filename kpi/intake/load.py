@@ -13,6 +13,7 @@ import pandas as pd
 
 from kpi.core import safety
 from kpi.core.errors import EncodingProblem  # noqa: F401 (raised here, caught by kpi.cli)
+from kpi.core.fingerprint import submission_files  # noqa: F401 (the intake's: kpi.intake.load.submission_files)
 from kpi.core.problems import UNREADABLE_FILE_CODES, Problem
 from kpi.plan.model import fold  # noqa: F401 (fold is the intake's too: kpi.intake.load.fold)
 
@@ -359,10 +360,3 @@ def _read_file(path: Path, root: Path, name: str, unit_codes: tuple[str, ...] | 
     except Exception as exc:  # read_file never raises: any other failure (csv.Error, a broken sheet) is reported
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)])]
     return [RawFile(name, _empty_rows(), [Problem("E_FILE_TYPE", file=name, found=suffix or path.name)])]
-
-
-def submission_files(root: Path) -> list[Path]:
-    """Files under <data>/submissions, sorted; hidden files and Office lock files (~$...) are not submissions."""
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith((".", "~$")))

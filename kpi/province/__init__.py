@@ -18,7 +18,7 @@ from kpi.indicators import compute
 from kpi.plan.model import Plan, Village
 from kpi.province.targets import ProvincePlan, province_targets
 
-COMMUNE_FILE = "commune.yml"  # optional, in a commune folder: {commune: name, villages: [names]}
+COMMUNE_FILE = paths.COMMUNE_FILE
 KEYS = ["commune", "element", "village"]
 
 

@@ -22,11 +22,8 @@ from kpi.run.lock import OutputLock
 from kpi.run.manifest import clean_partials, load_manifest
 from kpi.run.summary import BatchResult
 
-__all__ = ["DEFAULT_TIMEOUT", "MAX_TIMEOUT", "DataSet", "Executor", "OutputLock", "RunOptions", "default_workers",
+__all__ = ["DEFAULT_TIMEOUT", "DataSet", "Executor", "OutputLock", "RunOptions", "default_workers",
            "plan_jobs", "run_batch"]
-
-MAX_TIMEOUT = 7 * 24 * 3600  # --timeout above a week is refused (timers overflow long before 1e300)
-
 
 @dataclass
 class DataSet:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi.core import paths, periods
+from kpi.core.fingerprint import kit_fingerprint, sha256_file, submission_files  # noqa: F401 (kpi.run.inputs.kit_fingerprint)
 from kpi.intake import cache
 from kpi.intake.validate import Submissions
 from kpi.plan.model import Plan
@@ -32,12 +33,6 @@ def feeding_units(plan: Plan, unit: str) -> list[str]:
         if ind.denominator:
             used.add(owner[ind.denominator])
     return [u for u in plan.unit_codes if u in used]
-
-
-sha256_file = cache.sha256_file
-
-
-kit_fingerprint = cache.kit_fingerprint
 
 
 def file_units(subs: Submissions) -> dict[str, set[tuple[str, str]]]:
@@ -76,8 +71,6 @@ def report_inputs(plan: Plan, subs: Submissions, data_dir: Path, period: str, un
 
 def hash_submissions(data_dir: Path) -> dict[str, str]:
     """Every submission file (relative name) -> its SHA-256, as it is now."""
-    from kpi.intake.load import submission_files
-
     root = paths.submissions_dir(data_dir)
     return {f.relative_to(root).as_posix(): sha256_file(f) for f in submission_files(root)} if root.is_dir() else {}
 

@@ -17,7 +17,7 @@ from kpi.core.files import write_atomic, write_fault
 from kpi.outputs import pdf, render
 from kpi.plan.model import Plan
 
-LOG_DIR = "logs"
+LOG_DIR = paths.LOG_DIR
 PDF_GRACE = 5.0  # seconds a PDF may always take, even when the notebook used up the report's time limit
 
 def report_title(plan: Plan, period: str, unit: str, lang: str) -> str:
