@@ -101,9 +101,10 @@ def test_what_changed_goes_the_usual_way(run):
     record["request"]["day"] = "2026-12-02"
     (out / uptodate.RECORD).write_text(json.dumps(record), encoding="utf-8")
     assert "pandas imported: True" in said(kpi(*args[:-6], "--unit", "ca", "--format", "html", "--workers", "2"))
-    # --force trusts no record
+    # --force trusts no record, and leaves one: everything it made is as it says
     forced = kpi(*args[:-6], "--unit", "ca", "--format", "html", "--workers", "2", "--force")
     assert "Tổng: 1 báo cáo tạo mới" in said(forced)
+    assert "pandas imported: False" in said(kpi(*args[:-6], "--unit", "ca", "--format", "html", "--workers", "2"))
 
 
 def test_a_damaged_or_foreign_record_is_ignored(tmp_path: Path):
@@ -123,6 +124,8 @@ def test_a_damaged_or_foreign_record_is_ignored(tmp_path: Path):
               "periods": [{"period": "2026-11", "notes": [], "pdf_engine": "", "outputs": {"2026-11/ca.html": "0"}}]}
     (out / uptodate.RECORD).write_text(json.dumps(record), encoding="utf-8")
     assert uptodate.check(args) is None
-    # and a run of another kind never takes it: --force
+    # --force never takes a record, and a run of another kind neither takes nor leaves one
     args.force = True
+    assert uptodate.check(args) is None and uptodate.eligible(args)
+    args.force, args.zip = False, True
     assert not uptodate.eligible(args)

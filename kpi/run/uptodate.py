@@ -30,11 +30,12 @@ VERSION = 1
 
 
 def eligible(args) -> bool:
-    """Only a plain commune root's run is recorded: --force trusts nothing, a province, its packages, a Dask
-    cluster, a commune of a province (its plan is written beside its reports) and --zip go the usual way."""
+    """Only a plain commune root's run is recorded: a province, its packages, a Dask cluster, a commune of a
+    province (its plan is written beside its reports) and --zip go the usual way. (A --force run is recorded,
+    when it ends with everything made, but never answered from a record: kpi.run.uptodate.check.)"""
     data = Path(args.data)
-    return not (args.force or getattr(args, "packages", None) or args.scheduler or args.zip
-                or paths.is_province_root(data) or (data / paths.COMMUNE_FILE).is_file())
+    return not (getattr(args, "packages", None) or args.scheduler or args.zip or paths.is_province_root(data)
+                or (data / paths.COMMUNE_FILE).is_file())
 
 
 def request(args) -> dict:
@@ -109,7 +110,7 @@ def check(args) -> tuple[list[str], list[BatchResult]] | None:
     """(the lines about the data, the results) of a run whose record says nothing changed; None: go the usual
     way. Under the output folder's lock, like any run: a run at work in the folder is waited for or said."""
     out_root = Path(args.out)
-    if not (out_root / RECORD).is_file() or not eligible(args):
+    if args.force or not (out_root / RECORD).is_file() or not eligible(args):
         return None
     with OutputLock(out_root, wait=args.wait, on_wait=print):
         try:
