@@ -66,6 +66,18 @@ def test_a_forked_kernel_has_the_kit_imported_and_is_the_servers_child(server, t
     assert server.proc.poll() is None  # the server waits for the next report
 
 
+def test_a_forked_kernel_starts_with_the_report_templates_compiled_and_the_cache_reader_imported(server, tmp_path):
+    from kpi.report.templates import ENV
+
+    reports = len(ENV.list_templates(filter_func=lambda n: n.startswith("report/")))
+    cell = ("import os, sys; t = sys.modules['kpi.report.templates']; "
+            "print(os.getppid(), os.getpid(), len(t.ENV.cache), 'pyarrow.parquet' in sys.modules)")
+    words, _ = run_cell(tmp_path, cell)
+    assert int(words[0]) == server.proc.pid
+    assert int(words[2]) == reports >= 20  # every report template, compiled before the fork
+    assert words[3] == "True"
+
+
 def test_the_server_forks_one_kernel_after_another(server, tmp_path):
     first = run_cell(tmp_path)[1]
     second = run_cell(tmp_path)[1]

@@ -45,6 +45,13 @@ def render(name: str, **context) -> Markup:
     return Markup(html.replace("&#39;", "&#x27;").replace("&#34;", "&quot;"))
 
 
+def compile_reports() -> None:
+    """Compile every report template now, not at its first use: the kernels' fork server does it once
+    (kpi.run.zygote), so that no report kernel compiles them again."""
+    for name in ENV.list_templates(filter_func=lambda n: n.startswith("report/")):
+        ENV.get_template(name)
+
+
 def stylesheet(name: str) -> str:
     """A stylesheet under kpi/templates/, to inline in a self-contained page."""
     return (paths.TEMPLATES_DIR / name).read_text(encoding="utf-8")

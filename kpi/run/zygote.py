@@ -32,7 +32,8 @@ from jupyter_client.provisioning import LocalProvisioner
 # What a report's kernel imports before its first cell (the notebooks' own imports and what they pull in).
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython", "zmq", "tornado.ioloop", "pandas",
            "matplotlib.pyplot", "seaborn", "kpi.report", "kpi.report.charts", "kpi.report.views",
-           "kpi.report.period_views", "kpi.report.views_notes", "kpi.report.province_views")
+           "kpi.report.period_views", "kpi.report.views_notes", "kpi.report.province_views",
+           "pyarrow.parquet", "pyarrow.dataset")  # the last two: reading the batch's cache (kpi.intake.cache)
 LAUNCHER = "ipykernel_launcher"
 MAX_REQUEST = 1 << 20  # bytes: the request carries the kernel's environment
 REPLY_WAIT = 120.0  # seconds the server may take to answer the first request (its imports) and each fork
@@ -291,6 +292,9 @@ def _preload() -> None:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel sets it
     for name in PRELOAD:
         importlib.import_module(name)
+    from kpi.report.templates import compile_reports
+
+    compile_reports()
 
 
 def serve(fd: int) -> int:
