@@ -157,9 +157,10 @@ def failing_notebook(folder: Path, units: str = "") -> tuple[Path, Path]:
 
 def is_kernel(proc) -> bool:
     """A report's kernel: one jupyter_client started (ipykernel_launcher), or one forked by a worker's fork server
-    (kpi.run.zygote): it still reads as the worker or the server but leads a session of its own, as kernels do."""
-    cmd = " ".join(proc.cmdline())
-    return "ipykernel_launcher" in cmd or (("kpi.run.workers" in cmd or "kpi.run.zygote" in cmd)
+    (kpi.run.zygote): it still reads as the process it was forked from (the batch, whose workers are forked too
+    (kpi.run.forked), a worker or a server) but is a Python process leading a session of its own, as kernels do."""
+    cmd = proc.cmdline()
+    return "ipykernel_launcher" in cmd or (bool(cmd) and "python" in Path(cmd[0]).name
                                            and os.getsid(proc.pid) == proc.pid)
 
 

@@ -171,6 +171,9 @@ def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict,
 
 def _kill_tree(proc: subprocess.Popen) -> None:
     """Stop a worker and everything it started (its Jupyter kernel, Chromium)."""
+    if proc.pid is None:  # a forked worker its mother has not forked yet (kpi.run.forked)
+        proc.kill()
+        return
     try:
         import psutil
 

@@ -8,6 +8,7 @@ kernel; the next report gets a fresh worker."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -23,30 +24,38 @@ from kpi.core.files import write_error_text
 from kpi.run.job import Job, timed_out
 
 MARK = "\x1ekpi-result "  # starts the line that carries a job's result on a worker's standard output
+_NUMBERS = itertools.count(1)  # names the threads that listen to each worker
 INTERRUPTED = "Đã dừng (Ctrl-C): báo cáo chưa chạy xong nên không được tạo; chạy lại lệnh để tạo."
 
 
 class Worker:
     """One worker process, seen from the batch; its output between reports goes to `log`."""
 
-    def __init__(self, log: Path):
-        from kpi.core import paths
-        from kpi.run.job import kernel_name
-        from kpi.run.zygote import worker_python
-
+    def __init__(self, log: Path, forked: tuple | None = None):
+        """A worker started with Popen, or one the pool forked (`forked`: kpi.run.forked's process and the batch's
+        ends of its stdin, stdout and stderr)."""
         self.log = log
-        self.proc = subprocess.Popen(
-            [*worker_python(kernel_name()), "-m", "kpi.run.workers"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(paths.ROOT), text=True, encoding="utf-8",
-            errors="replace", env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        if forked is None:
+            from kpi.core import paths
+            from kpi.run.job import kernel_name
+            from kpi.run.zygote import worker_python
+
+            self.proc = subprocess.Popen(
+                [*worker_python(kernel_name()), "-m", "kpi.run.workers"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(paths.ROOT), text=True, encoding="utf-8",
+                errors="replace", env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+            self.stdin, self.stdout, self.stderr = self.proc.stdin, self.proc.stdout, self.proc.stderr
+        else:
+            self.proc, self.stdin, self.stdout, self.stderr = forked
         self.results: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True, name=f"kpi-worker-{self.proc.pid}").start()
-        threading.Thread(target=self._drain, daemon=True, name=f"kpi-worker-log-{self.proc.pid}").start()
+        name = f"kpi-worker-{next(_NUMBERS)}"
+        threading.Thread(target=self._read, daemon=True, name=name).start()
+        threading.Thread(target=self._drain, daemon=True, name=f"{name}-log").start()
 
     def _drain(self) -> None:
         """What the worker prints outside a report (normally nothing; an import error) goes to `log`, a file
         made only if there is something to write."""
-        for line in self.proc.stderr:
+        for line in self.stderr:
             try:
                 self.log.parent.mkdir(parents=True, exist_ok=True)
                 with open(self.log, "a", encoding="utf-8") as log:
@@ -55,16 +64,21 @@ class Worker:
                 pass
 
     def _read(self) -> None:
-        for line in self.proc.stdout:
+        heard = getattr(self.proc, "heard", None)  # a forked worker's mother speaks on this pipe too
+        for line in self.stdout:
             if line.startswith(MARK):
                 self.results.put(json.loads(line[len(MARK):]))
+            elif heard is not None:
+                heard(line)
+        if heard is not None:
+            self.proc.closed()
         self.results.put(None)  # the worker has ended
 
     def run(self, job: Job, log_path: Path, time_limit: float) -> dict | None:
         """The report's result; None when it did not finish within time_limit (the worker is then stopped)."""
         try:
-            self.proc.stdin.write(json.dumps({"job": job.to_dict(), "log": str(log_path)}) + "\n")
-            self.proc.stdin.flush()
+            self.stdin.write(json.dumps({"job": job.to_dict(), "log": str(log_path)}) + "\n")
+            self.stdin.flush()
             result = self.results.get(timeout=time_limit)
         except queue.Empty:
             self.stop(kill=True)
@@ -84,7 +98,7 @@ class Worker:
     def end(self) -> None:
         """Ask the worker to end (its input ends); stop() then waits for it."""
         try:
-            self.proc.stdin.close()
+            self.stdin.close()
         except OSError:  # it had already ended
             pass
 
@@ -115,12 +129,24 @@ class Pool:
         self.busy: set[Worker] = set()
         self._lock = threading.Lock()
         self.stopping = False  # set by terminate(): no new report starts
+        self.mothers: list = []  # the processes the forked workers came from (kpi.run.forked), reaped at the end
         if not lazy:
             self._start()
 
     def _start(self) -> None:
-        for _ in range(self.size):
-            self.idle.put(Worker(self.log))
+        """The workers forked from this process when it can be forked safely (kpi.run.forked: their imports are
+        done once, by their mother), else each started with Popen."""
+        from kpi.run.forked import fork_workers
+
+        forked = fork_workers(self.size, serve)
+        if forked is None:
+            workers = [Worker(self.log) for _ in range(self.size)]
+        else:
+            mother, made = forked
+            self.mothers.append(mother)
+            workers = [Worker(self.log, one) for one in made]
+        for worker in workers:
+            self.idle.put(worker)
         self._pending = False
 
     def __enter__(self) -> "Pool":
@@ -179,6 +205,7 @@ class Pool:
             busy = list(self.busy)
         for worker in busy + list(self.idle.queue):
             worker.stop(kill=True)
+        self._reap()
 
     def close(self) -> None:
         """Every idle worker is told to end at once, then waited for: they end together, not one after another."""
@@ -190,6 +217,15 @@ class Pool:
                 worker.end()
         for worker in idle:
             worker.stop(kill=self.stopping)
+        self._reap()
+
+    def _reap(self) -> None:
+        """Wait for the mothers of forked workers, which end with their last worker."""
+        for mother in self.mothers:
+            try:
+                mother.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a worker still runs (one lent elsewhere): it is not waited for
+                continue
 
 
 def _redirect(path: str | None) -> None:
