@@ -136,8 +136,25 @@ def test_no_fork_while_another_thread_runs_or_when_told_not_to(tmp_path):
         pool.close()
         stop.set()
         thread.join()
+        import time
+        while threading.active_count() > 1:  # the last pool's listeners end with its worker
+            time.sleep(0.05)
+        could = forked.can_fork(kernel_name())
+        def no_process_to_spare():
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        os.fork = no_process_to_spare
+        fds = len(os.listdir("/proc/self/fd"))
+        gave = forked.fork_workers(2, lambda: 0)
+        fds_left = len(os.listdir("/proc/self/fd")) - fds
+        pool = workers.Pool(1, tmp / "workers.log")
+        when_fork_fails = type(pool.idle.queue[0].proc).__name__
+        ran = pool.run(job("t", {tree!r}), tmp / "t.log", time_limit=120)["error"]
+        pool.close()
         os.environ["KPI_FORK_WORKERS"] = "0"
-        print(json.dumps({"alone": alone, "with_thread": with_thread, "kind": kind,
+        print(json.dumps({"alone": alone, "with_thread": with_thread, "kind": kind, "fork_fails": when_fork_fails,
+                          "ran": ran, "could": could, "gave": gave, "fds_left": fds_left,
                           "told_not_to": forked.can_fork(kernel_name())}))
-        """, tmp_path)
-    assert res == {"alone": True, "with_thread": False, "kind": "Popen", "told_not_to": False}
+        """.replace("{tree!r}", repr(str(tree_notebook(tmp_path / "nb")))), tmp_path)
+    # a fork that cannot be made (no process to spare) leaves no pipe open and the workers start with Popen
+    assert res == {"alone": True, "with_thread": False, "kind": "Popen", "could": True, "gave": None,
+                   "fds_left": 0, "fork_fails": "Popen", "ran": "", "told_not_to": False}

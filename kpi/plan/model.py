@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import unicodedata
@@ -134,7 +135,12 @@ class Plan:
 
 def fold(text: object) -> str:
     """Compare-friendly text: NFC, no diacritics, lower case, single spaces (đ -> d)."""
-    s = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
+    return _fold(str(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a month's files repeat the same few hundred names, units and labels
+def _fold(text: str) -> str:
+    s = unicodedata.normalize("NFD", text).replace("đ", "d").replace("Đ", "D")
     s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
     return re.sub(r"\s+", " ", s).strip().casefold()
 
@@ -142,4 +148,9 @@ def fold(text: object) -> str:
 def village_key(name: object) -> str:
     """A village name as the data matching compares it: folded, and numbers without leading zeros, so
     'thôn  05', 'Thon 5' and 'Thôn 5' are one village."""
-    return re.sub(r"\b0+(\d)", r"\1", fold(name))
+    return _village_key(str(name))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _village_key(name: str) -> str:
+    return re.sub(r"\b0+(\d)", r"\1", _fold(name))

@@ -93,16 +93,27 @@ def fork_workers(size: int, serve) -> tuple[object, list[tuple[Forked, object, o
 
     if not can_fork(kernel_name()):
         return None
-    pipes = [(os.pipe(), os.pipe(), os.pipe()) for _ in range(size)]  # each worker's stdin, stdout, stderr
-    if min(fd for pipe in pipes for pair in pipe for fd in pair) < 3:  # this process has no standard streams
-        for fd in (fd for pipe in pipes for pair in pipe for fd in pair):
+    made: list[int] = []  # every descriptor made here, to close if the fork cannot be made
+    try:
+        for _ in range(3 * size):
+            made.extend(os.pipe())
+        if min(made) < 3:  # this process has no standard streams: a pipe took their place
+            raise OSError("no standard streams")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Ctrl-C is held back across the fork, so that the mother never runs the batch's handler: it ignores it
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            raise
+    except OSError:  # no file descriptor or process to spare (a limit, memory): the workers start with Popen
+        for fd in made:
             os.close(fd)
         return None
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Ctrl-C is held back across the fork, so that the mother never runs the batch's handler: it ignores it
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    pid = os.fork()
+    pairs = [tuple(made[n:n + 2]) for n in range(0, len(made), 2)]
+    pipes = [tuple(pairs[n:n + 3]) for n in range(0, len(pairs), 3)]  # each worker's stdin, stdout, stderr
     if pid == 0:
         code = 1
         try:
