@@ -107,7 +107,7 @@ def test_a_mother_whose_imports_fail_leaves_a_located_error_and_the_next_report_
     res = in_a_batch_process(f"""
         def broken():
             raise ImportError("thiếu thư viện nbconvert (giả lập)")
-        forked._imports = broken
+        workers.imports = broken
         pool = workers.Pool(1, tmp / "logs" / "workers.log")
         first = pool.idle.queue[0]
         failed = pool.run(job("f", {str(tree)!r}), tmp / "f.log", time_limit=120)
@@ -123,7 +123,8 @@ def test_a_mother_whose_imports_fail_leaves_a_located_error_and_the_next_report_
 
 
 def test_no_fork_while_another_thread_runs_or_when_told_not_to(tmp_path):
-    res = in_a_batch_process("""
+    tree = tree_notebook(tmp_path / "nb")
+    res = in_a_batch_process(f"""
         import threading
         from kpi.run.job import kernel_name
         alone = forked.can_fork(kernel_name())
@@ -144,17 +145,17 @@ def test_no_fork_while_another_thread_runs_or_when_told_not_to(tmp_path):
             raise BlockingIOError(11, "Resource temporarily unavailable")
         os.fork = no_process_to_spare
         fds = len(os.listdir("/proc/self/fd"))
-        gave = forked.fork_workers(2, lambda: 0)
+        gave = forked.fork_workers(2, lambda: None, lambda: 0)
         fds_left = len(os.listdir("/proc/self/fd")) - fds
         pool = workers.Pool(1, tmp / "workers.log")
         when_fork_fails = type(pool.idle.queue[0].proc).__name__
-        ran = pool.run(job("t", {tree!r}), tmp / "t.log", time_limit=120)["error"]
+        ran = pool.run(job("t", {str(tree)!r}), tmp / "t.log", time_limit=120)["error"]
         pool.close()
         os.environ["KPI_FORK_WORKERS"] = "0"
-        print(json.dumps({"alone": alone, "with_thread": with_thread, "kind": kind, "fork_fails": when_fork_fails,
+        print(json.dumps({{"alone": alone, "with_thread": with_thread, "kind": kind, "fork_fails": when_fork_fails,
                           "ran": ran, "could": could, "gave": gave, "fds_left": fds_left,
-                          "told_not_to": forked.can_fork(kernel_name())}))
-        """.replace("{tree!r}", repr(str(tree_notebook(tmp_path / "nb")))), tmp_path)
+                          "told_not_to": forked.can_fork(kernel_name())}}))
+        """, tmp_path)
     # a fork that cannot be made (no process to spare) leaves no pipe open and the workers start with Popen
     assert res == {"alone": True, "with_thread": False, "kind": "Popen", "could": True, "gave": None,
                    "fds_left": 0, "fork_fails": "Popen", "ran": "", "told_not_to": False}

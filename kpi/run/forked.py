@@ -37,15 +37,13 @@ class Forked:
 
     def heard(self, line: str) -> bool:
         """Whether `line` (read from the worker's output) was the mother's, taking what it says."""
-        for mark in (PID_MARK, END_MARK):
-            if line.startswith(mark):
-                value = int(line[len(mark):])
-                if mark == PID_MARK:
-                    self.pid = value
-                else:
-                    self.returncode = value
-                return True
-        return False
+        if line.startswith(PID_MARK):
+            self.pid = int(line[len(PID_MARK):])
+        elif line.startswith(END_MARK):
+            self.returncode = int(line[len(END_MARK):])
+        else:
+            return False
+        return True
 
     def closed(self) -> None:
         """The worker's output pipe has ended: the worker has ended and the mother has reaped it (or the mother
@@ -83,11 +81,12 @@ def can_fork(kernel: str) -> bool:
             and _forkable() and same_interpreter(worker_python(kernel)))
 
 
-def fork_workers(size: int, serve) -> tuple[object, list[tuple[Forked, object, object, object]]] | None:
-    """Fork the mother of `size` workers, each running `serve()` (kpi.run.workers' loop, which ends the process):
-    (the mother, [(process, stdin, stdout, stderr) of each worker]), the streams being the batch's ends of the
-    worker's pipes (text, UTF-8); None when this process cannot fork safely (`can_fork`): the caller then starts
-    its workers with Popen."""
+def fork_workers(size: int, imports, serve) -> tuple[object, list[tuple[Forked, object, object, object]]] | None:
+    """Fork the mother of `size` workers: it runs `imports()` (what a worker imports before its first report),
+    then forks each worker, which runs `serve()` (kpi.run.workers' loop, which ends the process). Returns (the
+    mother, [(process, stdin, stdout, stderr) of each worker]), the streams being the batch's ends of the worker's
+    pipes (text, UTF-8); None when this process cannot fork safely (`can_fork`): the caller then starts its
+    workers with Popen."""
     from kpi.run.job import kernel_name
     from kpi.run.zygote import _Child
 
@@ -119,7 +118,7 @@ def fork_workers(size: int, serve) -> tuple[object, list[tuple[Forked, object, o
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch handles Ctrl-C: it stops the workers
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            code = _mother([(i[0], o[1], e[1]) for i, o, e in pipes], serve)
+            code = _mother([(i[0], o[1], e[1]) for i, o, e in pipes], imports, serve)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -139,22 +138,26 @@ def fork_workers(size: int, serve) -> tuple[object, list[tuple[Forked, object, o
 # --- the mother's side ----------------------------------------------------------------------------------
 
 
-def _mother(ends: list[tuple[int, int, int]], serve) -> int:
-    """In the forked child: import what workers and kernels need, fork a worker per (stdin, stdout, stderr) of
-    `ends`, then reap them one by one, telling the batch each one's exit code. Returns when all have ended."""
+def _mother(ends: list[tuple[int, int, int]], imports, serve) -> int:
+    """In the forked child: import what workers (`imports`) and their kernels' servers need, fork a worker per
+    (stdin, stdout, stderr) of `ends`, then reap them one by one, telling the batch each one's exit code.
+    Returns when all have ended."""
     from kpi.core import paths
+    from kpi.run import zygote
 
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(ends[0][2], 1)  # until the workers are forked, an import error goes to the workers' log
     os.dup2(ends[0][2], 2)
-    _close_all_but({null, *(fd for end in ends for fd in end)})
+    zygote.close_fds_but({null, *(fd for end in ends for fd in end)})
     _standard_streams()
     os.chdir(paths.ROOT)  # where the batch starts a worker with Popen, with the same environment
     os.environ["PYTHONIOENCODING"] = "utf-8"
     if sys.path:
         sys.path[0] = str(paths.ROOT)  # as `python -m kpi.run.workers` started there has it
-    _imports()
+    imports()
+    if zygote.forking():
+        zygote._preload()  # what each worker's kernel server would import after forking from it
     children: dict[int, int] = {}
     for stdin, stdout, stderr in ends:
         sys.stdout.flush()
@@ -180,18 +183,6 @@ def _mother(ends: list[tuple[int, int, int]], serve) -> int:
     return 0
 
 
-def _imports() -> None:
-    """What a worker imports before its first report (kpi.run.workers.serve), and what its kernels' fork server
-    preloads, unless kernels are not forked (KPI_FORK_KERNELS=0)."""
-    import nbconvert  # noqa: F401
-    import papermill  # noqa: F401
-
-    from kpi.run import job, zygote  # noqa: F401
-
-    if os.environ.get("KPI_FORK_KERNELS", "1") != "0":
-        zygote._preload()
-
-
 def _worker(stdin: int, stdout: int, stderr: int, serve) -> None:
     """In the worker forked from the mother: its pipes as standard streams, nothing else open, then the workers'
     loop, which ends the process."""
@@ -200,7 +191,9 @@ def _worker(stdin: int, stdout: int, stderr: int, serve) -> None:
         os.dup2(stdin, 0)
         os.dup2(stdout, 1)
         os.dup2(stderr, 2)
-        _close_all_but(set())
+        from kpi.run import zygote
+
+        zygote.close_fds_but(set())
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # a worker waits for its own children
         _standard_streams()
         code = serve()
@@ -208,15 +201,6 @@ def _worker(stdin: int, stdout: int, stderr: int, serve) -> None:
         traceback.print_exc()
     finally:
         os._exit(code)
-
-
-def _close_all_but(keep: set[int]) -> None:
-    """Close every file descriptor from 3 up but those in `keep` (the batch's files, sockets, lock and pipes)."""
-    start = 3
-    for fd in sorted(fd for fd in keep if fd >= 3):
-        os.closerange(start, fd)
-        start = fd + 1
-    os.closerange(start, os.sysconf("SC_OPEN_MAX"))
 
 
 def _standard_streams() -> None:

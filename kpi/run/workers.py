@@ -8,6 +8,7 @@ kernel; the next report gets a fresh worker."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -138,7 +139,7 @@ class Pool:
         done once, by their mother), else each started with Popen."""
         from kpi.run.forked import fork_workers
 
-        forked = fork_workers(self.size, serve)
+        forked = fork_workers(self.size, imports, serve)
         if forked is None:
             workers = [Worker(self.log) for _ in range(self.size)]
         else:
@@ -222,10 +223,8 @@ class Pool:
     def _reap(self) -> None:
         """Wait for the mothers of forked workers, which end with their last worker."""
         for mother in self.mothers:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):  # a worker that still runs is not waited for
                 mother.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # a worker still runs (one lent elsewhere): it is not waited for
-                continue
 
 
 def _redirect(path: str | None) -> None:
@@ -242,6 +241,15 @@ def _redirect(path: str | None) -> None:
 _BETWEEN = 2
 
 
+def imports() -> None:
+    """What a worker imports once, before its first report, for every report it runs (a forked worker's mother
+    imports it for all of them, kpi.run.forked)."""
+    import nbconvert  # noqa: F401
+    import papermill  # noqa: F401
+
+    from kpi.run import job  # noqa: F401
+
+
 def serve() -> int:
     """The worker's loop: read a job per line, run it, answer with its result."""
     global _BETWEEN
@@ -252,9 +260,7 @@ def serve() -> int:
     _BETWEEN = os.dup(2)
     _redirect(None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle: it stops this worker
-    import nbconvert  # noqa: F401  (imported once here, used by every report this worker runs)
-    import papermill  # noqa: F401
-
+    imports()
     from kpi.run.job import run_report
 
     zygote.start(kernel_name())  # the kernels' fork server, forked from this worker before it has any thread

@@ -76,9 +76,7 @@ class Server:
                 devnull = os.open(os.devnull, os.O_RDWR)
                 os.dup2(devnull, 0)
                 os.dup2(2, 1)
-                keep = theirs.fileno()
-                os.closerange(3, keep)  # the worker's pipes to the batch among them: its end must be seen
-                os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+                close_fds_but({theirs.fileno()})  # the worker's pipes to the batch among them: its end must be seen
                 code = _serve(theirs)
             finally:
                 os._exit(code)
@@ -119,11 +117,26 @@ def start(kernel: str) -> None:
     imports). Nothing starts for a spec that does not run ipykernel_launcher, or with
     KPI_FORK_KERNELS=0 in the environment (every kernel then starts the usual way, e.g. to compare)."""
     global SERVER
-    if os.environ.get("KPI_FORK_KERNELS", "1") == "0":
+    if not forking():
         return
     python = kernel_python(kernel)
     if python is not None:
         SERVER = (Server.here(python) if same_interpreter(python) else None) or Server(python)
+
+
+def forking() -> bool:
+    """Whether report kernels are forked from a server (not with KPI_FORK_KERNELS=0 in the environment)."""
+    return os.environ.get("KPI_FORK_KERNELS", "1") != "0"
+
+
+def close_fds_but(keep: set[int]) -> None:
+    """In a forked child: close every file descriptor from 3 up but those in `keep` (the parent's files, sockets,
+    locks and pipes, whose other ends must see this child's end)."""
+    start = 3
+    for fd in sorted(fd for fd in keep if fd >= 3):
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, os.sysconf("SC_OPEN_MAX"))
 
 
 @functools.lru_cache
