@@ -134,25 +134,37 @@ def failing_notebook(folder: Path, units: str = "") -> tuple[Path, Path]:
     units (or "period/unit" names) written in the text file beside it, so that a test can make one report fail
     without any hook in the kit: (the notebook, for `kpi run --notebook` / RunOptions.notebook / Job.notebook;
     the file naming the units, which the test may rewrite between runs)."""
-    import nbformat
-
-    from kpi.core import paths
-
     folder.mkdir(parents=True, exist_ok=True)
     names = folder / "fail-units.txt"
     names.write_text(units, encoding="utf-8")
-    nb = nbformat.read(paths.MASTER_NOTEBOOK, as_version=4)
-    at = next(n for n, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(
+    target = _master_with_cell(folder / "failing_report.ipynb", (
         "import pathlib\n\n\n"
         "class InjectedFailure(RuntimeError):\n"
         "    \"\"\"The test's own failure: this report is named in the file beside the notebook.\"\"\"\n\n\n"
         f"_named = pathlib.Path({str(names)!r}).read_text(encoding='utf-8').replace(',', ' ').split()\n"
         "if unit in _named or f'{period}/{unit}' in _named:\n"
         "    raise InjectedFailure(f'Lỗi giả lập cho báo cáo {period}/{unit} (tests/conftest.py)')"))
-    target = folder / "failing_report.ipynb"
-    nbformat.write(nb, target)
     return target, names
+
+
+def sleeping_notebook(folder: Path, seconds: float) -> Path:
+    """A copy of the master notebook that sleeps `seconds` right after its parameters: a report certainly still
+    running when a test interrupts it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return _master_with_cell(folder / "sleeping_report.ipynb", f"import time\n\ntime.sleep({seconds})")
+
+
+def _master_with_cell(target: Path, code: str) -> Path:
+    """The master notebook with one code cell inserted right after its parameters cell, written to `target`."""
+    import nbformat
+
+    from kpi.core import paths
+
+    nb = nbformat.read(paths.MASTER_NOTEBOOK, as_version=4)
+    at = next(n for n, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(code))
+    nbformat.write(nb, target)
+    return target
 
 
 def is_kernel(proc) -> bool:

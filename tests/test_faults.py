@@ -14,7 +14,7 @@ from kpi.core import files, paths
 from kpi.demo import write_demo
 from kpi.plan import load_plan
 from kpi.run import batch, executor, inputs, job, manifest, summary
-from tests.conftest import failing_notebook, wait_for_kernel
+from tests.conftest import failing_notebook, sleeping_notebook, wait_for_kernel
 
 PLAN = load_plan()
 
@@ -223,7 +223,8 @@ def test_ctrl_c_stops_a_real_batch_at_once_and_keeps_the_good_outputs(tmp_path: 
         (p / name).write_text(text, encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "kpi", "run", "--data", str(paths.ROOT / "data" / "sample"), "--out", str(out),
-         "--period", "2026-11", "--unit", "kt,ca", "--format", "html", "--workers", "1", "--force"],
+         "--period", "2026-11", "--unit", "kt,ca", "--format", "html", "--workers", "1", "--force",
+         "--notebook", str(sleeping_notebook(tmp_path / "nb", 60))],  # a report certainly running at Ctrl-C
         cwd=paths.ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     assert wait_for_kernel(proc.pid), "the batch never started a notebook"
