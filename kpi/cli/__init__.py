@@ -69,7 +69,10 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--packages", default=None, help="thư mục chứa gói số liệu (package/ hoặc .zip) của các xã: "
                         "tổng hợp cấp tỉnh từ các gói, không cần số liệu gốc")
         sp.add_argument("--province-plan", default=None, help="kế hoạch của tỉnh (YAML): chỉ tiêu cấp tỉnh và danh "
-                        "sách xã; không có: chỉ tiêu đếm bằng tổng chỉ tiêu các xã, chỉ tiêu tỷ lệ bằng chỉ tiêu xã")
+                        "sách xã kèm khóa công khai; không có: chỉ tiêu đếm bằng tổng chỉ tiêu các xã, chỉ tiêu tỷ lệ "
+                        "bằng chỉ tiêu xã")
+        sp.add_argument("--allow-unsigned", action="store_true", help="tổng hợp cả gói của xã mà tỉnh chưa có khóa "
+                        "công khai (chưa xác minh ai gửi; báo cáo ghi rõ số liệu chưa được xác minh)")
 
     r = sub.add_parser("run", help="chạy bộ báo cáo tháng (papermill + nbconvert)")
     r.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, khoảng YYYY-MM..YYYY-MM, last-month (tháng trước "
@@ -130,6 +133,12 @@ def parser() -> argparse.ArgumentParser:
                    help="số xã: ghi một tỉnh giả lập <out>/<xã>/submissions/... thay vì một xã")
     d.set_defaults(func=_command("kpi.cli.commands.cmd_demo"))
 
+    k = sub.add_parser("keys", help="tạo khóa ký gói số liệu của xã (một lần) và in khóa công khai gửi tỉnh")
+    data_arg(k)
+    k.add_argument("--replace", action="store_true", help="đổi khóa (mất máy, lộ khóa): khóa cũ được cất sang bên, "
+                   "khóa mới phải gửi lại cho tỉnh")
+    k.set_defaults(func=_command("kpi.cli.keys.cmd_keys"))
+
     from kpi.cli.remind import add_parser as add_remind  # its words and logic live in kpi.outputs.remind
 
     add_remind(sub, data_arg, period_arg)
@@ -142,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8", errors="replace")
     args = parser().parse_args(argv)
     try:
-        if getattr(args, "data", None) is not None and args.command in ("run", "scorecard", "validate", "remind"):
+        if getattr(args, "data", None) is not None and args.command in ("run", "scorecard", "validate", "remind", "keys"):
             check_data_dir(args.data)
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a closed pipe shows here, not in Python's flush at exit

@@ -188,14 +188,26 @@ def _run_packages(args, plan, opts) -> int:
 
     ps, result = run_packages(Path(args.packages), Path(args.out), plan,
                               Path(args.plan) if args.plan else paths.PLAN_FILE, args.period, opts,
-                              load_province_plan(args.province_plan, plan))
-    print(f"Tỉnh từ gói số liệu: kỳ {ps.period}, {len(ps.good)} xã được tổng hợp.")
-    for text in ps.problems:
-        print(f"  Gói không dùng được: {text}", file=sys.stderr)
+                              load_province_plan(args.province_plan, plan), args.allow_unsigned)
+    print(f"Tỉnh từ gói số liệu: kỳ {ps.period}, {len(ps.good)} xã được tổng hợp"
+          f" ({len(ps.verified)} xã đã xác minh chữ ký).")
+    say_packages(ps)
     if result is None:
         print(f"kpi: không có gói số liệu hợp lệ nào cho kỳ {ps.period} trong {args.packages}.", file=sys.stderr)
         return EXIT_PROBLEMS
     return finish([result], [f"Báo cáo tỉnh: {result.index.resolve()}"] if result.index else [])
+
+
+def say_packages(ps) -> None:
+    """On the terminal (stderr): every package refused with its reason, what was done to a good one, and the
+    communes rolled up without a verified signature."""
+    for text in ps.problems:
+        print(f"  Gói không dùng được: {text}", file=sys.stderr)
+    for text in ps.notices:
+        print(f"  Lưu ý về gói: {text}", file=sys.stderr)
+    if ps.unverified:
+        print(f"  CHƯA XÁC MINH: số liệu của {len(ps.unverified)} xã ({', '.join(ps.unverified)}) được tổng hợp khi "
+              "chưa kiểm tra chữ ký (--allow-unsigned); báo cáo ghi rõ số liệu chưa được xác minh.", file=sys.stderr)
 
 
 def finish(results: list, links: list[str]) -> int:

@@ -42,3 +42,14 @@ def is_province_root(data_dir: Path) -> bool:
 def commune_dirs(root: Path) -> list[Path]:
     """The commune folders of a province root, by name."""
     return sorted(p for p in Path(root).iterdir() if p.is_dir() and submissions_dir(p).is_dir())
+
+
+def keys_dir() -> Path:
+    """The folder of the communes' private signing keys (kpi.core.signing), outside the kit and its outputs: `$KPI_KEYS`,
+    else the user's config folder (`$XDG_CONFIG_HOME/kpi-kit/keys`, `~/.config/kpi-kit/keys`; `%APPDATA%\\kpi-kit\\keys`
+    on Windows). Read at call time, so the setting can move it."""
+    if os.environ.get("KPI_KEYS"):
+        return Path(os.environ["KPI_KEYS"])
+    if os.name == "nt" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "kpi-kit" / "keys"
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "kpi-kit" / "keys"
