@@ -58,12 +58,14 @@ def run_packages(folder: Path, out_root: Path, plan: Plan, plan_path: Path, peri
         result.unwritten.append("province_scorecard.csv, communes.csv")
     results = out / RESULTS_DIR
     province.write_report(rep, results)
-    write_atomic(results / PACKAGES_NOTE, json.dumps(package_note(ps), ensure_ascii=False, indent=1))
+    note = json.dumps(package_note(ps), ensure_ascii=False, indent=1)
+    write_atomic(results / PACKAGES_NOTE, note)
     with Executor(opts) as ex:  # the same executor as every report; the packages are rolled up at every run
         job = province_job(plan_path, ps.period, out, opts, folder, {"results_dir": str(results.resolve())},
                            ex.engine)
         inputs = {f"{c}/{name}": hashlib.sha256(data).hexdigest()
                   for c, p in sorted(ps.good.items()) for name, data in sorted(p.files.items())}
+        inputs[PACKAGES_NOTE] = hashlib.sha256(note.encode("utf-8")).hexdigest()  # refusals, signatures: on the page
         run_province_job(ex, job, job_key(job, inputs), result, load_manifest(out))
     from kpi.outputs.publish import write_province_index
 
