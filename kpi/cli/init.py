@@ -8,16 +8,11 @@ from pathlib import Path
 import yaml
 
 from kpi.cli.common import EXIT_OK
+from kpi.cli.init_sheet import _deadline_default, _target_default
 from kpi.core import paths
 from kpi.core.errors import PlanError, UsageError
 
 SHEET_HELP = "Điền bảng tính này rồi chạy: kpi init --data THƯ_MỤC --sheet TỆP.xlsx"
-SHEETS = {"Xã": ("Mục", "Giá trị"), "Thôn": ("Tên thôn (tổ dân phố, xóm…)",),
-          "Chỉ tiêu": ("Mã", "Chỉ tiêu", "Giao cho xã (có/không)", "Chỉ tiêu giao (số, % hoặc khuyến khích)",
-                       "Hạn (ngày/tháng/năm hoặc thường xuyên)"),
-          "Cán bộ": ("Mã đơn vị", "Đơn vị", "Họ tên", "Điện thoại", "Email"),
-          "Nơi nhận": ("Nơi nhận Báo cáo (mỗi dòng một nơi)",)}
-FIELDS = ("Tên xã", "Tỉnh", "Năm", "Người ký")
 
 
 def add_parser(sub) -> None:
@@ -108,17 +103,6 @@ def _interview(args, raw: dict, base_year: int):
     a.signed_by = args.signer or _ask("Người ký Báo cáo (họ tên, chức vụ)", raw.get("signed_by", ""))
     a.recipients = list(args.recipient)
     return a
-
-
-def _target_default(d: dict) -> str:
-    return "khuyến khích" if d["target"] == "encouraged" else f"{d['target']['value']:g}".replace(".", ",")
-
-
-def _deadline_default(d: dict, year: int) -> str:
-    from kpi.plan.setup import _moved_year
-
-    text = _moved_year(str(d["deadline"]), year)
-    return "thường xuyên" if text == "continuous" else "/".join(reversed(text.split("-")))
 
 
 def _from_flags(args, base_year: int):

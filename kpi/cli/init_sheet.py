@@ -5,8 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from kpi.cli.init import FIELDS, SHEETS, _deadline_default, _target_default
 from kpi.core.errors import PlanError
+
+SHEETS = {"Xã": ("Mục", "Giá trị"), "Thôn": ("Tên thôn (tổ dân phố, xóm…)",),
+          "Chỉ tiêu": ("Mã", "Chỉ tiêu", "Giao cho xã (có/không)", "Chỉ tiêu giao (số, % hoặc khuyến khích)",
+                       "Hạn (ngày/tháng/năm hoặc thường xuyên)"),
+          "Cán bộ": ("Mã đơn vị", "Đơn vị", "Họ tên", "Điện thoại", "Email"),
+          "Nơi nhận": ("Nơi nhận Báo cáo (mỗi dòng một nơi)",)}
+FIELDS = ("Tên xã", "Tỉnh", "Năm", "Người ký")
+
+
+def _target_default(d: dict) -> str:
+    return "khuyến khích" if d["target"] == "encouraged" else f"{d['target']['value']:g}".replace(".", ",")
+
+
+def _deadline_default(d: dict, year: int) -> str:
+    from kpi.plan.setup import _moved_year
+
+    text = _moved_year(str(d["deadline"]), year)
+    return "thường xuyên" if text == "continuous" else "/".join(reversed(text.split("-")))
 
 
 def write_form(raw: dict, target: Path) -> None:
