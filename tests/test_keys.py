@@ -41,6 +41,8 @@ def test_kpi_keys_makes_the_key_once_owner_only_and_prints_key_and_fingerprint(t
     assert f"Dấu vân tay (đọc cho tỉnh qua điện thoại để đối chiếu): {digits[:4]} {digits[4:8]} {digits[8:12]} " \
            f"{digits[12:]}" in proc.stdout
     assert f'- {{id: "xa_b", name: "Xã B", key: "{printed}"}}' in proc.stdout  # the line for the province plan
+    at_province = kpi("keys", "--fingerprint", printed, keys=tmp_path / "tinh")  # the key received, checked
+    assert f"Dấu vân tay: {digits[:4]} {digits[4:8]} {digits[8:12]} {digits[12:]}" in at_province.stdout
     again = kpi("keys", "--data", str(FIXTURE / "xa_b"), keys=keys)
     assert again.returncode == 0 and "đã có khóa" in again.stdout and printed in again.stdout  # never overwritten
     new = kpi("keys", "--data", str(FIXTURE / "xa_b"), "--replace", keys=keys)

@@ -139,6 +139,8 @@ def parser() -> argparse.ArgumentParser:
     data_arg(k)
     k.add_argument("--replace", action="store_true", help="đổi khóa (mất máy, lộ khóa): khóa cũ được cất sang bên, "
                    "khóa mới phải gửi lại cho tỉnh")
+    k.add_argument("--fingerprint", metavar="KHÓA", default=None, help="ở tỉnh: in dấu vân tay của một khóa công "
+                   "khai \"ed25519:…\" xã gửi đến, để đối chiếu qua điện thoại trước khi ghi vào kế hoạch của tỉnh")
     k.set_defaults(func=_command("kpi.cli.keys.cmd_keys"))
 
     from kpi.cli.init import add_parser as add_init  # a commune's plan for a year

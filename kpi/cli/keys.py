@@ -14,6 +14,15 @@ def cmd_keys(args) -> int:
     from kpi.plan import load_plan
     from kpi.province import COMMUNE_FILE, commune_plan
 
+    if args.fingerprint is not None:  # at the province: the key a commune sent, before it goes into the plan
+        from kpi.core.errors import UsageError
+
+        try:
+            key = signing.parse_public(args.fingerprint)
+        except ValueError as exc:
+            raise UsageError(f"--fingerprint: {exc}.") from None
+        print(f"Dấu vân tay: {signing.fingerprint(key)} (xã đọc qua điện thoại phải đúng dãy này)")
+        return EXIT_OK
     data = Path(args.data)
     plan = load_plan(args.plan)
     name = commune_plan(plan, data).commune if (data / COMMUNE_FILE).is_file() else plan.commune
