@@ -182,6 +182,10 @@ def test_kpi_run_packages_makes_the_province_report_and_names_bad_ones(province_
     assert "Các gói số liệu của xã" in html and "Xã B (xa_b) có 2 gói" in html
     assert "≥ 4 (tổng chỉ tiêu của các xã có số liệu)" not in html  # xa_b set aside: only xa_a reported 7
     assert "≥ 2 (tổng chỉ tiêu của các xã có số liệu)" in html
+    assert "Đã xác minh:</strong> số liệu của cả 3 xã" in html  # page 1: xa_a, xa_c, xa_d, each signed
+    assert "SỐ LIỆU CHƯA ĐƯỢC XÁC MINH" not in html
+    fp = signing.fingerprint(signing.load_key("xa_a").public)
+    assert "Xác minh người gửi gói số liệu" in html and f"<td>{fp}</td>" in html
 
 
 def test_a_package_that_is_not_one_is_named_not_a_traceback(inbox, pplan, tmp_path):

@@ -291,6 +291,14 @@ def test_without_keys_nothing_is_rolled_up_unless_allowed_and_then_it_says_so(cl
     assert "tỉnh chưa có khóa công khai của xã nào" in str(err.value) and "--allow-unsigned" in str(err.value)
     ps = pk.collect(clean, PLAN, None, ProvincePlan(), allow_unsigned=True)
     assert sorted(ps.good) == COMMUNES and ps.verified == set() and ps.unverified == COMMUNES
+    from kpi.core.files import write_atomic
+    from kpi.report.province_trust import trust_note, trust_section
+    from kpi.run.packages_batch import PACKAGES_NOTE, package_note
+
+    write_atomic(tmp_path / "r" / PACKAGES_NOTE, json.dumps(package_note(ps), ensure_ascii=False))
+    page1 = trust_note(tmp_path / "r").data
+    assert "SỐ LIỆU CHƯA ĐƯỢC XÁC MINH:" in page1 and "3/3 xã (xa_a, xa_b, xa_c)" in page1
+    assert trust_section(tmp_path / "r").data.count("CHƯA XÁC MINH") == 3
 
 
 def test_allow_unsigned_still_checks_a_commune_whose_key_the_province_holds(made, pplan, tmp_path):
