@@ -23,10 +23,13 @@ def cmd_plan(args) -> int:
         print(plan.to_json())
     else:
         print(f"{plan.title}\nXã {plan.commune}, năm {plan.year}: {len(plan.units)} đơn vị, {len(plan.villages)} thôn, "
-              f"{len(plan.elements)} số liệu, {len(plan.indicators)} chỉ số.")
+              f"{len(plan.elements)} số liệu, "
+              f"{plan.group_count} chỉ tiêu ({plan.measure_count} chỉ số đo).")
         for ind in plan.indicators:
             deadline = ind.deadline.isoformat() if ind.deadline else "thường xuyên"
             print(f"  {ind.id:>3}  {ind.name}  [{ind.target_text}; hạn {deadline}; {plan.unit(ind.lead).short}]")
+        for ind in plan.not_assigned:
+            print(f"  {ind.id:>3}  {ind.name}  [không giao cho xã]")
     return EXIT_OK
 
 
