@@ -100,7 +100,12 @@ def open_zip(path: Path) -> zipfile.ZipFile:
     try:
         if len(zf.infolist()) > most:
             raise _refuse(str(path), f"tệp zip có hơn {most} mục (KPI_MAX_PACKAGE_MEMBERS).")
+        seen = set()
         for info in zf.infolist():
+            if info.filename in seen:  # two members of one name: which one a reader takes is not defined
+                raise _refuse(str(path), f"mục '{display_name(info.filename)}' có hai lần trong tệp zip; không dùng "
+                              "gói này, xã cần gửi lại tệp .zip do `kpi run --zip` tạo.")
+            seen.add(info.filename)
             why = bad_member_name(info.filename)
             if why:
                 raise _refuse(str(path), f"mục '{display_name(info.filename)}' {why}; không dùng gói này, xã cần "

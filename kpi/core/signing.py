@@ -148,7 +148,7 @@ def read_signature(raw: bytes) -> Signature:
     try:
         info = json.loads(raw.decode("utf-8"))
         sig = base64.b64decode(info["signature"], validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise ValueError("tệp chữ ký không đúng dạng") from None
     if len(sig) != 64 or info.get("algorithm") != ALGORITHM:
         raise ValueError("tệp chữ ký không phải chữ ký Ed25519")

@@ -80,9 +80,9 @@ def _descriptor(raw: bytes, source: str) -> dict:
     """datapackage.json as a dict whose resources are dicts; PackageRefused for anything else."""
     try:
         d = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise PackageRefused(f"{source}: {DESCRIPTOR} không đọc được ({display_name(exc)}); xã cần gửi lại gói do "
-                             "`kpi run` tạo ra.") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # (nesting deeper than Python's stack)
+        raise PackageRefused(f"{source}: {DESCRIPTOR} không đọc được ({display_name(exc)[:200]}); xã cần gửi lại gói "
+                             "do `kpi run` tạo ra.") from None
     if not isinstance(d, dict) or not isinstance(d.get("resources", []), list) or not all(
             isinstance(r, dict) for r in d.get("resources", [])):
         raise PackageRefused(f"{source}: {DESCRIPTOR} không đúng dạng Data Package; xã cần gửi lại gói do `kpi run` "

@@ -14,7 +14,7 @@ import pandas as pd
 
 from kpi.core import signing
 from kpi.core.errors import PackageRefused, UsageError
-from kpi.core.safety import display_name
+from kpi.core.safety import display_name, limit
 from kpi.plan import Plan
 from kpi.plan.rules import rules_sha256
 from kpi.province import ProvinceReport, report_from_history, rollup
@@ -119,6 +119,12 @@ def check_body(pkg: Package) -> str:
         if res.get("hash") != "sha256:" + hashlib.sha256(body).hexdigest():
             return (f"{pkg.source}: tệp {display_name(res.get('path'))} trong gói của {_who(k)} không khớp mã sha256 "
                     "ghi trong datapackage.json (tệp đã bị sửa sau khi xã tạo gói); xã cần gửi lại gói nguyên vẹn.")
+    most_rows, most_cols = limit("KPI_MAX_ROWS"), limit("KPI_MAX_COLUMNS")
+    for name, body in pkg.files.items():  # before pandas parses it: a table's shape bounds its memory too
+        rows, cols = body.count(b"\n"), body.split(b"\n", 1)[0].count(b",") + 1
+        if rows > most_rows or cols > most_cols:
+            return (f"{pkg.source}: bảng {display_name(name)} trong gói của {_who(k)} có {rows} dòng, {cols} cột, quá "
+                    f"giới hạn {most_rows} dòng (KPI_MAX_ROWS), {most_cols} cột (KPI_MAX_COLUMNS); không dùng gói này.")
     for name, columns in (("history", HISTORY_COLUMNS[1:]), ("timeliness", ["unit", "state"]),
                           ("revisions", ["period", "indicator", "old_value", "new_value"])):
         try:

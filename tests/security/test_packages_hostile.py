@@ -321,3 +321,22 @@ def test_the_province_plan_refuses_a_bad_or_shared_key(tmp_path):
     text = str(err.value)
     assert "3 lỗi" in text and "xã xa_b và xã xa_a có cùng một khóa" in text
     assert "xã xa_c: khóa công khai 'ed25519:abc' không đúng" in text and "xã xa_a ghi hai lần" in text
+
+
+def test_other_shapes_are_refused_by_name(made, pplan, tmp_path):
+    """A descriptor nested deeper than Python's stack, a zip with two members of one name, a signed table of
+    100 000 columns (pandas would make one object per column)."""
+    a = files_of(made["xa_a"])
+    box = tmp_path / "box"
+    box.mkdir()
+    zip_package({**a, "datapackage.json": b"[" * 200_000}, box / "deep.zip")
+    with pytest.warns(UserWarning, match="Duplicate name"):  # zipfile warns the one who writes it, not who reads
+        zip_package(a, box / "twice.zip", [(zipfile.ZipInfo(PREFIX + "history.csv"), b"indicator\n")])
+    wide = signed(edited(a, "notes.csv", a["notes.csv"], b"," * 100_000 + b"\n"), signing.load_key("xa_a"))
+    zip_package(wide, box / "wide.zip")
+    ps = pk.collect(box, PLAN, PERIOD, pplan)
+    said = {n: [p for p in ps.problems if n in p] for n in ("deep.zip", "twice.zip", "wide.zip")}
+    assert ps.good == {} and all(len(v) == 1 for v in said.values()), said
+    assert "datapackage.json không đọc được" in said["deep.zip"][0]
+    assert f"mục '{PREFIX}history.csv' có hai lần" in said["twice.zip"][0]
+    assert "bảng notes" in said["wide.zip"][0] and "100001 cột" in said["wide.zip"][0]
