@@ -109,11 +109,10 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
         card = compute.scorecard(data.subs.data, data.plan, period, opts.lang)
     _write_tables(result, card, data, period, opts)
     if periods.is_month(period):  # the data package for the province, before the reports read its revisions
-        from kpi.outputs.package import unsigned_note, write_package
+        from kpi.outputs.package import write_package
 
         try:
-            made = write_package(data.plan, data.subs, period, card, out, data.data_dir, data.plan_path, opts.made_on)
-            result.notes.extend(n for n in [unsigned_note(made, data.data_dir)] if n)
+            write_package(data.plan, data.subs, period, card, out, data.data_dir, data.plan_path, opts.made_on)
         except OSError as exc:
             result.notes.append(write_error_text(exc, out / "package"))
             result.unwritten.append("package")
