@@ -136,7 +136,7 @@ def test_a_named_plan_refuses_another_years_period_with_the_way_out(tmp_path, ca
                  "--period", "2026-03"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "Kỳ 2026-03 thuộc năm 2026" in err and "plan_2026.yml" in err
+    assert "Kỳ báo cáo '2026-03' thuộc năm 2026" in err and "plan_2026.yml" in err
 
 
 def test_plan_errors_name_the_real_file(tmp_path):
@@ -171,6 +171,9 @@ def test_last_years_final_value_beside_a_continuing_indicator(tmp_path, monkeypa
     now = compute.scorecard(load_submissions(data, plan).data, plan, "2027-01").set_index("indicator")
     assert now.at["1", "value"] == pytest.approx(25.0)  # the year to date starts afresh in January
     text = (paths.PARAMS_DIR / "plan_2027.yml").read_text(encoding="utf-8")
+    # a folder with plans of its own uses only those (kpi.core.paths.plan_files): both years go there
+    (data / "plan_2026.yml").write_text((paths.PARAMS_DIR / "plan_2026.yml").read_text(encoding="utf-8"),
+                                        encoding="utf-8")
     (data / "plan_2027.yml").write_text(text.replace("    denominator: pop_total\n", "    denominator: pop_adult\n", 1),
                                         encoding="utf-8")
     changed = load_plan(data / "plan_2027.yml")
@@ -230,3 +233,21 @@ def test_init_asks_in_vietnamese(tmp_path, monkeypatch, capsys):
     assert plan.unit("vhxh").officers[0]["name"] == "Nguyễn Thị Lan"
     assert asked[0] == "Tên xã (không ghi chữ 'xã'): " and "Chỉ tiêu 7 (" in "".join(asked)
     assert answers == []
+
+
+def test_a_communes_folder_uses_only_its_own_plans(tmp_path, capsys, monkeypatch):
+    """The second commune has a 2027 plan only: its 2026 period is refused rather than read under the sample
+    commune's params/plan_2026.yml."""
+    monkeypatch.delenv("KPI_PLAN", raising=False)
+    assert init(tmp_path / "xa") == 0
+    capsys.readouterr()
+    assert main(["template", "--data", str(tmp_path / "xa"), "--unit", "ca", "--period", "2026-05",
+                 "--out", str(tmp_path / "a.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "chưa có kế hoạch năm 2026" in err and "kpi init --data" in err and "--year 2026" in err
+    assert not (tmp_path / "a.xlsx").exists()
+    assert main(["template", "--data", str(tmp_path / "xa"), "--unit", "ca", "--period", "2027-05",
+                 "--out", str(tmp_path / "b.xlsx")]) == 0
+    book = openpyxl.load_workbook(tmp_path / "b.xlsx")
+    cells = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
+    assert "Xóm Đông" in cells and "Thôn 1" not in cells  # the commune's own villages

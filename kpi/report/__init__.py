@@ -135,9 +135,14 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
     from kpi.intake import cache
 
     safety.check_notebook_parameters(period, unit, data_dir, plan_path, output_dir, lang, made_on)
+    data = Path(data_dir or paths.DATA_DIR)
+    if not plan_path:  # a notebook run by hand: the plan of the period's own year
+        try:
+            plan_path = paths.plan_file_for(periods.year_of(period), data)
+        except periods.PeriodError:
+            pass  # check_parameters names the period and its forms
     plan = load_plan(plan_path)
     check_parameters(plan, period, unit, lang)
-    data = Path(data_dir or paths.DATA_DIR)
     subs = card = None
     if output_dir:
         key = cache.data_key(data, plan_path)
