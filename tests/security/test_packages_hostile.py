@@ -340,3 +340,14 @@ def test_other_shapes_are_refused_by_name(made, pplan, tmp_path):
     assert "datapackage.json không đọc được" in said["deep.zip"][0]
     assert f"mục '{PREFIX}history.csv' có hai lần" in said["twice.zip"][0]
     assert "bảng notes" in said["wide.zip"][0] and "100001 cột" in said["wide.zip"][0]
+
+
+def test_another_plan_year_signed_by_the_commune_is_named(made, pplan, tmp_path):
+    a = files_of(made["xa_a"])
+    d = json.loads(a["datapackage.json"])
+    d["kpi"]["plan_year"] = 2025
+    box = tmp_path / "box"
+    zip_package(signed({**a, "datapackage.json": json.dumps(d).encode()}, signing.load_key("xa_a")),
+                (box.mkdir() or box) / "a.zip")
+    ps = pk.collect(box, PLAN, PERIOD, pplan)
+    assert ps.good == {} and "theo kế hoạch năm 2025, không phải năm 2026" in ps.problems[0]
