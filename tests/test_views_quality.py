@@ -37,7 +37,7 @@ def test_broken_month_renders_quality(tmp_path):
     assert "E_FILE_UNREADABLE" in html and "E_NUMERATOR_ABOVE_DENOMINATOR" in html
     # grouped by kind and file: the ratio error of TT PVHCC's template, with its place in the summary line
     assert ("<span class='kind'> Tử số lớn hơn mẫu số</span><span> · </span><span class='pfile'>2026-11/ttpvhcc.xlsx"
-            "</span><span class='pcount'> · 1 chỗ</span><span class='pplaces'> · đầu tiên: trang &#x27;Số liệu&#x27;, "
+            "</span><span class='pcount'> · 1 chỗ</span><span class='pplaces'> · trang &#x27;Số liệu&#x27;, "
             "dòng 8, cột C</span>") in html
     # the 22 villages Công an left out are one group: its count, its first three villages, 5 of its messages
     # and the 22 - 5 = 17 others left to `kpi validate`
@@ -46,7 +46,7 @@ def test_broken_month_renders_quality(tmp_path):
             ) in html
     assert html.count("thiếu số liệu Tổng dân số") == 5 and "… và 17 chỗ khác" in html
     # 6 errors in 6 groups (one per kind and file) and 23 warnings in 2 (the date, the villages)
-    assert html.count("<details class='pgroup'>") == 8 and html.count("sev sev-error") == 6
+    assert html.count("<details class='fold pgroup'>") == 8 and html.count("sev sev-error") == 6
     assert "2026-10/ca.csv" not in html
     # completeness: Thôn 5 and Thôn 9 pop_total accepted for November -> 2/26
     assert "2/26" in html

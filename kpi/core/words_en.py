@@ -83,6 +83,7 @@ WORDS = {
         "message": "Message",
         "fix": "How to fix",
         "officers": "Officers in charge",
+        "officers_count": "{n} officers of {k} units",
         "name": "Name",
         "phone": "Phone",
         "note": "Note",

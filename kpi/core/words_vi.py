@@ -83,6 +83,7 @@ WORDS = {
         "message": "Nội dung",
         "fix": "Cách sửa",
         "officers": "Cán bộ phụ trách",
+        "officers_count": "{n} cán bộ của {k} đơn vị",
         "name": "Họ và tên",
         "phone": "Số điện thoại",
         "note": "Ghi chú",

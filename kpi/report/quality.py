@@ -51,8 +51,8 @@ def problem_groups(r: MonthReport, problems: pd.DataFrame) -> list[dict]:
         groups.append({
             "severity": first["severity"], "kind": kinds.get(code, code), "code": code, "file": file,
             "count": _q(r)["group_count"].format(n=len(part)),
-            "places": _q(r)["first_places"].format(places="; ".join(places[:PLACES]) + ("; …" if len(places) > PLACES
-                                                                                        else "")) if places else "",
+            "places": (_q(r)["first_places"].format(places="; ".join(places[:PLACES]) + "; …")
+                       if len(places) > PLACES else "; ".join(places)),
             "items": [{"where": "" if p.code in PLACE_IN_FOUND else _where(p), "message": p.message}
                       for p in part.head(SHOWN).itertuples()],
             "fix": first["fix"],

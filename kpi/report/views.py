@@ -236,10 +236,13 @@ def data_quality(r: MonthReport) -> HTML:
 
 
 def officers(r: MonthReport) -> HTML:
-    """The officers responsible (Phụ lục II), per unit."""
+    """The officers responsible (Phụ lục II), per unit; on a phone one line ('8 cán bộ của 4 đơn vị') that opens
+    on a tap."""
     rows = [[r.plan.unit(code).name, o.get("name", ""), o.get("phone", ""), o.get("note", "")]
             for code in r.units for o in r.plan.unit(code).officers]
-    return _titled(_t(r, "officers"), _table([_t(r, k) for k in ("unit", "name", "phone", "note")], rows))
+    table = _table([_t(r, k) for k in ("unit", "name", "phone", "note")], rows)
+    return _titled(_t(r, "officers"), render("report/fold.html.j2", summary=_t(r, "officers_count", n=len(rows),
+                                                                                 k=len(r.units)), body=table))
 
 
 def section(r: MonthReport, key: str, new_page: bool = True) -> HTML:
