@@ -83,3 +83,29 @@ def test_corrections_and_refused_template_show_in_the_quality_section(tmp_path):
             "</span><span class='pcount'> · 1 chỗ</span>") in nov
     dec = views.data_quality(report.build("2026-12", "commune", data_dir=tmp_path, made_on="2027-01-15")).data
     assert "E_PERIOD_FOLDER_MISMATCH" in dec and "dùng lại mẫu tháng trước?" in dec
+
+
+def test_a_corrected_earlier_month_is_listed_in_the_later_months_report(tmp_path):
+    """Công an re-sends October as ca_v2.csv on 20/11 (two values changed, one unchanged): November's report,
+    whose year to date holds October, lists both corrections; September's, before it, does not."""
+    sub = tmp_path / "submissions"
+    head = "period,unit,village,element,value,submitted_on\n"
+    files = {"2026-10/ca.csv": ["2026-10,ca,Thôn 1,pop_total,1200,2026-11-09", "2026-10,ca,Thôn 2,pop_total,950,2026-11-09",
+                                "2026-10,ca,Thôn 3,pop_total,870,2026-11-09"],
+             "2026-10/ca_v2.csv": ["2026-10,ca,Thôn 1,pop_total,1207,2026-11-20", "2026-10,ca,Thôn 2,pop_total,950,2026-11-20",
+                                   "2026-10,ca,Thôn 3,pop_total,1.870,2026-11-20"],
+             "2026-11/ca.csv": ["2026-11,ca,Thôn 1,pop_total,1210,2026-12-08"],
+             "2026-09/ca.csv": ["2026-09,ca,Thôn 1,pop_total,1190,2026-10-08"]}
+    for name, lines in files.items():
+        (sub / name).parent.mkdir(parents=True, exist_ok=True)
+        (sub / name).write_text(head + "\n".join(lines) + "\n", encoding="utf-8")
+    nov = views.data_quality(report.build("2026-11", "commune", data_dir=tmp_path, made_on="2026-12-15")).data
+    assert ("2026-10/ca_v2.csv (ngày báo cáo 20/11/2026) sửa 2 giá trị của 2026-10/ca.csv (ngày báo cáo 09/11/2026)"
+            in nov)
+    cells = '<td data-label="Kỳ">{}</td><td data-label="Số liệu">Tổng dân số</td><td data-label="Thôn/xã">{}</td>' \
+            '<td class="num" data-label="Giá trị cũ">{}</td><td class="num" data-label="Giá trị mới">{}</td>'
+    assert cells.format("2026-10", "Thôn 1", "1.200", "1.207") in nov
+    assert cells.format("2026-10", "Thôn 3", "870", "1.870") in nov
+    assert "Thôn 2</td>" not in nov  # sent again unchanged
+    sep = views.data_quality(report.build("2026-09", "commune", data_dir=tmp_path, made_on="2026-12-15")).data
+    assert "Số liệu được sửa" not in sep and "ca_v2.csv" not in sep
