@@ -130,3 +130,16 @@ def test_no_warning_of_the_sample_depends_on_the_day_it_is_run(plan, monkeypatch
     subs = load_submissions(SAMPLE, plan)
     assert subs.received["submitted_on"].max() == pd.Timestamp("2026-12-05")
     assert not [p for p in subs.problems if p.code.startswith("W_DATE")]
+
+
+def test_kpi_validate_on_the_sample_prints_its_deliberate_problems(capsys):
+    """What the analyst sees: TT PVHCC's first file, 7 rows (its 7 elements), all replaced: 2 corrected and 5 sent
+    again unchanged; 5 errors and 7 warnings (3 villages left blank, 1 fall, 2 corrections, 1 re-send line)."""
+    from kpi.cli import main
+
+    assert main(["validate", "--data", str(SAMPLE)]) == 1
+    out = capsys.readouterr().out
+    assert ("2026-11/ttpvhcc.csv: đọc 7 dòng, nhận 0, loại 7 (trong đó 2 giá trị đã được bản gửi sau sửa, 5 giá trị "
+            "được gửi lại không đổi)") in out
+    assert out.rstrip().endswith("Kết quả: 5 lỗi, 7 cảnh báo.")
+    assert "W_DATE" not in out and "W_JUMP" not in out
