@@ -305,6 +305,9 @@ def test_signature_block_is_kept_together_in_the_xml(written):
     assert [p.paragraph_format.keep_with_next for p in paras[iv:iv + 3]] == [True, True, True]
     body = list(d.element.body)
     assert body.index(paras[iv + 2]._p) + 1 == body.index(sign._tbl)  # the spacer is right before the table
+    # and no heading of the body ends a page without its first line
+    heads = [p for p in paras if p.text.startswith(("I. ", "II. ", "III. ", "1. ", "2. ", "3. "))]
+    assert len(heads) >= 10 and all(p.paragraph_format.keep_with_next for p in heads), [p.text for p in heads]
 
 
 def test_libreoffice_never_leaves_the_signers_name_alone(written, tmp_path, pdftotext):

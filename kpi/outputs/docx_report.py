@@ -65,7 +65,7 @@ def build_document(r, notes: pd.DataFrame | None = None):
     _results(doc, r)
     _assessment(doc, r, notes)
     _tasks(doc, r, notes)
-    heading = f.para(doc, "IV. ĐỀ XUẤT, KIẾN NGHỊ", bold=True, indent=True)
+    heading = _head(doc, "IV. ĐỀ XUẤT, KIẾN NGHỊ")
     proposals = f.para(doc, indent=True)
     f.placeholder(proposals, "[Chỗ cần điền: đề xuất, kiến nghị với cấp trên]")
     _signature(doc, r, lead_in=[heading, proposals])
@@ -140,10 +140,10 @@ def _counts_sentence(r) -> str:
 
 
 def _results(doc, r) -> None:
-    f.para(doc, f"I. KẾT QUẢ THỰC HIỆN {periods.words(r.period).upper()}", bold=True, indent=True)
-    f.para(doc, "1. Công tác lãnh đạo, chỉ đạo, tuyên truyền", bold=True, indent=True)
+    _head(doc, f"I. KẾT QUẢ THỰC HIỆN {periods.words(r.period).upper()}")
+    _head(doc, "1. Công tác lãnh đạo, chỉ đạo, tuyên truyền")
     f.placeholder(f.para(doc, indent=True), "[Chỗ cần điền: công tác lãnh đạo, chỉ đạo, tuyên truyền trong kỳ]")
-    f.para(doc, "2. Kết quả thực hiện các chỉ tiêu", bold=True, indent=True)
+    _head(doc, "2. Kết quả thực hiện các chỉ tiêu")
     f.para(doc, _counts_sentence(r), indent=True)
     headers = ["STT", "Chỉ tiêu", "Chỉ tiêu giao", "Kết quả (lũy kế)", "So với chỉ tiêu", "Đánh giá",
                "Đơn vị chủ trì"]
@@ -152,6 +152,13 @@ def _results(doc, r) -> None:
             for _, row in r.scorecard.iterrows()]
     f.data_table(doc, headers, rows, [12, 46, 22, 18, 22, 21, 24], center_cols=(0, 2, 3, 4, 5))
     f.para(doc, "", after=0)
+
+
+def _head(doc, text: str):
+    """A section or item heading of the body, kept on the page of the line that follows it."""
+    p = f.para(doc, text, bold=True, indent=True)
+    p.paragraph_format.keep_with_next = True
+    return p
 
 
 def _line(doc, text: str) -> None:
@@ -168,8 +175,8 @@ def _said(sentence: str, more: str) -> str:
 
 
 def _assessment(doc, r, notes: pd.DataFrame) -> None:
-    f.para(doc, "II. ĐÁNH GIÁ CHUNG", bold=True, indent=True)
-    f.para(doc, "1. Ưu điểm", bold=True, indent=True)
+    _head(doc, "II. ĐÁNH GIÁ CHUNG")
+    _head(doc, "1. Ưu điểm")
     card = r.scorecard
     moved = indicator_sentences(r)
     good = card[card["status"].isin(["achieved", "on_track"])]
@@ -187,7 +194,7 @@ def _assessment(doc, r, notes: pd.DataFrame) -> None:
         _line(doc, "Các đơn vị gửi báo cáo đúng hạn: " + ", ".join(on_time["unit_name"]) + ".")
     for note in unit_notes.of_field(notes, "highlights").itertuples(index=False):
         _line(doc, f"{r.plan.unit(note.unit).name}: {note.text}")
-    f.para(doc, "2. Tồn tại, hạn chế và nguyên nhân", bold=True, indent=True)
+    _head(doc, "2. Tồn tại, hạn chế và nguyên nhân")
     bad = compute.urgent(card)
     for _, row in bad.iterrows():
         reason = unit_notes.reason(notes, row.indicator)
@@ -206,14 +213,14 @@ def _assessment(doc, r, notes: pd.DataFrame) -> None:
 
 
 def _tasks(doc, r, notes: pd.DataFrame) -> None:
-    f.para(doc, f"III. NHIỆM VỤ TRỌNG TÂM {periods.next_words(r.period).upper()}", bold=True, indent=True)
+    _head(doc, f"III. NHIỆM VỤ TRỌNG TÂM {periods.next_words(r.period).upper()}")
     n = 0
     for _, row in compute.urgent(r.scorecard).iterrows():
         ind = r.plan.indicator(row.indicator)
         n += 1
         deadline = formats.date(row.deadline) if row.deadline else "thực hiện thường xuyên"
-        f.para(doc, f"{n}. Chỉ tiêu {ind.id}: {ind.name} (đơn vị chủ trì: {r.plan.unit(ind.lead).name}; "
-                    f"thời hạn: {deadline})", bold=True, indent=True)
+        _head(doc, f"{n}. Chỉ tiêu {ind.id}: {ind.name} (đơn vị chủ trì: {r.plan.unit(ind.lead).name}; "
+                   f"thời hạn: {deadline})")
         for task in ind.tasks:
             _line(doc, task.rstrip(".;") + ".")
         reason = unit_notes.reason(notes, ind.id)
@@ -222,13 +229,13 @@ def _tasks(doc, r, notes: pd.DataFrame) -> None:
     planned = unit_notes.of_field(notes, "next_tasks")
     if len(planned):
         n += 1
-        f.para(doc, f"{n}. Nhiệm vụ các đơn vị đăng ký", bold=True, indent=True)
+        _head(doc, f"{n}. Nhiệm vụ các đơn vị đăng ký")
         for note in planned.itertuples(index=False):
             _line(doc, f"{r.plan.unit(note.unit).name}: {note.text}")
     soon = compute.upcoming(r.scorecard, periods.last_month(r.period))
     if len(soon):
         n += 1
-        f.para(doc, f"{n}. Chỉ tiêu đến hạn trong 60 ngày tới", bold=True, indent=True)
+        _head(doc, f"{n}. Chỉ tiêu đến hạn trong 60 ngày tới")
         for _, row in soon.iterrows():
             _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): hạn {formats.date(row.deadline)}, hiện đạt "
                        f"{_value_phrase(row)}; đơn vị chủ trì: {r.plan.unit(row.lead).name}.")
