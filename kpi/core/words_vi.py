@@ -232,8 +232,8 @@ WORDS = {
             "month_value": "Giá trị tháng",
             "change": "Thay đổi so tháng trước",
             "status": "Trạng thái",
-            "villages_reported": "Số thôn/xã đã báo cáo",
-            "villages_expected": "Số thôn/xã cần có",
+            "villages_reported": "Số thôn, xã đã báo cáo",
+            "villages_expected": "Số thôn, xã cần có",
         },
     },
 }
