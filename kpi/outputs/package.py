@@ -98,7 +98,7 @@ def write_package(plan: Plan, subs: Submissions, period: str, card: pd.DataFrame
     """<out>/package/ for month P (`out` is <out>/<P>/): the resources, then datapackage.json last, so a
     package with a descriptor is whole. Records the published values (kpi.outputs.published) and carries
     the corrections found, with P's revision number. Signed (datapackage.json.sig) when the commune has its key
-    (`kpi keys`, kpi.core.signing); else unsigned, and `unsigned_note` says so."""
+    (`kpi keys`, kpi.core.signing); else unsigned, which `unsigned_note` says before the run."""
     made_on = made_on or dt.date.today().isoformat()
     revision, changes, records = published.publish(plan, subs.data, period, card, Path(out).parent, made_on)
     notes = unit_notes.for_period(unit_notes.read_notes(data_dir, plan, period)[0], period, plan.unit_codes)
@@ -134,9 +134,9 @@ def commune_id(data_dir: Path) -> str:
     return Path(data_dir).resolve().name
 
 
-def unsigned_note(package_dir: Path, data_dir: Path) -> str:
-    """What the run says when it wrote a package without a signature ('' when signed)."""
-    if (Path(package_dir) / SIGNATURE).is_file():
+def unsigned_note(data_dir: Path) -> str:
+    """What a commune's run says, before it runs, when its package will not be signed ('' when it will)."""
+    if signing.key_path(commune_id(data_dir)).is_file():
         return ""
-    return (f"gói số liệu {package_dir} chưa được ký: xã {commune_id(data_dir)} chưa có khóa. Chạy một lần "
-            f"`kpi keys --data {data_dir}`, gửi khóa công khai cho tỉnh, rồi chạy lại; tỉnh không tổng hợp gói chưa ký.")
+    return (f"xã {commune_id(data_dir)} chưa có khóa ký nên gói số liệu (package/) sẽ không được ký, và tỉnh không "
+            f"tổng hợp gói chưa ký. Chạy một lần `kpi keys --data {data_dir}`, gửi khóa công khai cho tỉnh, rồi chạy lại.")
