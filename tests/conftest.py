@@ -167,27 +167,18 @@ def _master_with_cell(target: Path, code: str) -> Path:
     return target
 
 
-def is_kernel(proc) -> bool:
-    """A report's kernel: one jupyter_client started (ipykernel_launcher), or one forked by a worker's fork server
-    (kpi.run.zygote): it still reads as the process it was forked from (the batch, whose workers are forked too
-    (kpi.run.forked), a worker or a server) but is a Python process leading a session of its own, as kernels do."""
-    cmd = proc.cmdline()
-    return "ipykernel_launcher" in cmd or (bool(cmd) and "python" in Path(cmd[0]).name
-                                           and os.getsid(proc.pid) == proc.pid)
-
-
-def wait_for_kernel(pid: int, timeout: float = 60.0) -> bool:
-    """Whether a report's kernel runs under process `pid` within `timeout` seconds."""
+def wait_for_report(folder: Path, timeout: float = 60.0) -> bool:
+    """Whether a report's notebook is running within `timeout` seconds: a log in <folder>/logs says papermill
+    executes its cells (in the worker, or in a kernel)."""
     import time
-
-    import psutil
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if any(is_kernel(proc) for proc in psutil.Process(pid).children(recursive=True)):
-                return True
-        except (psutil.Error, OSError):
-            pass
+        for log in (Path(folder) / "logs").glob("*.log"):
+            try:
+                if "Executing Cell" in log.read_text(encoding="utf-8", errors="replace"):
+                    return True
+            except OSError:
+                pass
         time.sleep(0.05)
     return False

@@ -92,7 +92,8 @@ def run_options(args, formats: list[str]):
                          "như notebooks/monthly_report.ipynb, hoặc bỏ --notebook để dùng sổ tay mẫu.")
     return RunOptions(formats=tuple(formats), lang=args.lang, workers=args.workers, force=args.force,
                       time_limit=args.timeout, scheduler=args.scheduler, wait=args.wait, on_wait=print,
-                      notebook=Path(notebook) if notebook else None, say=lambda text: print(text, flush=True))
+                      notebook=Path(notebook) if notebook else None, say=lambda text: print(text, flush=True),
+                      engine=getattr(args, "engine", "worker"))
 
 
 def _cmd_run(args) -> int:

@@ -47,7 +47,7 @@ def plan_jobs(data: DataSet, period: str, units: list[str], out: Path, opts: Run
         job = Job(period=period, unit=unit, data_dir=str(Path(data.data_dir).resolve()), out=str(out.resolve()),
                   plan_path=str(Path(data.plan_path).resolve()), formats=sorted(opts.formats), lang=opts.lang,
                   made_on=opts.made_on, chromium=engine.path or None, pdf_engine=engine.name,
-                  notebook=str(notebook.resolve()) if opts.notebook else None)
+                  notebook=str(notebook.resolve()) if opts.notebook else None, engine=opts.engine)
         inputs = report_inputs(data.plan, data.subs, Path(data.data_dir), period, unit, owners, hashes)
         jobs.append((job, job_key(job, inputs)))
     return jobs

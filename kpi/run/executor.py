@@ -48,6 +48,7 @@ class RunOptions:
     on_wait: Callable[[str], object] | None = None  # says once that the run waits
     notebook: Path | None = None  # the master notebook to run (--notebook); None: notebooks/monthly_report.ipynb
     say: Callable[[str], object] | None = None  # the run's progress lines (a province's communes); None: silent
+    engine: str = "worker"  # where the notebook's cells run: the worker (kpi.run.engine) or a kernel
 
 
 def job_key(job: Job, inputs: dict[str, str]) -> dict:

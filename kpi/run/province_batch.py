@@ -69,7 +69,7 @@ def province_job(plan_path: Path, period: str, out: Path, opts: RunOptions, data
     return Job(period=period, unit="province", data_dir=str(Path(data_dir).resolve()), out=str(out.resolve()),
                plan_path=str(plan_path.resolve()), formats=sorted(opts.formats), lang=opts.lang,
                made_on=dt.date.today().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
-               notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params, title=title)
+               notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params, title=title, engine=opts.engine)
 
 
 def run_province_job(ex: Executor, job: Job, key: dict, result: BatchResult, manifest: dict) -> None:
