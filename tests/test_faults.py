@@ -77,26 +77,26 @@ def test_write_error_text_names_path_and_fix():
     assert denied.startswith("Không có quyền ghi /srv/out. Hãy cấp quyền ghi")
 
 
-def test_a_failed_notebook_never_replaces_the_good_one_and_is_cleaned_next_run(tmp_path: Path, monkeypatch):
+def test_a_failed_notebook_never_replaces_the_good_one(tmp_path: Path, monkeypatch):
     import papermill
 
     out = tmp_path / "2026-11"
     out.mkdir()
     good = out / "kt.ipynb"
     good.write_text('{"good": true}', encoding="utf-8")
+    asked = []
 
-    def half_written(_nb, output_path, **kw):
-        Path(output_path).write_text('{"cells": [', encoding="utf-8")  # the kernel died half-way
-        raise RuntimeError("kernel died")
+    def dies(_nb, output_path, **kw):
+        asked.append(output_path)  # papermill writes nothing while the notebook runs
+        raise RuntimeError("the worker's notebook failed half-way")
 
-    monkeypatch.setattr(papermill, "execute_notebook", half_written)
-    with pytest.raises(RuntimeError, match="kernel died"):
+    monkeypatch.setattr(papermill, "execute_notebook", dies)
+    with pytest.raises(RuntimeError, match="failed half-way"):
         job.execute(job.Job(period="2026-11", unit="kt", data_dir=str(tmp_path), out=str(out),
                             plan_path=str(paths.PLAN_FILE), made_on="2026-12-11"))
+    assert asked == [None]
     assert good.read_text(encoding="utf-8") == '{"good": true}'
-    assert (out / ".kt.part.ipynb").is_file()  # the failed run stays under its temporary name
-    assert manifest.clean_partials(out) == [out / ".kt.part.ipynb"]
-    assert sorted(p.name for p in out.iterdir()) == ["kt.ipynb"]
+    assert sorted(p.name for p in out.iterdir()) == ["kt.ipynb"]  # nothing else, not even a temporary file
 
 
 def test_a_manifest_on_a_full_disk_is_a_note_not_a_traceback(data: Path, tmp_path: Path, monkeypatch):

@@ -16,6 +16,8 @@ from kpi.intake.validate import Submissions, load_submissions
 from kpi.plan import load_plan
 from kpi.plan.model import Plan
 from kpi.report import corrections as corrections_of
+from kpi.report import period_data
+from kpi.report.period_data import period_timeliness  # noqa: F401 (kpi.report.period_timeliness)
 
 SCOPES = ("commune",)  # plus the plan's unit codes
 
@@ -87,13 +89,6 @@ def check_parameters(plan: Plan, period: str, unit: str, lang: str = "vi", month
         raise ParameterError(f"Ngôn ngữ '{lang}' không hợp lệ: dùng vi hoặc en.")
 
 
-def period_timeliness(subs: Submissions, plan: Plan, period: str) -> pd.DataFrame:
-    """Each unit's state (compute.timeliness) for each month of P, month after month; column `period` names
-    the month. For a month, that month's rows alone."""
-    return pd.concat([compute.timeliness(subs.received, plan, m, subs.problems).assign(period=m)
-                      for m in periods.months(period)], ignore_index=True)
-
-
 def build(period: str, unit: str = "commune", data_dir: str | Path | None = None,
           plan_path: str | Path | None = None, lang: str = "vi", made_on: dt.date | str | None = None,
           output_dir: str | Path | None = None) -> MonthReport:
@@ -106,9 +101,15 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
     from kpi.intake import cache
 
     safety.check_notebook_parameters(period, unit, data_dir, plan_path, output_dir, lang, made_on)
+    data = Path(data_dir or paths.DATA_DIR)
+    given = period_data.take(period, data, plan_path or paths.PLAN_FILE, lang)
+    if given is not None:  # the batch's data for this period, handed to the worker (kpi.run.job)
+        check_parameters(given.plan, period, unit, lang)
+        report = from_period(given, unit, made_on)
+        period_data.built.append(report)
+        return report
     plan = load_plan(plan_path)
     check_parameters(plan, period, unit, lang)
-    data = Path(data_dir or paths.DATA_DIR)
     subs = card = None
     if output_dir:
         key = cache.data_key(data, plan_path)
@@ -117,15 +118,16 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
             card = cache.read_table(output_dir, key, cache.scorecard_name(period, lang))
     if subs is None:
         subs = load_submissions(data, plan)
-    notes, note_messages = unit_notes.read_notes(data, plan, period)
+    computed = period_data.compute_period(plan, subs, period, lang, data, plan_path or paths.PLAN_FILE, card)
+    computed.corrections = corrections_of.read(output_dir)  # what the batch's package found
+    return from_period(computed, unit, made_on)
+
+
+def from_period(data: period_data.PeriodData, unit: str, made_on: dt.date | str | None = None) -> MonthReport:
+    """The report of one unit (or the commune) from the period's data."""
     return MonthReport(
-        notes=unit_notes.for_period(notes, period, plan.unit_codes if unit == "commune" else [unit]),
-        note_messages=note_messages, plan=plan, period=period, unit=unit, lang=lang, submissions=subs,
-        corrections=corrections_of.read(output_dir),
-        scorecard=compute.scorecard(subs.data, plan, period, lang) if card is None else card,
-        history=compute.history(subs.data, plan, period),
-        villages=compute.village_table(subs.data, plan, period),
-        timeliness=period_timeliness(subs, plan, period),
-        completeness=compute.completeness(subs.data, plan, periods.last_month(period)),
-        made_on=dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or dt.date.today()),
-    )
+        plan=data.plan, period=data.period, unit=unit, lang=data.lang, submissions=data.submissions,
+        scorecard=data.scorecard, history=data.history, villages=data.villages, timeliness=data.timeliness,
+        completeness=data.completeness, made_on=period_data.made_on_date(made_on),
+        notes=unit_notes.for_period(data.notes, data.period, data.plan.unit_codes if unit == "commune" else [unit]),
+        note_messages=list(data.note_messages), corrections=data.corrections)

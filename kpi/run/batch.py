@@ -15,6 +15,7 @@ from kpi.intake.validate import Submissions
 from kpi.outputs import excel, pdf, publish
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan.model import Plan
+from kpi.report import period_data
 from kpi.run.executor import DEFAULT_TIMEOUT, Executor, RunOptions, default_workers, job_key, pending, save
 from kpi.run.inputs import file_units, kit_fingerprint, report_inputs, write_cache
 from kpi.run.job import LOG_DIR, Job
@@ -108,11 +109,12 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
     else:
         card = compute.scorecard(data.subs.data, data.plan, period, opts.lang)
     _write_tables(result, card, data, period, opts)
-    if periods.is_month(period):  # the data package for the province, before the reports read its revisions
-        from kpi.outputs.package import write_package
+    given = period_data.compute_period(data.plan, data.subs, period, opts.lang, data.data_dir, data.plan_path, card)
+    if periods.is_month(period):  # the data package for the province; its revisions are the reports' corrections
+        from kpi.outputs.package import write_period_package
 
         try:
-            write_package(data.plan, data.subs, period, card, out, data.data_dir, data.plan_path, opts.made_on)
+            write_period_package(given, out, opts.made_on)
         except OSError as exc:
             result.notes.append(write_error_text(exc, out / "package"))
             result.unwritten.append("package")
@@ -121,7 +123,11 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
 
         write_cache(data.plan, data.subs, data.data_dir, data.plan_path, out, kit_fingerprint(), data.hashes,
                     {scorecard_name(period, opts.lang): card})  # the reports read it instead of computing it
-    by_unit.update(ex.run(todo, out, manifest, result))
+    from kpi.plan import load_plan
+
+    # handed to the reports only when they would read this very plan (a province commune's plan file differs in
+    # its names: its reports then compute for themselves)
+    by_unit.update(ex.run(todo, out, manifest, result, given if load_plan(data.plan_path) == data.plan else None))
     result.reports = [by_unit[u] for u in units]
     save(result, manifest)
     try:

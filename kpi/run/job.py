@@ -116,7 +116,11 @@ def run_report(job: Job, given=None) -> dict:
 
         plan = load_plan(Path(job.plan_path))
         log.info("Bắt đầu báo cáo %s/%s (định dạng %s)", period, unit, ",".join(job.formats))
-        nb = execute(job)
+        from kpi.report import period_data
+
+        with period_data.handed(given):
+            nb = execute(job)
+            built = [r for r in period_data.built if r.unit == unit and r.lang == "vi"]  # the DOCX is Vietnamese
         files["ipynb"] = str(out / f"{unit}.ipynb")
         log.info("Đã chạy xong sổ tay: %s.ipynb", unit)
         title = job.title or report_title(plan, period, unit, job.lang)
@@ -124,9 +128,10 @@ def run_report(job: Job, given=None) -> dict:
         files["html"] = str(html)
         log.info("Đã xuất HTML: %s", html.name)
         if unit == "commune" and job.parameters is None:  # the official Báo cáo goes with the commune report
-            from kpi.outputs.docx_report import for_batch
+            from kpi.outputs.docx_report import docx_name, for_batch, write_docx
 
-            files["docx"] = str(for_batch(period, job.data_dir, job.plan_path, job.made_on, out))
+            files["docx"] = str(write_docx(built[-1], out / docx_name(period), built[-1].notes) if built else
+                                for_batch(period, job.data_dir, job.plan_path, job.made_on, out))
             log.info("Đã xuất DOCX: %s", Path(files["docx"]).name)
         if "pdf" in job.formats and job.chromium:
             files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", job.chromium))

@@ -60,6 +60,7 @@ class Pool:
         self.stopping = False  # set by terminate(): no new report starts
         self._slots = threading.BoundedSemaphore(self.size)  # a report is handed over when a worker is free
         self._pool = None
+        self._closed = False
         self._started = threading.Lock()
         with _open_lock:
             _open += 1
@@ -70,6 +71,8 @@ class Pool:
         from pebble import ProcessPool
 
         with self._started:
+            if self._closed:
+                raise RuntimeError("the pool is closed")
             if self._pool is None:
                 self.log.parent.mkdir(parents=True, exist_ok=True)
                 self._pool = ProcessPool(max_workers=self.size, max_tasks=self.recycle, initializer=_begin,
@@ -123,20 +126,21 @@ class Pool:
         """Ctrl-C: no report starts any more, and every worker is stopped at once; the reports they ran end as
         interrupted, under their temporary names only."""
         self.stopping = True
-        if self._pool is not None:
-            self._pool.stop()
+        with self._started:
+            if self._pool is not None:
+                self._pool.stop()
         self.close()
 
     def close(self) -> None:
         """The workers end (each after its report), then the fork server when no other pool is open."""
         global _open
         with self._started:
-            pool, self._pool = self._pool, "closed"
-        if pool not in (None, "closed"):
+            pool, self._pool, closed, self._closed = self._pool, None, self._closed, True
+        if pool is not None:
             if not self.stopping:
                 pool.close()
             pool.join()
-        if pool != "closed":
+        if not closed:
             with _open_lock:
                 _open -= 1
                 if _open == 0:
@@ -159,10 +163,25 @@ def _redirect(path: str | None) -> None:
     os.close(fd)
 
 
+def _end(*_) -> None:
+    """A worker stopped by the pool (a time limit, Ctrl-C) first stops what it started (a kernel, with
+    --engine kernel) and waits for it."""
+    try:
+        import psutil  # IPython's dependency
+
+        children = psutil.Process().children(recursive=True)
+        for child in children:
+            child.kill()
+        psutil.wait_procs(children, timeout=5)
+    finally:
+        os._exit(1)
+
+
 def _begin(log: str) -> None:
     """A worker's start: Ctrl-C is the batch's to handle (it stops the workers); output to the pool's log."""
     global _BETWEEN
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _end)
     _BETWEEN = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     _redirect(None)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, force=True,
