@@ -127,6 +127,8 @@ def _text(path: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_two_reports_in_one_worker_in_either_order_equal_reports_from_fresh_workers(tmp_path: Path):
+    import psutil
+
     from kpi.run.workers import Pool
 
     made = {}
@@ -137,6 +139,8 @@ def test_two_reports_in_one_worker_in_either_order_equal_reports_from_fresh_work
             results = [pool.run(job.Job(period="2026-11", unit=u, data_dir=str(paths.DATA_DIR), out=str(out),
                                         formats=["html"], made_on="2026-12-11", plan_path=str(paths.PLAN_FILE)),
                                 out / "logs" / f"{u}.log", time_limit=300) for u in order]
+            server = [p for p in psutil.Process().children() if "multiprocessing.forkserver" in " ".join(p.cmdline())]
+            assert len(server) == 1 and server[0].num_threads() == 1  # its workers are forked from one thread
         assert [r["error"] for r in results] == ["", ""]
         assert results[0]["worker"] == results[1]["worker"]  # one worker ran both
         first, second = order

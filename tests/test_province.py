@@ -94,12 +94,13 @@ def test_the_report_history_and_the_province_history_are_one(period):
     """Each commune's rows of the province history (the package's and the province's) are exactly the history its
     own report shows and writes into its data package (compute.history, kpi.report.period_data)."""
     from kpi.indicators import compute
+    from kpi.intake.validate import load_submissions
 
     pdata = province.load_province(ROOT, PLAN)
     full = province.commune_history(pdata.data, PLAN, period, pdata.villages)
     for name in pdata.communes:
-        own = compute.history(pdata.data[pdata.data["commune"] == name].drop(columns="commune"),
-                              province.commune_plan(PLAN, ROOT / name), period)
+        own_plan = province.commune_plan(PLAN, ROOT / name)
+        own = compute.history(load_submissions(ROOT / name, own_plan).data, own_plan, period)
         rows = full[full["commune"] == name].drop(columns="commune").reset_index(drop=True)
         pd.testing.assert_frame_equal(own[list(rows.columns)].reset_index(drop=True), rows, check_exact=True)
 

@@ -33,9 +33,24 @@ _open = 0  # pools open in this process; the last one to close stops the fork se
 _open_lock = threading.Lock()
 
 
+# what keeps the fork server to one thread through its imports (numpy's OpenBLAS and pyarrow's jemalloc would
+# each start one), so that it forks its workers safely
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "JE_ARROW_MALLOC_CONF": "background_thread:false"}
+
+
 def _context():
+    """The forkserver context, its server started now with the preloaded modules and one thread."""
+    from multiprocessing import forkserver
+
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["kpi.run.workers", *PRELOAD])
+    saved = dict(os.environ)
+    os.environ.update(ONE_THREAD)
+    try:
+        forkserver.ensure_running()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     return ctx
 
 
