@@ -72,7 +72,7 @@ def goal(value, limit) -> str:
 
 
 def print_route(res: dict) -> None:
-    print("\n(f) the route of one run: opens of each submission file (strace -f -e trace=openat over one "
+    print("\n(g) the route of one run: opens of each submission file (strace -f -e trace=openat over one "
           "`kpi run --force`, HTML + PDF), lines in kpi/run/")
     o = res.get("opens") or {}
     if "error" in o:

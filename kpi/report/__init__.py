@@ -17,7 +17,7 @@ from kpi.plan import load_plan
 from kpi.plan.model import Plan
 from kpi.report import corrections as corrections_of
 from kpi.report import period_data
-from kpi.report.period_data import period_timeliness  # noqa: F401 (kpi.report.period_timeliness)
+from kpi.report.period_data import LAST_YEAR_EMPTY, last_year_values, period_timeliness  # noqa: F401 (also kpi.report.*)
 
 SCOPES = ("commune",)  # plus the plan's unit codes
 
@@ -38,6 +38,7 @@ class MonthReport:
     notes: pd.DataFrame = field(default_factory=unit_notes.empty)  # the units' notes for P (kpi.intake.notes)
     note_messages: list[str] = field(default_factory=list)  # notes cut or left out, with their place
     corrections: pd.DataFrame = field(default_factory=lambda: corrections_of.empty())  # published values changed
+    last_year: pd.DataFrame = field(default_factory=lambda: LAST_YEAR_EMPTY)  # last_year_values: the year before
 
     @property
     def is_month(self) -> bool:
@@ -102,6 +103,11 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
 
     safety.check_notebook_parameters(period, unit, data_dir, plan_path, output_dir, lang, made_on)
     data = Path(data_dir or paths.DATA_DIR)
+    if not plan_path:  # a notebook run by hand: the plan of the period's own year
+        try:
+            plan_path = paths.plan_file_for(periods.year_of(period), data)
+        except periods.PeriodError:
+            pass  # check_parameters names the period and its forms
     given = period_data.take(period, data, plan_path or paths.PLAN_FILE, lang)
     if given is not None:  # the batch's data for this period, handed to the worker (kpi.run.job)
         check_parameters(given.plan, period, unit, lang)
@@ -118,7 +124,8 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
             card = cache.read_table(output_dir, key, cache.scorecard_name(period, lang))
     if subs is None:
         subs = load_submissions(data, plan)
-    computed = period_data.compute_period(plan, subs, period, lang, data, plan_path or paths.PLAN_FILE, card)
+    computed = period_data.compute_period(plan, subs, period, lang, data, plan_path or paths.PLAN_FILE, card,
+                                          last_year=unit == "commune")
     computed.corrections = corrections_of.read(output_dir)  # what the batch's package found
     return from_period(computed, unit, made_on)
 
@@ -130,4 +137,5 @@ def from_period(data: period_data.PeriodData, unit: str, made_on: dt.date | str 
         scorecard=data.scorecard, history=data.history, villages=data.villages, timeliness=data.timeliness,
         completeness=data.completeness, made_on=period_data.made_on_date(made_on),
         notes=unit_notes.for_period(data.notes, data.period, data.plan.unit_codes if unit == "commune" else [unit]),
-        note_messages=list(data.note_messages), corrections=data.corrections)
+        note_messages=list(data.note_messages), corrections=data.corrections,
+        last_year=data.last_year if unit == "commune" else LAST_YEAR_EMPTY)

@@ -23,6 +23,38 @@ from kpi.plan.model import Plan
 from kpi.report import corrections as corrections_of
 
 
+LAST_YEAR_EMPTY = pd.DataFrame({"indicator": pd.Series(dtype=object), "value": pd.Series(dtype=float),
+                                "kind": pd.Series(dtype=object), "period": pd.Series(dtype=object)})
+
+
+def last_year_values(plan: Plan, data_dir: Path, lang: str = "vi") -> pd.DataFrame:
+    """Last year's final value (year to date at its latest month with data, under last year's own plan) of
+    each indicator that continues into this plan: same id, kind, numerator and denominator. Empty when the
+    data folder holds no files of last year, or no plan of last year is found (kpi.core.paths.plan_files)."""
+    from kpi.core import paths
+    from kpi.intake.validate import load_submissions
+    from kpi.plan import load_plan
+
+    before = plan.year - 1
+    plan_file = paths.plan_files(data_dir).get(before)
+    if plan_file is None or before not in paths.data_years(data_dir):
+        return LAST_YEAR_EMPTY
+    prev = load_plan(plan_file)
+    subs = load_submissions(data_dir, prev)
+    last = compute.latest_period(subs.data, prev)
+    if last is None:
+        return LAST_YEAR_EMPTY
+
+    def same(i) -> tuple:
+        return i.kind, i.numerator, i.denominator, i.denominator_constant
+
+    old = {i.id: same(i) for i in prev.indicators}
+    continuing = [i.id for i in plan.indicators if old.get(i.id) == same(i)]
+    card = compute.scorecard(subs.data, prev, last, lang)
+    card = card[card["indicator"].isin(continuing)]
+    return card[["indicator", "value", "kind"]].assign(period=last).reset_index(drop=True)
+
+
 @dataclass
 class PeriodData:
     plan: Plan
@@ -39,6 +71,7 @@ class PeriodData:
     notes: pd.DataFrame  # every unit's notes for P
     note_messages: list[str] = field(default_factory=list)
     corrections: pd.DataFrame = field(default_factory=lambda: corrections_of.empty())  # set with the package
+    last_year: pd.DataFrame = field(default_factory=lambda: LAST_YEAR_EMPTY)  # the commune report's year before
 
     def is_for(self, period: str, data_dir: str | Path, plan_path: str | Path, lang: str) -> bool:
         return (self.period, self.lang, self.data_dir, self.plan_path) == (
@@ -53,8 +86,9 @@ def period_timeliness(subs: Submissions, plan: Plan, period: str) -> pd.DataFram
 
 
 def compute_period(plan: Plan, subs: Submissions, period: str, lang: str, data_dir: str | Path,
-                   plan_path: str | Path, scorecard: pd.DataFrame | None = None) -> PeriodData:
-    """Everything the period's reports show, whatever their unit."""
+                   plan_path: str | Path, scorecard: pd.DataFrame | None = None, last_year: bool = False) -> PeriodData:
+    """Everything the period's reports show, whatever their unit (`last_year`: also last year's values, which only
+    the commune report shows)."""
     notes, messages = unit_notes.read_notes(data_dir, plan, period)
     return PeriodData(
         plan=plan, period=period, lang=lang, data_dir=str(Path(data_dir).resolve()),
@@ -63,7 +97,8 @@ def compute_period(plan: Plan, subs: Submissions, period: str, lang: str, data_d
         history=compute.history(subs.data, plan, period), villages=compute.village_table(subs.data, plan, period),
         timeliness=period_timeliness(subs, plan, period),
         completeness=compute.completeness(subs.data, plan, periods.last_month(period)),
-        notes=unit_notes.for_period(notes, period, plan.unit_codes), note_messages=messages)
+        notes=unit_notes.for_period(notes, period, plan.unit_codes), note_messages=messages,
+        last_year=last_year_values(plan, Path(data_dir), lang) if last_year else LAST_YEAR_EMPTY)
 
 
 _handed: list[PeriodData] = []

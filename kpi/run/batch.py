@@ -109,7 +109,8 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
     else:
         card = compute.scorecard(data.subs.data, data.plan, period, opts.lang)
     _write_tables(result, card, data, period, opts)
-    given = period_data.compute_period(data.plan, data.subs, period, opts.lang, data.data_dir, data.plan_path, card)
+    given = period_data.compute_period(data.plan, data.subs, period, opts.lang, data.data_dir, data.plan_path, card,
+                                       last_year="commune" in [j.unit for j, _ in todo])
     if periods.is_month(period):  # the data package for the province; its revisions are the reports' corrections
         from kpi.outputs.package import write_period_package
 
