@@ -287,7 +287,7 @@ def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataF
 def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
     """Read and validate every file under <data>/submissions. Never raises on bad input."""
     root = paths.submissions_dir(Path(data_dir))
-    raws = [rf for f in submission_files(root) for rf in read_file(f, root, plan.unit_codes)]
+    raws = [rf for f in submission_files(root) for rf in read_file(f, root, plan.unit_codes, plan)]
     frames = [rf.rows for rf in raws if not rf.rows.empty]
     columns = RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS
     raw = (pd.concat(frames, ignore_index=True).reindex(columns=columns) if frames
