@@ -191,3 +191,17 @@ def wait_for_kernel(pid: int, timeout: float = 60.0) -> bool:
             pass
         time.sleep(0.05)
     return False
+
+
+# Examples run by the property tests, printed at the end of every run (`make test`, CI): the count is part of
+# what the tests claim, so it is shown, not assumed from the settings.
+_EXAMPLES: dict[str, int] = {}
+
+
+def count_examples(name: str) -> None:
+    _EXAMPLES[name] = _EXAMPLES.get(name, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for name, n in sorted(_EXAMPLES.items()):
+        terminalreporter.write_line(f"{name}: {n} Hypothesis examples run")

@@ -37,6 +37,14 @@ def _date_cell(row: list[object], period_col: int) -> tuple[object, int]:
     return None, period_col
 
 
+def _value_column(table: list[list[object]], keys: dict[str, int]) -> int:
+    """The commune block's value column: 'Giá trị' in the row that reads 'Số liệu cấp xã' (cells an officer shifted
+    move away from their key), else in the row keyed 'commune', else C."""
+    head = next((r for r in table if any(isinstance(v, str) and v.strip() == "Số liệu cấp xã" for v in r[1:3])),
+                table[keys["commune"]] if "commune" in keys else [])
+    return _label_column(head, "Giá trị", 2)
+
+
 @dataclass
 class Filled:
     """What a template sheet gave: one raw record per value read, and the problems of placing its cells."""
@@ -68,7 +76,7 @@ def read_template(table: list[list[object]], plan: Plan | None = None) -> Filled
     if "submitted_on" in keys:
         date_row = keys["submitted_on"] + 1
         date_value, date_col = _date_cell(table[keys["submitted_on"]], period_col)
-    value_col = _label_column(table[keys["commune"]], "Giá trị", 2) if "commune" in keys else 2
+    value_col = _value_column(table, keys)
     placement = place(table, keys, value_col, plan)
     base = {"period": period_key.split("=", 1)[1] if period_key else None,
             "unit": unit_key.split("=", 1)[1] if unit_key else None, "submitted_on": date_value,

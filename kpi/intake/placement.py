@@ -111,7 +111,7 @@ def _columns(table: list[list[object]], codes_i: int | None, header_i: int | Non
     codes = table[codes_i] if codes_i is not None else []
     header = table[header_i] if header_i is not None and header_i < len(table) else []
     seen = []
-    for j in range(2, max(len(codes), len(header))):
+    for j in range(1, max(len(codes), len(header))):  # column A holds the keys
         if j == label_col:
             continue
         code, head = _text(_cell(codes, j)), _text(_cell(header, j))
@@ -145,7 +145,11 @@ def place(table: list[list[object]], keys: dict[str, int], value_col: int, plan:
     rows = _rows(table, start, stop, label_col, names)
     columns, moved, unplaced_cols = _columns(table, codes_i, header_i, label_col, names)
     out = Placement(columns=columns, value_col=value_col)
-    doubt = {kind: bool(names.judge and _swapped(rows, kind)) for kind in ("village", "element")}
+    # A name on a row keyed otherwise (or on a row an officer inserted) means names and keys no longer go together
+    # in that block: a row whose name was left blank cannot then be placed by its key.
+    doubt = {kind: names.judge and any(r.by_label and r.by_label != (r.key_kind, r.key)
+                                       and kind in (r.key_kind, r.by_label[0]) for r in rows)
+             for kind in ("village", "element")}
     data_cols = sorted(set(columns) | {j for j, _, _ in unplaced_cols})
     unplaced_rows = []
     for r in rows:
@@ -171,9 +175,9 @@ def _reorder_notes(rows: list[_Row], doubt: dict[str, bool], label_col: int, nam
     """Once per block whose visible names were moved against its keys: the values are read by the names."""
     out = []
     for kind, block, name in (("village", "Các dòng thôn", "tên thôn"), ("element", "Các dòng số liệu cấp xã", "tên số liệu")):
-        if not doubt[kind]:
-            continue
         swapped = _swapped(rows, kind)
+        if not (doubt[kind] and swapped):
+            continue
         first = swapped[0]
         was = names.village_names.get(first.key, first.key) if kind == "village" else names.labels.get(first.key, first.key)
         out.append(Problem("W_ROWS_REORDERED", row=first.i + 1, column=get_column_letter(label_col + 1),
@@ -206,8 +210,9 @@ def _unplaced_row(table: list[list[object]], r: _Row, data_cols: list[int], valu
     if not r.key_kind:
         return [Problem("W_ROW_NOT_IN_TEMPLATE", row=r.i + 1, column=get_column_letter(j + 1), found=_shown(value))]
     why = (f"cột {get_column_letter(label_col + 1)} ghi '{r.label}', không phải tên thôn hay số liệu nào của mẫu"
-           if r.label else f"cột {get_column_letter(label_col + 1)} để trống, mà các dòng đã bị sắp xếp lại nên "
-                           "khóa ẩn của dòng không còn đáng tin")
+           if r.label else f"cột {get_column_letter(label_col + 1)} để trống, mà tên các dòng không còn khớp "
+                           "khóa ẩn của mẫu (dòng đã bị sắp xếp, di chuyển hay chèn thêm) nên khóa của dòng này "
+                           "không còn đáng tin")
     return [Problem("E_ROW_UNPLACED", row=r.i + 1, column=get_column_letter(label_col + 1), found=r.label,
                     expected=str(len(figures)), detail=why)]
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kpi.core import paths, schema
+from kpi.core.periods import run_day  # noqa: F401 (the intake's too: kpi.intake.validate.run_day)
 from kpi.core.problems import ERROR, Problem, problems_frame
 from kpi.intake.cells import _cell, _fmt, folder_periods, match_villages, parse_dates, parse_numbers, parse_periods
 from kpi.intake.changes import change_warnings
@@ -178,16 +179,6 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
     problems += _date_problems(rows, cell_text, plan)
     problems += _folder_mismatch(rows)
     return rows, problems
-
-
-def run_day() -> dt.date:
-    """The day of the run: today, or $KPI_TODAY (YYYY-MM-DD) to check files as on another day (a re-run of a
-    past month, the tests)."""
-    text = os.environ.get("KPI_TODAY", "")
-    try:
-        return dt.date.fromisoformat(text) if text else dt.date.today()
-    except ValueError:
-        return dt.date.today()
 
 
 def _date_problems(rows: pd.DataFrame, cell_text: pd.DataFrame, plan: Plan) -> list[Problem]:

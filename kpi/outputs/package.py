@@ -4,7 +4,6 @@ period and revision. The province rolls communes up from these alone (kpi.provin
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
@@ -15,6 +14,7 @@ import pandas as pd
 
 import kpi
 from kpi import province
+from kpi.core import periods
 from kpi.core.files import write_folder
 from kpi.indicators import compute
 from kpi.intake import cache
@@ -94,7 +94,7 @@ def write_package(plan: Plan, subs: Submissions, period: str, card: pd.DataFrame
     """<out>/package/ for month P (`out` is <out>/<P>/): the resources, then datapackage.json last, so a
     package with a descriptor is whole. Records the published values (kpi.outputs.published) and carries
     the corrections found, with P's revision number."""
-    made_on = made_on or dt.date.today().isoformat()
+    made_on = made_on or periods.run_day().isoformat()
     revision, changes, records = published.publish(plan, subs.data, period, card, Path(out).parent, made_on)
     notes = unit_notes.for_period(unit_notes.read_notes(data_dir, plan, period)[0], period, plan.unit_codes)
     tables = resources(plan, subs, period, card, notes, published.revisions_frame(changes))

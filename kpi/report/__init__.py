@@ -127,5 +127,5 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
         villages=compute.village_table(subs.data, plan, period),
         timeliness=period_timeliness(subs, plan, period),
         completeness=compute.completeness(subs.data, plan, periods.last_month(period)),
-        made_on=dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or dt.date.today()),
+        made_on=dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or periods.run_day()),
     )
