@@ -176,7 +176,8 @@ def _build(raw: dict, source: str) -> Plan:
                          officers=tuple(u.get("officers", ()))) for u in raw["units"]),
         villages=tuple(Village(**v) for v in raw["villages"]),
         elements=tuple(Element(**e) for e in raw["elements"]),
-        indicators=tuple(indicator(d) for d in raw["indicators"]),
+        indicators=tuple(indicator(d) for d in raw["indicators"] if d.get("assigned", True)),
+        not_assigned=tuple(indicator(d) for d in raw["indicators"] if not d.get("assigned", True)),
         title=raw.get("title", ""), commune_full=raw.get("commune_full", ""),
         province=raw.get("province", ""), consolidating_unit=raw.get("consolidating_unit", "vhxh"),
         focal_point=raw.get("focal_point", {}), signed_by=raw.get("signed_by", ""),
@@ -186,11 +187,20 @@ def _build(raw: dict, source: str) -> Plan:
 
 
 def load_plan(path: str | Path | None = None) -> Plan:
-    """Load the plan YAML (default: params/plan_2026.yml, or $KPI_PLAN)."""
+    """Load the plan YAML (default: $KPI_PLAN, or the sample data's plan params/plan_2026.yml; a period's own year:
+    kpi.core.paths.plan_file_for)."""
     path = Path(path or paths.PLAN_FILE)
     return _load_cached(str(path.resolve()), path.stat().st_mtime_ns)
 
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str, _mtime: int) -> Plan:
-    return parse_plan(Path(path).read_text(encoding="utf-8"), source=Path(path).name)
+    return parse_plan(Path(path).read_text(encoding="utf-8"), source=_display(Path(path)))
+
+
+def _display(path: Path) -> str:
+    """The plan file as the user would find it: relative to the working folder where it is under it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
