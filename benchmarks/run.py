@@ -15,12 +15,18 @@ c. a re-run with nothing changed (no --force, after each round's full batch), me
    batch's median;
 d. the size of each report's HTML for November of the committed sample (data/sample), against the bounds of
    issue 13 (commune <= 350 KB, a unit <= 200 KB: leadership opens them on a phone over a slow line), with
-   what the bytes are (the stylesheet, the SVG charts, the rest);
+   what the bytes are (the stylesheet, the SVG charts, the rest); and the commune page's height at 360 px wide
+   (the machine's Chromium through playwright), against the goal of issue 26: <= 12 screens of 800 px;
 e. (only with --parts e: long) a synthetic province of --communes N communes (kpi demo-data --communes N), `kpi
    run` on it for its latest month: every commune's reports and the province report; wall, CPU (cgroup), the
    number of reports (manifests), CPU per report against part a's batch.
 
-Usage: python benchmarks/run.py [--parts a,b,c,d,e] [--sizes province,national] [--workers N] [--rounds N]
+f. the province's inbox with one hostile package of each kind (zip bombs of 2 GB, 200 000 members, traversal, a
+   link, a forged id, a re-signed edit, unsigned...) against the same inbox without them: the peak memory of `kpi
+   scorecard --packages` and `kpi run --packages` on each (goal: at most 300 MB above), and whether the good
+   communes give the same tables (benchmarks/hostile_inbox.py, issue 27).
+
+Usage: python benchmarks/run.py [--parts a,b,c,d,e,f] [--sizes province,national] [--workers N] [--rounds N]
                                 [--communes N] [--json FILE]
 """
 
@@ -559,12 +565,38 @@ def part_d() -> list[dict]:
             svg = sum(len(m) for m in re.findall(rb"<svg\b.*?</svg>", text, re.S))
             out.append({"report": html.stem, "kb": len(text) / 1000, "css_kb": css / 1000, "svg_kb": svg / 1000,
                         "png": text.count(b"data:image/png"), "script": text.count(b"<script")})
+        commune = next(x for x in out if x["report"] == "commune")
+        commune["phone_px"] = phone_height(Path(work, "2026-11", "commune.html"))
         return out
+
+
+PHONE = (360, 800)  # a phone's viewport, CSS px; the goal: the commune page within PHONE_SCREENS of its screens
+PHONE_SCREENS = 12
+
+
+def phone_height(html: Path) -> int | None:
+    """The page's full height at a PHONE-wide viewport (CSS px), in the machine's Chromium through the kit's
+    playwright, as tests/test_phone.py opens it; None when there is no browser."""
+    from kpi.outputs.pdf import find_chromium
+
+    browser = find_chromium()
+    if browser is None:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu"], headless=True)
+        try:
+            page = b.new_page(viewport={"width": PHONE[0], "height": PHONE[1]}, device_scale_factor=1)
+            page.goto(html.resolve().as_uri())
+            return int(page.evaluate("document.documentElement.scrollHeight"))
+        finally:
+            b.close()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--parts", default="a,b,c,d", help="a,b,c,d,e (e, the province, is long: not in the default)")
+    ap.add_argument("--parts", default="a,b,c,d,f", help="a,b,c,d,e,f (e, the province, is long: not in the default)")
     ap.add_argument("--sizes", default="province,national")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--rounds", "--repeat", dest="rounds", type=int, default=5,
@@ -633,11 +665,21 @@ def main() -> None:
             print(f"    {x['report']:<8} {x['kb']:7.1f} KB  (report.css {x['css_kb']:.1f} KB, SVG charts "
                   f"{x['svg_kb']:.1f} KB, PNG {x['png']}, script {x['script']})   bound {bound} KB: "
                   f"{'within' if x['kb'] <= bound else 'OVER'}")
+        px = next(x for x in figures["d"] if x["report"] == "commune").get("phone_px")
+        goal = PHONE_SCREENS * PHONE[1]
+        print(f"    commune page at {PHONE[0]} px wide: " + ("no Chromium to measure it" if px is None else
+              f"{px:,} px = {px / PHONE[1]:.1f} screens of {PHONE[1]} px   goal <= {PHONE_SCREENS} screens "
+              f"({goal:,} px): {'within' if px <= goal else 'OVER'}"))
 
     if "e" in parts:
         res_e = part_e(args.communes, args.workers)
         figures["e"] = res_e
         print_e(res_e, batch_cpu_per_report)
+    if "f" in parts:
+        from hostile_inbox import part_f, print_f
+
+        figures["f"] = part_f()
+        print_f(figures["f"])
     figures["load_after"] = os.getloadavg()
     print(f"\nload average at the end {' '.join(f'{x:.2f}' for x in figures['load_after'])}")
     if args.json:
