@@ -45,6 +45,9 @@ def test_broken_month_renders_quality(tmp_path):
             "<span class='pcount'> · 22 chỗ</span><span class='pplaces'> · đầu tiên: Thôn 1; Thôn 2; Thôn 3; …</span>"
             ) in html
     assert html.count("thiếu số liệu Tổng dân số") == 5 and "… và 17 chỗ khác" in html
+    # each village's fix names the village: the group shows the first one's, and says so
+    assert "<strong>Cách sửa (chỗ đầu tiên):</strong> Điền số liệu của Thôn 1 vào mẫu biểu" in html
+    assert "<strong>Cách sửa:</strong> Số liệu phải lớn hơn hoặc bằng 0." in html  # E_VALUE_NEGATIVE, one fix
     # 6 errors in 6 groups (one per kind and file) and 23 warnings in 2 (the date, the villages)
     assert html.count("<details class='fold pgroup'>") == 8 and html.count("sev sev-error") == 6
     assert "2026-10/ca.csv" not in html
