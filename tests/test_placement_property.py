@@ -194,7 +194,7 @@ def _read(table: list[list[object]], state: dict, tmp_path_factory) -> tuple[pd.
         subs = load_submissions(folder, PLAN)
         return subs.data, subs.problems
     raw = _frame_from_template([list(r) for r in table], f"{PERIOD}/vhxh.xlsx", "Số liệu", PLAN)
-    data, _, problems, _ = validate_rows(raw.rows, PLAN)
+    data, _, problems, *_ = validate_rows(raw.rows, PLAN)
     return data, raw.problems + problems
 
 
