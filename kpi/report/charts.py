@@ -224,7 +224,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
         value = _trend_value(row, r.lang)
         # y given: matplotlib then skips placing the title above top tick labels, which there are none of (it
         # measured every y tick label of the panel for it, at each draw and each cut: a third of the panel's time)
-        ax.set_title(f"{row.indicator}. {textwrap.shorten(row.short, 24, placeholder='…')}", fontsize=phone_charts.PT,
+        ax.set_title("\n".join(textwrap.wrap(f"{row.indicator}. {row.short}", 27)), fontsize=phone_charts.PT,
                      pad=14,
                      loc="left", y=1.0)
         ax.text(0, 1.015, f"{value} · {label}", transform=ax.transAxes, fontsize=phone_charts.PT, va="bottom", ha="left",
