@@ -1,4 +1,4 @@
-"""SPEC §3 rule by rule, with numbers worked out by hand in each test."""
+"""docs/rules.md §3 rule by rule, with numbers worked out by hand in each test."""
 
 from __future__ import annotations
 
@@ -275,7 +275,7 @@ def test_latest_period(plan):
 
 
 def test_timeliness_states_unit_by_unit(plan):
-    """SPEC §4a for 2026-11 (due 10/12/2026): vhxh dated 09/12 on time; kt dated 25/12 late by 15 days
+    """docs/rules.md §4a for 2026-11 (due 10/12/2026): vhxh dated 09/12 on time; kt dated 25/12 late by 15 days
     (25 − 10); ttpvhcc sent values with no date: date unknown; ca sent only a file that could not be read."""
     from kpi.core.problems import Problem
 

@@ -1,4 +1,4 @@
-"""The Báo cáo DOCX (kpi.outputs.docx_report, kpi.outputs.docx_form): the form of SPEC §6 read back with python-docx, its numbers
+"""The Báo cáo DOCX (kpi.outputs.docx_report, kpi.outputs.docx_form): the form of docs/rules.md §6 read back with python-docx, its numbers
 against scorecard.csv, and LibreOffice's PDF of it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The commune's data package (SPEC §8, kpi/outputs/package.py): a valid Frictionless package whose numbers are
+"""The commune's data package (docs/rules.md §8, kpi/outputs/package.py): a valid Frictionless package whose numbers are
 the commune's own, worked out by hand on tests/fixtures/province3/xa_a."""
 
 from __future__ import annotations

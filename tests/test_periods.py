@@ -1,4 +1,4 @@
-"""SPEC §7, periods other than the month: the period arithmetic (kpi.core.periods), the period view with numbers
+"""docs/rules.md §7, periods other than the month: the period arithmetic (kpi.core.periods), the period view with numbers
 worked out by hand (a flow summed over Q2, a stock at the end of H1, the year's completed indicators, a
 quarter against the quarter before), the refusal of a period not ended yet, and one real half-year run."""
 
@@ -138,7 +138,7 @@ def test_a_flow_summed_over_q2_against_q1(plan):
     card = compute.scorecard(data, plan, "2026-Q2").set_index("indicator")
     # Q2 alone: (40 + 30 + 10) / (50 + 30 + 20) = 80 / 100 = 80 %; July lies after the quarter.
     assert card.loc["8", "month_value"] == pytest.approx(80.0)
-    # year to date at June (SPEC §3 at E): (100 + 80) / (100 + 100) = 90 %, below 100 %: continuous, behind
+    # year to date at June (docs/rules.md §3 at E): (100 + 80) / (100 + 100) = 90 %, below 100 %: continuous, behind
     assert (card.loc["8", "numerator"], card.loc["8", "denominator"]) == (180, 200)
     assert card.loc["8", "value"] == pytest.approx(90.0) and card.loc["8", "status"] == "behind"
     # against Q1 (January alone: 100 / 100 = 100 %): 80 − 100 = −20 points

@@ -54,7 +54,7 @@ def test_province_is_a_ratio_of_sums_over_communes(report):
     assert p.loc["1", "status"] == "achieved"  # 38.6 ≥ 30
     assert p.loc["10", "status"] == "achieved"  # 85 ≥ 80
     assert p.loc["11", "status"] == "behind"  # 92.5 < 95, continuous
-    # Indicator 7: A and B reported (C's kt sent nothing), so the province target is 2 + 2 = 4 (SPEC §9), not one
+    # Indicator 7: A and B reported (C's kt sent nothing), so the province target is 2 + 2 = 4 (docs/rules.md §9), not one
     # commune's 2: 3 applications are below it (deadline 30/11 not passed in February: the forecast decides).
     assert p.loc["7", "communes_reported"] == 2 and p.loc["7", "target"] == 4
     assert p.loc["7", "target_rule"] == "sum_of_communes" and p.loc["7", "status"] != "achieved"
@@ -144,7 +144,7 @@ def test_a_province_run_works_on_several_communes_at_once(tmp_path):
 
 
 def test_a_province_of_one_commune_is_that_communes_own_scorecard():
-    """SPEC §3 has one implementation: each commune of the fixture, rolled up as a province of its own, has the
+    """docs/rules.md §3 has one implementation: each commune of the fixture, rolled up as a province of its own, has the
     values, numerators, denominators, forecasts and statuses of the commune scorecard (kpi.indicators.compute)."""
     from kpi.indicators import compute
     from kpi.intake.validate import load_submissions

@@ -295,7 +295,7 @@ def test_parse_periods_with_empty_cells_and_arrow_strings():
     assert parse_periods(pd.Series([""], dtype=object)).isna().all()
 
 
-# --- intake rules of SPEC §4a: folder and content, corrections, missing places, plain messages ------------
+# --- intake rules of docs/rules.md §4a: folder and content, corrections, missing places, plain messages ------------
 
 HEADER = "period,unit,village,element,value,submitted_on\n"
 

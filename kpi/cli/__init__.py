@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 
-from kpi.cli.common import EXIT_OK, EXIT_USAGE, check_data_dir, period_arg, unit_arg
+from kpi.cli.common import EXIT_OK, EXIT_USAGE, check_data_dir, period_arg, resolve_plan, unit_arg
 from kpi.core import paths
 from kpi.core.errors import KpiError
 
@@ -58,7 +58,8 @@ def _command(name: str):
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kpi", description="Bộ công cụ báo cáo chỉ tiêu KHCN, ĐMST và chuyển đổi số "
                                 "cấp xã (commune KPI reporting kit).")
-    p.add_argument("--plan", default=None, help="tệp kế hoạch YAML (mặc định params/plan_2026.yml hoặc $KPI_PLAN)")
+    p.add_argument("--plan", default=None, help="tệp kế hoạch YAML; mặc định $KPI_PLAN, hoặc kế hoạch của năm "
+                   "có kỳ báo cáo: plan_<năm>.yml trong thư mục dữ liệu, rồi trong params/")
     sub = p.add_subparsers(dest="command", required=True, metavar="LỆNH", title="lệnh")
 
     def data_arg(sp):
@@ -121,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plan", help="in kế hoạch đã nạp")
     pl.add_argument("--format", default="text", choices=["text", "json"])
+    pl.add_argument("--data", default=None, help="thư mục dữ liệu của xã (kế hoạch plan_<năm>.yml của xã ở đó)")
     pl.set_defaults(func=_command("kpi.cli.commands.cmd_plan"))
 
     d = sub.add_parser("demo-data", help="ghi bộ dữ liệu giả lập")
@@ -130,7 +132,10 @@ def parser() -> argparse.ArgumentParser:
                    help="số xã: ghi một tỉnh giả lập <out>/<xã>/submissions/... thay vì một xã")
     d.set_defaults(func=_command("kpi.cli.commands.cmd_demo"))
 
+    from kpi.cli.init import add_parser as add_init  # a commune's plan for a year
     from kpi.cli.remind import add_parser as add_remind  # its words and logic live in kpi.outputs.remind
+
+    add_init(sub)
 
     add_remind(sub, data_arg, period_arg)
     return p
@@ -144,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "data", None) is not None and args.command in ("run", "scorecard", "validate", "remind"):
             check_data_dir(args.data)
+        if args.command != "init":
+            resolve_plan(args)  # the plan of the period's own year (params/plan_<year>.yml or the data folder's)
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a closed pipe shows here, not in Python's flush at exit
         return code

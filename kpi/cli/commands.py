@@ -23,10 +23,13 @@ def cmd_plan(args) -> int:
         print(plan.to_json())
     else:
         print(f"{plan.title}\nXã {plan.commune}, năm {plan.year}: {len(plan.units)} đơn vị, {len(plan.villages)} thôn, "
-              f"{len(plan.elements)} số liệu, {len(plan.indicators)} chỉ số.")
+              f"{len(plan.elements)} số liệu, "
+              f"{plan.group_count} chỉ tiêu ({plan.measure_count} chỉ số đo).")
         for ind in plan.indicators:
             deadline = ind.deadline.isoformat() if ind.deadline else "thường xuyên"
             print(f"  {ind.id:>3}  {ind.name}  [{ind.target_text}; hạn {deadline}; {plan.unit(ind.lead).short}]")
+        for ind in plan.not_assigned:
+            print(f"  {ind.id:>3}  {ind.name}  [không giao cho xã]")
     return EXIT_OK
 
 
@@ -47,25 +50,70 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def _years_to_validate(args) -> list[tuple[int | None, Path | None]]:
+    """(year, plan file) pairs to validate a data folder with: each year its submission folders name, under its
+    own plan, when the folder spans years and no plan or period was named; else one pass, year None."""
+    if args.period or getattr(args, "plan_named", True):
+        return [(None, None)]
+    plans = paths.plan_files(Path(args.data))
+    years = [y for y in paths.data_years(Path(args.data)) if y in plans]
+    if len(years) < 2:
+        return [(None, None)]
+    return [(y, plans[y]) for y in years]
+
+
 def cmd_validate(args) -> int:
     from kpi.intake.validate import load_submissions
+    from kpi.plan import load_plan
 
-    plan = _plan(args)
     folder = paths.submissions_dir(Path(args.data))
     if not folder.is_dir():
         raise UsageError(f"Không có thư mục {folder}: các đơn vị gửi tệp vào <thư mục dữ liệu>/submissions/.")
-    subs = load_submissions(args.data, plan)
-    problems = subs.problems
-    files = subs.files
-    if args.period:
-        from kpi.report import check_parameters
-
-        check_parameters(plan, args.period, "commune", month_only=True)
-        # the period's folder, the files whose rows name it, and the files that name no period
-        names = subs.period_files(args.period)
-        problems = subs.problems_for(args.period)
-        files = files[files["file"].isin(names)]
     print(f"Kiểm tra số liệu trong {paths.submissions_dir(Path(args.data))}")
+    years = _years_to_validate(args)
+    errors = warnings = 0
+    every: list = []
+    for n, (year, plan_file) in enumerate(years):
+        plan = load_plan(plan_file) if plan_file else _plan(args)
+        subs = load_submissions(args.data, plan)
+        problems, files = subs.problems, subs.files
+        if year is not None:  # this year's files; a file that names no period goes with the last year
+            names = {f for f in files["file"] if subs.file_periods.get(f)
+                     and all(str(p).startswith(f"{year}-") for p in subs.file_periods[f])
+                     or not subs.file_periods.get(f) and n == len(years) - 1}
+            problems = [p for p in problems if p.file in names]
+            files = files[files["file"].isin(names)]
+            print(f"Năm {year}, theo kế hoạch {plan.source}:")
+        if args.period:
+            from kpi.report import check_parameters
+
+            check_parameters(plan, args.period, "commune", month_only=True)
+            # the period's folder, the files whose rows name it, and the files that name no period
+            names = subs.period_files(args.period)
+            problems = subs.problems_for(args.period)
+            files = files[files["file"].isin(names)]
+        _print_validation(args, plan, files, problems)
+        every += problems
+        errors += sum(p.severity == "error" for p in problems)
+        warnings += sum(p.severity != "error" for p in problems)
+    if args.problems_csv:
+        from kpi.core.files import write_error_text
+        from kpi.core.problems import problems_frame
+        from kpi.outputs.tables import write_scorecard_csv
+
+        target = Path(args.problems_csv)
+        try:  # every problem; formula-like cells stay text
+            write_scorecard_csv(problems_frame(sorted(every, key=lambda p: (p.file, p.sheet, p.row or 0, p.code))),
+                                target)
+        except OSError as exc:
+            raise UsageError(write_error_text(exc, target)) from None
+        print(f"Đã ghi {len(every)} vấn đề vào {target}")
+    print(f"Kết quả: {errors} lỗi, {warnings} cảnh báo.")
+    return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def _print_validation(args, plan, files, problems) -> None:
+    """One plan's files and problems, as `kpi validate` prints them."""
     for f in files.itertuples():
         extra = f" (trong đó {f.replaced} giá trị đã được bản gửi sau sửa)" if f.replaced else ""
         gaps = f"; thiếu số liệu ở {f.villages_missing} thôn" if f.villages_missing else ""
@@ -84,25 +132,10 @@ def cmd_validate(args) -> int:
     for (file, code), n in sorted(hidden.items()):
         print(f"  … và {n} vấn đề {code} khác trong {safety.display_name(file)} (xem tất cả: --all, hoặc "
               f"--problems-csv TỆP để ghi ra tệp CSV).")
-    if args.problems_csv:
-        from kpi.core.files import write_error_text
-        from kpi.core.problems import problems_frame
-        from kpi.outputs.tables import write_scorecard_csv
-
-        target = Path(args.problems_csv)
-        try:
-            write_scorecard_csv(problems_frame(ordered), target)  # every problem; formula-like cells stay text
-        except OSError as exc:
-            raise UsageError(write_error_text(exc, target)) from None
-        print(f"Đã ghi {len(ordered)} vấn đề vào {target}")
     from kpi.intake.notes import read_notes  # the units' notes cut or left out (they do not change the figures)
 
     for message in read_notes(args.data, plan, args.period)[1]:
         print(f"  Ghi chú: {safety.display_name(message)}")
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    print(f"Kết quả: {errors} lỗi, {warnings} cảnh báo.")
-    return EXIT_PROBLEMS if errors else EXIT_OK
 
 
 def cmd_template(args) -> int:

@@ -44,6 +44,51 @@ def check_data_dir(data: str | Path) -> Path:
     return path
 
 
+def _period_year(period: str | None) -> int | None:
+    """The calendar year a period as typed names (the first end of a range), or None."""
+    import re
+
+    m = re.match(r"(\d{4})", period or "")
+    return int(m[1]) if m else None
+
+
+def plan_source(args) -> Path | None:
+    """The data folder a command reads (its plan may live there, written by `kpi init`)."""
+    folder = getattr(args, "out", None) if args.command == "demo-data" else getattr(args, "data", None)
+    return Path(folder) if folder else None
+
+
+def resolve_plan(args) -> None:
+    """Choose the plan of the year the command works on, unless --plan or KPI_PLAN names one: the year of
+    --period, else the latest year of the data folder that has a plan, else the latest plan the data folder
+    holds. The choice is written into args.plan, so that every later step (reports, notebooks, the package)
+    reads the same file. With a plan named, a period of another year is refused with the way out."""
+    import os
+
+    data = plan_source(args)
+    plans = paths.plan_files(data)
+    year = _period_year(getattr(args, "period", None))
+    named = args.plan or (os.environ.get("KPI_PLAN") or None)
+    args.plan_named = bool(named)
+    if named:
+        if year is not None and args.command in ("run", "scorecard", "validate", "template", "remind"):
+            from kpi.plan import load_plan
+
+            plan_year = load_plan(named).year
+            if plan_year != year:
+                other = f" ({plans[year]})" if year in plans else ""
+                raise UsageError(f"Kỳ {args.period} thuộc năm {year}, nhưng kế hoạch {named} là của năm {plan_year}: "
+                                 f"--plan (hoặc KPI_PLAN) chỉ chạy các kỳ của năm đó. Bỏ --plan/KPI_PLAN để bộ công cụ "
+                                 f"tự chọn kế hoạch năm {year}{other}, hoặc chỉ --plan tới kế hoạch năm {year}.")
+        return
+    if year is None and data is not None:
+        with_plan = [y for y in paths.data_years(data) if y in plans]
+        own = [y for y, p in plans.items() if p.parent.resolve() == data.resolve()] if data.is_dir() else []
+        year = max(with_plan or own or [0]) or None
+    if year in plans:
+        args.plan = str(plans[year])
+
+
 def _plan(args):
     from kpi.plan import load_plan
 

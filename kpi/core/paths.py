@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # kpi/core/paths.py -> the project
@@ -10,7 +11,10 @@ PARAMS_DIR = ROOT / "params"
 NOTEBOOKS_DIR = ROOT / "notebooks"
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 
-PLAN_FILE = Path(os.environ.get("KPI_PLAN", PARAMS_DIR / "plan_2026.yml"))
+# The plan of the sample data (data/sample); a period's own plan is found by plan_for_year.
+SAMPLE_PLAN = PARAMS_DIR / "plan_2026.yml"
+PLAN_FILE = Path(os.environ.get("KPI_PLAN", SAMPLE_PLAN))
+PLAN_NAMED = "KPI_PLAN" in os.environ  # then only that plan's year runs
 DATA_DIR = Path(os.environ.get("KPI_DATA", ROOT / "data" / "sample"))
 OUTPUTS_DIR = Path(os.environ.get("KPI_OUT", ROOT / "outputs"))
 MASTER_NOTEBOOK = NOTEBOOKS_DIR / "monthly_report.ipynb"
@@ -42,3 +46,28 @@ def is_province_root(data_dir: Path) -> bool:
 def commune_dirs(root: Path) -> list[Path]:
     """The commune folders of a province root, by name."""
     return sorted(p for p in Path(root).iterdir() if p.is_dir() and submissions_dir(p).is_dir())
+
+
+PLAN_NAME = re.compile(r"plan_(\d{4})\.ya?ml")  # plan_2027.yml: the plan of one calendar year
+
+
+def plan_files(data_dir: Path | None = None) -> dict[int, Path]:
+    """The plans by year: params/plan_<year>.yml, and a commune's own (written by `kpi init`) in its data folder,
+    which wins over params/ for its year."""
+    found: dict[int, Path] = {}
+    for folder in (PARAMS_DIR, data_dir):
+        if folder is not None and Path(folder).is_dir():
+            for p in sorted(Path(folder).iterdir()):
+                m = PLAN_NAME.fullmatch(p.name)
+                if m and p.is_file():
+                    found[int(m[1])] = p
+    return found
+
+
+def data_years(data_dir: Path) -> list[int]:
+    """The years a data folder's submission folders name (submissions/2026-12/, submissions/2027-01/...)."""
+    root = submissions_dir(data_dir)
+    if not root.is_dir():
+        return []
+    names = (p.name for p in root.rglob("*") if p.is_dir())
+    return sorted({int(n[:4]) for n in names if re.fullmatch(r"\d{4}-\d{2}", n)})

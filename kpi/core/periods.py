@@ -1,4 +1,4 @@
-"""Period arithmetic, the one place that knows it (SPEC §7): a month `2026-11`, a quarter `2026-Q2`, the first
+"""Period arithmetic, the one place that knows it (docs/rules.md §7): a month `2026-11`, a quarter `2026-Q2`, the first
 half-year `2026-H1`, nine months `2026-9T` or the year `2026`: its kind, months, last month, previous period
 of the same kind, and its name in words."""
 

@@ -55,5 +55,5 @@ def message(error) -> str:
     if v == "uniqueItems":
         return "danh sách có mục trùng nhau; mỗi mục chỉ ghi một lần"
     if v in ("oneOf", "anyOf"):
-        return f"giá trị {_found(inst)} không khớp dạng nào được phép ở đây; xem ví dụ trong params/plan.yml"
+        return f"giá trị {_found(inst)} không khớp dạng nào được phép ở đây; xem ví dụ trong tệp kế hoạch mẫu params/plan_2026.yml"
     return f"giá trị {_found(inst)} không hợp lệ ({v})"

@@ -1,8 +1,11 @@
-"""A synthetic, clearly marked data set for one commune: 26 villages, about 30,000 people, January..November."""
+"""A synthetic, clearly marked data set for one commune of any plan: its villages, about 30,000 people,
+January..November of the plan's year."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -61,6 +64,12 @@ def _village_rows(plan: Plan, rng: np.random.Generator) -> pd.DataFrame:
     return long
 
 
+def _village(plan: Plan, n: int) -> str:
+    """The plan's n-th village (1-based, wrapping round a short list): the demo's mistakes and gaps fall on
+    villages by position, so a plan whose villages are called 'Xóm Đông' or 'Tổ dân phố 3' gets them too."""
+    return plan.villages[(n - 1) % len(plan.villages)].name
+
+
 def _commune_rows(rng: np.random.Generator) -> pd.DataFrame:
     m = np.arange(1, LAST_MONTH + 1)
     records_total = rng.integers(380, 520, len(m))
@@ -88,10 +97,10 @@ def _commune_rows(rng: np.random.Generator) -> pd.DataFrame:
     return long.assign(village="")
 
 
-def _submission_day(unit: str, month: int) -> dt.date:
+def _submission_day(unit: str, month: int, plan_year: int) -> dt.date:
     """Units send before the 10th of the next month; Công an is late for November, VHXH for March."""
-    year, nxt = (2026, month + 1) if month < 12 else (2027, 1)
-    day = {"vhxh": 6, "kt": 8, "ttpvhcc": 5, "ca": 9}[unit]
+    year, nxt = (plan_year, month + 1) if month < 12 else (plan_year + 1, 1)
+    day = {"vhxh": 6, "kt": 8, "ttpvhcc": 5, "ca": 9}.get(unit, 7)
     if (unit, month) == ("ca", 11):
         day = 14
     if (unit, month) == ("vhxh", 3):
@@ -105,14 +114,15 @@ def demo_frame(plan: Plan, seed: int = 2026) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = pd.concat([_village_rows(plan, rng), _commune_rows(rng)], ignore_index=True)
     owner = {e.code: e.unit for e in plan.elements}
+    rows = rows[rows["element"].isin(owner)]  # a plan without some of the sample's elements
     rows["unit"] = rows["element"].map(owner)
     rows["period"] = rows["month"].map(lambda m: f"{plan.year}-{m:02d}")
     drop = ((rows["unit"] == "kt") & (rows["month"] == 7)) \
-        | ((rows["unit"] == "vhxh") & (rows["month"] == 11) & rows["village"].isin(["Thôn 7", "Thôn 19"])
+        | ((rows["unit"] == "vhxh") & (rows["month"] == 11) & rows["village"].isin([_village(plan, 7), _village(plan, 19)])
            & rows["element"].isin(["adult_digital_signature", "bank_account_15plus"])) \
-        | ((rows["unit"] == "ca") & (rows["month"] == 10) & (rows["village"] == "Thôn 22"))
+        | ((rows["unit"] == "ca") & (rows["month"] == 10) & (rows["village"] == _village(plan, 22)))
     rows = rows[~drop]
-    rows["submitted_on"] = [_submission_day(u, m).isoformat() for u, m in zip(rows["unit"], rows["month"])]
+    rows["submitted_on"] = [_submission_day(u, m, plan.year).isoformat() for u, m in zip(rows["unit"], rows["month"])]
     order = {e.code: n for n, e in enumerate(plan.elements)}
     village_order = {v: n for n, v in enumerate([""] + plan.village_names)}
     rows = rows.assign(_e=rows["element"].map(order), _v=rows["village"].map(village_order))
@@ -165,31 +175,77 @@ def _write_template(target: Path, part: pd.DataFrame, plan: Plan, unit: str, per
     safety.save_workbook(wb, target)
 
 
-def _november_mistakes(part: pd.DataFrame) -> pd.DataFrame:
+def _november_mistakes(part: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """Công an's November CSV, typed by hand with the mistakes real files carry (see data/sample/README.md):
     Thôn 7 spelled 'thôn 07' and Thôn 12 '  THÔN  12 ' (both matched to the plan), one population written
     with a thousands dot ('1.234', read as 1234), a negative value and a text value (both rejected), a cell
     sent twice with different values (the later row counts), and a row for a hamlet the plan does not know
     (rejected)."""
     part = part.copy()
-    part.loc[part["village"] == "Thôn 7", "village"] = "thôn 07"
-    part.loc[part["village"] == "Thôn 12", "village"] = "  THÔN  12 "
-    big = part.index[(part["element"] == "pop_total") & (part["value"].astype(float) >= 1000)][0]
-    v = int(float(part.at[big, "value"]))
-    part.at[big, "value"] = f"{v // 1000}.{v % 1000:03d}"
-    neg = part.index[(part["element"] == "adult_digital_transport") & (part["village"] == "Thôn 3")][0]
-    part.at[neg, "value"] = "-" + part.at[neg, "value"]
-    txt = part.index[(part["element"] == "vneid_accounts") & (part["village"] == "Thôn 5")][0]
-    part.at[txt, "value"] = "chưa tổng hợp"
-    dup = part.loc[(part["element"] == "pop_adult") & (part["village"] == "Thôn 10")].copy()
-    first = dup.index[0]
+    v7, v12 = _village(plan, 7), _village(plan, 12)
+    part.loc[part["village"] == v7, "village"] = _misspelt(v7)
+    part.loc[part["village"] == v12, "village"] = "  " + v12.upper().replace(" ", "  ") + " "
+    def cell(element: str, n: int | None = None):
+        """The first row of an element (in the plan's n-th village), or None where the plan has no such row."""
+        rows = part["element"] == element
+        if n is not None:
+            rows &= part["village"] == _village(plan, n)
+        return part.index[rows][0] if rows.any() else None
+
+    big = part.index[(part["element"] == "pop_total") & (part["value"].astype(float) >= 1000)]
+    if len(big):
+        v = int(float(part.at[big[0], "value"]))
+        part.at[big[0], "value"] = f"{v // 1000}.{v % 1000:03d}"
+    if (neg := cell("adult_digital_transport", 3)) is not None:
+        part.at[neg, "value"] = "-" + part.at[neg, "value"]
+    if (txt := cell("vneid_accounts", 5)) is not None:
+        part.at[txt, "value"] = "chưa tổng hợp"
+    first = cell("pop_adult", 10)
+    if first is None:
+        return part
+    dup = part.loc[[first]]
     wrong = dup.assign(value=str(int(float(dup["value"].iloc[0])) + 100))
     extra = part.loc[[first]].assign(village="Thôn Đông Hải", element="vneid_level2", value="412")
     part = pd.concat([part.loc[:first - 1], wrong, part.loc[first:], extra])
     return part
 
 
+def _misspelt(name: str) -> str:
+    """A village name as typed in a hurry: lower case, a number with a leading zero ('Thôn 7' -> 'thôn 07')."""
+    import re
+
+    return re.sub(r"\b(\d)\b", r"0\1", name.lower())
+
+
 def write_demo(out: str | Path, plan: Plan, seed: int = 2026) -> list[Path]:
+    """The demo data set (see _write_demo), written beside <out> first and moved in whole: a failure leaves
+    <out> as it was."""
+    out = Path(out)
+    made = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(dir=out, prefix=".demo-") as tmp:
+            files = _write_demo(Path(tmp), plan, seed)
+            folder = paths.submissions_dir(out)
+            if folder.is_dir():
+                for old in folder.rglob("*"):
+                    if old.is_file() and old.suffix.lower() in (".csv", ".xlsx"):
+                        old.unlink()
+            written = []
+            for f in files:
+                target = out / f.relative_to(tmp)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(f, target)
+                written.append(target)
+            shutil.move(Path(tmp) / "README.md", out / "README.md")
+            return written
+    except BaseException:
+        if made:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _write_demo(out: Path, plan: Plan, seed: int) -> list[Path]:
     """Write <out>/submissions/<period>/<file> in the forms units really send (SENDS), with a few realistic
     mistakes in the latest month, and a README marking the data synthetic."""
     out = Path(out)
@@ -197,20 +253,16 @@ def write_demo(out: str | Path, plan: Plan, seed: int = 2026) -> list[Path]:
     frame["value"] = frame["value"].map(_fmt_value)
     written = []
     folder = paths.submissions_dir(out)
-    if folder.is_dir():
-        for old in folder.rglob("*"):
-            if old.is_file() and old.suffix.lower() in (".csv", ".xlsx"):
-                old.unlink()
     last = f"{plan.year}-{LAST_MONTH:02d}"
     for (period, unit), part in frame.groupby(["period", "unit"], sort=True):
-        how = SENDS[unit]
+        how = SENDS.get(unit, "template")
         if (unit, period) == ("ca", last):
             how = "csv_ca_mistakes"
         target = folder / period / (f"{unit}.xlsx" if how == "template" else f"{unit}.csv")
         target.parent.mkdir(parents=True, exist_ok=True)
         if how == "template":
             if (unit, period) == ("vhxh", last):  # 4G/5G coverage of Thôn 15 typed from an old list: a sharp fall
-                fall = (part["element"] == "pop_4g5g") & (part["village"] == "Thôn 15")
+                fall = (part["element"] == "pop_4g5g") & (part["village"] == _village(plan, 15))
                 part = part.assign(value=part["value"].where(
                     ~fall, part["value"].map(lambda v: _fmt_value(round(float(v) * 0.6)))))
             _write_template(target, part, plan, unit, period)
@@ -225,7 +277,7 @@ def write_demo(out: str | Path, plan: Plan, seed: int = 2026) -> list[Path]:
                                submitted_on=pd.to_datetime(part["submitted_on"]).dt.strftime("%d/%m/%Y"))
             target.write_text(rows.to_csv(index=False, lineterminator="\r\n"), encoding="utf-8-sig")
         else:
-            rows = _november_mistakes(part)
+            rows = _november_mistakes(part, plan)
             target.write_text(rows.to_csv(index=False, header=VN_HEADER, lineterminator="\n"), encoding="utf-8-sig")
         written.append(target)
     (out / "README.md").write_text(
@@ -235,10 +287,10 @@ def write_demo(out: str | Path, plan: Plan, seed: int = 2026) -> list[Path]:
         "Phòng Kinh tế gửi CSV lưu từ Excel tiếng Việt (bảng mã cp1258, dấu chấm phẩy); Trung tâm Phục vụ hành "
         "chính công gửi CSV UTF-8 có BOM, ngày dạng ngày/tháng/năm, số thập phân dùng dấu phẩy.\n\n"
         f"Lỗi cố ý trong tháng {LAST_MONTH}/{plan.year} (để mục Chất lượng số liệu có nội dung): Công an xã gửi CSV "
-        "gõ tay với 'thôn 07', '  THÔN  12 ', một số có dấu chấm hàng nghìn (1.234), một số âm, một ô chữ, "
+        f"gõ tay với '{_misspelt(_village(plan, 7))}', '  {_village(plan, 12).upper().replace(' ', '  ')} ', một số có dấu chấm hàng nghìn (1.234), một số âm, một ô chữ, "
         "một ô gửi hai lần với hai giá trị khác nhau và một thôn không có trong kế hoạch; Phòng Kinh tế dán nhầm "
-        "một dòng số liệu của Trung tâm PVHCC; Phòng Văn hóa - Xã hội ghi dân số vùng phủ sóng 4G/5G của Thôn 15 "
+        f"một dòng số liệu của Trung tâm PVHCC; Phòng Văn hóa - Xã hội ghi dân số vùng phủ sóng 4G/5G của {_village(plan, 15)} "
         "thấp hơn tháng trước 40% (cảnh báo W_STOCK_FALL, dòng vẫn được tính). Công an xã gửi muộn tháng 11, Phòng Kinh tế không gửi tháng 7, "
-        "Phòng Văn hóa - Xã hội bỏ trống Thôn 7 và Thôn 19 ở hai số liệu tháng 11.\n\n"
+        f"Phòng Văn hóa - Xã hội bỏ trống {_village(plan, 7)} và {_village(plan, 19)} ở hai số liệu tháng 11.\n\n"
         f"Synthetic data made by `kpi demo-data --seed {seed}`; not real figures.\n", encoding="utf-8")
     return written

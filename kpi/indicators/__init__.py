@@ -1,1 +1,1 @@
-"""SPEC §3: every indicator from the long data."""
+"""docs/rules.md §3: every indicator from the long data."""

@@ -1,4 +1,4 @@
-"""Indicators from long data, exactly as SPEC §3: year-to-date view, ratio of sums, status, forecast, timeliness."""
+"""Indicators from long data, exactly as docs/rules.md §3: year-to-date view, ratio of sums, status, forecast, timeliness."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def deadline_month(plan: Plan, indicator_id: str) -> int | None:
 
 
 def forecast_by(history: pd.DataFrame, plan: Plan, keys: list[str]) -> pd.Series:
-    """SPEC §3.4's forecast for each group of `keys` (an indicator, or a commune and an indicator): the
+    """docs/rules.md §3.4's forecast for each group of `keys` (an indicator, or a commune and an indicator): the
     least-squares line through the last up to 3 months that have a value (x = month number), evaluated at the
     deadline's month; NaN with fewer than 2 values or no deadline."""
     valid = history.dropna(subset=["value"]).sort_values([*keys, "month"])
@@ -134,7 +134,7 @@ def forecast(history: pd.DataFrame, plan: Plan) -> pd.Series:
 
 
 def values_from_sums(frame: pd.DataFrame, kind: pd.Series, reported: pd.Series) -> pd.Series:
-    """SPEC §3.2 from the sums over places (villages of a commune, or communes of a province): a ratio is
+    """docs/rules.md §3.2 from the sums over places (villages of a commune, or communes of a province): a ratio is
     100 × Σ numerator / Σ denominator (a zero denominator gives no value; never a mean of ratios), a count is
     Σ numerator; nothing reported, no value. `frame` has numerator and denominator; `kind` ratio|count."""
     ratio = 100 * frame["numerator"] / frame["denominator"].where(frame["denominator"] > 0)
@@ -143,7 +143,7 @@ def values_from_sums(frame: pd.DataFrame, kind: pd.Series, reported: pd.Series) 
 
 
 def year_to_date(wide: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """SPEC §3.1 on a matrix of monthly values (rows with an `element` index level, one column per month from
+    """docs/rules.md §3.1 on a matrix of monthly values (rows with an `element` index level, one column per month from
     January): a flow sums its months from January (missing months add nothing; no value until its first
     reported month), a stock keeps the month's own value, with no carry-forward."""
     flows = [e.code for e in plan.elements if e.time == "flow"]
@@ -156,7 +156,7 @@ def year_to_date(wide: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 
 def status(frame: pd.DataFrame, period: str) -> pd.Series:
-    """The status rule of SPEC §3, in order: no value → no_data; encouraged target → encouraged; value ≥ target
+    """The status rule of docs/rules.md §3, in order: no value → no_data; encouraged target → encouraged; value ≥ target
     → achieved; continuous below target → behind; past the deadline (last day of P after it) → missed;
     else the forecast at the deadline decides on_track / behind (fewer than 2 values → behind).
 
@@ -175,7 +175,7 @@ def status(frame: pd.DataFrame, period: str) -> pd.Series:
 
 
 def period_view(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
-    """The view of period P alone (SPEC §3.6, §7), long: element, village, month (= E), value. A flow sums its
+    """The view of period P alone (docs/rules.md §3.6, §7), long: element, village, month (= E), value. A flow sums its
     values over P's months (no value at all in them: no value); a stock takes its value at P's last month E.
     For a month this is the month view."""
     p = periods.parse(period)
@@ -202,7 +202,7 @@ def history(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
 def scorecard(data: pd.DataFrame, plan: Plan, period: str, lang: str = "vi") -> pd.DataFrame:
     """One row per indicator for period P (schema.SCORECARD): year-to-date value at P's last month E, target,
     status, forecast, villages reported, and the period view's value (`month_value`: for a month the month
-    alone, for a quarter, half-year, nine months or year the period alone, SPEC §7) and its change against the
+    alone, for a quarter, half-year, nine months or year the period alone, docs/rules.md §7) and its change against the
     previous period of the same kind (P−1, the quarter before; none for January, Q1, H1, 9T and the year)."""
     m = month_of(period)
     ytd, _ = views(data, plan, period)
@@ -262,7 +262,7 @@ def village_table(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
 
 
 def timeliness(received: pd.DataFrame, plan: Plan, period: str, problems: list | None = None) -> pd.DataFrame:
-    """Per unit, its state for P (SPEC §3.5, §4a): `on_time` when the earliest date it sent anything for P is on
+    """Per unit, its state for P (docs/rules.md §3.5, §4a): `on_time` when the earliest date it sent anything for P is on
     or before day `report_due_day` (the 10th) of the month after P; `late` by N days after that; `date_unknown`
     when values were read but no row carries a date; `unreadable` when it sent a file for P that could not be
     read (a problem of UNREADABLE_FILE_CODES naming the unit and P) and no row of it was accepted; else `missing`.
@@ -348,7 +348,7 @@ def upcoming(card: pd.DataFrame, period: str, days: int = 60) -> pd.DataFrame:
 
 
 def completion(card: pd.DataFrame) -> dict[str, list[str]]:
-    """The plan's first aim, "Hoàn thành 16 chỉ tiêu" (SPEC §7, the year report): each of the plan's groups is
+    """The plan's first aim, "Hoàn thành 16 chỉ tiêu" (docs/rules.md §7, the year report): each of the plan's groups is
     `completed` when its status is achieved (a group with parts, 3a–3d, only when every part is), else
     `not_completed`; a group without a target (Khuyến khích) is `encouraged`, listed apart and never counted
     as completed. Groups in plan order."""

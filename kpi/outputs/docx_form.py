@@ -1,6 +1,6 @@
 """The administrative form of Nghị định 30/2020/NĐ-CP in python-docx: page, fonts, rules, page numbers, places to fill.
 
-Everything here is layout; kpi.outputs.docx_report decides the words. Sizes are SPEC §6's."""
+Everything here is layout; kpi.outputs.docx_report decides the words. Sizes are docs/rules.md §6's."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ _AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordW
 
 
 def new_document():
-    """An empty A4 portrait document: SPEC §6 margins, Times New Roman black 14 as the Normal style, the
+    """An empty A4 portrait document: docs/rules.md §6 margins, Times New Roman black 14 as the Normal style, the
     placeholder style, page numbers centred in the top margin from page 2 on."""
     doc = Document()
     sec = doc.sections[0]

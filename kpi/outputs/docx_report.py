@@ -1,8 +1,8 @@
-"""The official Báo cáo (Nghị định 30/2020/NĐ-CP, SPEC §6) of a period, drafted as DOCX from the computed report.
+"""The official Báo cáo (Nghị định 30/2020/NĐ-CP, docs/rules.md §6) of a period, drafted as DOCX from the computed report.
 
 The kit writes what the data knows; what only people write (I.1, IV, the number, a missing signer) is left as
 marked places to fill (kpi.outputs.docx_form.placeholder). The period's words come from kpi.core.periods alone, so the
-quarter, half-year and year reports (SPEC §7) reuse this module unchanged."""
+quarter, half-year and year reports (docs/rules.md §7) reuse this module unchanged."""
 
 from __future__ import annotations
 
@@ -126,9 +126,15 @@ def _counts_sentence(r) -> str:
         parts.append(f"{int(counts['encouraged'])} chỉ tiêu khuyến khích")
     if counts["no_data"]:
         parts.append(f"{int(counts['no_data'])} chỉ tiêu chưa có số liệu")
+    groups: dict[str, list[str]] = {}
+    for ind in r.plan.indicators:
+        groups.setdefault(ind.group, []).append(ind.id)
+    rule = "; ".join(f"chỉ tiêu {g} chỉ đạt khi cả {len(ids)} chỉ tiêu thành phần {ids[0]}–{ids[-1]} đạt"
+                     for g, ids in groups.items() if len(ids) > 1)
+    absent = "; ".join(f"{i.id}. {i.short}" for i in r.plan.not_assigned)
     return (f"Đến hết {periods.words(r.period)}, trong {total} chỉ tiêu của Kế hoạch: " + ", ".join(parts)
-            + f" (chỉ tiêu 3 chỉ đạt khi cả 4 chỉ tiêu thành phần 3a–3d đạt). Kết quả từng chỉ tiêu "
-              f"({len(r.scorecard)} chỉ tiêu đo được) như sau:")
+            + (f" ({rule})" if rule else "") + (f". Chỉ tiêu không giao cho xã: {absent}" if absent else "")
+            + f". Kết quả từng chỉ tiêu ({len(r.scorecard)} chỉ tiêu đo được) như sau:")
 
 
 def _results(doc, r) -> None:

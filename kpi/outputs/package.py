@@ -1,4 +1,4 @@
-"""The commune's data package for the province (SPEC §8): <out>/<P>/package/, a Frictionless Tabular Data
+"""The commune's data package for the province (docs/rules.md §8): <out>/<P>/package/, a Frictionless Tabular Data
 Package of CSV resources, each with its Table Schema and sha256, and a `kpi` property naming the commune, plan,
 period and revision. The province rolls communes up from these alone (kpi.province.packages)."""
 

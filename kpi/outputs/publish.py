@@ -35,7 +35,7 @@ def _page(template: str, lang: str, made_on, w: dict, **context) -> str:
 
 def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, target: Path, lang: str = "vi",
                 made_on: dt.date | str | None = None) -> Path:
-    """index.html for the period: the commune's status counts (16 plan indicators, 19 measured) and relative
+    """index.html for the period: the commune's status counts (the plan's indicators and the measured ones) and relative
     links to every report's HTML and PDF and to the scorecard tables, so it works from a folder or an
     unpacked zip with no network. `reports` are this run's kpi.run.summary.ReportResult-like (unit, files, error); reports
     made earlier for the same period (another unit's run) are listed too when their files are there."""
@@ -65,8 +65,11 @@ def write_index(plan: Plan, period: str, card: pd.DataFrame, reports: list, targ
                      "failed": w["failed"].format(log=Path(log_text).as_posix()) if error else "",
                      "pdf": any(text == "PDF" for _, text in links)})
     tables = [(name, w[name.rsplit(".", 1)[1]]) for name in SHARED_TABLES if (out / name).exists()]
+    w = {**w, "plan": w["plan"].format(n=plan.group_count), "measured": w["measured"].format(n=plan.measure_count)}
+    not_assigned = w["not_assigned"].format(items="; ".join(f"{i.id}. {i.short}" for i in plan.not_assigned)) \
+        if plan.not_assigned else ""
     write_atomic(Path(target), _page("index/commune.html.j2", lang, made_on, w, title=title, counts=count_rows,
-                                     reports=rows, tables=tables))
+                                     reports=rows, tables=tables, not_assigned=not_assigned))
     return Path(target)
 
 

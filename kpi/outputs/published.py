@@ -64,7 +64,7 @@ def _source(data: pd.DataFrame, plan: Plan, month: str, indicator: str) -> tuple
 
 def find_changes(plan: Plan, data: pd.DataFrame, period: str, card: pd.DataFrame, out_root: Path) -> list[dict]:
     """Every value already published for P or an earlier month of the plan year that the data now gives
-    differently (SPEC §8 `revisions`): period, indicator, old_value, new_value, file, submitted_on."""
+    differently (docs/rules.md §8 `revisions`): period, indicator, old_value, new_value, file, submitted_on."""
     found = []
     for month in periods.month_range(f"{plan.year}-01", periods.last_month(period)):
         pubs = read_record(out_root, month)["publications"]

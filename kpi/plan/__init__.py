@@ -139,7 +139,8 @@ def _build(raw: dict, source: str) -> Plan:
                          officers=tuple(u.get("officers", ()))) for u in raw["units"]),
         villages=tuple(Village(**v) for v in raw["villages"]),
         elements=tuple(Element(**e) for e in raw["elements"]),
-        indicators=tuple(indicator(d) for d in raw["indicators"]),
+        indicators=tuple(indicator(d) for d in raw["indicators"] if d.get("assigned", True)),
+        not_assigned=tuple(indicator(d) for d in raw["indicators"] if not d.get("assigned", True)),
         title=raw.get("title", ""), commune_full=raw.get("commune_full", ""),
         province=raw.get("province", ""), consolidating_unit=raw.get("consolidating_unit", "vhxh"),
         focal_point=raw.get("focal_point", {}), signed_by=raw.get("signed_by", ""),
@@ -156,4 +157,12 @@ def load_plan(path: str | Path | None = None) -> Plan:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str, _mtime: int) -> Plan:
-    return parse_plan(Path(path).read_text(encoding="utf-8"), source=Path(path).name)
+    return parse_plan(Path(path).read_text(encoding="utf-8"), source=_display(Path(path)))
+
+
+def _display(path: Path) -> str:
+    """The plan file as the user would find it: relative to the working folder where it is under it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

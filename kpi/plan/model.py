@@ -85,6 +85,17 @@ class Plan:
     general_tasks: tuple[str, ...] = ()
     report_recipients: tuple[str, ...] = ()
     source: str = ""
+    not_assigned: tuple[Indicator, ...] = ()  # in the province's list but not assigned to this commune
+
+    @property
+    def group_count(self) -> int:
+        """The plan's indicators as it counts them ("16 chỉ tiêu"): a group with parts (3a-3d) is one."""
+        return len(dict.fromkeys(i.group for i in self.indicators))
+
+    @property
+    def measure_count(self) -> int:
+        """The measured indicators ("19 chỉ số đo"): every part counts."""
+        return len(self.indicators)
 
     # Lookups used everywhere; cheap to rebuild, so derived rather than stored.
     def unit(self, code: str) -> Unit:
@@ -125,7 +136,7 @@ class Plan:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        for ind in d["indicators"]:
+        for ind in d["indicators"] + d["not_assigned"]:
             ind["deadline"] = ind["deadline"].isoformat() if ind["deadline"] else "continuous"
         return d
 

@@ -121,6 +121,9 @@ SCHEMA: dict[str, Any] = {
                     "purpose": {"type": "string"},
                     "note": {"type": "string"},
                     "tasks": {"type": "array", "items": _TEXT},
+                    # false: not assigned to this commune (kept in the plan, left out of every count and table,
+                    # named once where a reader looks for it)
+                    "assigned": {"type": "boolean"},
                 },
             },
         },

@@ -73,7 +73,7 @@ def _matrix(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
     """Year-to-date values, one row per (commune, element, village), one column per month 1..P.
 
     A flow sums its months from January (no value until its first reported month); a stock is the month's
-    own value, no carry-forward (SPEC §3.1)."""
+    own value, no carry-forward (docs/rules.md §3.1)."""
     upto = compute.month_of(period)
     # Months are read once per distinct period text, not once per row (30 million rows nationally).
     codes, uniques = pd.factorize(data["period"])
@@ -224,7 +224,7 @@ def report_from_history(hist: pd.DataFrame, prov_hist: pd.DataFrame, received: p
     """The province report for P from the communes' history January..P (commune_history), the province's
     (rollup or finish_rollup), the units' received files (commune, unit, period) and the commune names: the
     last step of the pandas path, the Dask path (kpi/province/on_dask.py) and the packages path
-    (kpi/province/packages.py). `pplan`: the province plan file's targets (SPEC §9), if any."""
+    (kpi/province/packages.py). `pplan`: the province plan file's targets (docs/rules.md §9), if any."""
     m = compute.month_of(period)
     prov = province_scorecard(prov_hist, plan, period, len(communes), pplan)
     now = hist[hist["month"] == m].drop(columns="month")

@@ -1,4 +1,4 @@
-"""The province from the communes' data packages (SPEC §8, kpi.outputs.package): each package's sums per
+"""The province from the communes' data packages (docs/rules.md §8, kpi.outputs.package): each package's sums per
 indicator and month go through the same roll-up as the raw-data route (commune_history's frame -> rollup ->
 report_from_history), so both give the same tables. A package for another period or plan year, one whose
 sha256 does not match, two packages for one commune and a commune with none are named; the rest is rolled up."""

@@ -1,4 +1,4 @@
-"""Province targets (SPEC §9): from an optional province plan file, else derived from the commune plan: a count
+"""Province targets (docs/rules.md §9): from an optional province plan file, else derived from the commune plan: a count
 target is the sum of the reporting communes' targets, a ratio target is the commune target, encouraged stays
 encouraged. The province plan file also lists the communes the province expects (for the packages route)."""
 
@@ -78,7 +78,7 @@ def load_province_plan(path: str | Path | None, plan: Plan) -> ProvincePlan:
 
 
 def province_targets(plan: Plan, communes_reported: pd.Series, pplan: ProvincePlan | None = None) -> pd.DataFrame:
-    """Per indicator the province target, its words and the rule that set it (SPEC §9).
+    """Per indicator the province target, its words and the rule that set it (docs/rules.md §9).
 
     `communes_reported`: per indicator, how many communes have a value at P. A count's target is the sum of
     the targets of the communes that reported (indicator 7: 2 per commune), since the province's value is the

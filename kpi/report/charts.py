@@ -183,7 +183,7 @@ def _scorecard_phone(card: pd.DataFrame, lang: str) -> plt.Figure:
 
 def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
     """Small multiples: each indicator's year-to-date value January..P, its target line, its deadline and the
-    forecast at the deadline (SPEC §3: least squares through the last up to 3 months); status in words."""
+    forecast at the deadline (docs/rules.md §3: least squares through the last up to 3 months); status in words."""
     card = r.card
     if card.empty:
         return None

@@ -1,4 +1,4 @@
-"""Words and tables of a report for a quarter, half-year, nine months or year (SPEC §7): what the period covers,
+"""Words and tables of a report for a quarter, half-year, nine months or year (docs/rules.md §7): what the period covers,
 the comparison it makes, the year's completed indicators, and each unit's state month by month."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def not_sent_by_unit(r: MonthReport, gone: pd.DataFrame) -> pd.DataFrame:
 
 
 def timeliness_grid(r: MonthReport, tl: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    """Each unit's state in each month of the period (SPEC §7): headers, and a row per unit (short name) with a
+    """Each unit's state in each month of the period (docs/rules.md §7): headers, and a row per unit (short name) with a
     cell per month, the day it sent under the state; cells are text or markup."""
     labels = TIMELINESS_LABELS[r.lang]
     months = periods.months(r.period)

@@ -75,15 +75,21 @@ def _count_line(r: MonthReport, title: str, statuses: list[str], numbers: list[i
 
 
 def summary(r: MonthReport, max_urgent: int = 5, max_upcoming: int = 6) -> HTML:
-    """Counts by status (16 plan indicators and 19 measured), the most urgent items (the first `max_urgent`,
+    """Counts by status (the plan's indicators, a group with parts counted once, and every measured one), the most urgent items (the first `max_urgent`,
     nearest deadline first, then how many more), and deadlines in the next 60 days: kept short so that this
     and the scorecard table fit the first A4 page."""
     card = r.card
     counts = compute.status_counts(card)
     statuses = list(counts["status"])
     if r.unit == "commune":
-        lines = [_count_line(r, _t(r, "counts_plan"), statuses, list(counts["plan"])),
-                 _count_line(r, _t(r, "counts_measured"), statuses, list(counts["measured"]))]
+        lines = [_count_line(r, _t(r, "counts_plan", n=r.plan.group_count), statuses, list(counts["plan"])),
+                 _count_line(r, _t(r, "counts_measured", n=r.plan.measure_count), statuses, list(counts["measured"]))]
+        if r.plan.not_assigned:  # where a reader counts the indicators, the ones this commune was not given
+            items = "; ".join(f"{i.id}. {i.short}" for i in r.plan.not_assigned)
+            lines.append(Markup("<p class='countline muted'>{}</p>").format(_t(r, "not_assigned", items=items)))
+        if r.is_month and periods.month_number(r.period) == 1:
+            y = periods.year_of(r.period)
+            lines.append(Markup("<p class='countline muted'>{}</p>").format(_t(r, "new_year", y=y, p=y - 1)))
     else:
         lines = [_count_line(r, f"{len(card)} {_t(r, 'col_name').lower()}", statuses, list(counts["measured"]))]
     urgent = compute.urgent(card)

@@ -90,7 +90,7 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
     out.mkdir(parents=True, exist_ok=True)
     clean_partials(out)
     parameters = {"data_root": str(root.resolve())}
-    if pplan is not None and pplan.file:  # the province's own targets (SPEC §9), in the tables and the report
+    if pplan is not None and pplan.file:  # the province's own targets (docs/rules.md §9), in the tables and the report
         parameters["province_plan"] = str(Path(pplan.file).resolve())
     if totals is not None:
         parameters["results_dir"] = str((out / RESULTS_DIR).resolve())
