@@ -145,7 +145,7 @@ def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
         return note
     w = WORDS[r.lang]
     fig, ax = plt.subplots(figsize=(7.6, 0.3 * len(card) + 0.8))
-    labels = [f"{i}. {textwrap.shorten(s, 34, placeholder='…')}" for i, s in zip(card["indicator"], card["short"])]
+    labels = ["\n".join(textwrap.wrap(f"{i}. {s}", 44)) for i, s in zip(card["indicator"], card["short"])]  # whole
     y = np.arange(len(card))
     bars = ax.barh(y, card["value"].fillna(0), color=[STATUS_COLORS[s] for s in card["status"]],
                    edgecolor="#222", linewidth=0.6, height=0.68)
@@ -194,7 +194,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
     n = len(card)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.55 * ncols, 2.05 * nrows + 0.45), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.55 * ncols, 2.2 * nrows + 0.5), squeeze=False)
     m = compute.month_of(r.period)
     for ax, (_, row) in zip(axes.flat, card.iterrows()):
         h = hist[hist["indicator"] == row.indicator].dropna(subset=["value"])
@@ -225,7 +225,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
         # y given: matplotlib then skips placing the title above top tick labels, which there are none of (it
         # measured every y tick label of the panel for it, at each draw and each cut: a third of the panel's time)
         ax.set_title("\n".join(textwrap.wrap(f"{row.indicator}. {row.short}", 27)), fontsize=phone_charts.PT,
-                     pad=14,
+                     pad=19,
                      loc="left", y=1.0)
         ax.text(0, 1.015, f"{value} · {label}", transform=ax.transAxes, fontsize=phone_charts.PT, va="bottom", ha="left",
                 fontweight="bold", color="#000",
@@ -256,7 +256,7 @@ def _trend_value(row, lang: str) -> str:
 # The trends grid's margins and gaps in inches, as tight_layout lays them out for tick labels of up to three
 # characters (0–120 %, counts below 1 000). Fixed margins cost nothing; tight_layout measures every text of
 # every small multiple (about 2 s for the commune's 20 panels, a fifth of the report).
-TRENDS_MARGINS = {"left": 0.58, "right": 0.18, "top": 0.82, "bottom": 0.4, "col_gap": 0.50, "row_gap": 0.72}
+TRENDS_MARGINS = {"left": 0.58, "right": 0.18, "top": 0.98, "bottom": 0.4, "col_gap": 0.50, "row_gap": 0.86}
 
 
 def _grid_layout(fig: plt.Figure, axes: np.ndarray, nrows: int, ncols: int) -> None:
@@ -307,7 +307,7 @@ def village_heatmap(r: MonthReport) -> Chart | NoData | None:
     ax.set_ylim(grid.shape[0], 0)
     shorts = dict(zip(r.card["indicator"], r.card["short"]))
     ax.set_xticks(np.arange(grid.shape[1]) + 0.5,
-                  [f"{i}. {textwrap.shorten(shorts[i], 24, placeholder='…')}" for i in grid.columns], fontsize=7.5,
+                  ["\n".join(textwrap.wrap(f"{i}. {shorts[i]}", 30)) for i in grid.columns], fontsize=7.5,
                   rotation=40, ha="left", rotation_mode="anchor")
     ax.xaxis.tick_top()
     ax.set_yticks(np.arange(grid.shape[0]) + 0.5, list(grid.index), fontsize=7.5)
