@@ -136,7 +136,7 @@ def test_a_named_plan_refuses_another_years_period_with_the_way_out(tmp_path, ca
                  "--period", "2026-03"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "Kỳ 2026-03 thuộc năm 2026" in err and "plan_2026.yml" in err
+    assert "Kỳ báo cáo '2026-03' thuộc năm 2026" in err and "plan_2026.yml" in err
 
 
 def test_plan_errors_name_the_real_file(tmp_path):
@@ -147,3 +147,107 @@ def test_plan_errors_name_the_real_file(tmp_path):
     with pytest.raises(PlanError) as err:
         load_plan(bad)
     assert str(bad) in str(err.value) and "params/plan.yml" not in str(err.value)
+
+
+def test_last_years_final_value_beside_a_continuing_indicator(tmp_path, monkeypatch):
+    """Indicator 1 in 2026 (latest month March): 120 / 200 = 60 %; in January 2027: 50 / 200 = 25 %. With a 2027
+    plan whose indicator 1 divides by another element, it no longer continues and last year's value is not shown."""
+    from kpi.core import paths
+    from kpi.indicators import compute
+    from kpi.intake.validate import load_submissions
+    from kpi.report import last_year_values
+
+    monkeypatch.setenv("KPI_TODAY", "2027-03-01")
+    data = tmp_path / "data"
+    for period, sent, covered in (("2026-03", "2026-04-03", 120), ("2027-01", "2027-02-03", 50)):
+        folder = data / "submissions" / period
+        folder.mkdir(parents=True)
+        (folder / "ca.csv").write_text(HEADER + f"{period},ca,Thôn 1,pop_total,200,{sent}\n", encoding="utf-8")
+        (folder / "vhxh.csv").write_text(HEADER + f"{period},vhxh,Thôn 1,pop_4g5g,{covered},{sent}\n",
+                                         encoding="utf-8")
+    plan = load_plan(paths.PARAMS_DIR / "plan_2027.yml")
+    last = last_year_values(plan, data).set_index("indicator")
+    assert last.at["1", "value"] == pytest.approx(60.0) and last.at["1", "period"] == "2026-03"
+    now = compute.scorecard(load_submissions(data, plan).data, plan, "2027-01").set_index("indicator")
+    assert now.at["1", "value"] == pytest.approx(25.0)  # the year to date starts afresh in January
+    text = (paths.PARAMS_DIR / "plan_2027.yml").read_text(encoding="utf-8")
+    # a folder with plans of its own uses only those (kpi.core.paths.plan_files): both years go there
+    (data / "plan_2026.yml").write_text((paths.PARAMS_DIR / "plan_2026.yml").read_text(encoding="utf-8"),
+                                        encoding="utf-8")
+    (data / "plan_2027.yml").write_text(text.replace("    denominator: pop_total\n", "    denominator: pop_adult\n", 1),
+                                        encoding="utf-8")
+    changed = load_plan(data / "plan_2027.yml")
+    assert "1" not in set(last_year_values(changed, data)["indicator"])
+    assert "2" in set(last_year_values(changed, data)["indicator"])
+
+
+def test_page_one_counts_come_from_the_plan(tmp_path, monkeypatch):
+    """The second commune: 16 groups less indicator 7 = 15, 19 measured less one = 18; January says so."""
+    from kpi import report
+    from kpi.report import views
+
+    monkeypatch.setenv("KPI_TODAY", "2027-03-01")
+    assert init(tmp_path / "xa") == 0
+    r = report.build("2027-01", "commune", tmp_path / "xa", tmp_path / "xa" / "plan_2027.yml", made_on="2027-02-11")
+    page = views.summary(r).data
+    assert "15 chỉ tiêu của kế hoạch" in page and "18 chỉ số đo" in page
+    assert "16 chỉ tiêu" not in page and "19 chỉ số" not in page
+    assert "Không giao cho xã: 7. Đơn đăng ký sở hữu trí tuệ." in page
+    assert "Tháng 1: lũy kế năm 2027 bắt đầu lại" in page
+    # every unit missing, so all 15 plan indicators are counted under one status or another
+    assert sum(compute_counts(r)) == 15
+
+
+def compute_counts(r) -> list[int]:
+    from kpi.indicators import compute
+
+    return [int(n) for n in compute.status_counts(r.card)["plan"]]
+
+
+def test_init_asks_in_vietnamese(tmp_path, monkeypatch, capsys):
+    """Answers typed at the prompts: Enter keeps the suggestion; indicator 7 not assigned; indicator 1 at 45."""
+    import builtins
+    import sys
+
+    from kpi.core import paths
+
+    ids = [i.id for i in load_plan(paths.PARAMS_DIR / "plan_2027.yml").indicators]
+    answers = ["Hải Bình", "", "2027", "Xóm Đông", "Tổ dân phố 3", ""]
+    for i in ids:
+        answers += ["k"] if i == "7" else ["", "45" if i == "1" else "", ""]
+    answers += ["Nguyễn Thị Lan", "0912345678", "", "", "", ""]  # VHXH's officer; the other units left empty
+    asked: list[str] = []
+
+    def typed(prompt: str = "") -> str:
+        asked.append(prompt)
+        return answers.pop(0)
+
+    monkeypatch.setattr(builtins, "input", typed)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    assert main(["init", "--data", str(tmp_path / "xa")]) == 0
+    plan = load_plan(tmp_path / "xa" / "plan_2027.yml")
+    assert plan.village_names == ["Xóm Đông", "Tổ dân phố 3"]
+    assert [i.id for i in plan.not_assigned] == ["7"]
+    assert plan.indicator("1").target == 45 and plan.indicator("2").target == 100
+    assert plan.indicator("1").deadline == dt.date(2027, 6, 20)
+    assert plan.unit("vhxh").officers[0]["name"] == "Nguyễn Thị Lan"
+    assert asked[0] == "Tên xã (không ghi chữ 'xã'): " and "Chỉ tiêu 7 (" in "".join(asked)
+    assert answers == []
+
+
+def test_a_communes_folder_uses_only_its_own_plans(tmp_path, capsys, monkeypatch):
+    """The second commune has a 2027 plan only: its 2026 period is refused rather than read under the sample
+    commune's params/plan_2026.yml."""
+    monkeypatch.delenv("KPI_PLAN", raising=False)
+    assert init(tmp_path / "xa") == 0
+    capsys.readouterr()
+    assert main(["template", "--data", str(tmp_path / "xa"), "--unit", "ca", "--period", "2026-05",
+                 "--out", str(tmp_path / "a.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert "chưa có kế hoạch năm 2026" in err and "kpi init --data" in err and "--year 2026" in err
+    assert not (tmp_path / "a.xlsx").exists()
+    assert main(["template", "--data", str(tmp_path / "xa"), "--unit", "ca", "--period", "2027-05",
+                 "--out", str(tmp_path / "b.xlsx")]) == 0
+    book = openpyxl.load_workbook(tmp_path / "b.xlsx")
+    cells = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
+    assert "Xóm Đông" in cells and "Thôn 1" not in cells  # the commune's own villages

@@ -59,7 +59,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kpi", description="Bộ công cụ báo cáo chỉ tiêu KHCN, ĐMST và chuyển đổi số "
                                 "cấp xã (commune KPI reporting kit).")
     p.add_argument("--plan", default=None, help="tệp kế hoạch YAML; mặc định $KPI_PLAN, hoặc kế hoạch của năm "
-                   "có kỳ báo cáo: plan_<năm>.yml trong thư mục dữ liệu, rồi trong params/")
+                   "có kỳ báo cáo: plan_<năm>.yml của thư mục dữ liệu (nếu thư mục có kế hoạch riêng), không thì của params/")
     sub = p.add_subparsers(dest="command", required=True, metavar="LỆNH", title="lệnh")
 
     def data_arg(sp):

@@ -77,16 +77,22 @@ def resolve_plan(args) -> None:
             plan_year = load_plan(named).year
             if plan_year != year:
                 other = f" ({plans[year]})" if year in plans else ""
-                raise UsageError(f"Kỳ {args.period} thuộc năm {year}, nhưng kế hoạch {named} là của năm {plan_year}: "
+                raise UsageError(f"Kỳ báo cáo '{args.period}' thuộc năm {year}, nhưng kế hoạch {named} là của năm {plan_year}: "
                                  f"--plan (hoặc KPI_PLAN) chỉ chạy các kỳ của năm đó. Bỏ --plan/KPI_PLAN để bộ công cụ "
                                  f"tự chọn kế hoạch năm {year}{other}, hoặc chỉ --plan tới kế hoạch năm {year}.")
         return
     if year is None and data is not None:
         with_plan = [y for y in paths.data_years(data) if y in plans]
-        own = [y for y, p in plans.items() if p.parent.resolve() == data.resolve()] if data.is_dir() else []
-        year = max(with_plan or own or [0]) or None
+        own = bool(plans) and data.is_dir() and plans[max(plans)].parent.resolve() == data.resolve()
+        # no month folders to go by: a commune's own latest plan, else the default (the sample's, or $KPI_PLAN)
+        year = max(with_plan) if with_plan else max(plans) if own else None
     if year in plans:
         args.plan = str(plans[year])
+    elif year is not None and plans and args.command in ("run", "scorecard", "validate", "template", "remind"):
+        where = plans[max(plans)].parent
+        raise UsageError(f"Kỳ báo cáo '{args.period}' không hợp lệ: chưa có kế hoạch năm {year} trong {where} (có "
+                         f"kế hoạch các năm {', '.join(map(str, sorted(plans)))}). Lập kế hoạch năm {year} bằng "
+                         f"kpi init --data {data or where} --year {year}, hoặc kiểm tra lại kỳ báo cáo.")
 
 
 def _plan(args):

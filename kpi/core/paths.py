@@ -52,16 +52,15 @@ PLAN_NAME = re.compile(r"plan_(\d{4})\.ya?ml")  # plan_2027.yml: the plan of one
 
 
 def plan_files(data_dir: Path | None = None) -> dict[int, Path]:
-    """The plans by year: params/plan_<year>.yml, and a commune's own (written by `kpi init`) in its data folder,
-    which wins over params/ for its year."""
-    found: dict[int, Path] = {}
-    for folder in (PARAMS_DIR, data_dir):
-        if folder is not None and Path(folder).is_dir():
-            for p in sorted(Path(folder).iterdir()):
-                m = PLAN_NAME.fullmatch(p.name)
-                if m and p.is_file():
-                    found[int(m[1])] = p
-    return found
+    """The plans by year: a commune's own (written by `kpi init`) in its data folder when it has any, so that its
+    data is never read under another commune's plan; else params/plan_<year>.yml."""
+    def found(folder: Path | None) -> dict[int, Path]:
+        if folder is None or not Path(folder).is_dir():
+            return {}
+        return {int(m[1]): p for p in sorted(Path(folder).iterdir())
+                if (m := PLAN_NAME.fullmatch(p.name)) and p.is_file()}
+
+    return found(data_dir) or found(PARAMS_DIR)
 
 
 def data_years(data_dir: Path) -> list[int]:
@@ -71,3 +70,11 @@ def data_years(data_dir: Path) -> list[int]:
         return []
     names = (p.name for p in root.rglob("*") if p.is_dir())
     return sorted({int(n[:4]) for n in names if re.fullmatch(r"\d{4}-\d{2}", n)})
+
+
+def plan_file_for(year: int, data_dir: Path | None = None) -> Path:
+    """The plan of one year: $KPI_PLAN when set (then it is the only plan), else plan_<year>.yml from the data
+    folder or params/ (plan_files), else the sample's plan."""
+    if PLAN_NAMED:
+        return PLAN_FILE
+    return plan_files(data_dir).get(year, PLAN_FILE)

@@ -33,6 +33,11 @@ WORDS = {
         "counts_measured": "{n} measured indicators",
         "not_assigned": "Not assigned to the commune: {items}.",
         "new_year": "January: the {y} year to date starts afresh this month, under the {y} plan; {p} figures are not carried over.",
+        "last_year": "Against the end of {y}",
+        "last_year_col": "End of {y} ({p})",
+        "this_year_col": "Year to date {p}",
+        "last_year_note": ("Indicators that continue from the {y} plan: the {y} final value (year to date, under the {y} "
+                           "plan) beside the {n} value; the {n} year to date starts again in January."),
         "urgent": "Needs action now",
         "not_sent": "Not yet sent for month {m} ({k}/{n} units)",
         "not_sent_none": "Every unit has sent month {m}.",

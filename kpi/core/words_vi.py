@@ -33,6 +33,11 @@ WORDS = {
         "counts_measured": "{n} chỉ số đo",
         "not_assigned": "Không giao cho xã: {items}.",
         "new_year": "Tháng 1: lũy kế năm {y} bắt đầu lại từ tháng này, theo kế hoạch năm {y}; số liệu năm {p} không cộng vào.",
+        "last_year": "So với cuối năm {y}",
+        "last_year_col": "Cuối năm {y} ({p})",
+        "this_year_col": "Lũy kế {p}",
+        "last_year_note": ("Các chỉ tiêu tiếp tục từ kế hoạch năm {y}: giá trị cuối năm {y} (lũy kế, theo kế hoạch năm {y}) "
+                           "bên cạnh giá trị năm {n}; lũy kế năm {n} tính lại từ tháng 1."),
         "urgent": "Cần xử lý ngay",
         "not_sent": "Chưa gửi số liệu tháng {m} ({k}/{n} đơn vị)",
         "not_sent_none": "Tất cả đơn vị đã gửi số liệu tháng {m}.",

@@ -150,7 +150,8 @@ def _build(raw: dict, source: str) -> Plan:
 
 
 def load_plan(path: str | Path | None = None) -> Plan:
-    """Load the plan YAML (default: params/plan_2026.yml, or $KPI_PLAN)."""
+    """Load the plan YAML (default: $KPI_PLAN, or the sample data's plan params/plan_2026.yml; a period's own year:
+    kpi.core.paths.plan_file_for)."""
     path = Path(path or paths.PLAN_FILE)
     return _load_cached(str(path.resolve()), path.stat().st_mtime_ns)
 

@@ -18,6 +18,34 @@ from kpi.plan.model import Plan
 from kpi.report import corrections as corrections_of
 
 SCOPES = ("commune",)  # plus the plan's unit codes
+LAST_YEAR_EMPTY = pd.DataFrame({"indicator": pd.Series(dtype=object), "value": pd.Series(dtype=float),
+                                "kind": pd.Series(dtype=object), "period": pd.Series(dtype=object)})
+
+
+def last_year_values(plan: Plan, data_dir: Path, lang: str = "vi") -> pd.DataFrame:
+    """Last year's final value (year to date at its latest month with data, under last year's own plan) of
+    each indicator that continues into this plan: same id, kind, numerator and denominator. Empty when the
+    data folder holds no files of last year, or no plan of last year is found (kpi.core.paths.plan_files)."""
+    from kpi.core import paths
+
+    before = plan.year - 1
+    plan_file = paths.plan_files(data_dir).get(before)
+    if plan_file is None or before not in paths.data_years(data_dir):
+        return LAST_YEAR_EMPTY
+    prev = load_plan(plan_file)
+    subs = load_submissions(data_dir, prev)
+    last = compute.latest_period(subs.data, prev)
+    if last is None:
+        return LAST_YEAR_EMPTY
+
+    def same(i) -> tuple:
+        return i.kind, i.numerator, i.denominator, i.denominator_constant
+
+    old = {i.id: same(i) for i in prev.indicators}
+    continuing = [i.id for i in plan.indicators if old.get(i.id) == same(i)]
+    card = compute.scorecard(subs.data, prev, last, lang)
+    card = card[card["indicator"].isin(continuing)]
+    return card[["indicator", "value", "kind"]].assign(period=last).reset_index(drop=True)
 
 
 @dataclass
@@ -36,6 +64,7 @@ class MonthReport:
     notes: pd.DataFrame = field(default_factory=unit_notes.empty)  # the units' notes for P (kpi.intake.notes)
     note_messages: list[str] = field(default_factory=list)  # notes cut or left out, with their place
     corrections: pd.DataFrame = field(default_factory=lambda: corrections_of.empty())  # published values changed
+    last_year: pd.DataFrame = field(default_factory=lambda: LAST_YEAR_EMPTY)  # last_year_values: the year before
 
     @property
     def is_month(self) -> bool:
@@ -106,9 +135,14 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
     from kpi.intake import cache
 
     safety.check_notebook_parameters(period, unit, data_dir, plan_path, output_dir, lang, made_on)
+    data = Path(data_dir or paths.DATA_DIR)
+    if not plan_path:  # a notebook run by hand: the plan of the period's own year
+        try:
+            plan_path = paths.plan_file_for(periods.year_of(period), data)
+        except periods.PeriodError:
+            pass  # check_parameters names the period and its forms
     plan = load_plan(plan_path)
     check_parameters(plan, period, unit, lang)
-    data = Path(data_dir or paths.DATA_DIR)
     subs = card = None
     if output_dir:
         key = cache.data_key(data, plan_path)
@@ -127,5 +161,6 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
         villages=compute.village_table(subs.data, plan, period),
         timeliness=period_timeliness(subs, plan, period),
         completeness=compute.completeness(subs.data, plan, periods.last_month(period)),
+        last_year=last_year_values(plan, data, lang) if unit == "commune" else LAST_YEAR_EMPTY,
         made_on=dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or dt.date.today()),
     )
