@@ -112,3 +112,22 @@ def test_kpi_scorecard_packages_speaks_vietnamese_and_stays_machine_readable(pro
     one = out["indicators"][0]
     assert (one["value"], one["value_text"], one["status_label"], one["deadline"]) == (38.5714, "38,6%", "Đạt",
                                                                                        "2026-06-20")
+
+
+@pytest.mark.slow
+def test_the_province_pdf_opens_on_the_summary(province_rendered, pdftotext):
+    """Page 1 of province.pdf: the title, the province's indicators by status, and every indicator's line of
+    communes on target, behind and without data; the roll-up table starts on page 2."""
+    import re
+
+    pdf = province_rendered.out / "province.pdf"
+    text = subprocess.run([pdftotext, "-enc", "UTF-8", "-layout", str(pdf), "-"], capture_output=True,
+                          check=True).stdout.decode("utf-8")
+    pages = text.split("\f")
+    first = re.sub(r"\s+", " ", pages[0])
+    assert "Báo cáo tổng hợp cấp tỉnh tháng 2/2026" in first and "Các xã theo từng chỉ tiêu" in first
+    assert "Toàn tỉnh: số chỉ tiêu theo trạng thái" in first
+    for label in ("1. Phủ sóng 4G/5G", "3d. Dịch vụ số giao thông", "16. Chữ ký số người trưởng thành"):
+        assert label in first, label
+    assert "Kết quả toàn tỉnh" not in first and "Kết quả toàn tỉnh" in re.sub(r"\s+", " ", pages[1])
+    assert "xa_a" not in text and "Xã A" in text
