@@ -20,7 +20,12 @@ e. (only with --parts e: long) a synthetic province of --communes N communes (kp
    run` on it for its latest month: every commune's reports and the province report; wall, CPU (cgroup), the
    number of reports (manifests), CPU per report against part a's batch.
 
-Usage: python benchmarks/run.py [--parts a,b,c,d,e] [--sizes province,national] [--workers N] [--rounds N]
+f. the province's inbox with one hostile package of each kind (zip bombs of 2 GB, 200 000 members, traversal, a
+   link, a forged id, a re-signed edit, unsigned...) against the same inbox without them: the peak memory of `kpi
+   scorecard --packages` and `kpi run --packages` on each (goal: at most 300 MB above), and whether the good
+   communes give the same tables (benchmarks/hostile_inbox.py, issue 27).
+
+Usage: python benchmarks/run.py [--parts a,b,c,d,e,f] [--sizes province,national] [--workers N] [--rounds N]
                                 [--communes N] [--json FILE]
 """
 
@@ -564,7 +569,7 @@ def part_d() -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--parts", default="a,b,c,d", help="a,b,c,d,e (e, the province, is long: not in the default)")
+    ap.add_argument("--parts", default="a,b,c,d,f", help="a,b,c,d,e,f (e, the province, is long: not in the default)")
     ap.add_argument("--sizes", default="province,national")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--rounds", "--repeat", dest="rounds", type=int, default=5,
@@ -638,6 +643,11 @@ def main() -> None:
         res_e = part_e(args.communes, args.workers)
         figures["e"] = res_e
         print_e(res_e, batch_cpu_per_report)
+    if "f" in parts:
+        from hostile_inbox import part_f, print_f
+
+        figures["f"] = part_f()
+        print_f(figures["f"])
     figures["load_after"] = os.getloadavg()
     print(f"\nload average at the end {' '.join(f'{x:.2f}' for x in figures['load_after'])}")
     if args.json:

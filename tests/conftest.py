@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from kpi.outputs import pdf
 # run is a warning (W_DATE_FUTURE), so the suite checks its files as on a fixed day after all of them, the same
 # on every machine and every day. Subprocesses (kpi, papermill kernels) inherit it.
 os.environ.setdefault("KPI_TODAY", "2027-12-31")
+# The communes' signing keys (kpi keys) of the suite live in a folder of its own, never in the user's config folder:
+# a test never reads nor makes a real key. Subprocesses inherit it.
+os.environ["KPI_KEYS"] = tempfile.mkdtemp(prefix="kpi-test-keys-")
 from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
 

@@ -98,7 +98,7 @@ def test_the_province_report_lists_a_communes_correction(commune, tmp_path):
     feb = make_package(commune, out, "2026-02")
     box = tmp_path / "box"
     sh.copytree(feb, box / "xa_a")
-    note = package_note(pk.collect(box, PLAN, "2026-02"))
+    note = package_note(pk.collect(box, PLAN, "2026-02", allow_unsigned=True))
     write_atomic(tmp_path / "results" / PACKAGES_NOTE, json.dumps(note, ensure_ascii=False))
     html = pv.packages_section(tmp_path / "results", PLAN).data
     assert "Xã A: tháng 1, chỉ tiêu 1 40,0% → 46,7% (tệp 2026-01/vhxh_sua.csv, gửi ngày 08/03/2026)" in html

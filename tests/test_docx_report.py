@@ -134,12 +134,16 @@ def test_number_signature_recipients_and_places_to_fill(written):
     for heading in ("I. KẾT QUẢ THỰC HIỆN THÁNG 11 NĂM 2026", "II. ĐÁNH GIÁ CHUNG",
                     "III. NHIỆM VỤ TRỌNG TÂM THÁNG 12 NĂM 2026", "IV. ĐỀ XUẤT, KIẾN NGHỊ", "PHỤ LỤC"):
         assert heading in text
-    # the places only people write: content controls in the placeholder style
-    controls = d.element.body.findall(".//" + docx.oxml.ns.qn("w:sdt"))
-    assert len(controls) == 4  # the number (twice: heading and annex), I.1 and IV (the plan names the signer)
-    styled = [r for r in d.element.body.iter(docx.oxml.ns.qn("w:rStyle"))]
+    # the places only people write: yellow-highlighted runs (w:highlight, which LibreOffice and WPS show as Word
+    # does), in the placeholder style, and no content control or field whose look LibreOffice drops
+    assert d.element.body.findall(".//" + docx.oxml.ns.qn("w:sdt")) == []
     style_id = d.styles["Chỗ cần điền"].style_id
-    assert sum(1 for s in styled if s.get(docx.oxml.ns.qn("w:val")) == style_id) == 4
+    marked = [r for r in d.element.body.iter(docx.oxml.ns.qn("w:r")) if r.find(".//" + docx.oxml.ns.qn("w:highlight")) is not None]
+    assert [r.find(".//" + docx.oxml.ns.qn("w:highlight")).get(docx.oxml.ns.qn("w:val")) for r in marked] == ["yellow"] * 4
+    assert [r.find(".//" + docx.oxml.ns.qn("w:rStyle")).get(docx.oxml.ns.qn("w:val")) for r in marked] == [style_id] * 4
+    # the number (heading, then annex), I.1 and IV; the plan names the signer, so no place for the name
+    assert [texts(r) for r in marked] == ["      ", "[Chỗ cần điền: công tác lãnh đạo, chỉ đạo, tuyên truyền trong kỳ]",
+                                          "[Chỗ cần điền: đề xuất, kiến nghị với cấp trên]", "      "]
     assert "[Chỗ cần điền: công tác lãnh đạo, chỉ đạo, tuyên truyền trong kỳ]" in text
     signature = [t for t in d.tables if "KT. CHỦ TỊCH" in texts(t._tbl)][0].rows[0].cells
     recipients = [p.text for p in signature[0].paragraphs]
@@ -235,12 +239,103 @@ def test_rules_under_the_agency_the_motto_and_the_summary(written):
     d = docx.Document(written)
     left, right = d.tables[0].rows[0].cells
 
-    def rule_mm(p, column_mm: float) -> float:
+    def rule_mm(p, column_mm: float, pad_mm: float = 0) -> float:
         assert "<w:pBdr>" in p._p.xml and "<w:top " in p._p.xml  # a real paragraph border, no drawing
         fmt = p.paragraph_format
-        return round(column_mm - fmt.left_indent.mm - fmt.right_indent.mm)
+        assert fmt.space_before == Pt(3)  # off the letters of the line above (they touched before)
+        return round(column_mm - 2 * pad_mm - fmt.left_indent.mm - fmt.right_indent.mm)
 
-    assert rule_mm(left.paragraphs[2], 62) == 18  # about 2/5 of 'ỦY BAN NHÂN DÂN' (≈ 40 mm at 13 pt)
-    assert rule_mm(right.paragraphs[2], 103) == 62  # the motto's length
+    # in a heading cell the rule stands between the cell's margins (108 twips = 1.905 mm on each side)
+    margins = d.styles.element.xpath('./w:style[@w:styleId="TableNormal"]/w:tblPr/w:tblCellMar/*')
+    assert {m.tag.split("}")[1]: m.get(docx.oxml.ns.qn("w:w")) for m in margins}["left"] == "108"
+    # 'ỦY BAN NHÂN DÂN' in Times New Roman Bold 13 pt: 9.415 em (AFM widths) = 122.4 pt = 43.2 mm, so 1/3 to 1/2 is
+    # 14.4 to 21.6 mm; 'Độc lập - Tự do - Hạnh phúc' in Bold 14 pt: 12.197 em = 170.8 pt = 60.2 mm
+    assert rule_mm(left.paragraphs[2], 62, 1.905) == 18
+    assert rule_mm(right.paragraphs[2], 103, 1.905) == 61
     summary = next(i for i, p in enumerate(d.paragraphs) if p.text.startswith("Kết quả thực hiện các chỉ tiêu"))
     assert rule_mm(d.paragraphs[summary + 1], 165) == 40
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")  # CI installs libreoffice-writer
+
+
+def to_pdf(paths: list[Path], outdir: Path) -> list[Path]:
+    """LibreOffice's PDF of each document, in one run with its own profile (no clash with another soffice)."""
+    assert SOFFICE, "LibreOffice (soffice) is needed: apt-get install libreoffice-writer"
+    done = subprocess.run([SOFFICE, f"-env:UserInstallation=file://{outdir / 'lo-profile'}", "--headless",
+                           "--convert-to", "pdf", "--outdir", str(outdir), *map(str, paths)],
+                          capture_output=True, text=True, timeout=300)
+    pdfs = [outdir / f"{p.stem}.pdf" for p in paths]
+    assert done.returncode == 0 and all(p.is_file() for p in pdfs), done.stderr
+    return pdfs
+
+
+def words_at(pdf: Path, pdftotext: str) -> list[tuple[int, float, str]]:
+    """Every word of the PDF as (page from 1, top in pt, text), in reading order."""
+    import html
+
+    out = subprocess.run([pdftotext, "-bbox", str(pdf), "-"], capture_output=True, text=True).stdout
+    words, page = [], 0
+    for m in __import__("re").finditer(r'<page |<word xMin="[^"]+" yMin="([^"]+)"[^>]*>([^<]*)</word>', out):
+        if m.group(0) == "<page ":
+            page += 1
+        else:
+            words.append((page, float(m.group(1)), html.unescape(m.group(2))))
+    return words
+
+
+def where(words: list[tuple[int, float, str]], phrase: str) -> tuple[int, float]:
+    """(page, top) of the first occurrence of `phrase` (words in sequence)."""
+    parts = phrase.split()
+    for i in range(len(words) - len(parts) + 1):
+        if [w[2] for w in words[i:i + len(parts)]] == parts:
+            return words[i][:2]
+    raise AssertionError(f"'{phrase}' not in the PDF")
+
+
+def test_signature_block_is_kept_together_in_the_xml(written):
+    d = docx.Document(written)
+    sign = next(t for t in d.tables if "KT. CHỦ TỊCH" in texts(t._tbl))
+    assert sign.rows[0]._tr.trPr.find(docx.oxml.ns.qn("w:cantSplit")) is not None  # the row never splits
+    right = sign.rows[0].cells[1].paragraphs
+    assert all(p.paragraph_format.keep_with_next and p.paragraph_format.keep_together for p in right[:-1])
+    # what leads into it, section IV and the spacer, is kept with it
+    paras = d.paragraphs
+    iv = next(i for i, p in enumerate(paras) if p.text == "IV. ĐỀ XUẤT, KIẾN NGHỊ")
+    assert [p.paragraph_format.keep_with_next for p in paras[iv:iv + 3]] == [True, True, True]
+    body = list(d.element.body)
+    assert body.index(paras[iv + 2]._p) + 1 == body.index(sign._tbl)  # the spacer is right before the table
+    # and no heading of the body ends a page without its first line
+    heads = [p for p in paras if p.text.startswith(("I. ", "II. ", "III. ", "1. ", "2. ", "3. "))]
+    assert len(heads) >= 10 and all(p.paragraph_format.keep_with_next for p in heads), [p.text for p in heads]
+
+
+def test_libreoffice_never_leaves_the_signers_name_alone(written, tmp_path, pdftotext):
+    """Convert the sample, then push section IV down with empty 10 pt lines until, left alone, the page would end
+    between 'KT. CHỦ TỊCH' and the name (KT. 50 pt above the text's bottom edge, the name about 115 pt below
+    KT.): LibreOffice must move the block whole to the next page, section IV with it."""
+    first = words_at(to_pdf([written], tmp_path)[0], pdftotext)
+    page, top = where(first, "KT. CHỦ TỊCH")
+    assert where(first, "PHÓ CHỦ TỊCH")[0] == where(first, "Lê Văn Trường")[0] == page
+    gap = where(first, "Lê Văn Trường")[1] - top
+    assert gap > 60  # the name sits far enough below KT. that 50 pt of room cannot hold both
+    bottom = 841.89 - 56.69  # A4 less the 20 mm bottom margin
+    shift = (bottom - 50) - top
+    next_page = shift <= 0
+    shift = shift + (841.89 - 2 * 56.69) if next_page else shift  # to that place on the next page
+    d = docx.Document(written)
+    iv = next(p for p in d.paragraphs if p.text == "IV. ĐỀ XUẤT, KIẾN NGHỊ")
+    for _ in range(round(shift / 10)):
+        filler = iv.insert_paragraph_before()
+        fmt = filler.paragraph_format
+        fmt.space_before = fmt.space_after = Pt(0)
+        fmt.line_spacing, fmt.line_spacing_rule = Pt(10), docx.enum.text.WD_LINE_SPACING.EXACTLY
+    pushed = tmp_path / "pushed" / "bao-cao-day.docx"
+    pushed.parent.mkdir()
+    d.save(pushed)
+    words = words_at(to_pdf([pushed], pushed.parent)[0], pdftotext)
+    kt = where(words, "KT. CHỦ TỊCH")
+    assert where(words, "PHÓ CHỦ TỊCH")[0] == where(words, "Lê Văn Trường")[0] == kt[0]
+    heading = where(words, "IV. ĐỀ XUẤT, KIẾN NGHỊ")
+    assert heading[0] == kt[0] and heading[1] < 56.69 + 40  # moved whole: section IV tops the new page
+    assert kt[0] == page + (2 if next_page else 1)

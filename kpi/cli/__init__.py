@@ -70,7 +70,10 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--packages", default=None, help="thư mục chứa gói số liệu (package/ hoặc .zip) của các xã: "
                         "tổng hợp cấp tỉnh từ các gói, không cần số liệu gốc")
         sp.add_argument("--province-plan", default=None, help="kế hoạch của tỉnh (YAML): chỉ tiêu cấp tỉnh và danh "
-                        "sách xã; không có: chỉ tiêu đếm bằng tổng chỉ tiêu các xã, chỉ tiêu tỷ lệ bằng chỉ tiêu xã")
+                        "sách xã kèm khóa công khai; không có: chỉ tiêu đếm bằng tổng chỉ tiêu các xã, chỉ tiêu tỷ lệ "
+                        "bằng chỉ tiêu xã")
+        sp.add_argument("--allow-unsigned", action="store_true", help="tổng hợp cả gói của xã mà tỉnh chưa có khóa "
+                        "công khai (chưa xác minh ai gửi; báo cáo ghi rõ số liệu chưa được xác minh)")
 
     r = sub.add_parser("run", help="chạy bộ báo cáo tháng (papermill + nbconvert)")
     r.add_argument("--period", type=period_arg, help="kỳ báo cáo YYYY-MM, khoảng YYYY-MM..YYYY-MM, last-month (tháng trước "
@@ -132,6 +135,14 @@ def parser() -> argparse.ArgumentParser:
                    help="số xã: ghi một tỉnh giả lập <out>/<xã>/submissions/... thay vì một xã")
     d.set_defaults(func=_command("kpi.cli.commands.cmd_demo"))
 
+    k = sub.add_parser("keys", help="tạo khóa ký gói số liệu của xã (một lần) và in khóa công khai gửi tỉnh")
+    data_arg(k)
+    k.add_argument("--replace", action="store_true", help="đổi khóa (mất máy, lộ khóa): khóa cũ được cất sang bên, "
+                   "khóa mới phải gửi lại cho tỉnh")
+    k.add_argument("--fingerprint", metavar="KHÓA", default=None, help="ở tỉnh: in dấu vân tay của một khóa công "
+                   "khai \"ed25519:…\" xã gửi đến, để đối chiếu qua điện thoại trước khi ghi vào kế hoạch của tỉnh")
+    k.set_defaults(func=_command("kpi.cli.keys.cmd_keys"))
+
     from kpi.cli.init import add_parser as add_init  # a commune's plan for a year
     from kpi.cli.remind import add_parser as add_remind  # its words and logic live in kpi.outputs.remind
 
@@ -147,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(encoding="utf-8", errors="replace")
     args = parser().parse_args(argv)
     try:
-        if getattr(args, "data", None) is not None and args.command in ("run", "scorecard", "validate", "remind"):
+        if getattr(args, "data", None) is not None and args.command in ("run", "scorecard", "validate", "remind", "keys"):
             check_data_dir(args.data)
         if args.command != "init":
             resolve_plan(args)  # the plan of the period's own year (params/plan_<year>.yml or the data folder's)

@@ -166,9 +166,11 @@ def cmd_scorecard(args) -> int:
         from kpi.province.targets import load_province_plan
         from kpi.run.packages_batch import compute as from_packages
 
-        ps, rep = from_packages(Path(args.packages), plan, args.period, load_province_plan(args.province_plan, plan))
-        for text in ps.problems:
-            print(f"kpi: gói không dùng được: {text}", file=sys.stderr)
+        from kpi.cli.run import say_packages
+
+        ps, rep = from_packages(Path(args.packages), plan, args.period, load_province_plan(args.province_plan, plan),
+                                args.allow_unsigned)
+        say_packages(ps)
         card, period = _province_card(rep.scorecard, plan, args.lang), ps.period
     else:
         subs = load_submissions(args.data, plan)

@@ -188,14 +188,38 @@ def _run_packages(args, plan, opts) -> int:
 
     ps, result = run_packages(Path(args.packages), Path(args.out), plan,
                               Path(args.plan) if args.plan else paths.PLAN_FILE, args.period, opts,
-                              load_province_plan(args.province_plan, plan))
-    print(f"Tỉnh từ gói số liệu: kỳ {ps.period}, {len(ps.good)} xã được tổng hợp.")
-    for text in ps.problems:
-        print(f"  Gói không dùng được: {text}", file=sys.stderr)
+                              load_province_plan(args.province_plan, plan), args.allow_unsigned)
+    print(f"Tỉnh từ gói số liệu: kỳ {ps.period}, {len(ps.good)} xã được tổng hợp"
+          f" ({len(ps.verified)} xã đã xác minh chữ ký).")
+    say_packages(ps)
     if result is None:
         print(f"kpi: không có gói số liệu hợp lệ nào cho kỳ {ps.period} trong {args.packages}.", file=sys.stderr)
         return EXIT_PROBLEMS
     return finish([result], [f"Báo cáo tỉnh: {result.index.resolve()}"] if result.index else [])
+
+
+def say_packages(ps) -> None:
+    """On the terminal (stderr): every package refused with its reason, what was done to a good one, and the
+    communes rolled up without a verified signature."""
+    for text in ps.problems:
+        print(f"  Gói không dùng được: {text}", file=sys.stderr)
+    for text in ps.notices:
+        print(f"  Lưu ý về gói: {text}", file=sys.stderr)
+    if ps.unverified:
+        print(f"  CHƯA XÁC MINH: số liệu của {len(ps.unverified)} xã ({', '.join(ps.unverified)}) được tổng hợp khi "
+              "chưa kiểm tra chữ ký (--allow-unsigned); báo cáo ghi rõ số liệu chưa được xác minh.", file=sys.stderr)
+
+
+def _unsigned_note(results: list, data: Path) -> None:
+    """A commune's run that wrote its data package without a signature (no key yet) says once how to sign it."""
+    from kpi.outputs.package import unsigned_note
+
+    for b in results:
+        if (b.out_dir / "package" / "datapackage.json").is_file():
+            note = unsigned_note(b.out_dir / "package", data)
+            if note:
+                print(f"  Lưu ý: {note}")
+            return
 
 
 def finish(results: list, links: list[str]) -> int:
@@ -309,6 +333,7 @@ def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, re
             except OSError as exc:  # a full disk: the zip is not made, the reports stand
                 print(f"  Lưu ý: {write_error_text(exc, b.out_dir / f'bao-cao-{b.period}.zip')}", file=sys.stderr)
                 b.unwritten.append(f"bao-cao-{b.period}.zip")
+    _unsigned_note(results, data)
     code = finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
     if read is not None and code == EXIT_OK and not args.zip:
         from kpi.run import uptodate

@@ -74,3 +74,10 @@ class InputRefused(KpiError):
 
 class EncodingProblem(KpiError, ValueError):
     """A CSV file whose text encoding cannot be read."""
+
+
+class PackageRefused(KpiError, ValueError):
+    """A commune's data package the province does not roll up (a size, a member name, a link, a signature…); the
+    message names the package and the reason. Caught per package: the other packages are still rolled up."""
+
+    exit_code = EXIT_FAILED

@@ -48,6 +48,17 @@ def commune_dirs(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).iterdir() if p.is_dir() and submissions_dir(p).is_dir())
 
 
+def keys_dir() -> Path:
+    """The folder of the communes' private signing keys (kpi.core.signing), outside the kit and its outputs: `$KPI_KEYS`,
+    else the user's config folder (`$XDG_CONFIG_HOME/kpi-kit/keys`, `~/.config/kpi-kit/keys`; `%APPDATA%\\kpi-kit\\keys`
+    on Windows). Read at call time, so the setting can move it."""
+    if os.environ.get("KPI_KEYS"):
+        return Path(os.environ["KPI_KEYS"])
+    if os.name == "nt" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "kpi-kit" / "keys"
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "kpi-kit" / "keys"
+
+
 PLAN_NAME = re.compile(r"plan_(\d{4})\.ya?ml")  # plan_2027.yml: the plan of one calendar year
 
 

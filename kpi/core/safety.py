@@ -6,6 +6,8 @@ Every bound is an environment variable read at call time, so an analyst (or a te
     KPI_MAX_UNZIPPED_MB  largest total uncompressed size an XLSX declares (zip-bomb guard), default 50 MB
     KPI_MAX_ROWS         most rows read from one CSV or sheet, default 20 000 (a month of a commune is ~800)
     KPI_MAX_COLUMNS      most columns read from one row, default 200 (wider cells are ignored)
+
+(and for the province's inbox of data packages, kpi.core.bounded: KPI_MAX_PACKAGE_MEMBERS, KPI_MAX_ZIP_RATIO)
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from kpi.core.problems import Problem
 if TYPE_CHECKING:  # imported where a frame is handled: the --out check of `kpi run` handles none
     import pandas as pd
 
-DEFAULTS = {"KPI_MAX_FILE_MB": 20, "KPI_MAX_UNZIPPED_MB": 50, "KPI_MAX_ROWS": 20_000, "KPI_MAX_COLUMNS": 200}
+DEFAULTS = {"KPI_MAX_FILE_MB": 20, "KPI_MAX_UNZIPPED_MB": 50, "KPI_MAX_ROWS": 20_000, "KPI_MAX_COLUMNS": 200,
+            "KPI_MAX_PACKAGE_MEMBERS": 500, "KPI_MAX_ZIP_RATIO": 100}
 
 # Characters a spreadsheet reads as the start of a formula (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -187,6 +187,20 @@ WORDS = {
                      "correction": ("{commune}: month {m}, indicator {indicator} {old} → {new} (file {file}, sent on "
                                     "{date})")},
     },
+    "trust": {
+        "verified_head": "Verified:",
+        "verified": "the figures of all {n} communes in this report come from packages signed by that commune, checked with the key the province holds.",
+        "unverified_head": "FIGURES NOT VERIFIED:",
+        "unverified": ("{n}/{of} communes ({communes}) were rolled up from packages whose signature was not checked "
+                       "(--allow-unsigned): the province cannot be sure the commune sent them unchanged."),
+        "refused": "{n} packages refused (see Commune data packages).",
+        "head": "Who sent the data packages",
+        "intro": ("A signature proves that the commune's kit made the package and nobody changed it since; it does not "
+                  "prove the figures right."),
+        "commune": "Commune", "state": "Signature", "fingerprint": "Fingerprint of the signing key",
+        "state_verified": "verified", "state_unverified": "NOT VERIFIED",
+        "notices": "Notes on the packages",
+    },
     "index": {
         "title": "KPI reports, {c} commune, {p}",
         "made": "Made on {d}",

@@ -189,6 +189,20 @@ WORDS = {
                      "correction": ("{commune}: tháng {m}, chỉ tiêu {indicator} {old} → {new} (tệp {file}, gửi ngày "
                                     "{date})")},
     },
+    "trust": {
+        "verified_head": "Đã xác minh:",
+        "verified": "số liệu của cả {n} xã trong báo cáo này lấy từ gói có chữ ký của đúng xã đó, kiểm tra bằng khóa tỉnh giữ.",
+        "unverified_head": "SỐ LIỆU CHƯA ĐƯỢC XÁC MINH:",
+        "unverified": ("{n}/{of} xã ({communes}) được tổng hợp từ gói chưa kiểm tra chữ ký (--allow-unsigned): tỉnh chưa "
+                       "biết chắc các gói này do chính xã gửi và không bị sửa."),
+        "refused": "{n} gói bị từ chối (xem mục Các gói số liệu của xã).",
+        "head": "Xác minh người gửi gói số liệu",
+        "intro": ("Chữ ký chứng minh gói do bộ công cụ của xã tạo và không bị sửa từ đó; không chứng minh số liệu "
+                  "đúng."),
+        "commune": "Xã", "state": "Chữ ký", "fingerprint": "Dấu vân tay khóa đã ký",
+        "state_verified": "đã xác minh", "state_unverified": "CHƯA XÁC MINH",
+        "notices": "Lưu ý về các gói",
+    },
     "index": {
         "title": "Báo cáo chỉ tiêu KHCN, ĐMST và CĐS xã {c}, {p}",
         "made": "Lập ngày {d}",
@@ -249,8 +263,8 @@ WORDS = {
             "month_value": "Giá trị tháng",
             "change": "Thay đổi so tháng trước",
             "status": "Trạng thái",
-            "villages_reported": "Số thôn/xã đã báo cáo",
-            "villages_expected": "Số thôn/xã cần có",
+            "villages_reported": "Số thôn, xã đã báo cáo",
+            "villages_expected": "Số thôn, xã cần có",
         },
     },
 }

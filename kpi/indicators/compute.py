@@ -111,26 +111,48 @@ def deadline_month(plan: Plan, indicator_id: str) -> int | None:
     return None if d is None else (d.year - plan.year) * 12 + d.month
 
 
-def forecast_by(history: pd.DataFrame, plan: Plan, keys: list[str]) -> pd.Series:
-    """docs/rules.md §3.4's forecast for each group of `keys` (an indicator, or a commune and an indicator): the
-    least-squares line through the last up to 3 months that have a value (x = month number), evaluated at the
-    deadline's month; NaN with fewer than 2 values or no deadline."""
+def _trend(history: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The least-squares line y = intercept + slope × month through the last up to 3 months that have a value,
+    for each group of `keys`: columns n (months used), slope, intercept (NaN with fewer than 2 values)."""
     valid = history.dropna(subset=["value"]).sort_values([*keys, "month"])
     last = valid.groupby(keys).tail(FORECAST_MONTHS)
     x = last["month"].astype("float64")
     g = last.assign(x=x, y=last["value"], xx=x**2, xy=x * last["value"]).groupby(keys)
     n, sx, sy, sxx, sxy = g.size(), g["x"].sum(), g["y"].sum(), g["xx"].sum(), g["xy"].sum()
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = (n * sxy - sx * sy) / (n * sxx - sx**2)
-    intercept = (sy - slope * sx) / n
+        slope = ((n * sxy - sx * sy) / (n * sxx - sx**2)).where(n >= 2)
+    return pd.DataFrame({"n": n, "slope": slope, "intercept": (sy - slope * sx) / n})
+
+
+def forecast_by(history: pd.DataFrame, plan: Plan, keys: list[str]) -> pd.Series:
+    """docs/rules.md §3.4's forecast for each group of `keys` (an indicator, or a commune and an indicator): the
+    least-squares line through the last up to 3 months that have a value (x = month number), evaluated at the
+    deadline's month; NaN with fewer than 2 values or no deadline."""
+    line = _trend(history, keys)
     months = {i.id: deadline_month(plan, i.id) for i in plan.indicators if i.deadline}
-    at = n.index.get_level_values("indicator").map(months).astype("float64")
-    return (intercept + slope * at).where(n >= 2)
+    at = line.index.get_level_values("indicator").map(months).astype("float64")
+    return line["intercept"] + line["slope"] * at
 
 
 def forecast(history: pd.DataFrame, plan: Plan) -> pd.Series:
     """The forecast of every indicator (forecast_by over the indicator alone), in the plan's order."""
     return forecast_by(history, plan, ["indicator"]).reindex([i.id for i in plan.indicators])
+
+
+def pace(history: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
+    """How the present pace goes on, on the forecast's own line (the last up to 3 months that have a value):
+    `months` used (0..3), `slope` per month, and `reach`, the first month after period P's last month E at which
+    the line stands at or above the target, as a month number of the plan year (13 = January of the next year);
+    reach is NaN without a target, with fewer than 2 values, or when the line does not rise. Indexed by
+    indicator, in the plan's order."""
+    ids = [i.id for i in plan.indicators]
+    line = _trend(history, ["indicator"]).reindex(ids)
+    target = pd.Series({i.id: np.nan if i.target is None else float(i.target) for i in plan.indicators})
+    rising = line["slope"] > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossing = np.ceil((target - line["intercept"]) / line["slope"].where(rising) - 1e-9)
+    reach = np.maximum(crossing, month_of(period) + 1).where(rising & target.notna())
+    return pd.DataFrame({"months": line["n"].fillna(0).astype("int64"), "slope": line["slope"], "reach": reach})
 
 
 def values_from_sums(frame: pd.DataFrame, kind: pd.Series, reported: pd.Series) -> pd.Series:

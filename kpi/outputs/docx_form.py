@@ -27,6 +27,7 @@ PARAGRAPH_AFTER = Pt(6)
 MARGINS = {"top": Mm(20), "bottom": Mm(20), "left": Mm(30), "right": Mm(15)}
 PAGE_W, PAGE_H = Mm(210), Mm(297)
 TEXT_W = Mm(165)  # the page less the left and right margins
+CELL_PAD_MM = 1.905  # a table cell's left and right margin (Word's default, 108 twips, python-docx's template)
 PLACEHOLDER_STYLE = "Chỗ cần điền"  # character style of the places only people write
 _AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
                "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
@@ -128,36 +129,44 @@ def run(paragraph, text: str, *, size: float = BODY_PT, bold: bool = False, ital
 
 
 def placeholder(paragraph, text: str, size: float = BODY_PT):
-    """A place only people fill, e.g. '[Chỗ cần điền: …]': an inline plain-text content control showing its
-    placeholder, so that Word, WPS and LibreOffice select it whole on a click and the analyst's typing
-    replaces it (and its yellow style); the run inside carries the character style PLACEHOLDER_STYLE."""
-    sdt = OxmlElement("w:sdt")
-    pr = OxmlElement("w:sdtPr")
-    alias = OxmlElement("w:alias")
-    alias.set(qn("w:val"), PLACEHOLDER_STYLE)
-    pr.append(alias)
-    pr.append(OxmlElement("w:showingPlcHdr"))
-    pr.append(OxmlElement("w:text"))
-    sdt.append(pr)
-    content = OxmlElement("w:sdtContent")
+    """A place only people fill, e.g. '[Chỗ cần điền: …]': ordinary text highlighted in yellow (w:highlight, which
+    Word, WPS and LibreOffice all show and print as such; a content control or form field would lose its look in
+    LibreOffice), in the character style PLACEHOLDER_STYLE so that Find can look for the style too. The analyst
+    selects it and types over it, then takes the highlight off (Word, WPS: Home > Text Highlight Color > No
+    Color; LibreOffice: Format > Character > Highlighting > None)."""
     r = paragraph.add_run(text)
     r.style = PLACEHOLDER_STYLE
     r.font.size = Pt(size)
     r.font.name = FONT
-    content.append(r._r)  # moved from the paragraph into the control
-    sdt.append(content)
-    paragraph._p.append(sdt)
+    r.font.italic = True
+    r.font.highlight_color = WD_COLOR_INDEX.YELLOW  # direct as well: LibreOffice does not take it from the style
     return r
 
 
-def rule(container, width_mm: float, column_mm: float, size_pt: float = 4) -> None:
-    """A horizontal rule of `width_mm`, centred in a column of `column_mm`: an empty, tiny paragraph with a
-    top border between indents (a real paragraph, no drawing)."""
+def keep_together(paragraphs, with_next: bool = True) -> None:
+    """Never break inside these paragraphs, and (with_next) keep each with the paragraph after it, so that a
+    block (a heading and its first line, the signature) moves to the next page whole."""
+    for p in paragraphs:
+        p.paragraph_format.keep_together = True
+        if with_next:
+            p.paragraph_format.keep_with_next = True
+
+
+def cant_split(row) -> None:
+    """A table row that is never cut across two pages (it moves to the next page whole)."""
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def rule(container, width_mm: float, column_mm: float, size_pt: float = 4, gap_pt: float = 3, in_cell: bool = False):
+    """A horizontal rule of `width_mm`, centred in a column of `column_mm` (a table column when `in_cell`: less
+    its cell margins): an empty, tiny paragraph with a top border between indents (a real paragraph, no
+    drawing), `gap_pt` below the line of text above it."""
     p = container.add_paragraph()
-    side = Mm(max(0.0, (column_mm - width_mm) / 2))
+    inner = column_mm - (2 * CELL_PAD_MM if in_cell else 0)
+    side = Mm(max(0.0, (inner - width_mm) / 2))
     fmt = p.paragraph_format
     fmt.left_indent = fmt.right_indent = side
-    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.space_before, fmt.space_after = Pt(gap_pt), Pt(0)  # the gap keeps the rule off the letters above
     fmt.line_spacing = Pt(size_pt)
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     borders = OxmlElement("w:pBdr")
@@ -169,6 +178,7 @@ def rule(container, width_mm: float, column_mm: float, size_pt: float = 4) -> No
     p._p.get_or_add_pPr().insert_element_before(borders, *_AFTER_PBDR)
     r = p.add_run("")
     r.font.size = Pt(size_pt)
+    return p
 
 
 def no_borders(table) -> None:
@@ -218,7 +228,7 @@ def data_table(doc, headers: list[str], rows: list[list[str]], widths_mm: list[f
     header_pr.append(OxmlElement("w:tblHeader"))
     for values in rows:
         row = table.add_row()
-        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # a row is never cut across two pages
+        cant_split(row)
         cells = row.cells
         for j, (cell, text) in enumerate(zip(cells, values)):
             _cell_text(cell, text, size, align="center" if j in center_cols else "left")

@@ -17,6 +17,7 @@ from kpi.core.i18n import STATUS_LABELS, target_words
 from kpi.indicators import compute
 from kpi.intake import notes as unit_notes
 from kpi.outputs import docx_form as f
+from kpi.outputs.docx_narrative import indicator_sentences
 
 SUBJECT = "Kết quả thực hiện các chỉ tiêu về khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số"
 DEFAULT_RECIPIENTS = ("Thường trực Đảng ủy xã (b/c)", "Thường trực HĐND xã (b/c)", "Chủ tịch, các Phó Chủ tịch UBND xã",
@@ -64,9 +65,10 @@ def build_document(r, notes: pd.DataFrame | None = None):
     _results(doc, r)
     _assessment(doc, r, notes)
     _tasks(doc, r, notes)
-    f.para(doc, "IV. ĐỀ XUẤT, KIẾN NGHỊ", bold=True, indent=True)
-    f.placeholder(f.para(doc, indent=True), "[Chỗ cần điền: đề xuất, kiến nghị với cấp trên]")
-    _signature(doc, r)
+    heading = _head(doc, "IV. ĐỀ XUẤT, KIẾN NGHỊ")
+    proposals = f.para(doc, indent=True)
+    f.placeholder(proposals, "[Chỗ cần điền: đề xuất, kiến nghị với cấp trên]")
+    _signature(doc, r, lead_in=[heading, proposals])
     _annex(doc, r)
     core = doc.core_properties
     core.title = f"Báo cáo {SUBJECT.lower()} {periods.words(r.period)}"
@@ -99,13 +101,13 @@ def _heading(doc, r) -> None:
     left, right = table.rows[0].cells
     f.para(left, "ỦY BAN NHÂN DÂN", size=f.HEAD_PT, bold=True, align="center", after=0)
     f.para(left, f"XÃ {r.plan.commune.upper()}", size=f.HEAD_PT, bold=True, align="center", after=0)
-    f.rule(left, 18, LEFT_MM)  # 1/3–1/2 of the agency line
+    f.rule(left, 18, LEFT_MM, in_cell=True)  # 2/5 of 'ỦY BAN NHÂN DÂN' (43 mm in Times New Roman 13 bold)
     number = f.para(left, "Số: ", size=f.NUMBER_PT, align="center", after=0)
     f.placeholder(number, "      ", size=f.NUMBER_PT)
     f.run(number, "/BC-UBND", size=f.NUMBER_PT)
     f.para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=f.HEAD_PT, bold=True, align="center", after=0)
     f.para(right, "Độc lập - Tự do - Hạnh phúc", size=f.BODY_PT, bold=True, align="center", after=0)
-    f.rule(right, 62, RIGHT_MM)  # as long as "Độc lập - Tự do - Hạnh phúc" in Times New Roman 14 bold
+    f.rule(right, 61, RIGHT_MM, in_cell=True)  # as long as "Độc lập - Tự do - Hạnh phúc" in Times New Roman 14 bold
     f.para(right, place_date(r.plan.commune, r.made_on), size=f.BODY_PT, italic=True, align="center", after=0)
 
 
@@ -138,10 +140,10 @@ def _counts_sentence(r) -> str:
 
 
 def _results(doc, r) -> None:
-    f.para(doc, f"I. KẾT QUẢ THỰC HIỆN {periods.words(r.period).upper()}", bold=True, indent=True)
-    f.para(doc, "1. Công tác lãnh đạo, chỉ đạo, tuyên truyền", bold=True, indent=True)
+    _head(doc, f"I. KẾT QUẢ THỰC HIỆN {periods.words(r.period).upper()}")
+    _head(doc, "1. Công tác lãnh đạo, chỉ đạo, tuyên truyền")
     f.placeholder(f.para(doc, indent=True), "[Chỗ cần điền: công tác lãnh đạo, chỉ đạo, tuyên truyền trong kỳ]")
-    f.para(doc, "2. Kết quả thực hiện các chỉ tiêu", bold=True, indent=True)
+    _head(doc, "2. Kết quả thực hiện các chỉ tiêu")
     f.para(doc, _counts_sentence(r), indent=True)
     headers = ["STT", "Chỉ tiêu", "Chỉ tiêu giao", "Kết quả (lũy kế)", "So với chỉ tiêu", "Đánh giá",
                "Đơn vị chủ trì"]
@@ -152,6 +154,13 @@ def _results(doc, r) -> None:
     f.para(doc, "", after=0)
 
 
+def _head(doc, text: str):
+    """A section or item heading of the body, kept on the page of the line that follows it."""
+    p = f.para(doc, text, bold=True, indent=True)
+    p.paragraph_format.keep_with_next = True
+    return p
+
+
 def _line(doc, text: str) -> None:
     f.para(doc, f"- {text}", indent=True)
 
@@ -160,29 +169,39 @@ def _value_phrase(row) -> str:
     return f"{formats.value(row.value, row.kind, 'vi')} (chỉ tiêu {target_words(row.target_text, row.target, row.kind)})"
 
 
+def _said(sentence: str, more: str) -> str:
+    """An indicator's line: its value and status, then what moved and when it gets there (docx_narrative)."""
+    return f"{sentence}; {more}." if more else f"{sentence}."
+
+
 def _assessment(doc, r, notes: pd.DataFrame) -> None:
-    f.para(doc, "II. ĐÁNH GIÁ CHUNG", bold=True, indent=True)
-    f.para(doc, "1. Ưu điểm", bold=True, indent=True)
+    _head(doc, "II. ĐÁNH GIÁ CHUNG")
+    _head(doc, "1. Ưu điểm")
     card = r.scorecard
+    moved = indicator_sentences(r)
     good = card[card["status"].isin(["achieved", "on_track"])]
     for _, row in good.iterrows():
-        _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): {_value_phrase(row)}, "
-                   f"{STATUS_LABELS['vi'][row.status].lower()}.")
+        _line(doc, _said(f"Chỉ tiêu {row.indicator} ({row.short}): {_value_phrase(row)}, "
+                         f"{STATUS_LABELS['vi'][row.status].lower()}", moved[row.indicator]))
     if good.empty:
         _line(doc, "Chưa có chỉ tiêu nào đạt hoặc đúng tiến độ.")
+    for _, row in card[card["status"] == "encouraged"].iterrows():
+        _line(doc, _said(f"Chỉ tiêu {row.indicator} ({row.short}, chỉ tiêu khuyến khích): "
+                         f"{formats.value(row.value, row.kind, 'vi')}", moved[row.indicator]))
     t = r.timeliness
     on_time = t[t["status"] == "on_time"]
     if len(on_time):
         _line(doc, "Các đơn vị gửi báo cáo đúng hạn: " + ", ".join(on_time["unit_name"]) + ".")
     for note in unit_notes.of_field(notes, "highlights").itertuples(index=False):
         _line(doc, f"{r.plan.unit(note.unit).name}: {note.text}")
-    f.para(doc, "2. Tồn tại, hạn chế và nguyên nhân", bold=True, indent=True)
+    _head(doc, "2. Tồn tại, hạn chế và nguyên nhân")
     bad = compute.urgent(card)
     for _, row in bad.iterrows():
         reason = unit_notes.reason(notes, row.indicator)
         why = f" Nguyên nhân, giải pháp ({r.plan.unit(row.lead).short}): {reason}" if reason else ""
-        _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): {_value_phrase(row)}, "
-                   f"{STATUS_LABELS['vi'][row.status].lower()}; đơn vị chủ trì: {r.plan.unit(row.lead).name}.{why}")
+        _line(doc, _said(f"Chỉ tiêu {row.indicator} ({row.short}): {_value_phrase(row)}, "
+                         f"{STATUS_LABELS['vi'][row.status].lower()}", moved[row.indicator])
+              + f" Đơn vị chủ trì: {r.plan.unit(row.lead).name}.{why}")
     if bad.empty:
         _line(doc, "Không có chỉ tiêu chậm tiến độ hay không đạt.")
     for _, row in card[card["status"] == "no_data"].iterrows():
@@ -194,14 +213,14 @@ def _assessment(doc, r, notes: pd.DataFrame) -> None:
 
 
 def _tasks(doc, r, notes: pd.DataFrame) -> None:
-    f.para(doc, f"III. NHIỆM VỤ TRỌNG TÂM {periods.next_words(r.period).upper()}", bold=True, indent=True)
+    _head(doc, f"III. NHIỆM VỤ TRỌNG TÂM {periods.next_words(r.period).upper()}")
     n = 0
     for _, row in compute.urgent(r.scorecard).iterrows():
         ind = r.plan.indicator(row.indicator)
         n += 1
         deadline = formats.date(row.deadline) if row.deadline else "thực hiện thường xuyên"
-        f.para(doc, f"{n}. Chỉ tiêu {ind.id}: {ind.name} (đơn vị chủ trì: {r.plan.unit(ind.lead).name}; "
-                    f"thời hạn: {deadline})", bold=True, indent=True)
+        _head(doc, f"{n}. Chỉ tiêu {ind.id}: {ind.name} (đơn vị chủ trì: {r.plan.unit(ind.lead).name}; "
+                   f"thời hạn: {deadline})")
         for task in ind.tasks:
             _line(doc, task.rstrip(".;") + ".")
         reason = unit_notes.reason(notes, ind.id)
@@ -210,13 +229,13 @@ def _tasks(doc, r, notes: pd.DataFrame) -> None:
     planned = unit_notes.of_field(notes, "next_tasks")
     if len(planned):
         n += 1
-        f.para(doc, f"{n}. Nhiệm vụ các đơn vị đăng ký", bold=True, indent=True)
+        _head(doc, f"{n}. Nhiệm vụ các đơn vị đăng ký")
         for note in planned.itertuples(index=False):
             _line(doc, f"{r.plan.unit(note.unit).name}: {note.text}")
     soon = compute.upcoming(r.scorecard, periods.last_month(r.period))
     if len(soon):
         n += 1
-        f.para(doc, f"{n}. Chỉ tiêu đến hạn trong 60 ngày tới", bold=True, indent=True)
+        _head(doc, f"{n}. Chỉ tiêu đến hạn trong 60 ngày tới")
         for _, row in soon.iterrows():
             _line(doc, f"Chỉ tiêu {row.indicator} ({row.short}): hạn {formats.date(row.deadline)}, hiện đạt "
                        f"{_value_phrase(row)}; đơn vị chủ trì: {r.plan.unit(row.lead).name}.")
@@ -224,9 +243,13 @@ def _tasks(doc, r, notes: pd.DataFrame) -> None:
         _line(doc, "Duy trì kết quả các chỉ tiêu đã đạt.")
 
 
-def _signature(doc, r) -> None:
-    f.para(doc, "", after=0)
+def _signature(doc, r, lead_in: list) -> None:
+    """Nơi nhận and the signature in one borderless row that cannot split across pages, kept with the paragraphs
+    that lead into it (`lead_in`, section IV; keep_with_next), so that KT. CHỦ TỊCH, PHÓ CHỦ TỊCH and the name
+    stay together and never stand alone at the top of a page in Word, WPS or LibreOffice."""
+    f.keep_together([*lead_in, f.para(doc, "", after=0)])
     table = f.layout_table(doc, [80, 85])
+    f.cant_split(table.rows[0])
     left, right = table.rows[0].cells
     f.para(left, "Nơi nhận:", size=f.RECIPIENTS_HEAD_PT, bold=True, italic=True, align="left", after=0)
     recipients = list(getattr(r.plan, "report_recipients", ()) or DEFAULT_RECIPIENTS)
@@ -242,6 +265,9 @@ def _signature(doc, r) -> None:
         f.run(name, signer(r.plan), bold=True)
     else:
         f.placeholder(name, "[Họ và tên người ký]")
+    for cell in (left, right):  # within the row as well, for a suite that lets a row split anyway
+        f.keep_together(cell.paragraphs[:-1])
+        f.keep_together(cell.paragraphs[-1:], with_next=False)
 
 
 def _annex(doc, r) -> None:

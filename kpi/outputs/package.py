@@ -15,6 +15,7 @@ import pandas as pd
 
 import kpi
 from kpi import province
+from kpi.core import signing
 from kpi.core.files import write_folder
 from kpi.indicators import compute
 from kpi.intake import cache
@@ -22,6 +23,7 @@ from kpi.intake import notes as unit_notes
 from kpi.intake.validate import Submissions
 from kpi.outputs import published
 from kpi.plan import Plan
+from kpi.plan.rules import rules_sha256
 
 PACKAGE_DIR = "package"
 DESCRIPTOR = "datapackage.json"
@@ -50,7 +52,9 @@ FIELDS: dict[str, list[tuple[str, str, str]]] = {
                 ("value", "number", "giá trị lũy kế"), ("villages_reported", "integer", "số thôn có số liệu"),
                 ("villages_expected", "integer", "số thôn phải có")],
 }
-KPI_KEYS = ("commune", "commune_id", "plan_year", "plan_sha256", "period", "revision", "kit_version", "made_on")
+KPI_KEYS = ("commune", "commune_id", "plan_year", "plan_sha256", "plan_rules", "period", "revision", "kit_version",
+            "made_on")
+SIGNATURE = DESCRIPTOR + signing.SIGNATURE_SUFFIX
 
 
 def csv_bytes(frame: pd.DataFrame, fields: list[str]) -> bytes:
@@ -93,7 +97,8 @@ def write_package(plan: Plan, subs: Submissions, period: str, card: pd.DataFrame
                   data_dir: Path, plan_path: Path, made_on: str = "") -> Path:
     """<out>/package/ for month P (`out` is <out>/<P>/): the resources, then datapackage.json last, so a
     package with a descriptor is whole. Records the published values (kpi.outputs.published) and carries
-    the corrections found, with P's revision number."""
+    the corrections found, with P's revision number. Signed (datapackage.json.sig) when the commune has its key
+    (`kpi keys`, kpi.core.signing); else unsigned, and `unsigned_note` says so."""
     made_on = made_on or dt.date.today().isoformat()
     revision, changes, records = published.publish(plan, subs.data, period, card, Path(out).parent, made_on)
     notes = unit_notes.for_period(unit_notes.read_notes(data_dir, plan, period)[0], period, plan.unit_codes)
@@ -110,11 +115,28 @@ def write_package(plan: Plan, subs: Submissions, period: str, card: pd.DataFrame
         "profile": PROFILE, "name": slug(f"kpi-{plan.commune}-{period}"),
         "title": f"Số liệu chỉ tiêu KHCN, ĐMST và CĐS của xã {plan.commune}, kỳ {period}",
         "resources": entries,
-        "kpi": {"commune": plan.commune, "commune_id": Path(data_dir).resolve().name, "plan_year": plan.year,
-                "plan_sha256": cache.sha256_file(plan_path), "period": period, "revision": revision,
+        "kpi": {"commune": plan.commune, "commune_id": commune_id(data_dir), "plan_year": plan.year,
+                "plan_sha256": cache.sha256_file(plan_path), "plan_rules": rules_sha256(plan), "period": period,
+                "revision": revision,
                 "kit_version": kpi.__version__, "made_on": made_on},
     }
     parts[DESCRIPTOR] = json.dumps(descriptor, ensure_ascii=False, indent=2).encode("utf-8")
+    pair = signing.load_key(commune_id(data_dir))
+    if pair is not None:  # over the descriptor's exact bytes, which carry every resource's sha256
+        parts[SIGNATURE] = signing.signature_bytes(parts[DESCRIPTOR], pair)
     final = write_folder(Path(out) / PACKAGE_DIR, parts)  # made whole aside, then put in place
     published.save(records)  # recorded as published once the package is whole
     return final
+
+
+def commune_id(data_dir: Path) -> str:
+    """The commune's id: the name of its data folder (as the province plan lists it)."""
+    return Path(data_dir).resolve().name
+
+
+def unsigned_note(package_dir: Path, data_dir: Path) -> str:
+    """What the run says when it wrote a package without a signature ('' when signed)."""
+    if (Path(package_dir) / SIGNATURE).is_file():
+        return ""
+    return (f"gói số liệu {package_dir} chưa được ký: xã {commune_id(data_dir)} chưa có khóa. Chạy một lần "
+            f"`kpi keys --data {data_dir}`, gửi khóa công khai cho tỉnh, rồi chạy lại; tỉnh không tổng hợp gói chưa ký.")

@@ -36,6 +36,8 @@ class ProvincePlan:
     targets: dict[str, float | None] = field(default_factory=dict)
     communes: tuple[str, ...] = ()
     file: str = ""
+    keys: dict[str, bytes] = field(default_factory=dict)  # commune id -> Ed25519 public key (kpi.core.signing)
+    names: dict[str, str] = field(default_factory=dict)  # commune id -> name, as the province writes it
 
 
 def load_province_plan(path: str | Path | None, plan: Plan) -> ProvincePlan:
@@ -68,13 +70,49 @@ def load_province_plan(path: str | Path | None, plan: Plan) -> ProvincePlan:
         else:
             problems.append(f"targets: chỉ tiêu {ind} = {value!r}: ghi một số không âm (phần trăm với chỉ tiêu tỷ lệ) "
                             "hoặc encouraged")
-    communes = raw.get("communes") or []
-    if not isinstance(communes, list) or not all(isinstance(c, (str, int)) for c in communes):
-        problems.append("communes phải là danh sách mã xã (tên thư mục số liệu của xã), ví dụ communes: [xa_001, xa_002]")
-        communes = []
+    ids, keys, names = _communes(raw.get("communes") or [], problems)
     if problems:
         raise PlanError(f"Kế hoạch của tỉnh {path} có {len(problems)} lỗi:\n" + "\n".join(f"  - {p}" for p in problems))
-    return ProvincePlan(str(raw.get("province") or ""), targets, tuple(str(c) for c in communes), str(path))
+    return ProvincePlan(str(raw.get("province") or ""), targets, ids, str(path), keys, names)
+
+
+def _communes(given: object, problems: list[str]) -> tuple[tuple[str, ...], dict[str, bytes], dict[str, str]]:
+    """The communes the province expects: each a commune id (the commune's data folder name), or
+    {id, name, key} with the public key `kpi keys` printed at the commune (SPEC §10)."""
+    from kpi.core.signing import parse_public
+
+    if not isinstance(given, list):
+        problems.append("communes phải là danh sách xã, mỗi xã một dòng {id: xa_001, name: Xã …, key: \"ed25519:…\"} "
+                        "(hoặc chỉ mã xã)")
+        return (), {}, {}
+    ids, keys, names, owner = [], {}, {}, {}
+    for n, entry in enumerate(given, 1):
+        if isinstance(entry, (str, int)) and not isinstance(entry, bool):
+            entry = {"id": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), (str, int)) or isinstance(entry.get("id"), bool):
+            problems.append(f"communes, xã thứ {n}: cần {{id: mã xã, name: tên xã, key: \"ed25519:…\"}}, không phải "
+                            f"{entry!r}")
+            continue
+        cid = str(entry["id"])
+        if cid in ids:
+            problems.append(f"communes: xã {cid} ghi hai lần")
+            continue
+        ids.append(cid)
+        if entry.get("name"):
+            names[cid] = str(entry["name"])
+        if entry.get("key") is None:
+            continue
+        try:
+            key = parse_public(entry["key"])
+        except ValueError as exc:
+            problems.append(f"communes, xã {cid}: {exc}")
+            continue
+        if key in owner:  # one key for two communes would let either sign for the other
+            problems.append(f"communes: xã {cid} và xã {owner[key]} có cùng một khóa; mỗi xã có khóa riêng do "
+                            "`kpi keys` tạo ở xã đó")
+            continue
+        owner[key], keys[cid] = cid, key
+    return tuple(ids), keys, names
 
 
 def province_targets(plan: Plan, communes_reported: pd.Series, pplan: ProvincePlan | None = None) -> pd.DataFrame:

@@ -58,7 +58,8 @@ def inputs(args) -> dict[str, str]:
     notebook = Path(args.notebook) if getattr(args, "notebook", None) else paths.MASTER_NOTEBOOK
     data = Path(args.data)
     out = {"kit": kit_fingerprint(), "plan": _digest(_plan_path(args)), "notebook": _digest(notebook),
-           "README.md": _digest(data / "README.md")}
+           "README.md": _digest(data / "README.md"),
+           "signing key": _digest(paths.keys_dir() / f"{data.resolve().name}.pub")}  # signs the package
     root = paths.submissions_dir(data)
     for f in submission_files(root):
         out[f"submissions/{f.relative_to(root).as_posix()}"] = sha256_file(f)
