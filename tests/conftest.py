@@ -216,6 +216,7 @@ def province_rendered(tmp_path_factory) -> RenderedProvince:
     box = base / "inbox"
     for d in sorted(p for p in (FIXTURES / "province3").iterdir() if p.is_dir()):
         shutil.copytree(make_package(d, base / "communes_out", "2026-02"), box / d.name)
-    code = cli.main(["run", "--packages", str(box), "--out", str(base / "out"), "--format", "html,pdf"])
+    code = cli.main(["run", "--packages", str(box), "--out", str(base / "out"), "--format", "html,pdf",
+                     "--allow-unsigned"])  # unsigned: the province plan of the fixture lists no keys
     assert code == 0
     return RenderedProvince(base / "out" / "province" / "2026-02", box)

@@ -96,7 +96,8 @@ def test_summary_counts_communes_on_target_behind_and_without_data(fixture_repor
 
 
 def test_kpi_scorecard_packages_speaks_vietnamese_and_stays_machine_readable(province_rendered):
-    proc = subprocess.run([sys.executable, "-m", "kpi", "scorecard", "--packages", str(province_rendered.packages)],
+    proc = subprocess.run([sys.executable, "-m", "kpi", "scorecard", "--packages", str(province_rendered.packages),
+                           "--allow-unsigned"],
                           capture_output=True, text=True, encoding="utf-8")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -107,7 +108,7 @@ def test_kpi_scorecard_packages_speaks_vietnamese_and_stays_machine_readable(pro
     assert "missed" not in proc.stdout or "Không đạt" in proc.stdout
     assert not any(len(x) > 8 for x in __import__("re").findall(r"\d+\.(\d+)", proc.stdout))
     out = json.loads(subprocess.run([sys.executable, "-m", "kpi", "scorecard", "--packages",
-                                     str(province_rendered.packages), "--format", "json"],
+                                     str(province_rendered.packages), "--format", "json", "--allow-unsigned"],
                                     capture_output=True, text=True, encoding="utf-8").stdout)
     one = out["indicators"][0]
     assert (one["value"], one["value_text"], one["status_label"], one["deadline"]) == (38.5714, "38,6%", "Đạt",
@@ -130,4 +131,6 @@ def test_the_province_pdf_opens_on_the_summary(province_rendered, pdftotext):
     for label in ("1. Phủ sóng 4G/5G", "3d. Dịch vụ số giao thông", "16. Chữ ký số người trưởng thành"):
         assert label in first, label
     assert "Kết quả toàn tỉnh" not in first and "Kết quả toàn tỉnh" in re.sub(r"\s+", " ", pages[1])
-    assert "xa_a" not in text and "Xã A" in text
+    # the communes by name in the rankings (page 2 on); the trust note on page 1 (kpi/report/province_trust.py)
+    # names the packages by their folders
+    assert re.search(r"1\. Xã B \(90,0%\); 2\. Xã A \(50,0%\); 3\. Xã C \(10,0%\)", re.sub(r"\s+", " ", text))
