@@ -15,7 +15,8 @@ c. a re-run with nothing changed (no --force, after each round's full batch), me
    batch's median;
 d. the size of each report's HTML for November of the committed sample (data/sample), against the bounds of
    issue 13 (commune <= 350 KB, a unit <= 200 KB: leadership opens them on a phone over a slow line), with
-   what the bytes are (the stylesheet, the SVG charts, the rest);
+   what the bytes are (the stylesheet, the SVG charts, the rest); and the commune page's height at 360 px wide
+   (the machine's Chromium through playwright), against the goal of issue 26: <= 12 screens of 800 px;
 e. (only with --parts e: long) a synthetic province of --communes N communes (kpi demo-data --communes N), `kpi
    run` on it for its latest month: every commune's reports and the province report; wall, CPU (cgroup), the
    number of reports (manifests), CPU per report against part a's batch.
@@ -564,7 +565,33 @@ def part_d() -> list[dict]:
             svg = sum(len(m) for m in re.findall(rb"<svg\b.*?</svg>", text, re.S))
             out.append({"report": html.stem, "kb": len(text) / 1000, "css_kb": css / 1000, "svg_kb": svg / 1000,
                         "png": text.count(b"data:image/png"), "script": text.count(b"<script")})
+        commune = next(x for x in out if x["report"] == "commune")
+        commune["phone_px"] = phone_height(Path(work, "2026-11", "commune.html"))
         return out
+
+
+PHONE = (360, 800)  # a phone's viewport, CSS px; the goal: the commune page within PHONE_SCREENS of its screens
+PHONE_SCREENS = 12
+
+
+def phone_height(html: Path) -> int | None:
+    """The page's full height at a PHONE-wide viewport (CSS px), in the machine's Chromium through the kit's
+    playwright, as tests/test_phone.py opens it; None when there is no browser."""
+    from kpi.outputs.pdf import find_chromium
+
+    browser = find_chromium()
+    if browser is None:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu"], headless=True)
+        try:
+            page = b.new_page(viewport={"width": PHONE[0], "height": PHONE[1]}, device_scale_factor=1)
+            page.goto(html.resolve().as_uri())
+            return int(page.evaluate("document.documentElement.scrollHeight"))
+        finally:
+            b.close()
 
 
 def main() -> None:
@@ -638,6 +665,11 @@ def main() -> None:
             print(f"    {x['report']:<8} {x['kb']:7.1f} KB  (report.css {x['css_kb']:.1f} KB, SVG charts "
                   f"{x['svg_kb']:.1f} KB, PNG {x['png']}, script {x['script']})   bound {bound} KB: "
                   f"{'within' if x['kb'] <= bound else 'OVER'}")
+        px = next(x for x in figures["d"] if x["report"] == "commune").get("phone_px")
+        goal = PHONE_SCREENS * PHONE[1]
+        print(f"    commune page at {PHONE[0]} px wide: " + ("no Chromium to measure it" if px is None else
+              f"{px:,} px = {px / PHONE[1]:.1f} screens of {PHONE[1]} px   goal <= {PHONE_SCREENS} screens "
+              f"({goal:,} px): {'within' if px <= goal else 'OVER'}"))
 
     if "e" in parts:
         res_e = part_e(args.communes, args.workers)

@@ -89,10 +89,12 @@ def test_cache_file_is_private_atomic_and_single(data: Path, tmp_path: Path):
     assert {p.stat().st_mode & 0o777 for p in second.iterdir()} == {0o600}
     # nothing in it can run code when read: Parquet frames and JSON
     assert sorted(p.name for p in second.iterdir()) == ["data.parquet", "facts.json", "files.parquet",
-                                                         "meta.json", "received.parquet", "rejected.parquet"]
+                                                         "meta.json", "received.parquet", "rejected.parquet",
+                                                         "revisions.parquet"]
     got = cache.read(out, "b" * 64)
     pd.testing.assert_frame_equal(got.data, subs.data)
     pd.testing.assert_frame_equal(got.files, subs.files)
+    pd.testing.assert_frame_equal(got.revisions, subs.revisions)
     pd.testing.assert_frame_equal(got.received, subs.received)
     assert got.problems == subs.problems and got.file_periods == subs.file_periods
     assert list(got.rejected["error"]) == list(subs.rejected["error"])

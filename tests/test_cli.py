@@ -106,7 +106,8 @@ def test_demo_data_writes_a_marked_data_set(tmp_path, capsys):
     code, _, _ = run(capsys, "demo-data", "--out", str(tmp_path), "--seed", "7")
     assert code == 0
     assert "synthetic" in (tmp_path / "README.md").read_text(encoding="utf-8")
-    assert sorted(p.name for p in (tmp_path / "submissions" / "2026-11").iterdir()) == ["ca.csv", "kt.csv", "ttpvhcc.csv", "vhxh.xlsx"]
+    assert sorted(p.name for p in (tmp_path / "submissions" / "2026-11").iterdir()) == [
+        "ca.csv", "kt.csv", "ttpvhcc.csv", "ttpvhcc_v2.csv", "vhxh.xlsx"]
 
 
 def test_python_dash_m_kpi(data):

@@ -126,6 +126,29 @@ def test_wide_screen_keeps_the_table(rendered, browser):
         page.close()
 
 
+@pytest.mark.slow
+def test_commune_page_within_twelve_phone_screens_with_its_long_parts_folded(rendered, browser):
+    """Issue 26: the sample month's commune page at 360 px within 12 screens of 800 px; the data-quality
+    problems are one line per kind and file, closed on the phone (a tap opens one), open on a wide screen."""
+    page = browser.new_page(viewport={"width": 360, "height": 800}, device_scale_factor=1)
+    try:
+        page.goto((rendered.out / "commune.html").resolve().as_uri(), wait_until="load")
+        assert page.evaluate("document.documentElement.scrollHeight") <= 12 * 800
+        group = page.locator("details.pgroup", has_text="Giá trị âm").first  # Công an's negative value
+        assert group.locator("summary").inner_text().replace("\n", " ").startswith("Lỗi Giá trị âm · 2026-11/ca.csv · 1 chỗ")
+        assert not group.locator("li").first.is_visible()
+        group.locator("summary").click()
+        assert group.locator("li").first.is_visible()
+    finally:
+        page.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto((rendered.out / "commune.html").resolve().as_uri(), wait_until="load")
+        assert page.locator("details.pgroup", has_text="Giá trị âm").first.locator("li").first.is_visible()
+    finally:
+        page.close()
+
+
 # --- charts as SVG ------------------------------------------------------------------------------------------
 
 

@@ -399,8 +399,16 @@ def test_a_later_file_corrects_and_every_replaced_value_is_listed(tmp_path, plan
         "Số liệu được sửa: Tổng dân số, Thôn 1, kỳ 2026-11: giá trị cũ 1200 ở 2026-11/ca.csv dòng 2 (ngày báo cáo "
         "08/12/2026) được thay bằng giá trị mới 1210 ở 2026-11/ca_sua.csv dòng 2 (ngày báo cáo 12/12/2026); bản mới "
         "được dùng vì có ngày báo cáo muộn hơn.")
-    # Thôn 3 sent twice with the same value: not a correction
-    assert [p.row for p in subs.problems if p.code == "W_DUPLICATE_SAME"] == [4]
+    # Thôn 3 sent again with the same value: not a correction, one line for the file (1 value)
+    (same,) = [p for p in subs.problems if p.code in ("W_DUPLICATE_SAME", "W_RESENT_SAME")]
+    assert (same.code, same.file, same.row, same.found, same.expected) == (
+        "W_RESENT_SAME", "2026-11/ca_sua.csv", None, "1", "2026-11/ca.csv")
+    # each replaced value, in the table the report shows
+    assert subs.revisions[["village", "old_value", "old_file", "old_row", "new_value", "new_file", "new_row"]
+                          ].values.tolist() == [["Thôn 1", 1200.0, "2026-11/ca.csv", 2, 1210.0, "2026-11/ca_sua.csv", 2],
+                                                ["Thôn 2", 950.0, "2026-11/ca.csv", 3, 955.0, "2026-11/ca_sua.csv", 4]]
+    assert [f"{d:%d/%m}" for d in subs.revisions["old_date"]] == ["08/12", "08/12"]
+    assert [f"{d:%d/%m}" for d in subs.revisions["new_date"]] == ["12/12", "12/12"]
     # the replaced rows are listed as rejected with their code: 6 read = 3 accepted + 3 (2 corrected, 1 repeat)
     accounted(subs, 6, 3, 3)
     files = subs.files.set_index("file")
@@ -421,16 +429,50 @@ def test_the_file_sent_later_wins_even_when_its_name_sorts_first(tmp_path, plan)
     assert "giá trị cũ 1200 ở 2026-11/b_ban_dau.csv" in p.detail and "ngày báo cáo muộn hơn" in p.detail
 
 
-def test_same_report_date_the_later_file_name_wins(tmp_path, plan):
+def test_same_report_date_and_mark_the_file_saved_later_wins_then_the_name(tmp_path, plan):
+    import os
+
     from kpi.intake.validate import load_submissions
 
     sub = tmp_path / "submissions" / "2026-11"
-    _csv(sub / "ca_1.csv", ["2026-11,ca,Thôn 1,pop_total,1200,2026-12-08"])
+    _csv(sub / "ca_1.csv", ["2026-11,ca,Thôn 1,pop_total,1200,2026-12-08"])  # '_1' is no version mark
     _csv(sub / "ca_2.csv", ["2026-11,ca,Thôn 1,pop_total,1190,2026-12-08"])
+    os.utime(sub / "ca_1.csv", (1_796_000_000, 1_796_000_000))  # saved later than ca_2.csv
+    os.utime(sub / "ca_2.csv", (1_795_000_000, 1_795_000_000))
     subs = load_submissions(tmp_path, plan)
-    assert _pop(subs, "2026-11") == {"Thôn 1": 1190.0}
+    assert _pop(subs, "2026-11") == {"Thôn 1": 1200.0}
     (p,) = [p for p in subs.problems if p.code == "W_REVISED"]
-    assert p.file == "2026-11/ca_2.csv" and "cùng ngày báo cáo, tên tệp xếp sau" in p.detail
+    assert (p.file, p.found, p.expected) == ("2026-11/ca_1.csv", "1200", "1190")
+    assert "cùng ngày báo cáo, cùng dấu lần gửi trong tên, tệp được lưu sau" in p.detail
+    os.utime(sub / "ca_1.csv", (1_795_000_000, 1_795_000_000))  # saved at the same second: the name decides
+    subs = load_submissions(tmp_path, plan)
+    (p,) = [p for p in subs.problems if p.code == "W_REVISED"]
+    assert (p.file, p.found, p.expected) == ("2026-11/ca_2.csv", "1190", "1200")
+    assert "tên tệp xếp sau theo thứ tự chữ cái" in p.detail
+
+
+@pytest.mark.parametrize("copy", ["ca (1).csv", "ca_v2.csv", "ca v2.csv", "ca lần 2.csv", "CA-V2.csv", "ca_lan_2.csv"])
+def test_same_report_date_a_version_mark_wins_whatever_the_name_order_and_time(tmp_path, plan, copy):
+    """A re-send saved as 'ca (1).csv' sorts before 'ca.csv' and may carry an older modification time (copied
+    from an e-mail): its version mark decides, and the message names the original's value as the old one."""
+    import os
+
+    from kpi.intake.validate import load_submissions
+
+    sub = tmp_path / "submissions" / "2026-11"
+    _csv(sub / "ca.csv", ["2026-11,ca,Thôn 1,pop_total,1200,2026-12-08", "2026-11,ca,Thôn 2,pop_total,900,2026-12-08"])
+    _csv(sub / copy, ["2026-11,ca,Thôn 1,pop_total,1210,2026-12-08", "2026-11,ca,Thôn 2,pop_total,900,2026-12-08"])
+    os.utime(sub / "ca.csv", (1_796_000_000, 1_796_000_000))
+    os.utime(sub / copy, (1_795_000_000, 1_795_000_000))
+    subs = load_submissions(tmp_path, plan)
+    assert _pop(subs, "2026-11") == {"Thôn 1": 1210.0, "Thôn 2": 900.0}
+    (p,) = [p for p in subs.problems if p.code == "W_REVISED"]
+    assert (p.file, p.found, p.expected) == (f"2026-11/{copy}", "1210", "1200")
+    assert f"giá trị cũ 1200 ở 2026-11/ca.csv dòng 2" in p.detail
+    assert "cùng ngày báo cáo, tên tệp có dấu lần gửi cao hơn" in p.detail and "ca.csv: không có dấu lần gửi" in p.detail
+    (same,) = [p for p in subs.problems if p.code == "W_RESENT_SAME"]
+    assert (same.file, same.found) == (f"2026-11/{copy}", "1")
+    assert same.message.startswith(f"Tệp gửi lại 1 giá trị không đổi so với 2026-11/ca.csv (ngày báo cáo 08/12/2026;")
 
 
 def test_an_unknown_report_date_sorts_before_a_known_one(plan):
@@ -442,11 +484,11 @@ def test_an_unknown_report_date_sorts_before_a_known_one(plan):
                 "row": 2, "value_col": None}
 
     ok = pd.DataFrame([row("z_khong_ngay.csv", 1300.0, None), row("a.csv", 1200.0, "2026-12-08")])
-    codes, problems = _resolve_duplicates(ok, plan)
+    codes, problems, revisions = _resolve_duplicates(ok, plan)
     assert codes.tolist() == ["W_REVISED", ""]  # the undated row loses, though its name sorts last
     (p,) = problems
     assert (p.file, p.found, p.expected) == ("a.csv", "1200", "1300")
-    assert "ngày báo cáo không rõ" in p.detail and "có ngày báo cáo muộn hơn" in p.detail
+    assert "ngày báo cáo không rõ" in p.detail and "có ngày báo cáo, bản kia không rõ ngày" in p.detail
 
 
 def test_a_deleted_or_empty_village_row_is_warned(tmp_path, plan):

@@ -114,8 +114,14 @@ def cmd_validate(args) -> int:
 
 def _print_validation(args, plan, files, problems) -> None:
     """One plan's files and problems, as `kpi validate` prints them."""
+    resent: dict[str, int] = {}  # a file's values that a later file sent again unchanged (W_RESENT_SAME)
+    for p in problems:
+        if p.code == "W_RESENT_SAME":
+            resent[p.expected] = resent.get(p.expected, 0) + int(p.found)
     for f in files.itertuples():
-        extra = f" (trong đó {f.replaced} giá trị đã được bản gửi sau sửa)" if f.replaced else ""
+        parts = [f"{f.replaced} giá trị đã được bản gửi sau sửa"] if f.replaced else []
+        parts += [f"{resent[f.file]} giá trị được gửi lại không đổi"] if resent.get(f.file) else []
+        extra = f" (trong đó {', '.join(parts)})" if parts else ""
         gaps = f"; thiếu số liệu ở {f.villages_missing} thôn" if f.villages_missing else ""
         print(f"  {f.file}: đọc {f.rows_read} dòng, nhận {f.accepted}, loại {f.rejected}{extra}{gaps}")
     print(f"  Tổng: đọc {files['rows_read'].sum()} dòng, nhận {files['accepted'].sum()}, loại {files['rejected'].sum()}")

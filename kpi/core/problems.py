@@ -105,7 +105,11 @@ CATALOG: dict[str, tuple[str, str, str]] = {
     "W_VILLAGE_MISSING": (WARNING, "{detail} (đơn vị đã gửi các số liệu này cho những thôn khác của kỳ {expected}).",
                           "Điền số liệu của {found} vào mẫu biểu (nếu bằng không thì ghi 0) rồi gửi lại; không xóa "
                           "dòng của thôn nào trong mẫu."),
-    "W_DUPLICATE_SAME": (WARNING, "Dòng lặp lại y hệt dòng ở {detail}; chỉ tính một lần.", "Xóa dòng lặp."),
+    "W_DUPLICATE_SAME": (WARNING, "Dòng lặp lại y hệt {detail}; chỉ tính một lần.", "Xóa dòng lặp."),
+    "W_RESENT_SAME": (WARNING, "Tệp gửi lại {found} giá trị không đổi so với {expected} ({detail}); mỗi giá trị chỉ "
+                               "tính một lần.",
+                      "Không cần làm gì: gửi lại cả tệp khi sửa vài ô là bình thường; các giá trị đã sửa được liệt kê "
+                      "riêng (W_REVISED)."),
     "W_JUMP": (WARNING, "{detail}.",
                "Kiểm tra lại số liệu; nếu đúng thì báo lý do cho phòng Văn hóa - Xã hội."),
     "W_STOCK_FALL": (WARNING, "Số liệu lũy kế giảm mạnh: {found} so với {expected} của tháng trước ({detail}).",

@@ -30,6 +30,9 @@ VILLAGE_RATES = {
     "vneid_accounts": ("pop_14plus", 0.55, 0.715),
     "adult_digital_signature": ("pop_adult", 0.12, 0.33),
 }
+# each village-month's share scatters around its line by this much (a standard deviation): real counts wobble,
+# but a wobble of 0.5 % of a village's population made a few months look like jumps (W_JUMP) nobody meant
+LEVEL_NOISE = 0.0025
 # vneid_level2 is a share of the total population; ehealth_books is never supplied (Trạm Y tế has not sent it).
 NOT_SUPPLIED = {"ehealth_books"}
 
@@ -56,7 +59,10 @@ def _village_rows(plan: Plan, rng: np.random.Generator) -> pd.DataFrame:
         grid[col] = np.round(grid[col] * growth).astype(int)
     t = (grid["month"] - 1) / (LAST_MONTH - 1)
     for element, (denominator, start, end) in VILLAGE_RATES.items():
-        rate = np.clip(start + (end - start) * t + grid["lag"] + rng.normal(0, 0.005, len(grid)), 0.02, 0.99)
+        # a village's lag in proportion to where the element starts: a low start (digital signatures at 12 %) with
+        # the full lag would sit on the 2 % floor for months and then take off, which reads as a jump
+        lag = grid["lag"] * min(1.0, start / 0.5)
+        rate = np.clip(start + (end - start) * t + lag + LEVEL_NOISE * rng.normal(0, 1, len(grid)), 0.02, 0.99)
         grid[element] = np.floor(grid[denominator] * rate).astype(int)
     grid["vneid_level2"] = np.floor(grid["pop_total"] * np.clip(0.45 + 0.2 * t + grid["lag"] / 2, 0, 0.95)).astype(int)
     elements = [e.code for e in plan.elements if e.level == "village" and e.code not in NOT_SUPPLIED]
@@ -97,20 +103,25 @@ def _commune_rows(rng: np.random.Generator) -> pd.DataFrame:
     return long.assign(village="")
 
 
+# The sample is the commune's folder as on 5 December: every unit has sent November by then (before the 10th),
+# so no report date lies after the day anyone runs the kit on it.
+DAYS = {"vhxh": 6, "kt": 8, "ttpvhcc": 5, "ca": 9}
+LAST_DAYS = {"vhxh": 4, "kt": 5, "ttpvhcc": 5, "ca": 5}
+FIRST_SEND_DAY = 3  # TT PVHCC's first November file; its corrected file (ttpvhcc_v2.csv) follows on LAST_DAYS
+LATE = {("ca", 10): 14, ("vhxh", 3): 12}  # Công an sent October 4 days late, VHXH March 2 days late
+
+
 def _submission_day(unit: str, month: int, plan_year: int) -> dt.date:
-    """Units send before the 10th of the next month; Công an is late for November, VHXH for March."""
+    """Units send before the 10th of the next month, except the LATE ones."""
     year, nxt = (plan_year, month + 1) if month < 12 else (plan_year + 1, 1)
-    day = {"vhxh": 6, "kt": 8, "ttpvhcc": 5, "ca": 9}.get(unit, 7)
-    if (unit, month) == ("ca", 11):
-        day = 14
-    if (unit, month) == ("vhxh", 3):
-        day = 12
+    day = LATE.get((unit, month), (LAST_DAYS if month == LAST_MONTH else DAYS).get(unit, 7))
     return dt.date(year, nxt, day)
 
 
 def demo_frame(plan: Plan, seed: int = 2026) -> pd.DataFrame:
     """The synthetic long data: every unit-month except Phòng Kinh tế's July (never sent), with a few village
-    rows missing (VHXH forgot Thôn 7 and Thôn 19 in November; Công an left out Thôn 22 in October)."""
+    rows missing (VHXH forgot Thôn 7 and Thôn 19 in November; Công an left out Thôn 22 in October); each row
+    dated as its file was sent (_submission_day)."""
     rng = np.random.default_rng(seed)
     rows = pd.concat([_village_rows(plan, rng), _commune_rows(rng)], ignore_index=True)
     owner = {e.code: e.unit for e in plan.elements}
@@ -217,6 +228,22 @@ def _misspelt(name: str) -> str:
     return re.sub(r"\b(\d)\b", r"0\1", name.lower())
 
 
+def _write_bom_csv(target: Path, part: pd.DataFrame) -> None:
+    """TT PVHCC's export: CSV UTF-8 with BOM, dates as dd/mm/yyyy, a decimal comma."""
+    rows = part.assign(value=part["value"].str.replace(".", ",", regex=False),
+                       submitted_on=pd.to_datetime(part["submitted_on"]).dt.strftime("%d/%m/%Y"))
+    target.write_text(rows.to_csv(index=False, lineterminator="\r\n"), encoding="utf-8-sig")
+
+
+def _early_tally(part: pd.DataFrame, plan_year: int) -> pd.DataFrame:
+    """TT PVHCC's first November file (see data/sample/README.md): sent on the 3rd with the online records and
+    payments counted two days early (12 and 5 fewer); ttpvhcc_v2.csv of the 5th corrects them (W_REVISED)."""
+    early = {"records_online": 12, "payments_online": 5}
+    value = [_fmt_value(float(v) - early.get(e, 0)) for e, v in zip(part["element"], part["value"])]
+    day = _submission_day("ttpvhcc", LAST_MONTH, plan_year).replace(day=FIRST_SEND_DAY).isoformat()
+    return part.assign(value=value, submitted_on=day)
+
+
 def write_demo(out: str | Path, plan: Plan, seed: int = 2026) -> list[Path]:
     """The demo data set (see _write_demo), written beside <out> first and moved in whole: a failure leaves
     <out> as it was."""
@@ -273,24 +300,50 @@ def _write_demo(out: Path, plan: Plan, seed: int) -> list[Path]:
             text = rows.to_csv(index=False, sep=";", header=VN_HEADER, lineterminator="\r\n")
             target.write_bytes(encode_cp1258(text))
         elif how == "csv_utf8_bom":
-            rows = part.assign(value=part["value"].str.replace(".", ",", regex=False),
-                               submitted_on=pd.to_datetime(part["submitted_on"]).dt.strftime("%d/%m/%Y"))
-            target.write_text(rows.to_csv(index=False, lineterminator="\r\n"), encoding="utf-8-sig")
+            if period == last:  # sent on the 3rd with two figures from an early tally, corrected on the 5th
+                _write_bom_csv(target, _early_tally(part, plan.year))
+                target = target.with_name(f"{unit}_v2.csv")
+                written.append(target.with_name(f"{unit}.csv"))
+            _write_bom_csv(target, part)
         else:
             rows = _november_mistakes(part, plan)
             target.write_text(rows.to_csv(index=False, header=VN_HEADER, lineterminator="\n"), encoding="utf-8-sig")
         written.append(target)
-    (out / "README.md").write_text(
+    resent = int((frame["unit"].eq("ttpvhcc") & frame["period"].eq(last)).sum()) - 2  # see _early_tally
+    (out / "README.md").write_text(_readme(plan, seed, resent), encoding="utf-8")
+    return written
+
+
+def _readme(plan: Plan, seed: int, resent: int) -> str:
+    """The sample's README: synthetic, how each unit sends, and every problem put in on purpose, which are all
+    that `kpi validate` reports on the untouched sample (tests/test_demo.py checks both lists agree)."""
+    m, y = LAST_MONTH, plan.year
+
+    def v(n: int) -> str:
+        return _village(plan, n)
+
+    return (
         f"# {MARK}\n\nSinh bởi `kpi demo-data --seed {seed}`: xã {plan.commune}, {len(plan.villages)} thôn, "
-        f"tháng 1–{LAST_MONTH}/{plan.year}.\n\n"
+        f"tháng 1–{m}/{y}. Thư mục như của xã vào ngày {_submission_day('ca', m, y):%d/%m/%Y}: cả bốn đơn vị đã gửi số "
+        f"liệu tháng {m} trước hạn, nên không ngày báo cáo nào ở sau ngày chạy.\n\n"
         "Cách các đơn vị gửi: Phòng Văn hóa - Xã hội và Công an xã điền mẫu Excel của bộ công cụ (`kpi template`); "
         "Phòng Kinh tế gửi CSV lưu từ Excel tiếng Việt (bảng mã cp1258, dấu chấm phẩy); Trung tâm Phục vụ hành "
         "chính công gửi CSV UTF-8 có BOM, ngày dạng ngày/tháng/năm, số thập phân dùng dấu phẩy.\n\n"
-        f"Lỗi cố ý trong tháng {LAST_MONTH}/{plan.year} (để mục Chất lượng số liệu có nội dung): Công an xã gửi CSV "
-        f"gõ tay với '{_misspelt(_village(plan, 7))}', '  {_village(plan, 12).upper().replace(' ', '  ')} ', một số có dấu chấm hàng nghìn (1.234), một số âm, một ô chữ, "
-        "một ô gửi hai lần với hai giá trị khác nhau và một thôn không có trong kế hoạch; Phòng Kinh tế dán nhầm "
-        f"một dòng số liệu của Trung tâm PVHCC; Phòng Văn hóa - Xã hội ghi dân số vùng phủ sóng 4G/5G của {_village(plan, 15)} "
-        "thấp hơn tháng trước 40% (cảnh báo W_STOCK_FALL, dòng vẫn được tính). Công an xã gửi muộn tháng 11, Phòng Kinh tế không gửi tháng 7, "
-        f"Phòng Văn hóa - Xã hội bỏ trống {_village(plan, 7)} và {_village(plan, 19)} ở hai số liệu tháng 11.\n\n"
-        f"Synthetic data made by `kpi demo-data --seed {seed}`; not real figures.\n", encoding="utf-8")
-    return written
+        "Các vấn đề cố ý (để mục Chất lượng số liệu có nội dung); `kpi validate` trên mẫu chưa sửa chỉ báo đúng các "
+        "vấn đề này:\n\n"
+        f"- Gửi muộn: Công an xã gửi tháng 10 ngày {_submission_day('ca', 10, y):%d/%m/%Y} (muộn 4 ngày), Phòng Văn hóa - "
+        f"Xã hội gửi tháng 3 ngày {_submission_day('vhxh', 3, y):%d/%m/%Y} (muộn 2 ngày). Không gửi: Phòng Kinh tế, "
+        "tháng 7.\n"
+        f"- Thôn bỏ trống (W_VILLAGE_MISSING): Công an xã bỏ trống {v(22)} tháng 10; Phòng Văn hóa - Xã hội bỏ trống "
+        f"{v(7)} và {v(19)} ở hai số liệu tháng {m}.\n"
+        f"- Công an xã gửi tháng {m} bằng CSV gõ tay: '{_misspelt(v(7))}', '  {v(12).upper().replace(' ', '  ')} ' và "
+        "một số có dấu chấm hàng nghìn "
+        "(1.234) vẫn được đọc đúng; một số âm (E_VALUE_NEGATIVE), một ô chữ (E_VALUE_NOT_NUMBER), một ô gửi hai lần "
+        "với hai giá trị khác nhau (E_DUPLICATE) và một thôn không có trong kế hoạch (E_VILLAGE_UNKNOWN) bị loại.\n"
+        f"- Phòng Kinh tế dán nhầm một dòng số liệu của Trung tâm PVHCC vào tệp tháng {m} (E_FILE_OTHER_UNIT).\n"
+        f"- Phòng Văn hóa - Xã hội ghi dân số vùng phủ sóng 4G/5G của {v(15)} thấp hơn tháng trước 40% (W_STOCK_FALL, "
+        "dòng vẫn được tính).\n"
+        f"- Bản sửa: Trung tâm PVHCC gửi ttpvhcc.csv ngày {FIRST_SEND_DAY:02d}/12/{y} rồi gửi lại ttpvhcc_v2.csv ngày "
+        f"{_submission_day('ttpvhcc', m, y):%d/%m/%Y}: 2 giá trị được sửa (W_REVISED: hồ sơ DVC trực tuyến và hồ sơ "
+        f"thanh toán trực tuyến) và {resent} giá trị gửi lại không đổi (một dòng W_RESENT_SAME).\n\n"
+        f"Synthetic data made by `kpi demo-data --seed {seed}`; not real figures.\n")

@@ -26,11 +26,12 @@ import pandas as pd
 from kpi.core import paths
 from kpi.core.files import write_folder
 from kpi.core.fingerprint import kit_fingerprint, sha256_file, submission_files
+from kpi.intake.versions import modified_times
 
 CACHE_DIR = ".cache"
 PREFIX = "submissions-"
-FORMAT = "kpi-submissions-cache-v3"  # Parquet frames + JSON; v2 was a pickle, never read again
-FRAMES = ("data", "rejected", "files", "received")
+FORMAT = "kpi-submissions-cache-v4"  # Parquet frames + JSON; v2 was a pickle, never read again
+FRAMES = ("data", "rejected", "files", "received", "revisions")
 META = "meta.json"
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,14 @@ def data_key(data_dir: str | Path, plan_path: str | Path | None = None, kit: str
     h.update(sha256_file(Path(plan_path or paths.PLAN_FILE)).encode() + b"\0")
     readme = data_dir / "README.md"
     h.update((sha256_file(readme) if readme.is_file() else "-").encode() + b"\0")
-    for f in submission_files(root) if root.is_dir() else []:
+    files = submission_files(root) if root.is_dir() else []
+    for f in files:
         name = f.relative_to(root).as_posix()
         digest = hashes.get(name) if hashes else None
         h.update(name.encode() + b"\0" + (digest or sha256_file(f)).encode() + b"\0")
+    # the files' order of modification: it decides between two files of the same report date (kpi.intake.versions)
+    modified = modified_times(root, files)
+    h.update(b"order\0" + "\0".join(sorted(modified, key=lambda n: (modified[n], n))).encode())
     return h.hexdigest()
 
 

@@ -1,10 +1,13 @@
-"""Rows that disagree: two values for one place and month (the file sent later wins, W_REVISED), a numerator above its denominator, villages a unit left out."""
+"""Rows that disagree: two values for one place and month (the file sent later wins, W_REVISED; kpi.intake.versions), a numerator above its denominator, villages a unit left out."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 
 from kpi.core.problems import Problem
+from kpi.intake import versions
 from kpi.intake.cells import _cell, _fmt, folder_periods
 from kpi.plan.model import Plan
 
@@ -13,54 +16,80 @@ def _day(d: object) -> str:
     return "không rõ" if d is None or pd.isna(d) else f"{d:%d/%m/%Y}"
 
 
-def _resolve_duplicates(ok: pd.DataFrame, plan: Plan | None = None) -> tuple[pd.Series, list[Problem]]:
-    """The same cell (period, unit, village, element) sent more than once: the file sent later wins, by its
-    report date (an unknown date sorts before every known one), then by its file name, then by row.
+def _dates(new: object, old: object) -> str:
+    """'ngày báo cáo 20/11/2026, tệp kia 09/11/2026', or one date when both are the same."""
+    same = (pd.isna(new) and pd.isna(old)) or (pd.notna(new) and pd.notna(old) and new == old)
+    return f"ngày báo cáo {_day(new)}" + ("" if same else f", tệp kia {_day(old)}")
+
+
+REVISION_COLUMNS = ["period", "unit", "village", "element", "old_value", "old_file", "old_row", "old_date",
+                    "new_value", "new_file", "new_row", "new_date", "rule"]
+
+
+def empty_revisions() -> pd.DataFrame:
+    """The replaced values (W_REVISED) as a table: one row per value a later file corrected."""
+    frame = pd.DataFrame({c: pd.Series(dtype=object) for c in REVISION_COLUMNS})
+    return frame.astype({"old_value": "float64", "new_value": "float64", "old_row": "int64", "new_row": "int64",
+                         "old_date": "datetime64[ns]", "new_date": "datetime64[ns]"})
+
+
+def _resolve_duplicates(ok: pd.DataFrame, plan: Plan | None = None, modified: Mapping[str, float] | None = None
+                        ) -> tuple[pd.Series, list[Problem], pd.DataFrame]:
+    """The same cell (period, unit, village, element) sent more than once: the file sent later wins
+    (kpi.intake.versions: report date, an unknown one first; then the version mark in the name; then the
+    modification time in `modified`; then the name), and within a file the later row.
     A losing row of another file with another value is a correction (W_REVISED, listed with old and new value,
-    both files and both dates); two values in the same file are an error (E_DUPLICATE: the officer must say which
-    is right); the same value again is W_DUPLICATE_SAME. Returns the code for each losing row."""
+    both files and both dates, and in the table returned); the same value in another file is a re-send, one
+    W_RESENT_SAME per pair of files; two values in the same file are an error (E_DUPLICATE: the officer must say
+    which is right); the same value twice in one file is W_DUPLICATE_SAME. Returns the code for each losing row."""
+    modified = modified or {}
     labels = {e.code: e.label for e in plan.elements} if plan is not None else {}
-    order = ok.sort_values(["date_p", "file", "row"], kind="stable", na_position="first")
+    rank = versions.file_order(ok["file"].unique(), modified)
+    order = ok.assign(_rank=ok["file"].map(rank)).sort_values(["date_p", "_rank", "row"], kind="stable",
+                                                                na_position="first")
     key = ["period_p", "unit_p", "village_p", "element_p"]
     winner = order.groupby(key, sort=False).tail(1)
     losers = order[order.duplicated(key, keep="last")]
     codes = pd.Series("", index=ok.index, dtype=object)
     if losers.empty:
-        return codes, []
+        return codes, [], empty_revisions()
     win = winner.set_index(key)
-    problems = []
+    problems, revised, resent = [], [], {}
     for idx, row in losers.iterrows():
         w = win.loc[(row["period_p"], row["unit_p"], row["village_p"], row["element_p"])]
-        later_date = pd.notna(w["date_p"]) and (pd.isna(row["date_p"]) or w["date_p"] > row["date_p"])
         column = _cell(row["row"], "value", row["value_col"], None, None)[1]
-        if row["value_p"] != w["value_p"] and row["file"] != w["file"]:
-            code = "W_REVISED"
-            why = "có ngày báo cáo muộn hơn" if later_date else "cùng ngày báo cáo, tên tệp xếp sau"
+        if row["file"] != w["file"]:
+            why = versions.decided_by(w["file"], w["date_p"], row["file"], row["date_p"], modified)
+            if row["value_p"] == w["value_p"]:  # a re-sent file repeats the values it does not change
+                codes[idx] = "W_RESENT_SAME"
+                resent.setdefault((w["file"], row["file"]), [w, row, why, 0])[3] += 1
+                continue
+            codes[idx] = "W_REVISED"
             what = f"{labels.get(row['element_p'], row['element_p'])}, {row['village_p'] or 'cấp xã'}, kỳ {row['period_p']}"
             problems.append(Problem(
-                code, file=w["file"], sheet=w["sheet"] or "", row=int(w["row"]),
+                "W_REVISED", file=w["file"], sheet=w["sheet"] or "", row=int(w["row"]),
                 column=_cell(w["row"], "value", w["value_col"], None, None)[1], found=_fmt(w["value_p"]),
                 expected=_fmt(row["value_p"]),
                 detail=(f"{what}: giá trị cũ {_fmt(row['value_p'])} ở {row['file']} dòng {int(row['row'])} (ngày báo "
                         f"cáo {_day(row['date_p'])}) được thay bằng giá trị mới {_fmt(w['value_p'])} ở {w['file']} "
                         f"dòng {int(w['row'])} (ngày báo cáo {_day(w['date_p'])}); bản mới được dùng vì {why}")))
-            codes[idx] = code
+            revised.append([row["period_p"], row["unit_p"], row["village_p"] or "", row["element_p"], row["value_p"],
+                            row["file"], int(row["row"]), row["date_p"], w["value_p"], w["file"], int(w["row"]),
+                            w["date_p"], why])
             continue
-        why = ("có ngày báo cáo mới hơn" if later_date
-               else "cùng ngày báo cáo, nằm sau theo thứ tự tệp và dòng")
-        where = (f"{w['file']} dòng {int(w['row'])} (ngày báo cáo {_day(w['date_p'])}; được dùng vì {why} — "
-                 "bản gửi sau là bản sửa)")
-        if row["value_p"] == w["value_p"]:
-            code = "W_DUPLICATE_SAME"
-            problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]),
-                                    column=column, found=_fmt(row["value_p"]), detail=where))
-        else:
-            code = "E_DUPLICATE"
-            problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]),
-                                    column=column, found=_fmt(row["value_p"]), expected=_fmt(w["value_p"]),
-                                    detail=where))
+        later = pd.notna(w["date_p"]) and (pd.isna(row["date_p"]) or w["date_p"] > row["date_p"])
+        where = (f"dòng {int(w['row'])} của cùng tệp (ngày báo cáo {_day(w['date_p'])}; được dùng vì "
+                 f"{'có ngày báo cáo mới hơn' if later else 'nằm sau trong tệp'})")
+        code = "W_DUPLICATE_SAME" if row["value_p"] == w["value_p"] else "E_DUPLICATE"
+        problems.append(Problem(code, file=row["file"], sheet=row["sheet"] or "", row=int(row["row"]), column=column,
+                                found=_fmt(row["value_p"]), expected="" if code == "W_DUPLICATE_SAME" else
+                                _fmt(w["value_p"]), detail=where))
         codes[idx] = code
-    return codes, problems
+    for (new_file, old_file), (w, row, why, n) in resent.items():
+        problems.append(Problem("W_RESENT_SAME", file=new_file, sheet=w["sheet"] or "", found=str(n),
+                                expected=old_file, detail=_dates(w["date_p"], row["date_p"]) + f"; bản này được dùng vì {why}"))
+    table = pd.DataFrame(revised, columns=REVISION_COLUMNS) if revised else empty_revisions()
+    return codes, problems, table.astype(empty_revisions().dtypes.to_dict())
 
 
 def _numerator_above_denominator(ok: pd.DataFrame, plan: Plan) -> tuple[pd.Series, list[Problem]]:

@@ -15,8 +15,9 @@ from kpi.core import paths, schema
 from kpi.core.problems import ERROR, Problem, problems_frame
 from kpi.intake.cells import _cell, _fmt, folder_periods, match_villages, parse_dates, parse_numbers, parse_periods
 from kpi.intake.changes import change_warnings
-from kpi.intake.corrections import _numerator_above_denominator, _resolve_duplicates, village_gaps
+from kpi.intake.corrections import _numerator_above_denominator, _resolve_duplicates, empty_revisions, village_gaps
 from kpi.intake.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, folder_period, read_file, submission_files
+from kpi.intake.versions import modified_times
 from kpi.plan.model import Plan
 
 
@@ -31,6 +32,7 @@ class Submissions:
     received: pd.DataFrame = field(default_factory=pd.DataFrame)  # unit, period, submitted_on, file
     synthetic: bool = False  # the data folder's README says the data is synthetic
     file_periods: dict = field(default_factory=dict)  # file -> periods its folder and rows name; () for none
+    revisions: pd.DataFrame = field(default_factory=empty_revisions)  # each value a later file replaced (W_REVISED)
 
     def period_files(self, periods) -> set[str]:
         """The files of the periods given: those whose folder or rows name one of them, and those that name no
@@ -256,11 +258,14 @@ def _folder_mismatch(rows: pd.DataFrame) -> list[Problem]:
     return problems
 
 
-def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem], pd.DataFrame]:
-    """Raw rows -> (accepted long data, rejected rows, problems, every row parsed with its error code)."""
+def validate_rows(raw: pd.DataFrame, plan: Plan, modified: dict[str, float] | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame, list[Problem], pd.DataFrame, pd.DataFrame]:
+    """Raw rows -> (accepted long data, rejected rows, problems, every row parsed with its error code, the values
+    a later file replaced). `modified`: each file's modification time, which decides between two files of the
+    same report date and version mark (kpi.intake.versions)."""
     rows, problems = check_rows(raw, plan)
     ok = rows[rows["error"] == ""]
-    dup_codes, dup_problems = _resolve_duplicates(ok, plan)
+    dup_codes, dup_problems, revisions = _resolve_duplicates(ok, plan, modified)
     rows.loc[dup_codes.index, "error"] = dup_codes
     problems += dup_problems
     ok = rows[rows["error"] == ""]
@@ -281,19 +286,20 @@ def validate_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, pd.DataF
     columns = {(f, s or "", int(r), e): c for f, s, r, e, c in
                zip(tmpl["file"], tmpl["sheet"], tmpl["row"], tmpl["element_p"], tmpl["value_col"])}
     problems = _unique(problems) + change_warnings(data, plan, columns) + village_gaps(rows, plan)
-    return data, rejected, problems, rows
+    return data, rejected, problems, rows, revisions
 
 
 def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
     """Read and validate every file under <data>/submissions. Never raises on bad input."""
     root = paths.submissions_dir(Path(data_dir))
-    raws = [rf for f in submission_files(root) for rf in read_file(f, root, plan.unit_codes)]
+    found = submission_files(root)
+    raws = [rf for f in found for rf in read_file(f, root, plan.unit_codes)]
     frames = [rf.rows for rf in raws if not rf.rows.empty]
     columns = RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS
     raw = (pd.concat(frames, ignore_index=True).reindex(columns=columns) if frames
            else pd.DataFrame({c: pd.Series(dtype=object) for c in columns}))
     file_problems = [p for rf in raws for p in rf.problems]
-    data, rejected, row_problems, parsed = validate_rows(raw, plan)
+    data, rejected, row_problems, parsed, revisions = validate_rows(raw, plan, modified_times(root, found))
     names = sorted({rf.path for rf in raws})
     read = raw.groupby("file").size() if len(raw) else pd.Series(dtype=int)
     rej = rejected.groupby("file").size() if len(rejected) else pd.Series(dtype=int)
@@ -323,4 +329,5 @@ def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
     synthetic = readme.is_file() and "synthetic" in readme.read_text(encoding="utf-8", errors="replace").lower()
     return Submissions(data=data, rejected=rejected, problems=file_problems + row_problems,
                        files=files[["file", "rows_read", "accepted", "rejected", "replaced", "villages_missing",
-                                    "file_errors"]], received=received, synthetic=synthetic, file_periods=file_periods)
+                                    "file_errors"]], received=received, synthetic=synthetic, file_periods=file_periods,
+                       revisions=revisions)

@@ -14,7 +14,7 @@ from kpi.core.i18n import TIMELINESS_LABELS, WORDS, target_words
 from kpi.core.problems import format_place
 from kpi.indicators import compute
 from kpi.intake import notes as unit_notes
-from kpi.report import MonthReport, period_views, phone
+from kpi.report import MonthReport, period_views, phone, quality
 from kpi.report.templates import badge, render
 
 
@@ -196,11 +196,12 @@ def _period_files(r: MonthReport) -> pd.DataFrame:
     return files
 
 
-def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
+def data_quality(r: MonthReport) -> HTML:
     """Timeliness per unit (on time / late by N days / missing), completeness per element (places reported of
-    those expected), the month's files with rows read = accepted + rejected, and every error and warning found
-    in them. All of it comes from the one validation result (r.submissions), so the report and `kpi validate`
-    agree; a month whose files are broken still renders this section."""
+    those expected), the month's files with rows read = accepted + rejected, every value a later file replaced,
+    and the errors and warnings found in them grouped by kind and file (kpi.report.quality). All of it comes from
+    the one validation result (r.submissions), so the report and `kpi validate` agree; a month whose files are
+    broken still renders this section."""
     w = _w(r)
     tl = r.timeliness[r.timeliness["unit"].isin(r.units)]
     labels = TIMELINESS_LABELS[r.lang]
@@ -229,26 +230,25 @@ def data_quality(r: MonthReport, max_problems: int = 60) -> HTML:
     file_table = _table([_t(r, k) for k in ("file", "rows_read", "accepted", "rejected")],
                         [[f.file, str(f.rows_read), str(f.accepted), str(f.rejected)] for f in files.itertuples()],
                         (1, 2, 3), "small")
-    problem_table = "" if problems.empty else _table(
-        [w["dq_severity"]] + [_t(r, k) for k in ("place", "code", "message", "fix")],
-        [[w["dq_" + p.severity], format_place(p.file, p.sheet, p.row, p.column), p.code, p.message, p.fix]
-         for p in problems.head(max_problems).itertuples()], (), "small")
-    more = _t(r, "more_problems", n=len(problems) - max_problems) if len(problems) > max_problems else ""
     from kpi.report.corrections import lines as correction_lines  # values published before that changed
 
-    corrections = correction_lines(r.plan, r.corrections, r.lang)
+    revised, grouped = quality.blocks(r, problems)  # every value a file replaced; the problems by kind and file
     return HTML(render("report/data_quality.html.j2", w=w, summary=summary_text,
                        timeliness_title=_t(r, "timeliness", d=r.plan.report_due_day), states=states,
                        completeness_title=_t(r, "completeness", m=periods.month_number(r.period)),
-                       completeness=completeness, files=file_table, corrections=corrections,
-                       problems=problem_table, more=more))
+                       completeness=completeness, files=file_table,
+                       corrections=correction_lines(r.plan, r.corrections, r.lang), revised=revised,
+                       problems=grouped if not problems.empty else ""))
 
 
 def officers(r: MonthReport) -> HTML:
-    """The officers responsible (Phụ lục II), per unit."""
+    """The officers responsible (Phụ lục II), per unit; on a phone one line ('8 cán bộ của 4 đơn vị') that opens
+    on a tap."""
     rows = [[r.plan.unit(code).name, o.get("name", ""), o.get("phone", ""), o.get("note", "")]
             for code in r.units for o in r.plan.unit(code).officers]
-    return _titled(_t(r, "officers"), _table([_t(r, k) for k in ("unit", "name", "phone", "note")], rows))
+    table = _table([_t(r, k) for k in ("unit", "name", "phone", "note")], rows)
+    return _titled(_t(r, "officers"), render("report/fold.html.j2", summary=_t(r, "officers_count", n=len(rows),
+                                                                                 k=len(r.units)), body=table))
 
 
 def section(r: MonthReport, key: str, new_page: bool = True) -> HTML:
