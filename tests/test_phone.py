@@ -64,7 +64,10 @@ def test_phone_page_fits_the_screen(rendered, browser, name, width, height):
     page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
     try:
         page.goto((rendered.out / name).resolve().as_uri(), wait_until="load")
+        first_screen = page.evaluate(MEASURE)
+        page.evaluate("document.querySelectorAll('details.fold').forEach(d => d.open = true)")  # every part, opened
         m = page.evaluate(MEASURE)
+        assert first_screen["wide"] == [] and first_screen["small"] == [] and first_screen["taps"] == []
         assert m["W"] == width
         assert m["scrollWidth"] <= width, "the page scrolls sideways"
         assert m["wide"] == [], f"elements wider than the {width} px screen: {m['wide'][:8]}"

@@ -196,6 +196,7 @@ WORDS = {
         "month_of": "Month {m}",
     },
     "charts": {
+        "trends_fold": "{n} trend charts, one per indicator",
         "target": "Target",
         "value": "Year to date",
         "deadline": "Deadline",

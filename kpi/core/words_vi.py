@@ -196,6 +196,7 @@ WORDS = {
         "month_of": "Tháng {m}",
     },
     "charts": {
+        "trends_fold": "{n} biểu đồ xu hướng, mỗi chỉ tiêu một biểu đồ",
         "target": "Chỉ tiêu giao",
         "value": "Lũy kế",
         "deadline": "Hạn",

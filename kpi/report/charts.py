@@ -35,6 +35,7 @@ sns.set_theme(style="whitegrid", font=FONT, rc={"figure.dpi": 110, "axes.titlesi
 
 WORDS = {lang: words(lang, "charts") for lang in LANGS}
 PHONE_SVG = "application/vnd.kpi.phone+svg"  # a chart's phone form in a notebook's outputs
+PHONE_HTML = "application/vnd.kpi.phone+html"  # small multiples as the report shows them (folded on a phone)
 
 # Hatching by status, so bars stay apart in greyscale and for colour-blind readers (the words go with them).
 STATUS_HATCHES = {"achieved": "", "on_track": "...", "behind": "///", "missed": "xxx", "encouraged": "",
@@ -94,17 +95,23 @@ class SmallMultiples(Chart):
     under another at their natural size and a wide screen or A4 four to a row (report.css), instead of one
     wide picture shrunk to a third on a phone. `.figure` and `.svg()` are still the whole grid."""
 
-    def __init__(self, figure: plt.Figure, alt: str, name: str, axes: list, titles: list[str], legend: plt.Figure):
+    def __init__(self, figure: plt.Figure, alt: str, name: str, axes: list, titles: list[str], legend: plt.Figure,
+                 fold: str = ""):
         super().__init__(figure, alt, name)
         self.axes, self.titles, self.legend = axes, titles, legend
+        self.fold = fold  # in the report, the panels are one line a tap away on a phone (details.fold), with this
 
-    def html(self) -> str:
+    def html(self, fold: str = "") -> str:
         panels = [Markup(p) for p in panel_svgs(self.figure, self.axes, self.titles, self.name)]
         legend = Markup(figure_svg(self.legend, salt=f"{self.name}-legend"))
-        return str(render("report/chart_grid.html.j2", alt=self.alt, legend=legend, panels=panels))
+        return str(render("report/chart_grid.html.j2", alt=self.alt, legend=legend, panels=panels, fold=fold))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/html": self.html(), "text/plain": self.alt}, {}
+        # JupyterLab shows the panels open (text/html); the report's template takes the folded form (PHONE_HTML)
+        data = {"text/html": self.html(), "text/plain": self.alt}
+        if self.fold:
+            data[PHONE_HTML] = self.html(self.fold)
+        return data, {}
 
 
 class NoData:
@@ -246,7 +253,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
     titles = [f"{row.indicator}. {row.short}: {_trend_value(row, r.lang)} · {STATUS_LABELS[r.lang][row.status]}"
               for row in card.itertuples()]
     return SmallMultiples(fig, w["alt_trends"].format(n=n, m=m, counts=status_counts_text(card["status"], r.lang)),
-                          "trends", list(axes.flat)[:n], titles, legend)
+                          "trends", list(axes.flat)[:n], titles, legend, w["trends_fold"].format(n=n))
 
 
 def _trend_value(row, lang: str) -> str:
