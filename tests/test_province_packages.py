@@ -185,7 +185,7 @@ def test_kpi_run_packages_makes_the_province_report_and_names_bad_ones(province_
     assert "Đã xác minh:</strong> số liệu của cả 3 xã" in html  # page 1: xa_a, xa_c, xa_d, each signed
     assert "SỐ LIỆU CHƯA ĐƯỢC XÁC MINH" not in html
     fp = signing.fingerprint(signing.load_key("xa_a").public)
-    assert "Xác minh người gửi gói số liệu" in html and f"<td>{fp}</td>" in html
+    assert "Xác minh người gửi gói số liệu" in html and f"<td class=\"fp\">{fp}</td>" in html
 
 
 def test_a_package_that_is_not_one_is_named_not_a_traceback(inbox, pplan, tmp_path):

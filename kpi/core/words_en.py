@@ -113,7 +113,7 @@ WORDS = {
     "quality": {
         "group_count": "{n} places",
         "first_places": "first: {places}",
-        "fix": "How to fix",
+        "fix": "How to fix", "fix_first": "How to fix (first place)",
         "more_places": "… and {n} more (full list: `kpi validate --all` or `kpi validate --problems-csv FILE`).",
         "corrections": "Corrected values (a later file replaced an earlier one)",
         "correction_group": "{new} (report date {new_date}) corrects {n} values of {old} (report date {old_date})",

@@ -113,7 +113,7 @@ WORDS = {
     "quality": {
         "group_count": "{n} chỗ",
         "first_places": "đầu tiên: {places}",
-        "fix": "Cách sửa",
+        "fix": "Cách sửa", "fix_first": "Cách sửa (chỗ đầu tiên)",
         "more_places": "… và {n} chỗ khác (danh sách đầy đủ: `kpi validate --all` hoặc `kpi validate --problems-csv TỆP`).",
         "corrections": "Số liệu được sửa (bản gửi sau thay bản gửi trước)",
         "correction_group": "{new} (ngày báo cáo {new_date}) sửa {n} giá trị của {old} (ngày báo cáo {old_date})",

@@ -340,3 +340,28 @@ def test_other_shapes_are_refused_by_name(made, pplan, tmp_path):
     assert "datapackage.json không đọc được" in said["deep.zip"][0]
     assert f"mục '{PREFIX}history.csv' có hai lần" in said["twice.zip"][0]
     assert "bảng notes" in said["wide.zip"][0] and "100001 cột" in said["wide.zip"][0]
+
+
+def test_another_plan_year_signed_by_the_commune_is_named(made, pplan, tmp_path):
+    a = files_of(made["xa_a"])
+    d = json.loads(a["datapackage.json"])
+    d["kpi"]["plan_year"] = 2025
+    box = tmp_path / "box"
+    zip_package(signed({**a, "datapackage.json": json.dumps(d).encode()}, signing.load_key("xa_a")),
+                (box.mkdir() or box) / "a.zip")
+    ps = pk.collect(box, PLAN, PERIOD, pplan)
+    assert ps.good == {} and "theo kế hoạch năm 2025, không phải năm 2026" in ps.problems[0]
+
+
+def test_a_resource_path_leaving_the_package_is_named_not_read(made, pplan, tmp_path):
+    """A signed descriptor (the commune's own key) whose history resource points at ../../secret.csv."""
+    (tmp_path / "secret.csv").write_text("indicator,month\n1,1\n", encoding="utf-8")
+    a = files_of(made["xa_a"])
+    d = json.loads(a["datapackage.json"])
+    next(r for r in d["resources"] if r["name"] == "history")["path"] = "../../secret.csv"
+    box = tmp_path / "box" / "deep"
+    box.mkdir(parents=True)
+    for name, body in signed({**a, "datapackage.json": json.dumps(d).encode()}, signing.load_key("xa_a")).items():
+        (box / name).write_bytes(body)
+    ps = pk.collect(tmp_path / "box", PLAN, PERIOD, pplan)
+    assert ps.good == {} and "tệp '../../secret.csv' ghi trong datapackage.json có '..'" in ps.problems[0]
