@@ -203,6 +203,7 @@ WORDS = {
         "month_of": "Month {m}",
     },
     "charts": {
+        "trends_fold": "{n} trend charts, one per indicator",
         "target": "Target",
         "value": "Year to date",
         "deadline": "Deadline",
@@ -223,6 +224,18 @@ WORDS = {
             " villages have at least one indicator below target."),
     },
     "province": {
+        "counts": "Province: indicators by status",
+        "summary": "Communes on each indicator",
+        "summary_note": ("Each row: the province's value and status, then how many communes have reached the target or "
+                         "are on track, how many are behind or missed it, and how many have no data on it."),
+        "summary_head": ("Indicator", "Province"),
+        "groups": {"on_target": "Communes on target", "behind": "Communes behind", "encouraged": "Communes (encouraged)",
+                   "no_data": "Communes without data"},
+        "rollup": "Province results",
+        "ranking": "Communes ranked",
+        "tie": "tied",
+        "communes_axis": "Communes",
+        "missing_title": "Communes that have not sent everything",
         "title": "Province roll-up {m0}/{y}: {n} communes",
         "note": "Each ratio is the sum of numerators over the sum of denominators of the reporting communes.",
         "rollup_head": ("Indicator", "Name", "Province value", "Target", "Status", "Communes reporting"),

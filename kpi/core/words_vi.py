@@ -203,6 +203,7 @@ WORDS = {
         "month_of": "Tháng {m}",
     },
     "charts": {
+        "trends_fold": "{n} biểu đồ xu hướng, mỗi chỉ tiêu một biểu đồ",
         "target": "Chỉ tiêu giao",
         "value": "Lũy kế",
         "deadline": "Hạn",
@@ -224,6 +225,18 @@ WORDS = {
             "ít nhất một chỉ tiêu chưa đạt mức giao."),
     },
     "province": {
+        "counts": "Toàn tỉnh: số chỉ tiêu theo trạng thái",
+        "summary": "Các xã theo từng chỉ tiêu",
+        "summary_note": ("Mỗi dòng: giá trị và trạng thái toàn tỉnh, rồi số xã đạt hoặc đúng tiến độ, số xã chậm tiến độ "
+                         "hoặc không đạt và số xã chưa có số liệu ở chỉ tiêu đó."),
+        "summary_head": ("Chỉ tiêu", "Toàn tỉnh"),
+        "groups": {"on_target": "Số xã đạt, đúng tiến độ", "behind": "Số xã chậm, không đạt",
+                   "encouraged": "Số xã ở chỉ tiêu khuyến khích", "no_data": "Số xã chưa có số liệu"},
+        "rollup": "Kết quả toàn tỉnh",
+        "ranking": "Xếp hạng các xã",
+        "tie": "đồng hạng",
+        "communes_axis": "Số xã",
+        "missing_title": "Xã chưa gửi đủ số liệu",
         "title": "Báo cáo tổng hợp cấp tỉnh tháng {m}/{y}: chỉ tiêu KHCN, ĐMST và chuyển đổi số của {n} xã",
         "note": ("Mỗi chỉ tiêu tỷ lệ được tổng hợp bằng tổng tử số chia tổng mẫu số của các xã có số liệu (không lấy "
             "trung bình tỷ lệ của các xã)."),
