@@ -186,3 +186,42 @@ def wait_for_report(folder: Path, timeout: float = 60.0) -> bool:
                 pass
         time.sleep(0.05)
     return False
+
+
+@dataclass
+class RenderedProvince:
+    out: Path  # <out>/province/<period>/: province.html, province.pdf (where Chromium is found), index.html
+    packages: Path  # the communes' packages the report was made from
+
+
+@pytest.fixture(scope="session")
+def province_rendered(tmp_path_factory) -> RenderedProvince:
+    """`kpi run --packages` on the packages of tests/fixtures/province3 (Xã A, B, C) for 2026-02: the province
+    report in HTML and PDF and its index, as the province office gets them; every province page test reads these."""
+    import shutil
+
+    from kpi import cli
+    from tests.test_package import make_package
+
+    base = tmp_path_factory.mktemp("province_pages")
+    box = base / "inbox"
+    for d in sorted(p for p in (FIXTURES / "province3").iterdir() if p.is_dir()):
+        shutil.copytree(make_package(d, base / "communes_out", "2026-02"), box / d.name)
+    code = cli.main(["run", "--packages", str(box), "--out", str(base / "out"), "--format", "html,pdf",
+                     "--allow-unsigned"])  # unsigned: the province plan of the fixture lists no keys
+    assert code == 0
+    return RenderedProvince(base / "out" / "province" / "2026-02", box)
+
+
+# Examples run by the property tests, printed at the end of every run (`make test`, CI): the count is part of
+# what the tests claim, so it is shown, not assumed from the settings.
+_EXAMPLES: dict[str, int] = {}
+
+
+def count_examples(name: str) -> None:
+    _EXAMPLES[name] = _EXAMPLES.get(name, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for name, n in sorted(_EXAMPLES.items()):
+        terminalreporter.write_line(f"{name}: {n} Hypothesis examples run")

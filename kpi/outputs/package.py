@@ -4,7 +4,6 @@ period and revision. The province rolls communes up from these alone (kpi.provin
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
@@ -15,7 +14,7 @@ import pandas as pd
 
 import kpi
 from kpi import province
-from kpi.core import signing
+from kpi.core import periods, signing
 from kpi.core.files import write_folder
 from kpi.indicators import compute
 from kpi.intake import cache
@@ -110,7 +109,7 @@ def write_period_package(given, out: Path, made_on: str = "") -> Path:
     are; the corrections found become the data's `corrections`, which the period's reports show."""
     plan, subs, period, card = given.plan, given.submissions, given.period, given.scorecard
     data_dir, plan_path = Path(given.data_dir), Path(given.plan_path)
-    made_on = made_on or dt.date.today().isoformat()
+    made_on = made_on or periods.run_day().isoformat()
     revision, changes, records = published.publish(plan, subs.data, period, card, Path(out).parent, made_on)
     tables = resources(plan, subs, period, card, given.notes, published.revisions_frame(changes), given)
     parts, entries = {}, []

@@ -123,4 +123,4 @@ def take(period: str, data_dir: str | Path, plan_path: str | Path, lang: str) ->
 
 
 def made_on_date(made_on: dt.date | str | None) -> dt.date:
-    return dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or dt.date.today())
+    return dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or periods.run_day())

@@ -4,7 +4,6 @@ scorecard and index; a manifest of input hashes lets a re-run skip what has not 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -66,7 +65,7 @@ def run_batch(data: DataSet, period: str, units: list[str], out_dir: Path, opts:
     its batches; else the batch makes its own and closes it."""
     out = paths.period_dir(Path(out_dir).resolve(), period)  # absolute: the workers run in another folder
     out.mkdir(parents=True, exist_ok=True)
-    opts = replace(opts, made_on=opts.made_on or dt.date.today().isoformat(),
+    opts = replace(opts, made_on=opts.made_on or periods.run_day().isoformat(),
                    workers=opts.workers or default_workers())
     data = replace(data, data_dir=Path(data.data_dir), plan_path=Path(data.plan_path or paths.PLAN_FILE),
                    hashes={} if data.hashes is None else data.hashes)

@@ -14,12 +14,11 @@ Standard library only (and filelock, for the output folder's lock)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from pathlib import Path
 
-from kpi.core import paths
+from kpi.core import paths, periods
 from kpi.core.files import write_atomic
 from kpi.core.fingerprint import file_stamps, kit_fingerprint, sha256_file, submission_files
 from kpi.run.lock import OutputLock
@@ -45,7 +44,7 @@ def request(args) -> dict:
     return {"version": VERSION, "period": args.period, "unit": args.unit, "lang": args.lang,
             "formats": sorted(f.strip() for f in args.format.split(",") if f.strip()),
             "data": str(Path(args.data).resolve()), "plan": str(_plan_path(args).resolve()),
-            "notebook": str(notebook.resolve()), "day": dt.date.today().isoformat(),
+            "notebook": str(notebook.resolve()), "day": periods.run_day().isoformat(),
             "settings": {k: v for k, v in sorted(os.environ.items()) if k.startswith("KPI_")}}
 
 
