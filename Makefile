@@ -14,8 +14,8 @@ OUT    ?= outputs
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
-	# frozen_modules: the kernels run the interpreter exactly as `kpi` does (no -Xfrozen_modules=off, which only
-	# helps a debugger step into a dozen standard modules), so the batch can fork its workers (kpi/run/forked.py).
+	# The kit's kernel (`kpi run --engine kernel`, JupyterLab), running the interpreter exactly as `kpi` does
+	# (frozen_modules: no -Xfrozen_modules=off, which only helps a debugger step into a dozen standard modules).
 	# From Python: ipykernel 7.4's `ipykernel install --frozen_modules` reads the flag but does not pass it on.
 	$(BIN)/python -c 'import sys; from ipykernel.kernelspec import install; install(prefix=sys.prefix, \
 		kernel_name="kpi-kit", display_name="Python (kpi-kit)", frozen_modules=True)'

@@ -1,7 +1,7 @@
 """Benchmarks of the batch at scale, each measured side by side in the same run (figures, not tests).
 
 a. the month's batch (`kpi run`, 5 reports of 2026-11 of a copy of data/sample, HTML and PDF, --force) against
-   the two fixed baselines of issue 16, run as they are from /work/shared/bench: bare_batch.py (5 bare papermill
+   the two fixed baselines of issue 16, run as they are from ../shared/bench beside the repository: bare_batch.py (5 bare papermill
    runs of a notebook that imports pandas and seaborn and draws one chart, W worker processes) and naive_batch.sh
    (papermill CLI, nbconvert CLI and Chromium per report on the kit's own notebook, W at a time, in ROOT, which
    must hold .venv); --rounds alternated rounds, wall and CPU (cgroup: the whole process tree) of each, the
@@ -17,6 +17,9 @@ d. the size of each report's HTML for November of the committed sample (data/sam
    issue 13 (commune <= 350 KB, a unit <= 200 KB: leadership opens them on a phone over a slow line), with
    what the bytes are (the stylesheet, the SVG charts, the rest); and the commune page's height at 360 px wide
    (the machine's Chromium through playwright), against the goal of issue 26: <= 12 screens of 800 px;
+g. the route (benchmarks/route.py): how often one `kpi run` opens each submission file (strace -f -e
+   trace=openat, printed per kind of file) and the lines in kpi/run/;
+t. (only with --parts t: long) `make test`, wall;
 e. (only with --parts e: long) a synthetic province of --communes N communes (kpi demo-data --communes N), `kpi
    run` on it for its latest month: every commune's reports and the province report; wall, CPU (cgroup), the
    number of reports (manifests), CPU per report against part a's batch.
@@ -26,7 +29,7 @@ f. the province's inbox with one hostile package of each kind (zip bombs of 2 GB
    scorecard --packages` and `kpi run --packages` on each (goal: at most 300 MB above), and whether the good
    communes give the same tables (benchmarks/hostile_inbox.py, issue 27).
 
-Usage: python benchmarks/run.py [--parts a,b,c,d,e,f] [--sizes province,national] [--workers N] [--rounds N]
+Usage: python benchmarks/run.py [--parts a,b,c,d,e,f,g,t] [--sizes province,national] [--workers N] [--rounds N]
                                 [--communes N] [--json FILE]
 """
 
@@ -52,12 +55,13 @@ sys.path.insert(0, str(HERE))
 SIZES = {"province": (166, 22), "national": (3321, 55)}  # communes, villages per commune (≈ 30 M rows nationally)
 PERIOD = "2026-12"
 
-SHARED_BENCH = Path("/work/shared/bench")  # the fixed baselines of issue 16, run as they are (never copied)
+SHARED_BENCH = ROOT.parent / "shared" / "bench"  # issue 16's fixed baselines beside the repository, run as they are
 BARE_BATCH = SHARED_BENCH / "bare_batch.py"
 NAIVE_BATCH = SHARED_BENCH / "naive_batch.sh"
 BATCH_PERIOD = "2026-11"  # part a: the November month of the committed sample (data/sample)
 REPORTS = 5  # commune + 4 units
-GOALS = {"batch_per_bare": 1.5, "batch_per_naive": 0.35, "cpu_per_report": 3.0, "rerun_share": 0.05}
+GOALS = {"batch_per_bare": 1.0, "batch_per_naive": 0.25, "cpu_per_report": 1.5, "rerun_share": 0.05,
+         "province_s": 400}  # issue 30
 
 
 def kpi_cmd(*args: str) -> list[str]:
@@ -342,6 +346,7 @@ def print_e(res: dict, batch_cpu_per_report: float | None) -> None:
     print(f"    wall {res['wall_s']:.1f} s   CPU {res['cpu']:.1f} s (cgroup)   reports {res['reports']} (manifests; "
           f"{res['html_reports']} HTML, {res['pdf_reports']} PDF; summary: {res.get('made')} made, "
           f"{res.get('errors')} failed)" if res["cpu"] is not None else f"    wall {res['wall_s']:.1f} s")
+    print(f"    wall {_goal(res['wall_s'], GOALS['province_s'], '{:.0f} s')}")
     per = res.get("cpu_per_report")
     if per is not None:
         cmp = ("part a not run" if batch_cpu_per_report is None else
@@ -596,7 +601,8 @@ def phone_height(html: Path) -> int | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--parts", default="a,b,c,d,f", help="a,b,c,d,e,f (e, the province, is long: not in the default)")
+    ap.add_argument("--parts", default="a,b,c,d,f,g", help="a,b,c,d,e,f,g,t (e, the province, and t, the test "
+                    "suite, are long: not in the default)")
     ap.add_argument("--sizes", default="province,national")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--rounds", "--repeat", dest="rounds", type=int, default=5,
@@ -680,6 +686,15 @@ def main() -> None:
 
         figures["f"] = part_f()
         print_f(figures["f"])
+    if parts & {"g", "t"}:
+        import route
+
+        figures["g"] = {"run_lines": route.run_lines()}
+        if "g" in parts:
+            figures["g"]["opens"] = route.opens(BATCH_PERIOD, args.workers, bench_env())
+        if "t" in parts:
+            figures["g"]["test"] = route.test_suite()
+        route.print_route(figures["g"])
     figures["load_after"] = os.getloadavg()
     print(f"\nload average at the end {' '.join(f'{x:.2f}' for x in figures['load_after'])}")
     if args.json:

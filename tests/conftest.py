@@ -171,27 +171,57 @@ def _master_with_cell(target: Path, code: str) -> Path:
     return target
 
 
-def is_kernel(proc) -> bool:
-    """A report's kernel: one jupyter_client started (ipykernel_launcher), or one forked by a worker's fork server
-    (kpi.run.zygote): it still reads as the process it was forked from (the batch, whose workers are forked too
-    (kpi.run.forked), a worker or a server) but is a Python process leading a session of its own, as kernels do."""
-    cmd = proc.cmdline()
-    return "ipykernel_launcher" in cmd or (bool(cmd) and "python" in Path(cmd[0]).name
-                                           and os.getsid(proc.pid) == proc.pid)
-
-
-def wait_for_kernel(pid: int, timeout: float = 60.0) -> bool:
-    """Whether a report's kernel runs under process `pid` within `timeout` seconds."""
+def wait_for_report(folder: Path, timeout: float = 60.0) -> bool:
+    """Whether a report's notebook is running within `timeout` seconds: a log in <folder>/logs says papermill
+    executes its cells (in the worker, or in a kernel)."""
     import time
-
-    import psutil
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if any(is_kernel(proc) for proc in psutil.Process(pid).children(recursive=True)):
-                return True
-        except (psutil.Error, OSError):
-            pass
+        for log in (Path(folder) / "logs").glob("*.log"):
+            try:
+                if "Executing Cell" in log.read_text(encoding="utf-8", errors="replace"):
+                    return True
+            except OSError:
+                pass
         time.sleep(0.05)
     return False
+
+
+@dataclass
+class RenderedProvince:
+    out: Path  # <out>/province/<period>/: province.html, province.pdf (where Chromium is found), index.html
+    packages: Path  # the communes' packages the report was made from
+
+
+@pytest.fixture(scope="session")
+def province_rendered(tmp_path_factory) -> RenderedProvince:
+    """`kpi run --packages` on the packages of tests/fixtures/province3 (Xã A, B, C) for 2026-02: the province
+    report in HTML and PDF and its index, as the province office gets them; every province page test reads these."""
+    import shutil
+
+    from kpi import cli
+    from tests.test_package import make_package
+
+    base = tmp_path_factory.mktemp("province_pages")
+    box = base / "inbox"
+    for d in sorted(p for p in (FIXTURES / "province3").iterdir() if p.is_dir()):
+        shutil.copytree(make_package(d, base / "communes_out", "2026-02"), box / d.name)
+    code = cli.main(["run", "--packages", str(box), "--out", str(base / "out"), "--format", "html,pdf",
+                     "--allow-unsigned"])  # unsigned: the province plan of the fixture lists no keys
+    assert code == 0
+    return RenderedProvince(base / "out" / "province" / "2026-02", box)
+
+
+# Examples run by the property tests, printed at the end of every run (`make test`, CI): the count is part of
+# what the tests claim, so it is shown, not assumed from the settings.
+_EXAMPLES: dict[str, int] = {}
+
+
+def count_examples(name: str) -> None:
+    _EXAMPLES[name] = _EXAMPLES.get(name, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for name, n in sorted(_EXAMPLES.items()):
+        terminalreporter.write_line(f"{name}: {n} Hypothesis examples run")

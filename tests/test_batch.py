@@ -20,7 +20,7 @@ from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
 from kpi.report import ParameterError
 from kpi.run import batch, inputs, job, summary, workers
-from tests.conftest import failing_notebook, wait_for_kernel
+from tests.conftest import failing_notebook, wait_for_report
 
 PLAN = load_plan()
 
@@ -146,7 +146,7 @@ def test_sigkill_then_rerun_leaves_complete_outputs(data: Path, tmp_path: Path):
     proc = subprocess.Popen([sys.executable, "-m", "kpi", "run", *args], cwd=paths.ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     p = out / "2026-11"
-    assert wait_for_kernel(proc.pid), "the batch never started a notebook"
+    assert wait_for_report(p), "the batch never started a notebook"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     # Whatever is there under a final name is whole; the rest are hidden temporary names.
@@ -175,8 +175,9 @@ def test_a_report_past_its_time_limit_is_stopped_and_named(data: Path, tmp_path:
     assert not [f for f in out.iterdir() if ".part" in f.name]
 
 
-def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_worker(data: Path, tmp_path: Path,
-                                                                                monkeypatch):
+def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_worker(data: Path, tmp_path: Path):
+    import psutil
+
     from kpi.run.workers import Pool
 
     notebook, _ = failing_notebook(tmp_path / "nb", "ttpvhcc")  # that report raises after its parameters
@@ -187,22 +188,18 @@ def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_work
         return job.Job(period="2026-11", unit=unit, data_dir=str(data), out=str(out), formats=["html"],
                        made_on="2026-12-11", plan_path=str(paths.PLAN_FILE), notebook=str(notebook))
 
-    pool = Pool(1, out / "logs" / "workers.log")
-    try:
-        first = pool.idle.queue[0]
+    with Pool(1, out / "logs" / "workers.log") as pool:
+        first = pool.run(spec("ttpvhcc"), out / "logs" / "ttpvhcc.log", time_limit=120)["worker"]
         assert pool.run(spec("kt"), out / "logs" / "kt.log", time_limit=0.5) is None  # stopped, not waited for
-        assert not first.alive
-        second = pool.idle.queue[0]
-        assert second is not first and second.alive
+        assert not psutil.pid_exists(first)  # that worker was stopped and waited for
         res = pool.run(spec("ttpvhcc"), out / "logs" / "ttpvhcc.log", time_limit=120)
+        assert res["worker"] != first and psutil.pid_exists(res["worker"])  # a fresh worker took the next report
         assert res["error"].startswith("InjectedFailure") and res["files"] == {}
         log = (out / "logs" / "ttpvhcc.log").read_text(encoding="utf-8")
         # the worker's output went to that report's own log: its header, then the traceback
         assert log.startswith("kpi ") and "báo cáo 2026-11/ttpvhcc" in log and "Traceback" in log
         assert "ttpvhcc" not in (out / "logs" / "kt.log").read_text(encoding="utf-8").split("\n", 1)[1]
-    finally:
-        pool.close()
-    assert all(not w.alive for w in (first, second))
+    assert not psutil.pid_exists(res["worker"])
 
 
 def test_report_seconds_leave_out_the_wait_for_a_free_worker(data: Path, tmp_path: Path, monkeypatch):

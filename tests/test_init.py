@@ -251,3 +251,11 @@ def test_a_communes_folder_uses_only_its_own_plans(tmp_path, capsys, monkeypatch
     book = openpyxl.load_workbook(tmp_path / "b.xlsx")
     cells = {c.value for ws in book.worksheets for row in ws.iter_rows() for c in row}
     assert "Xóm Đông" in cells and "Thôn 1" not in cells  # the commune's own villages
+
+
+def test_a_range_across_two_years_is_refused_with_the_way_out(tmp_path, capsys):
+    data = _two_years(tmp_path / "data")
+    assert main(["run", "--data", str(data), "--out", str(tmp_path / "out"), "--period", "2026-11..2027-01"]) == 2
+    err = capsys.readouterr().err
+    assert "trải qua hai năm" in err and "--period 2026-11..2026-12 rồi --period 2027-01..2027-01" in err
+    assert not (tmp_path / "out").exists()

@@ -90,7 +90,7 @@ def test_the_formula_precheck_finds_a_formula_however_it_is_written(tmp_path):
     """A template is read a second time for its formulas only when one of its sheets holds a <f> element."""
     import zipfile
 
-    from kpi.intake.load import _has_formulas
+    from kpi.intake.formulas import has_formulas as _has_formulas
 
     sheets = {"prefixed": b'<x:c r="C8"><x:f t="shared" ref="C8:C9" si="0">C6+C7</x:f></x:c>',
               "empty": b'<c r="C8"><f/></c>', "values": b'<c r="C8"><v>1</v></c><font/><fill/>'}

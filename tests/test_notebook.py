@@ -164,3 +164,37 @@ def test_an_empty_month_renders_every_report(tmp_path):
     assert "Chưa gửi số liệu tháng 12 (4/4 đơn vị)" in commune
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert not re.search(r"\b\w+Error", index) and "Chưa tạo được" not in index
+
+
+@pytest.mark.parametrize("name", ["explore.ipynb", "monthly_report.ipynb", "province_report.ipynb"])
+def test_a_notebook_saved_by_jupyterlab_is_byte_for_byte_the_committed_one(name, tmp_path, monkeypatch):
+    """Open, run, save in JupyterLab: the server reads the file, the tab gets outputs, counts and the kernel's
+    language_info, and saving goes through jupyter_server's FileContentsManager with the kit's pre_save_hook
+    (jupyter_server_config.py). The file on disk must then be the committed bytes: nbformat 4.5, a stable id
+    on every cell, JupyterLab's JSON layout (indent 1, sorted keys, UTF-8 letters, source as lines)."""
+    import shutil
+
+    import nbformat
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    from kpi.core import paths
+
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))  # the notary's database, not the user's
+    committed = (paths.NOTEBOOKS_DIR / name).read_bytes()
+    shutil.copy(paths.NOTEBOOKS_DIR / name, tmp_path / name)
+    cm = FileContentsManager(root_dir=str(tmp_path), pre_save_hook="kpi.lab.strip_outputs")
+    model = cm.get(name, content=True)
+    nb = model["content"]
+    assert (nb.nbformat, nb.nbformat_minor) == (4, 5)
+    ids = [c.get("id") for c in nb.cells]
+    assert all(ids) and len(set(ids)) == len(ids), ids
+    for n, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):  # as if every cell had run
+        cell.execution_count = n + 1
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{n}\n")]
+    nb.metadata["language_info"] = {"codemirror_mode": {"name": "ipython", "version": 3}, "name": "python",
+                                    "version": "3.11.2", "file_extension": ".py", "mimetype": "text/x-python"}
+    cm.save({"type": "notebook", "format": "json", "content": nb}, name)
+    saved = (tmp_path / name).read_bytes()
+    assert saved == committed, f"{name}: saving in JupyterLab changes the committed file"
+    # and nbformat alone writes it the same (what `python -c "nbformat.write(...)"` would leave)
+    assert nbformat.writes(nbformat.read(paths.NOTEBOOKS_DIR / name, as_version=4)) + "\n" == committed.decode()

@@ -265,3 +265,37 @@ def test_kpi_run_half_year_on_the_sample(tmp_path):
     assert "6 tháng đầu năm 2026" in html and "Không so sánh với kỳ trước" in html
     assert (folder / "commune.pdf").stat().st_size > 10_000
     assert "6 tháng đầu năm 2026" in (folder / "index.html").read_text(encoding="utf-8")
+
+
+# --- KPI_TODAY: every use of "today" ---------------------------------------------------------------------------
+
+def test_last_month_is_the_month_before_kpi_today(plan, monkeypatch):
+    """`kpi run --period last-month` on 11 January 2027 reports on December 2026, whatever the machine's clock says;
+    on 3 August 2026, on July."""
+    from argparse import Namespace
+
+    from kpi.cli.run import _run_periods
+    from kpi.core.periods import run_day
+
+    monkeypatch.setenv("KPI_TODAY", "2027-01-11")
+    assert run_day() == dt.date(2027, 1, 11)
+    assert _run_periods(Namespace(period="last-month"), plan, None) == ["2026-12"]
+    monkeypatch.setenv("KPI_TODAY", "2026-08-03")
+    assert _run_periods(Namespace(period="last-month"), plan, None) == ["2026-07"]
+
+
+def test_an_unreadable_kpi_today_is_said_not_ignored(monkeypatch):
+    from kpi.core.periods import run_day
+
+    monkeypatch.setenv("KPI_TODAY", "2027-13-01")
+    with pytest.raises(ParameterError, match=r"KPI_TODAY='2027-13-01' không phải một ngày dạng NNNN-TT-NN"):
+        run_day()
+
+
+def test_no_use_of_the_clock_bypasses_kpi_today():
+    """The kit's day comes from kpi.core.periods.run_day; the clock is read elsewhere only for times of day (logs,
+    lock holders, file stamps), never for a date."""
+    found = [f"{p.relative_to(paths.ROOT)}:{n}" for p in sorted((paths.ROOT / "kpi").rglob("*.py"))
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+             if "date.today()" in line and p.name != "periods.py"]
+    assert found == []

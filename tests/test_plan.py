@@ -123,3 +123,41 @@ def test_every_schema_error_is_said_in_vietnamese_with_its_line(old: str, new: s
     if line is not None:  # the line named is the line changed, or the mapping it sits in (at most 8 above)
         named = [int(x.split(":")[0]) for x in message.split("plan.yml:")[1:]]
         assert any(0 <= line - n <= 8 for n in named), (line, named)
+
+
+# --- a target said once: its words follow its value -------------------------------------------------------------
+
+def test_a_target_changed_without_its_words_is_a_located_error():
+    """Indicator 1's value raised from 30 to 40 with its words left at "30%": the plan says two things, so it does
+    not load; the error names the file, the key and the line of target_text, and the words that would fit."""
+    text = _plan_text().replace('target: {op: ">=", value: 30}', 'target: {op: ">=", value: 40}', 1)
+    line = text.splitlines().index("    target_text: 30%") + 1
+    with pytest.raises(PlanError) as err:
+        parse_plan(text, "plan_2026.yml")
+    assert (f"plan_2026.yml:{line}: indicators.0.target_text: target_text '30%' ghi 30 nhưng target.value là 40"
+            in str(err.value))
+    assert "'≥ 40%'" in str(err.value)
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("    target_text: 35.4%\n", "    target_text: 35,4\n", "thiếu dấu %"),  # a ratio's words without %
+    ("    target_text: 86%\n", "    target_text: Khuyến khích\n", "không ghi con số"),
+    ("    target: encouraged\n    target_text: Khuyến khích\n", "    target: encouraged\n    target_text: 5 doanh nghiệp\n",
+     "target là encouraged"),
+])
+def test_words_that_contradict_the_target_are_refused(old, new, words):
+    text = _plan_text().replace(old, new, 1)
+    assert text != _plan_text()
+    with pytest.raises(PlanError, match=words):
+        parse_plan(text, "plan.yml")
+
+
+def test_a_target_without_words_gets_them_from_its_value():
+    """target_text may be left out: the words come from the value and the operator (≥ 30% for a ratio, ≥ 2 for a
+    count, Khuyến khích for an encouraged indicator). The plan's own words pass their check as written: "2-3 đơn
+    đăng ký/năm" starts with the target 2, "35.4%" is 35,4 %."""
+    plan = parse_plan(_plan_text())
+    assert plan.indicator("7").target_text == "2-3 đơn đăng ký/năm" and plan.indicator("16").target_text == "35.4%"
+    bare = "\n".join(line for line in _plan_text().splitlines() if not line.startswith("    target_text:"))
+    derived = {i.id: i.target_text for i in parse_plan(bare).indicators}
+    assert (derived["1"], derived["7"], derived["16"], derived["4"]) == ("≥ 30%", "≥ 2", "≥ 35,4%", "Khuyến khích")

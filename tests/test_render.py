@@ -96,9 +96,11 @@ def test_html_report_in_browser(rendered, browser, unit, width):
         assert "def " not in text and "import " not in text  # no code in the reader's report
         shot = page.screenshot(full_page=False)
         assert _ink(shot) > 0.03, "the first screen is (nearly) blank"
-        # charts are inline SVG: a figure of its own, or the trends' grid of one SVG per indicator
-        charts = page.eval_on_selector_all("main > figure.chart-box > svg, div.chart-grid",
-                                           "els => els.map(e => e.getBoundingClientRect().width)")
+        # charts are inline SVG: a figure of its own (the wide form, or the phone form on a phone, the other one
+        # hidden), or the trends' grid of one SVG per indicator
+        charts = page.eval_on_selector_all("main > figure.chart-box > svg, main > figure.chart-box > div > svg, "
+                                           "div.chart-grid",
+                                           "els => els.map(e => e.getBoundingClientRect().width).filter(w => w > 0)")
         if unit == "commune":
             assert len(charts) == 3  # value against target, trends, villages
         assert all(w > 0 for w in charts), "a chart did not draw"

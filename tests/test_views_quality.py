@@ -45,6 +45,9 @@ def test_broken_month_renders_quality(tmp_path):
             "<span class='pcount'> · 22 chỗ</span><span class='pplaces'> · đầu tiên: Thôn 1; Thôn 2; Thôn 3; …</span>"
             ) in html
     assert html.count("thiếu số liệu Tổng dân số") == 5 and "… và 17 chỗ khác" in html
+    # each village's fix names the village: the group shows the first one's, and says so
+    assert "<strong>Cách sửa (chỗ đầu tiên):</strong> Điền số liệu của Thôn 1 vào mẫu biểu" in html
+    assert "<strong>Cách sửa:</strong> Số liệu phải lớn hơn hoặc bằng 0." in html  # E_VALUE_NEGATIVE, one fix
     # 6 errors in 6 groups (one per kind and file) and 23 warnings in 2 (the date, the villages)
     assert html.count("<details class='fold pgroup'>") == 8 and html.count("sev sev-error") == 6
     assert "2026-10/ca.csv" not in html
@@ -109,3 +112,15 @@ def test_a_corrected_earlier_month_is_listed_in_the_later_months_report(tmp_path
     assert "Thôn 2</td>" not in nov  # sent again unchanged
     sep = views.data_quality(report.build("2026-09", "commune", data_dir=tmp_path, made_on="2026-12-15")).data
     assert "Số liệu được sửa" not in sep and "ca_v2.csv" not in sep
+
+
+def test_every_kind_of_problem_has_a_short_name_in_each_language():
+    """The reports head each group of problems with its kind's short name (kpi/core/words_vi.py, words_en.py
+    'problem_kinds'): a code added to kpi.core.problems.CATALOG needs one in both tables."""
+    from kpi.core.i18n import WORDS
+    from kpi.core.problems import CATALOG
+
+    for lang in ("vi", "en"):
+        kinds = WORDS[lang]["problem_kinds"]
+        assert set(CATALOG) - set(kinds) == set(), f"add a short name to words_{lang}.py problem_kinds"
+        assert all(kinds[c].strip() for c in CATALOG)

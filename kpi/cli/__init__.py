@@ -92,6 +92,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", default=None, help="địa chỉ cụm Dask (tcp://HOST:PORT) để chạy báo cáo trên đó")
     r.add_argument("--notebook", default=None, help="sổ tay báo cáo dùng thay notebooks/monthly_report.ipynb (cùng ô "
                    "tham số): một bản đã chỉnh của cán bộ phân tích")
+    r.add_argument("--engine", choices=["worker", "kernel"], default="worker",
+                   help="nơi chạy các ô của sổ tay: worker (trong tiến trình chạy báo cáo, mặc định) hoặc kernel "
+                   "(một nhân Jupyter cho mỗi báo cáo, như khi mở sổ tay bằng JupyterLab)")
     packages_args(r)
     r.add_argument("--zip", action="store_true",
                    help="đóng gói HTML, PDF, scorecard.xlsx/.csv và index.html của kỳ vào một tệp .zip")

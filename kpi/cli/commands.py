@@ -177,7 +177,7 @@ def cmd_scorecard(args) -> int:
         ps, rep = from_packages(Path(args.packages), plan, args.period, load_province_plan(args.province_plan, plan),
                                 args.allow_unsigned)
         say_packages(ps)
-        card, period = rep.scorecard, ps.period
+        card, period = _province_card(rep.scorecard, plan, args.lang), ps.period
     else:
         subs = load_submissions(args.data, plan)
         period = _period(args, plan, subs)
@@ -189,6 +189,32 @@ def cmd_scorecard(args) -> int:
     else:
         sys.stdout.write(safety.spreadsheet_frame(card).to_csv(index=False, lineterminator="\n"))  # often saved as .csv
     return EXIT_OK
+
+
+def _province_card(card, plan, lang: str):
+    """The province scorecard as `kpi scorecard` prints a commune's: the plan's short name and kind, the status in
+    words beside its code, the value as the report writes it (kpi.core.formats: '38,6%'), numbers to 4 decimals
+    (38.5714, not 38.57142857142857) and the deadline as YYYY-MM-DD in JSON too; still one number a cell, for a
+    spreadsheet or a program."""
+    import pandas as pd
+
+    from kpi.core import formats
+    from kpi.core.i18n import STATUS_LABELS
+
+    by_id = {i.id: i for i in plan.indicators}
+    kinds = card["indicator"].map(lambda i: by_id[i].kind)
+    out = card.assign(short=card["indicator"].map(lambda i: by_id[i].short), kind=kinds,
+                      name=card["indicator"].map(lambda i: by_id[i].name),
+                      status_label=card["status"].map(STATUS_LABELS[lang]),
+                      value_text=[formats.value(v, k, lang) for v, k in zip(card["value"], kinds)],
+                      deadline=[d.strftime("%Y-%m-%d") if hasattr(d, "strftime") and not pd.isna(d) else ""
+                                for d in card["deadline"]])
+    for col in ("value", "forecast", "numerator", "denominator", "target"):
+        out[col] = out[col].astype("float64").round(4)
+    columns = ["indicator", "name", "short", "kind", "value", "value_text", "numerator", "denominator", "target",
+               "target_text", "deadline", "status", "status_label", "forecast", "communes_reported",
+               "communes_expected", "target_rule"]
+    return out[columns]
 
 
 def _scorecard_note(subs, plan, period: str) -> None:

@@ -68,6 +68,11 @@ def resolve_plan(args) -> None:
     data = plan_source(args)
     plans = paths.plan_files(data)
     year = _period_year(getattr(args, "period", None))
+    first, dots, last = (getattr(args, "period", None) or "").partition("..")
+    if dots and _period_year(last) not in (None, year):  # each year is computed under its own plan
+        raise UsageError(f"Khoảng kỳ {args.period} trải qua hai năm, mà mỗi năm tính theo kế hoạch của năm đó: "
+                         f"chạy riêng từng năm, ví dụ --period {first}..{year}-12 rồi --period "
+                         f"{_period_year(last)}-01..{last}.")
     named = args.plan or (os.environ.get("KPI_PLAN") or None)
     args.plan_named = bool(named)
     if named:

@@ -29,7 +29,7 @@ def _deadline_default(d: dict, year: int) -> str:
 def write_form(raw: dict, target: Path) -> None:
     """One sheet per part of the plan, filled with the base plan's values where it has them."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     from kpi.core import safety
 
@@ -40,8 +40,12 @@ def write_form(raw: dict, target: Path) -> None:
         ws.append(list(header))
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        ws.column_dimensions["A"].width = 18
-        ws.column_dimensions["B"].width = 50
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for column, width in zip("ABCDE", (18, 44, 24, 40, 42)):
+            ws.column_dimensions[column].width = width
+        ws.page_setup.orientation = "landscape"  # printed to fill in by hand: every column on one page wide
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     year = raw["year"]
     for field, value in zip(FIELDS, ("", raw.get("province", ""), year, raw.get("signed_by", ""))):
         wb["Xã"].append([field, value])

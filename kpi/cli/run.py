@@ -37,7 +37,7 @@ def _run_periods(args, plan, subs) -> list[str]:
     return periods
 
 
-def batch_cache(args, data: Path):
+def batch_cache(args, data: Path, known: dict[str, str] | None = None):
     """The validated data a previous batch left (kpi.intake.cache) in the output folder of a requested period, when
     it was made from the same files, plan and kit: a re-run with nothing changed does not validate again."""
     if not args.period:
@@ -49,7 +49,7 @@ def batch_cache(args, data: Path):
         periods = expand_periods(args.period)
     except ValueError:
         return None  # the usual path below reports the bad period
-    key = cache.data_key(data, Path(args.plan) if args.plan else None)
+    key = cache.data_key(data, Path(args.plan) if args.plan else None, hashes=known)
     for period in periods:
         subs = cache.read(paths.period_dir(Path(args.out), period), key)
         if subs is not None:
@@ -92,7 +92,8 @@ def run_options(args, formats: list[str]):
                          "như notebooks/monthly_report.ipynb, hoặc bỏ --notebook để dùng sổ tay mẫu.")
     return RunOptions(formats=tuple(formats), lang=args.lang, workers=args.workers, force=args.force,
                       time_limit=args.timeout, scheduler=args.scheduler, wait=args.wait, on_wait=print,
-                      notebook=Path(notebook) if notebook else None, say=lambda text: print(text, flush=True))
+                      notebook=Path(notebook) if notebook else None, say=lambda text: print(text, flush=True),
+                      engine=getattr(args, "engine", "worker"))
 
 
 def _cmd_run(args) -> int:
@@ -144,12 +145,16 @@ def _cmd_run(args) -> int:
         # run that waited (--wait) reads the data as it is when its turn comes, not as it was when it waited.
         stack.enter_context(OutputLock(Path(args.out), wait=args.wait, on_wait=print))
         uptodate.forget(Path(args.out))  # written again only by a run that ends with everything made
+        from kpi.core.fingerprint import file_stamps
+
+        stamps = file_stamps(data)  # before anything is hashed: a file that changes from here on is seen
         read = uptodate.inputs(args) if uptodate.eligible(args) else None  # before the data is read
+        known = uptodate.submission_hashes(read)  # each submission hashed once for the whole run
         if args.packages:
             return _run_packages(args, plan, opts)
         if paths.is_province_root(data):
             return _run_province(args, plan, opts)
-        subs = None if args.force else batch_cache(args, data)  # --force trusts nothing a previous run left
+        subs = None if args.force else batch_cache(args, data, known)  # --force trusts nothing a run left
         from kpi.run.executor import Executor
 
         at_most = _reports_at_most(args, plan)
@@ -162,10 +167,10 @@ def _cmd_run(args) -> int:
         if subs is None:
             from kpi.intake.validate import load_submissions
 
-            subs, hashes = load_stable(data, plan, load_submissions)
+            subs, hashes = load_stable(data, plan, load_submissions, known, stamps)
         else:
-            hashes = None
-        return _run_loaded(args, plan, data, subs, ex, hashes or None, read)
+            hashes = known
+        return _run_loaded(args, plan, data, subs, ex, hashes or None, read, stamps)
 
 
 def _run_province(args, plan, opts) -> int:
@@ -289,7 +294,8 @@ def _say_run(args, lines: list[str], results: list) -> int:
     return finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
 
 
-def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, read: dict | None = None) -> int:
+def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, read: dict | None = None,
+                stamps: dict | None = None) -> int:
     """The reports of the loaded data; `read`: the hashes of what the run reads, taken before it read the data
     (kpi.run.uptodate records the run when it ends with everything made)."""
     from kpi.run.batch import DataSet, run_batch
@@ -331,5 +337,5 @@ def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, re
     if read is not None and code == EXIT_OK and not args.zip:
         from kpi.run import uptodate
 
-        uptodate.remember(args, read, lines, units, results)
+        uptodate.remember(args, read, lines, units, results, stamps)
     return code

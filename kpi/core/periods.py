@@ -241,6 +241,21 @@ PERIOD_FORMS = ("một tháng (2026-11), một khoảng (2026-01..2026-11), last
                 "6 tháng đầu năm (2026-H1), 9 tháng (2026-9T) hoặc cả năm (2026)")
 
 
+def run_day() -> dt.date:
+    """The day of the run: the calendar's today, or $KPI_TODAY (YYYY-MM-DD) to run as on another day (a re-run of a
+    past month, a scheduled job's test, the tests). Every use of "today" in the kit reads it here."""
+    import os
+
+    text = os.environ.get("KPI_TODAY", "").strip()
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ParameterError(f"KPI_TODAY={text!r} không phải một ngày dạng NNNN-TT-NN (ví dụ 2027-01-11): sửa "
+                             "hoặc bỏ biến môi trường này.") from None
+
+
 def expand_periods(spec: str, today: dt.date | None = None) -> list[str]:
     """`YYYY-MM`, a range of months `YYYY-MM..YYYY-MM` (both ends included), `last-month` (the month before
     today's month: the scheduled run after the 10th reports on the month just closed), or one period of
@@ -248,7 +263,7 @@ def expand_periods(spec: str, today: dt.date | None = None) -> list[str]:
     if not isinstance(spec, str) or spec != spec.strip() or not re.fullmatch(r"[0-9a-zA-Z.\-]+", spec):
         raise ParameterError(f"Kỳ báo cáo {spec!r} không hợp lệ: dùng {PERIOD_FORMS}.")
     if spec == "last-month":
-        return [month_before(today or dt.date.today())]
+        return [month_before(today or run_day())]
     if ".." in spec:
         start, end = spec.split("..", 1)
         try:

@@ -26,6 +26,34 @@ CATALOG: dict[str, tuple[str, str, str]] = {
                                        "{found} ở đây không được tính.",
                               "Ghi số liệu vào đúng dòng của thôn hoặc của chỉ tiêu trong mẫu; dòng cộng hay dòng "
                               "tổng không cần ghi: kit tự cộng từ các thôn."),
+    "W_ROWS_REORDERED": (WARNING, "{found} đã bị sắp xếp lại; số liệu được đọc theo {expected} ({detail}; tên ghi "
+                                  "trên dòng không còn khớp khóa ẩn của mẫu ở cột A).",
+                         "Không cần sửa nếu mỗi dòng ghi đúng tên của số liệu trên dòng đó. Lần sau không sắp xếp "
+                         "riêng một phần của bảng (chỉ cột tên hoặc chỉ vài cột số)."),
+    "W_COLUMNS_MOVED": (WARNING, "Các cột số liệu đã bị di chuyển ({detail}); số liệu được đọc theo tiêu đề cột ở "
+                                 "dòng {found}.",
+                        "Không cần sửa nếu mỗi cột có đúng tiêu đề của số liệu trong cột đó."),
+    "E_ROW_UNPLACED": (ERROR, "Không xác định được dòng này là của thôn hay số liệu nào: {detail}; {expected} số "
+                              "trên dòng không được nhận (nhiều khả năng tên ở dòng này đã bị sửa hoặc bị xóa khi "
+                              "sắp xếp, di chuyển dòng).",
+                       "Ghi lại đúng tên thôn (hoặc tên số liệu cấp xã) như trong mẫu ở đầu dòng rồi gửi lại; nếu "
+                       "bảng đã bị xáo trộn, xin mẫu mới (tạo bằng `kpi template`), chép số liệu sang theo từng "
+                       "thôn rồi gửi lại."),
+    "E_COLUMN_UNPLACED": (ERROR, "Không xác định được cột này là số liệu nào: {detail}; {expected} số trong cột "
+                                 "không được nhận (nhiều khả năng tiêu đề đã bị sửa hoặc các cột đã bị di chuyển).",
+                          "Ghi lại đúng tiêu đề cột như trong mẫu rồi gửi lại; nếu bảng đã bị xáo trộn, xin mẫu "
+                          "mới (tạo bằng `kpi template`), chép số liệu sang rồi gửi lại."),
+    "W_COLUMN_NOT_IN_TEMPLATE": (WARNING, "Cột này (tiêu đề '{found}') không phải một cột của mẫu biểu (cột chèn "
+                                          "thêm?) nên {expected} số trong cột không được tính.",
+                                 "Ghi số liệu vào đúng cột của mẫu; cột thêm để ghi chú hay đánh số thứ tự không "
+                                 "được đọc."),
+    "E_FORMULA_EXTERNAL": (ERROR, "Ô có công thức lấy số từ ngoài tệp ({found}); số {expected} hiển thị trong ô "
+                                  "không phải số được gõ nên không được nhận.",
+                           "Gõ thẳng con số vào ô (hoặc chép rồi dán dạng Giá trị - Paste Values) rồi gửi lại; "
+                           "không liên kết tới tệp khác hay chương trình khác."),
+    "W_FORMULA_CACHED": (WARNING, "Tệp có {found} ô số liệu là công thức (ví dụ {detail}); số liệu được lấy theo giá "
+                                  "trị Excel đã tính và lưu trong tệp.",
+                         "Không cần sửa nếu các giá trị đó đúng; tốt hơn là gõ thẳng con số vào ô."),
     "W_DATE_MISSING": (WARNING, "Thiếu ngày báo cáo; các số liệu của tệp vẫn được nhận, ngày gửi ghi là không rõ.",
                        "Ghi ngày gửi báo cáo vào ô này, dạng ngày/tháng/năm (08/12/2026, 8/12/2026, 08-12-2026, 08.12.2026) hoặc năm-tháng-ngày (2026-12-08)."),
     "W_DATE_INVALID": (WARNING, "Không đọc được ngày báo cáo '{found}' (không đúng dạng hoặc không có thật, ví dụ "

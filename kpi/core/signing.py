@@ -23,6 +23,7 @@ from nacl.signing import SigningKey, VerifyKey
 from kpi.core.errors import UsageError
 from kpi.core.files import write_atomic
 from kpi.core.paths import keys_dir
+from kpi.core.periods import run_day
 
 KEY_PREFIX = "ed25519:"
 SIGNATURE_SUFFIX = ".sig"  # datapackage.json.sig beside datapackage.json
@@ -108,7 +109,7 @@ def make_key(commune_id: str, commune: str, folder: Path | None = None, replace:
     body = json.dumps({"commune_id": commune_id, "commune": commune, "algorithm": ALGORITHM,
                        "private": base64.b64encode(seed).decode("ascii"),
                        "public": public_text(bytes(SigningKey(seed).verify_key)),
-                       "made_on": dt.date.today().isoformat()}, ensure_ascii=False, indent=1)
+                       "made_on": run_day().isoformat()}, ensure_ascii=False, indent=1)
     # mkstemp makes the file 0600 (never readable by others, even briefly); link: whole, and never over a key
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
     try:

@@ -113,7 +113,7 @@ WORDS = {
     "quality": {
         "group_count": "{n} chỗ",
         "first_places": "đầu tiên: {places}",
-        "fix": "Cách sửa",
+        "fix": "Cách sửa", "fix_first": "Cách sửa (chỗ đầu tiên)",
         "more_places": "… và {n} chỗ khác (danh sách đầy đủ: `kpi validate --all` hoặc `kpi validate --problems-csv TỆP`).",
         "corrections": "Số liệu được sửa (bản gửi sau thay bản gửi trước)",
         "correction_group": "{new} (ngày báo cáo {new_date}) sửa {n} giá trị của {old} (ngày báo cáo {old_date})",
@@ -130,6 +130,13 @@ WORDS = {
     "problem_kinds": {
         "W_FORMULA_NO_VALUE": "Ô công thức chưa có giá trị",
         "W_ROW_NOT_IN_TEMPLATE": "Số ghi ở dòng ngoài mẫu biểu",
+        "W_ROWS_REORDERED": "Dòng đã bị sắp xếp lại, đọc theo tên",
+        "W_COLUMNS_MOVED": "Cột đã bị di chuyển, đọc theo tiêu đề",
+        "E_ROW_UNPLACED": "Dòng không rõ của thôn nào",
+        "E_COLUMN_UNPLACED": "Cột không rõ là số liệu nào",
+        "W_COLUMN_NOT_IN_TEMPLATE": "Số ghi ở cột ngoài mẫu biểu",
+        "E_FORMULA_EXTERNAL": "Công thức lấy số từ ngoài tệp",
+        "W_FORMULA_CACHED": "Ô số liệu là công thức",
         "W_DATE_MISSING": "Thiếu ngày báo cáo",
         "W_DATE_INVALID": "Ngày báo cáo không đọc được",
         "W_DATE_BEFORE_PERIOD": "Ngày báo cáo trước kỳ báo cáo",
@@ -196,6 +203,7 @@ WORDS = {
         "month_of": "Tháng {m}",
     },
     "charts": {
+        "trends_fold": "{n} biểu đồ xu hướng, mỗi chỉ tiêu một biểu đồ",
         "target": "Chỉ tiêu giao",
         "value": "Lũy kế",
         "deadline": "Hạn",
@@ -217,6 +225,18 @@ WORDS = {
             "ít nhất một chỉ tiêu chưa đạt mức giao."),
     },
     "province": {
+        "counts": "Toàn tỉnh: số chỉ tiêu theo trạng thái",
+        "summary": "Các xã theo từng chỉ tiêu",
+        "summary_note": ("Mỗi dòng: giá trị và trạng thái toàn tỉnh, rồi số xã đạt hoặc đúng tiến độ, số xã chậm tiến độ "
+                         "hoặc không đạt và số xã chưa có số liệu ở chỉ tiêu đó."),
+        "summary_head": ("Chỉ tiêu", "Toàn tỉnh"),
+        "groups": {"on_target": "Số xã đạt, đúng tiến độ", "behind": "Số xã chậm, không đạt",
+                   "encouraged": "Số xã ở chỉ tiêu khuyến khích", "no_data": "Số xã chưa có số liệu"},
+        "rollup": "Kết quả toàn tỉnh",
+        "ranking": "Xếp hạng các xã",
+        "tie": "đồng hạng",
+        "communes_axis": "Số xã",
+        "missing_title": "Xã chưa gửi đủ số liệu",
         "title": "Báo cáo tổng hợp cấp tỉnh tháng {m}/{y}: chỉ tiêu KHCN, ĐMST và chuyển đổi số của {n} xã",
         "note": ("Mỗi chỉ tiêu tỷ lệ được tổng hợp bằng tổng tử số chia tổng mẫu số của các xã có số liệu (không lấy "
             "trung bình tỷ lệ của các xã)."),

@@ -15,7 +15,8 @@ from kpi.core import safety
 from kpi.core.errors import EncodingProblem  # noqa: F401 (raised here, caught by kpi.cli)
 from kpi.core.fingerprint import submission_files  # noqa: F401 (the intake's: kpi.intake.load.submission_files)
 from kpi.core.problems import UNREADABLE_FILE_CODES, Problem
-from kpi.plan.model import fold  # noqa: F401 (fold is the intake's too: kpi.intake.load.fold)
+from kpi.intake.formulas import SheetFormulas, inside_problems, outside_problems, read_formulas
+from kpi.plan.model import Plan, fold  # noqa: F401 (fold is the intake's too: kpi.intake.load.fold)
 
 RAW_COLUMNS = ["period", "unit", "village", "element", "value", "submitted_on"]
 PLACE_COLUMNS = ["file", "sheet", "row"]
@@ -140,17 +141,22 @@ def _frame_from_table(table: list[list[object]], name: str, sheet: str) -> RawFi
     return RawFile(name, pd.DataFrame(records, columns=RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS, dtype=object))
 
 
-def _frame_from_template(table: list[list[object]], name: str, sheet: str) -> RawFile:
-    """A kit template sheet: its filled input cells as raw rows (see kpi.intake.template.template_records)."""
-    from kpi.intake.template import template_records, unread_rows
+def _frame_from_template(table: list[list[object]], name: str, sheet: str, plan: Plan | None = None,
+                         refused: dict[tuple[int, str], Problem] | None = None) -> RawFile:
+    """A kit template sheet: its filled input cells as raw rows, each for the village and element its visible row
+    and column show (kpi.intake.filled); `refused` cells (a formula that takes its number from outside the
+    workbook, by Excel row and column letter) are not rows, their problem says why."""
+    from kpi.intake.filled import read_template
 
-    records = template_records(table)
+    filled = read_template(table, plan)
+    problems = [replace(p, file=name, sheet=sheet) for p in filled.problems]
+    refused = refused or {}
+    records = [r for r in filled.records if (r["row"], r["value_col"]) not in refused]
+    problems += list(refused.values())
     if not records:
-        return RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name, sheet=sheet)])
+        return RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name, sheet=sheet), *problems])
     frame = pd.DataFrame(records).assign(file=name, sheet=sheet, file_unit=lambda f: f["unit"])
-    unread = [Problem("W_ROW_NOT_IN_TEMPLATE", file=name, sheet=sheet, row=row, column=col, found=str(value))
-              for row, col, value in unread_rows(table)]
-    return RawFile(name, frame[RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS].astype(object), unread)
+    return RawFile(name, frame[RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS].astype(object), problems)
 
 
 def read_csv(path: Path, name: str) -> RawFile:
@@ -183,9 +189,10 @@ def read_csv(path: Path, name: str) -> RawFile:
     return _frame_from_table(table, name, "")
 
 
-def read_xlsx(path: Path, name: str) -> list[RawFile]:
+def read_xlsx(path: Path, name: str, plan: Plan | None = None) -> list[RawFile]:
     """A kit template's data sheet (found by its marker, whatever its name), else every sheet of a long-format
-    workbook that has a recognisable header; a workbook with none reports its first sheet's problem."""
+    workbook that has a recognisable header; a workbook with none reports its first sheet's problem. A cell whose
+    formula refers outside the workbook is refused (kpi.intake.formulas)."""
     import openpyxl
 
     from kpi.intake.template import is_template
@@ -196,16 +203,12 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
     except Exception as exc:  # openpyxl raises many types for a broken zip or XML
         return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
                                                       detail=f"{broken} ({type(exc).__name__})")])]
-    results, templates, template_tables = [], [], {}
+    tables: dict[str, list[list[object]]] = {}
     try:
         wide = safety.limit("KPI_MAX_COLUMNS")
         for ws in book.worksheets:
-            table = [list(r) for r in safety.bounded_rows(ws.iter_rows(values_only=True, max_col=wide), name, ws.title)]
-            if is_template(table):
-                templates.append(_frame_from_template(table, name, ws.title))
-                template_tables[ws.title] = table
-            else:
-                results.append(_frame_from_table(table, name, ws.title))
+            tables[ws.title] = [list(r) for r in safety.bounded_rows(ws.iter_rows(values_only=True, max_col=wide),
+                                                                     name, ws.title)]
     except safety.InputRefused:
         raise  # a size bound: read_file reports it as such
     except Exception as exc:  # a sheet's XML broken inside a valid zip
@@ -213,18 +216,39 @@ def read_xlsx(path: Path, name: str) -> list[RawFile]:
                                                       detail=f"{broken} ({type(exc).__name__})")])]
     finally:
         book.close()
-    if not results and not templates:
-        return [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])]
+    templates = [title for title, table in tables.items() if is_template(table)]
+    formulas = read_formulas(path, templates or list(tables))
     if templates:  # a kit template: its other sheets (instructions, notes) are not data
-        for rf in templates:
-            if not rf.rows.empty:
-                sheet = rf.rows["sheet"].iloc[0]
-                rf.problems += _formulas_without_values(path, name, sheet, template_tables[sheet])
-        return templates
-    usable = [r for r in results if not r.problems]
-    if usable:
-        return usable
-    return results[:1]
+        return [_template_sheet(tables[t], name, t, plan, formulas.get(t, SheetFormulas())) for t in templates]
+    results = [_long_sheet(table, name, title, formulas.get(title, SheetFormulas())) for title, table in tables.items()]
+    if not results:
+        return [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])]
+    usable = [r for r in results if all(p.code in ("E_FORMULA_EXTERNAL", "W_FORMULA_CACHED") for p in r.problems)]
+    return usable or results[:1]
+
+
+def _template_sheet(table: list[list[object]], name: str, sheet: str, plan: Plan | None,
+                    found: SheetFormulas) -> RawFile:
+    rf = _frame_from_template(table, name, sheet, plan, outside_problems(name, sheet, found, table))
+    read = set() if rf.rows.empty else {(int(r), c) for r, c in zip(rf.rows["row"], rf.rows["value_col"])}
+    rf.problems += inside_problems(name, sheet, found, table, read)
+    return rf
+
+
+def _long_sheet(table: list[list[object]], name: str, sheet: str, found: SheetFormulas) -> RawFile:
+    """A long-format sheet: a row holding a formula that refers outside the workbook is not read."""
+    from openpyxl.utils import get_column_letter
+
+    rf = _frame_from_table(table, name, sheet)
+    refused = outside_problems(name, sheet, found, table)
+    if refused and not rf.rows.empty:
+        rows = {r for r, _ in refused}
+        rf.rows = rf.rows[~rf.rows["row"].isin(rows)].reset_index(drop=True)
+        rf.problems += [p for (r, _), p in refused.items() if r > 1]
+    if not rf.rows.empty:
+        read = {(int(r), get_column_letter(j + 1)) for r in rf.rows["row"] for j in range(len(table[int(r) - 1]))}
+        rf.problems += [p for p in inside_problems(name, sheet, found, table, read) if p.code == "W_FORMULA_CACHED"]
+    return rf
 
 
 def _cell_value(v: object) -> object:
@@ -238,7 +262,7 @@ def _cell_value(v: object) -> object:
     return v
 
 
-def read_legacy(path: Path, name: str) -> list[RawFile]:
+def read_legacy(path: Path, name: str, plan: Plan | None = None) -> list[RawFile]:
     """An .xls (Excel 97-2003, WPS) or .ods (LibreOffice) workbook, read like an .xlsx: a kit template's data
     sheet (found by its marker and labels: such files keep no defined names), else every long-format sheet."""
     from kpi.intake.template import is_template
@@ -256,7 +280,7 @@ def read_legacy(path: Path, name: str) -> list[RawFile]:
         table = [[_cell_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]
         table = list(safety.bounded_rows(iter(table), name, str(title)))
         if is_template(table):
-            templates.append(_frame_from_template(table, name, str(title)))
+            templates.append(_frame_from_template(table, name, str(title), plan))
         else:
             results.append(_frame_from_table(table, name, str(title)))
     if templates:
@@ -274,62 +298,16 @@ def _mark_sender(files: list[RawFile], name: str, unit_codes) -> list[RawFile]:
     return files
 
 
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell's <f> element, with or without a namespace prefix
-
-
-def _has_formulas(path: Path) -> bool:
-    """Whether any worksheet of the .xlsx holds a formula (its XML read in pieces, never whole); True when the
-    file cannot be looked into, so that the full reading decides."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            for member in z.namelist():
-                if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
-                    continue
-                with z.open(member) as fh:
-                    tail = b""
-                    while chunk := fh.read(1 << 20):
-                        if _FORMULA.search(tail + chunk):
-                            return True
-                        tail = chunk[-16:]
-    except Exception:  # a broken zip: let openpyxl's reading say what it finds
-        return True
-    return False
-
-
-def _formulas_without_values(path: Path, name: str, sheet: str, values: list[list[object]]) -> list[Problem]:
-    """A template's cells that hold a formula saved without its result (a file written by a program, not by
-    Excel or LibreOffice) read as blank (`values`, the sheet as already read); say so, cell by cell, instead
-    of taking them silently as 'not reported'. The data sheet is read once more, for its formulas."""
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
-    if not _has_formulas(path):  # most files: no formula anywhere, no second reading
-        return []
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-        try:
-            formulas = [(c.row, c.column) for row in book[sheet].iter_rows(min_row=2) for c in row
-                        if isinstance(c.value, str) and c.value.startswith("=") and hasattr(c, "column")]
-        finally:
-            book.close()
-    except Exception:  # the values were read already; a second look that fails changes nothing
-        return []
-
-    def blank(r: int, c: int) -> bool:
-        return r > len(values) or c > len(values[r - 1]) or values[r - 1][c - 1] is None
-
-    return [Problem("W_FORMULA_NO_VALUE", file=name, sheet=sheet, row=r, column=get_column_letter(c))
-            for r, c in formulas if blank(r, c)]
-
-
-def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = ()) -> list[RawFile]:
+def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = (),
+              plan: Plan | None = None) -> list[RawFile]:
+    """Read one submission file (with the plan, a template's cells are placed by their visible names, see
+    kpi.intake.placement); its problems, if any, are returned, never raised."""
     name = path.relative_to(root).as_posix()
-    return _mark_sender(_read_file(path, root, name, unit_codes), name, unit_codes)
+    return _mark_sender(_read_file(path, root, name, unit_codes, plan), name, unit_codes)
 
 
-def _read_file(path: Path, root: Path, name: str, unit_codes: tuple[str, ...] | list[str] = ()) -> list[RawFile]:
+def _read_file(path: Path, root: Path, name: str, unit_codes: tuple[str, ...] | list[str] = (),
+               plan: Plan | None = None) -> list[RawFile]:
     """Read one submission file; its problems, if any, are returned, never raised. A long file's declared unit
     comes from its name (see unit_from_name); a template's from its marker keys."""
     suffix = path.suffix.lower()
@@ -340,9 +318,9 @@ def _read_file(path: Path, root: Path, name: str, unit_codes: tuple[str, ...] | 
         if suffix == ".csv":
             files = [read_csv(path, name)]
         elif suffix in (".xlsx", ".xlsm"):
-            files = read_xlsx(path, name)
+            files = read_xlsx(path, name, plan)
         elif suffix in (".xls", ".ods"):
-            files = read_legacy(path, name)
+            files = read_legacy(path, name, plan)
         else:
             files = None
         if files is not None:

@@ -247,114 +247,11 @@ def default_name(unit: str, period: str) -> str:
     return f"mau_bao_cao_{unit}_{period}.xlsx"
 
 
-# --- reading a filled template ------------------------------------------------------------------------
+# --- finding a template (reading one back: kpi.intake.filled) ---------------------------------------------
 
 def is_template(table: list[list[object]]) -> bool:
     """A sheet is a kit template when its A1 holds the marker (the sheet's name does not matter)."""
     return bool(table) and bool(table[0]) and str(table[0][0] or "").strip() == MARKER
-
-
-def _blank(v: object) -> bool:
-    return v is None or (isinstance(v, str) and not v.strip())
-
-
-def _label_column(row: list[object], label: str, default: int) -> int:
-    """The 0-based column of the cell in `row` that reads `label` (an officer may have inserted columns)."""
-    for j, v in enumerate(row):
-        if isinstance(v, str) and v.strip().casefold() == label.casefold():
-            return j
-    return default
-
-
-def _date_cell(row: list[object], period_col: int) -> tuple[object, int]:
-    """The report date and its 0-based column: the first filled cell right of the 'Ngày báo cáo' label (the
-    deadline note 'Hạn gửi: …' is not it), else the blank cell under the period's value column."""
-    label = _label_column(row, "Ngày báo cáo", 1)
-    for j in range(label + 1, len(row)):
-        v = row[j]
-        if not _blank(v) and not (isinstance(v, str) and v.strip().startswith("Hạn gửi")):
-            return v, j
-    return None, period_col
-
-
-def _layout(table: list[list[object]]) -> tuple[dict[str, int], dict[int, str], int]:
-    """Where a template sheet keeps things, found by its keys (hidden column A) and labels, wherever an officer
-    moved them: the row of each key, the village block's input columns (index -> element code) and the
-    commune block's value column."""
-    keys = {str(r[0]).strip(): i for i, r in enumerate(table) if r and isinstance(r[0], str)}
-    codes_row = table[keys[KEY_CODES]] if KEY_CODES in keys else []
-    columns = {j: str(c).strip() for j, c in enumerate(codes_row) if j >= 2 and not _blank(c)
-               and not str(c).startswith("ref:")}
-    value_col = _label_column(table[keys["commune"]], "Giá trị", 2) if "commune" in keys else 2
-    return keys, columns, value_col
-
-
-def template_records(table: list[list[object]]) -> list[dict]:
-    """Raw rows from a template sheet: one per filled input cell, with its Excel row and column letter.
-    Rows are found by their keys in the hidden column A and columns by the template's own labels and codes,
-    so a column or row an officer inserts or moves reads the same. Blank input cells are not rows: a blank
-    means 'not reported' (completeness shows it), not zero."""
-    keys, columns, value_col = _layout(table)
-    meta = {k.split("=", 1)[0]: k.split("=", 1)[1] for k in keys if "=" in k and k.split("=", 1)[0] in ("unit", "period")}
-    period_key = next((k for k in keys if k.startswith("period=")), None)
-    period_row = table[keys[period_key]] if period_key else []
-    period_col = next((j for j, v in enumerate(period_row) if j >= 2 and not _blank(v)), 2)
-    date_value, date_col, date_row = None, period_col, DATE_ROW
-    if "submitted_on" in keys:
-        date_row = keys["submitted_on"] + 1
-        date_value, date_col = _date_cell(table[keys["submitted_on"]], period_col)
-    out = []
-    for i, r in enumerate(table):
-        key = r[0] if r else None
-        if not isinstance(key, str):
-            continue
-        base = {"period": meta.get("period"), "unit": meta.get("unit"), "submitted_on": date_value,
-                "row": i + 1, "date_row": date_row, "date_col": get_column_letter(date_col + 1)}
-        if key.startswith("village="):
-            village = key.split("=", 1)[1]  # the plan's village code; validation maps it to the name
-            for j, element in columns.items():
-                value = r[j] if j < len(r) else None
-                if not _blank(value):
-                    out.append({**base, "village": village, "element": element, "value": value,
-                                "value_col": get_column_letter(j + 1)})
-        elif key.startswith("element="):
-            value = r[value_col] if len(r) > value_col else None
-            if not _blank(value):
-                out.append({**base, "village": None, "element": key.split("=", 1)[1], "value": value,
-                            "value_col": get_column_letter(value_col + 1)})
-    return out
-
-
-def unread_rows(table: list[list[object]]) -> list[tuple[int, str, object]]:
-    """Rows inside a template's data blocks that carry a number but no row key (a row an officer inserted, e.g.
-    a subtotal "Cộng thôn 1-4"): (Excel row, column letter, value) of the first such number in each. They are
-    not data (template_records reads keyed rows only) and are said as such, never dropped silently."""
-    keys, columns, value_col = _layout(table)
-    keyed = sorted(i for k, i in keys.items() if k.startswith(("village=", "element=")))
-    if not keyed:
-        return []
-    found = []
-    for i in range(keyed[0] + 1, keyed[-1]):
-        r = table[i]
-        if r and isinstance(r[0], str) and r[0].strip():
-            continue
-        for j in sorted(set(columns) | {value_col}):
-            value = r[j] if j < len(r) else None
-            if _number_like(value):
-                found.append((i + 1, get_column_letter(j + 1), value))
-                break
-    return found
-
-
-def _number_like(value: object) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return value == value  # not NaN
-    if isinstance(value, str):
-        text = value.strip().replace(".", "").replace(",", "").replace(" ", "")
-        return text.isdigit()
-    return False
 
 
 def input_cells(ws) -> dict[tuple[str, str], str]:

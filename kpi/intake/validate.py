@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from kpi.core import paths, schema
+from kpi.core.periods import run_day  # noqa: F401 (the intake's too: kpi.intake.validate.run_day)
 from kpi.core.problems import ERROR, Problem, problems_frame
 from kpi.intake.cells import _cell, _fmt, folder_periods, match_villages, parse_dates, parse_numbers, parse_periods
 from kpi.intake.changes import change_warnings
@@ -182,16 +183,6 @@ def check_rows(raw: pd.DataFrame, plan: Plan) -> tuple[pd.DataFrame, list[Proble
     return rows, problems
 
 
-def run_day() -> dt.date:
-    """The day of the run: today, or $KPI_TODAY (YYYY-MM-DD) to check files as on another day (a re-run of a
-    past month, the tests)."""
-    text = os.environ.get("KPI_TODAY", "")
-    try:
-        return dt.date.fromisoformat(text) if text else dt.date.today()
-    except ValueError:
-        return dt.date.today()
-
-
 def _date_problems(rows: pd.DataFrame, cell_text: pd.DataFrame, plan: Plan) -> list[Problem]:
     """A report date decides timeliness only: a missing, unreadable or implausible one is a warning and the
     values are kept with the date unknown (NaT; the unit's state is 'ngày gửi không rõ'). A date after today
@@ -293,7 +284,7 @@ def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
     """Read and validate every file under <data>/submissions. Never raises on bad input."""
     root = paths.submissions_dir(Path(data_dir))
     found = submission_files(root)
-    raws = [rf for f in found for rf in read_file(f, root, plan.unit_codes)]
+    raws = [rf for f in found for rf in read_file(f, root, plan.unit_codes, plan)]
     frames = [rf.rows for rf in raws if not rf.rows.empty]
     columns = RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS
     raw = (pd.concat(frames, ignore_index=True).reindex(columns=columns) if frames

@@ -4,7 +4,6 @@ period and revision. The province rolls communes up from these alone (kpi.provin
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
@@ -15,11 +14,10 @@ import pandas as pd
 
 import kpi
 from kpi import province
-from kpi.core import signing
+from kpi.core import periods, signing
 from kpi.core.files import write_folder
 from kpi.indicators import compute
 from kpi.intake import cache
-from kpi.intake import notes as unit_notes
 from kpi.intake.validate import Submissions
 from kpi.outputs import published
 from kpi.plan import Plan
@@ -70,18 +68,19 @@ def _date_text(series: pd.Series) -> pd.Series:
 
 
 def resources(plan: Plan, subs: Submissions, period: str, card: pd.DataFrame, notes: pd.DataFrame,
-              revisions: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The package's tables for month P, each with the columns of FIELDS."""
-    villages = compute.village_table(subs.data, plan, period)
-    tl = compute.timeliness(subs.received, plan, period, subs.problems)
+              revisions: pd.DataFrame, given=None) -> dict[str, pd.DataFrame]:
+    """The package's tables for month P, each with the columns of FIELDS (`given`: the period's data the batch
+    computed, kpi.report.period_data, whose villages and timeliness are taken as they are)."""
+    villages = compute.village_table(subs.data, plan, period) if given is None else given.villages
+    tl = compute.timeliness(subs.received, plan, period, subs.problems) if given is None else given.timeliness
     tl = pd.DataFrame({"unit": tl["unit"], "state": tl["status"], "submitted_on": _date_text(tl["submitted_on"]),
                        "days_late": tl["days_late"]})
-    hist = province.commune_history(subs.data.assign(commune=plan.commune), plan, period,
-                                    pd.Series({plan.commune: len(plan.villages)}, dtype="int64"))
+    hist = given.history if given is not None else province.commune_history(  # the same rows (a test ties them)
+        subs.data.assign(commune=plan.commune), plan, period,
+        pd.Series({plan.commune: len(plan.villages)}, dtype="int64")).drop(columns="commune")
     revisions = revisions.assign(submitted_on=revisions["submitted_on"].astype(str))
     return {"scorecard": card, "villages": villages, "timeliness": tl,
-            "notes": notes.fillna("").astype({"indicator": str}), "revisions": revisions,
-            "history": hist.drop(columns="commune")}
+            "notes": notes.fillna("").astype({"indicator": str}), "revisions": revisions, "history": hist}
 
 
 def slug(text: str) -> str:
@@ -99,10 +98,20 @@ def write_package(plan: Plan, subs: Submissions, period: str, card: pd.DataFrame
     package with a descriptor is whole. Records the published values (kpi.outputs.published) and carries
     the corrections found, with P's revision number. Signed (datapackage.json.sig) when the commune has its key
     (`kpi keys`, kpi.core.signing); else unsigned, which `unsigned_note` says before the run."""
-    made_on = made_on or dt.date.today().isoformat()
+    from kpi.report import period_data
+
+    return write_period_package(period_data.compute_period(plan, subs, period, "vi", data_dir, plan_path, card),
+                                out, made_on)
+
+
+def write_period_package(given, out: Path, made_on: str = "") -> Path:
+    """write_package from the period's data the batch computed once (kpi.report.period_data), its tables as they
+    are; the corrections found become the data's `corrections`, which the period's reports show."""
+    plan, subs, period, card = given.plan, given.submissions, given.period, given.scorecard
+    data_dir, plan_path = Path(given.data_dir), Path(given.plan_path)
+    made_on = made_on or periods.run_day().isoformat()
     revision, changes, records = published.publish(plan, subs.data, period, card, Path(out).parent, made_on)
-    notes = unit_notes.for_period(unit_notes.read_notes(data_dir, plan, period)[0], period, plan.unit_codes)
-    tables = resources(plan, subs, period, card, notes, published.revisions_frame(changes))
+    tables = resources(plan, subs, period, card, given.notes, published.revisions_frame(changes), given)
     parts, entries = {}, []
     for name, fields in FIELDS.items():
         body = parts[f"{name}.csv"] = csv_bytes(tables[name], [f for f, _, _ in fields])
@@ -124,6 +133,9 @@ def write_package(plan: Plan, subs: Submissions, period: str, card: pd.DataFrame
     pair = signing.load_key(commune_id(data_dir))
     if pair is not None:  # over the descriptor's exact bytes, which carry every resource's sha256
         parts[SIGNATURE] = signing.signature_bytes(parts[DESCRIPTOR], pair)
+    from kpi.report import corrections  # the reports' corrections: these very rows, read as revisions.csv is read
+
+    given.corrections = corrections.parse(io.BytesIO(parts["revisions.csv"]))
     final = write_folder(Path(out) / PACKAGE_DIR, parts)  # made whole aside, then put in place
     published.save(records)  # recorded as published once the package is whole
     return final

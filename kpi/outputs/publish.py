@@ -28,7 +28,7 @@ INDEX_CSS = Markup(stylesheet("index.css"))  # phone first, like the reports
 
 def _page(template: str, lang: str, made_on, w: dict, **context) -> str:
     """An index page from its template (kpi/templates/index/): one self-contained HTML file, its CSS inline."""
-    made = dt.date.fromisoformat(made_on) if isinstance(made_on, str) and made_on else (made_on or dt.date.today())
+    made = dt.date.fromisoformat(made_on) if isinstance(made_on, str) and made_on else (made_on or periods.run_day())
     return render(template, lang=lang, css=INDEX_CSS, w=w, made=w["made"].format(d=formats.date(made)),
                   **context) + "\n"
 

@@ -17,8 +17,9 @@ from kpi.core.errors import RenderError  # noqa: F401 (raised here, caught by kp
 from kpi.core.files import write_atomic
 
 
-def to_html(notebook: Path, target: Path, title: str, lang: str = "vi") -> Path:
-    """Render an executed notebook to one HTML file: outputs only, images inline, lang attribute set."""
+def to_html(notebook, target: Path, title: str, lang: str = "vi") -> Path:
+    """Render an executed notebook (a notebook object, or its file) to one HTML file: outputs only, images inline,
+    lang attribute set."""
     import nbformat  # here, not at the top: a re-run with nothing to remake never renders (and saves the import)
     from nbconvert import HTMLExporter
     from traitlets.config import Config
@@ -29,7 +30,7 @@ def to_html(notebook: Path, target: Path, title: str, lang: str = "vi") -> Path:
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True,
         language_code=lang,
     )
-    nb = nbformat.read(notebook, as_version=4)
+    nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, (str, Path)) else notebook
     safety.stable_cell_ids(nb)  # same month, same HTML
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)

@@ -76,10 +76,46 @@ def _check_references(raw: dict) -> list[tuple[list, str]]:
             problems.append((["indicators", i], "chỉ số tỷ lệ cần đúng một trong hai mục denominator, denominator_constant"))
         if ind["kind"] == "count" and ("denominator" in ind or "denominator_constant" in ind):
             problems.append((["indicators", i], "chỉ số đếm (count) không có mẫu số; xóa denominator"))
+        if (why := _target_text_problem(ind)) is not None:
+            problems.append((["indicators", i, "target_text"], why))
         if (ind["kind"] == "ratio" and ind.get("denominator") in elements and ind["numerator"] in elements
                 and elements[ind["numerator"]]["level"] != elements[ind["denominator"]]["level"]):
             problems.append((["indicators", i], "tử số và mẫu số phải cùng cấp (thôn hoặc xã)"))
     return problems
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def derived_target_text(target: dict | str, kind: str) -> str:
+    """A target in words, from its value and operator: '≥ 30%' for a ratio, '≥ 2' for a count, 'Khuyến khích' for
+    an encouraged indicator (the plan's own target_text, where it gives one, is checked against these)."""
+    if target == "encouraged":
+        return "Khuyến khích"
+    number = f"{float(target['value']):g}".replace(".", ",")
+    return f"{'≥' if target['op'] == '>=' else target['op']} {number}{'%' if kind == 'ratio' else ''}"
+
+
+def _target_text_problem(ind: dict) -> str | None:
+    """Where an indicator gives both a target and its words, they must say the same: the words' first number is the
+    target's value (a ratio's followed by %), and an encouraged indicator's words carry no number."""
+    text = ind.get("target_text")
+    if not text:
+        return None
+    found = _NUMBER.search(text)
+    derived = derived_target_text(ind["target"], ind["kind"])
+    fix = f"sửa target_text thành '{derived}' hoặc xóa dòng target_text để kit tự viết từ target"
+    if ind["target"] == "encouraged":
+        return None if not found else (f"target là encouraged (Khuyến khích) nhưng target_text '{text}' ghi số "
+                                       f"{found[0]}; {fix}")
+    value = float(ind["target"]["value"])
+    if not found:
+        return f"target_text '{text}' không ghi con số của target.value {value:g}; {fix}"
+    if float(found[0].replace(",", ".")) != value:
+        return f"target_text '{text}' ghi {found[0]} nhưng target.value là {value:g}; {fix}"
+    if ind["kind"] == "ratio" and not text[found.end():].lstrip().startswith("%"):
+        return f"target_text '{text}' thiếu dấu % sau {found[0]} (chỉ số tỷ lệ, target.value {value:g}%); {fix}"
+    return None
 
 
 def _real_day(text: str) -> bool:
@@ -128,7 +164,8 @@ def _build(raw: dict, source: str) -> Plan:
             id=d["id"], group=d["group"], name=d["name"], short=d["short"], kind=d["kind"],
             numerator=d["numerator"], denominator=d.get("denominator"),
             denominator_constant=d.get("denominator_constant"), target=target,
-            target_text=d.get("target_text", ""), deadline=deadline, lead=d["lead"],
+            target_text=d.get("target_text") or derived_target_text(d["target"], d["kind"]), deadline=deadline,
+            lead=d["lead"],
             partners=d.get("partners", ""), method=d.get("method", ""), purpose=d.get("purpose", ""),
             note=d.get("note", ""), tasks=tuple(d.get("tasks", ())),
         )

@@ -78,7 +78,7 @@ def load_province_plan(path: str | Path | None, plan: Plan) -> ProvincePlan:
 
 def _communes(given: object, problems: list[str]) -> tuple[tuple[str, ...], dict[str, bytes], dict[str, str]]:
     """The communes the province expects: each a commune id (the commune's data folder name), or
-    {id, name, key} with the public key `kpi keys` printed at the commune (SPEC §10)."""
+    {id, name, key} with the public key `kpi keys` printed at the commune (docs/rules.md §10)."""
     from kpi.core.signing import parse_public
 
     if not isinstance(given, list):

@@ -16,36 +16,10 @@ from kpi.intake.validate import Submissions, load_submissions
 from kpi.plan import load_plan
 from kpi.plan.model import Plan
 from kpi.report import corrections as corrections_of
+from kpi.report import period_data
+from kpi.report.period_data import LAST_YEAR_EMPTY, last_year_values, period_timeliness  # noqa: F401 (also kpi.report.*)
 
 SCOPES = ("commune",)  # plus the plan's unit codes
-LAST_YEAR_EMPTY = pd.DataFrame({"indicator": pd.Series(dtype=object), "value": pd.Series(dtype=float),
-                                "kind": pd.Series(dtype=object), "period": pd.Series(dtype=object)})
-
-
-def last_year_values(plan: Plan, data_dir: Path, lang: str = "vi") -> pd.DataFrame:
-    """Last year's final value (year to date at its latest month with data, under last year's own plan) of
-    each indicator that continues into this plan: same id, kind, numerator and denominator. Empty when the
-    data folder holds no files of last year, or no plan of last year is found (kpi.core.paths.plan_files)."""
-    from kpi.core import paths
-
-    before = plan.year - 1
-    plan_file = paths.plan_files(data_dir).get(before)
-    if plan_file is None or before not in paths.data_years(data_dir):
-        return LAST_YEAR_EMPTY
-    prev = load_plan(plan_file)
-    subs = load_submissions(data_dir, prev)
-    last = compute.latest_period(subs.data, prev)
-    if last is None:
-        return LAST_YEAR_EMPTY
-
-    def same(i) -> tuple:
-        return i.kind, i.numerator, i.denominator, i.denominator_constant
-
-    old = {i.id: same(i) for i in prev.indicators}
-    continuing = [i.id for i in plan.indicators if old.get(i.id) == same(i)]
-    card = compute.scorecard(subs.data, prev, last, lang)
-    card = card[card["indicator"].isin(continuing)]
-    return card[["indicator", "value", "kind"]].assign(period=last).reset_index(drop=True)
 
 
 @dataclass
@@ -116,13 +90,6 @@ def check_parameters(plan: Plan, period: str, unit: str, lang: str = "vi", month
         raise ParameterError(f"Ngôn ngữ '{lang}' không hợp lệ: dùng vi hoặc en.")
 
 
-def period_timeliness(subs: Submissions, plan: Plan, period: str) -> pd.DataFrame:
-    """Each unit's state (compute.timeliness) for each month of P, month after month; column `period` names
-    the month. For a month, that month's rows alone."""
-    return pd.concat([compute.timeliness(subs.received, plan, m, subs.problems).assign(period=m)
-                      for m in periods.months(period)], ignore_index=True)
-
-
 def build(period: str, unit: str = "commune", data_dir: str | Path | None = None,
           plan_path: str | Path | None = None, lang: str = "vi", made_on: dt.date | str | None = None,
           output_dir: str | Path | None = None) -> MonthReport:
@@ -141,6 +108,12 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
             plan_path = paths.plan_file_for(periods.year_of(period), data)
         except periods.PeriodError:
             pass  # check_parameters names the period and its forms
+    given = period_data.take(period, data, plan_path or paths.PLAN_FILE, lang)
+    if given is not None:  # the batch's data for this period, handed to the worker (kpi.run.job)
+        check_parameters(given.plan, period, unit, lang)
+        report = from_period(given, unit, made_on)
+        period_data.built.append(report)
+        return report
     plan = load_plan(plan_path)
     check_parameters(plan, period, unit, lang)
     subs = card = None
@@ -151,16 +124,18 @@ def build(period: str, unit: str = "commune", data_dir: str | Path | None = None
             card = cache.read_table(output_dir, key, cache.scorecard_name(period, lang))
     if subs is None:
         subs = load_submissions(data, plan)
-    notes, note_messages = unit_notes.read_notes(data, plan, period)
+    computed = period_data.compute_period(plan, subs, period, lang, data, plan_path or paths.PLAN_FILE, card,
+                                          last_year=unit == "commune")
+    computed.corrections = corrections_of.read(output_dir)  # what the batch's package found
+    return from_period(computed, unit, made_on)
+
+
+def from_period(data: period_data.PeriodData, unit: str, made_on: dt.date | str | None = None) -> MonthReport:
+    """The report of one unit (or the commune) from the period's data."""
     return MonthReport(
-        notes=unit_notes.for_period(notes, period, plan.unit_codes if unit == "commune" else [unit]),
-        note_messages=note_messages, plan=plan, period=period, unit=unit, lang=lang, submissions=subs,
-        corrections=corrections_of.read(output_dir),
-        scorecard=compute.scorecard(subs.data, plan, period, lang) if card is None else card,
-        history=compute.history(subs.data, plan, period),
-        villages=compute.village_table(subs.data, plan, period),
-        timeliness=period_timeliness(subs, plan, period),
-        completeness=compute.completeness(subs.data, plan, periods.last_month(period)),
-        last_year=last_year_values(plan, data, lang) if unit == "commune" else LAST_YEAR_EMPTY,
-        made_on=dt.date.fromisoformat(made_on) if isinstance(made_on, str) else (made_on or dt.date.today()),
-    )
+        plan=data.plan, period=data.period, unit=unit, lang=data.lang, submissions=data.submissions,
+        scorecard=data.scorecard, history=data.history, villages=data.villages, timeliness=data.timeliness,
+        completeness=data.completeness, made_on=period_data.made_on_date(made_on),
+        notes=unit_notes.for_period(data.notes, data.period, data.plan.unit_codes if unit == "commune" else [unit]),
+        note_messages=list(data.note_messages), corrections=data.corrections,
+        last_year=data.last_year if unit == "commune" else LAST_YEAR_EMPTY)

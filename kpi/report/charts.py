@@ -22,6 +22,7 @@ from kpi.core import formats, periods  # noqa: E402
 from kpi.core.i18n import LANGS, STATUS_COLORS, STATUS_LABELS, words  # noqa: E402
 from kpi.indicators import compute
 from kpi.report import MonthReport  # noqa: E402
+from kpi.report import phone_charts  # noqa: E402
 from kpi.report.hatching import hatch_bars  # noqa: E402
 from kpi.report.svg import figure_svg, panel_svgs  # noqa: E402
 from kpi.report.templates import render  # noqa: E402
@@ -33,6 +34,8 @@ sns.set_theme(style="whitegrid", font=FONT, rc={"figure.dpi": 110, "axes.titlesi
                                                 "text.parse_math": False})  # '$' in plan/village text is literal
 
 WORDS = {lang: words(lang, "charts") for lang in LANGS}
+PHONE_SVG = "application/vnd.kpi.phone+svg"  # a chart's phone form in a notebook's outputs
+PHONE_HTML = "application/vnd.kpi.phone+html"  # small multiples as the report shows them (folded on a phone)
 
 # Hatching by status, so bars stay apart in greyscale and for colour-blind readers (the words go with them).
 STATUS_HATCHES = {"achieved": "", "on_track": "...", "behind": "///", "missed": "xxx", "encouraged": "",
@@ -58,10 +61,11 @@ class Chart:
 
     DPI = 150
 
-    def __init__(self, figure: plt.Figure, alt: str = "", name: str = "chart"):
+    def __init__(self, figure: plt.Figure, alt: str = "", name: str = "chart", phone: plt.Figure | None = None):
         self.figure = figure
         self.alt = alt
         self.name = name  # keeps the SVG ids of the charts of one page apart
+        self.phone = phone  # the phone form (kpi.report.phone_charts), where the wide one would be too small
 
     def png(self) -> bytes:
         buf = io.BytesIO()
@@ -71,10 +75,19 @@ class Chart:
     def svg(self) -> str:
         return figure_svg(self.figure, self.alt, salt=self.name)
 
+    def phone_svg(self) -> str:
+        return figure_svg(self.phone, self.alt, salt=f"{self.name}-phone") if self.phone is not None else ""
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
     def _repr_mimebundle_(self, include=None, exclude=None):
-        # SVG only (no PNG beside it): the executed notebook and the HTML carry each chart once
-        return {"image/svg+xml": self.svg(), "text/plain": self.alt or "Chart"}, \
-            {"image/svg+xml": {"alt": self.alt}} if self.alt else {}
+        # SVG (no PNG beside it): JupyterLab shows the wide chart; the report's template shows the phone form,
+        # under its own media type, on a narrow screen (kpi/templates/kpi_report/index.html.j2)
+        data = {"image/svg+xml": self.svg(), "text/plain": self.alt or "Chart"}
+        if self.phone is not None:
+            data[PHONE_SVG] = self.phone_svg()
+        return data, {"image/svg+xml": {"alt": self.alt}} if self.alt else {}
 
 
 class SmallMultiples(Chart):
@@ -82,17 +95,23 @@ class SmallMultiples(Chart):
     under another at their natural size and a wide screen or A4 four to a row (report.css), instead of one
     wide picture shrunk to a third on a phone. `.figure` and `.svg()` are still the whole grid."""
 
-    def __init__(self, figure: plt.Figure, alt: str, name: str, axes: list, titles: list[str], legend: plt.Figure):
+    def __init__(self, figure: plt.Figure, alt: str, name: str, axes: list, titles: list[str], legend: plt.Figure,
+                 fold: str = ""):
         super().__init__(figure, alt, name)
         self.axes, self.titles, self.legend = axes, titles, legend
+        self.fold = fold  # in the report, the panels are one line a tap away on a phone (details.fold), with this
 
-    def html(self) -> str:
+    def html(self, fold: str = "") -> str:
         panels = [Markup(p) for p in panel_svgs(self.figure, self.axes, self.titles, self.name)]
         legend = Markup(figure_svg(self.legend, salt=f"{self.name}-legend"))
-        return str(render("report/chart_grid.html.j2", alt=self.alt, legend=legend, panels=panels))
+        return str(render("report/chart_grid.html.j2", alt=self.alt, legend=legend, panels=panels, fold=fold))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"text/html": self.html(), "text/plain": self.alt}, {}
+        # JupyterLab shows the panels open (text/html); the report's template takes the folded form (PHONE_HTML)
+        data = {"text/html": self.html(), "text/plain": self.alt}
+        if self.fold:
+            data[PHONE_HTML] = self.html(self.fold)
+        return data, {}
 
 
 class NoData:
@@ -115,12 +134,12 @@ def _no_values(r: MonthReport, column: pd.Series) -> NoData | None:
     return NoData(WORDS[r.lang]["nothing"].format(m=periods.month_number(r.period), y=periods.year_of(r.period)))
 
 
-def _close(fig: plt.Figure, alt: str, tight: bool = True, name: str = "chart") -> Chart:
+def _close(fig: plt.Figure, alt: str, tight: bool = True, name: str = "chart", phone: plt.Figure | None = None) -> Chart:
     """Lay the figure out and close it, so a notebook shows it once, through Chart."""
     if tight:
         fig.tight_layout()
     plt.close(fig)
-    return Chart(fig, alt, name)
+    return Chart(fig, alt, name, phone)
 
 
 def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
@@ -133,7 +152,7 @@ def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
         return note
     w = WORDS[r.lang]
     fig, ax = plt.subplots(figsize=(7.6, 0.3 * len(card) + 0.8))
-    labels = [f"{i}. {textwrap.shorten(s, 34, placeholder='…')}" for i, s in zip(card["indicator"], card["short"])]
+    labels = ["\n".join(textwrap.wrap(f"{i}. {s}", 44)) for i, s in zip(card["indicator"], card["short"])]  # whole
     y = np.arange(len(card))
     bars = ax.barh(y, card["value"].fillna(0), color=[STATUS_COLORS[s] for s in card["status"]],
                    edgecolor="#222", linewidth=0.6, height=0.68)
@@ -153,7 +172,20 @@ def scorecard_chart(r: MonthReport) -> Chart | NoData | None:
     fig.tight_layout()
     hatch_bars(ax, bars, [STATUS_HATCHES[s] for s in card["status"]])  # once laid out: 45° on the figure
     return _close(fig, w["alt_scorecard"].format(n=len(card), counts=status_counts_text(card["status"], r.lang)),
-                  tight=False, name="scorecard")
+                  tight=False, name="scorecard", phone=_scorecard_phone(card, r.lang))
+
+
+def _scorecard_phone(card: pd.DataFrame, lang: str) -> plt.Figure:
+    """The scorecard chart for a phone: each indicator's whole short name, then '56,3% / 80% · Chậm tiến độ',
+    then its bar (colour and hatching by status) with the target's black tick."""
+    xmax = float(np.nanmax([100, *card["target"].fillna(0)]))
+    rows = [phone_charts.Row(f"{row.indicator}. {row.short}",
+                             f"{formats.percent(row.value, 1, lang)} / {formats.percent(row.target, 0 if row.target % 1 == 0 else 1, lang)} · "
+                             f"{STATUS_LABELS[lang][row.status]}",
+                             [(0, min(np.nan_to_num(row.value), xmax), STATUS_COLORS[row.status],
+                               STATUS_HATCHES[row.status])], row.target)
+            for row in card.itertuples()]
+    return phone_charts.bar_list(rows, xmax, WORDS[lang]["value_vs_target"], list(range(0, int(xmax) + 1, 20)))
 
 
 def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
@@ -169,7 +201,7 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
     n = len(card)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.55 * ncols, 1.95 * nrows + 0.45), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.55 * ncols, 2.2 * nrows + 0.5), squeeze=False)
     m = compute.month_of(r.period)
     for ax, (_, row) in zip(axes.flat, card.iterrows()):
         h = hist[hist["indicator"] == row.indicator].dropna(subset=["value"])
@@ -192,16 +224,17 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
         ax.set_ylim(0, ylim)
         ax.set_xlim(0.5, xmax)
         ax.set_xticks(range(1, int(xmax) + 1, 2))
-        ax.tick_params(labelsize=7, pad=1)
+        ax.tick_params(labelsize=phone_charts.PT, pad=1)
         ax.set_xlabel("")
-        ax.set_ylabel("%" if row.kind == "ratio" else "", fontsize=7, labelpad=1)
+        ax.set_ylabel("%" if row.kind == "ratio" else "", fontsize=phone_charts.PT, labelpad=1)
         label = STATUS_LABELS[r.lang][row.status]
         value = _trend_value(row, r.lang)
         # y given: matplotlib then skips placing the title above top tick labels, which there are none of (it
         # measured every y tick label of the panel for it, at each draw and each cut: a third of the panel's time)
-        ax.set_title(f"{row.indicator}. {textwrap.shorten(row.short, 27, placeholder='…')}", fontsize=8, pad=12,
+        ax.set_title("\n".join(textwrap.wrap(f"{row.indicator}. {row.short}", 27)), fontsize=phone_charts.PT,
+                     pad=19,
                      loc="left", y=1.0)
-        ax.text(0, 1.015, f"{value} · {label}", transform=ax.transAxes, fontsize=7.5, va="bottom", ha="left",
+        ax.text(0, 1.015, f"{value} · {label}", transform=ax.transAxes, fontsize=phone_charts.PT, va="bottom", ha="left",
                 fontweight="bold", color="#000",
                 bbox={"boxstyle": "square,pad=0.15", "facecolor": STATUS_COLORS[row.status], "edgecolor": "#333",
                       "linewidth": 0.5})
@@ -213,14 +246,14 @@ def trends(r: MonthReport, ncols: int = 4) -> Chart | NoData | None:
                Line2D([], [], color="#555", linestyle="-.", marker="X", markersize=5, label=w["forecast"])]
     fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.0))
     _grid_layout(fig, axes, nrows, ncols)
-    legend = plt.figure(figsize=(3.3, 0.42))  # the report's legend: two by two, as wide as a phone
-    legend.legend(handles=handles, loc="center", ncol=2, fontsize=8, frameon=False)
+    legend = plt.figure(figsize=(3.3, 0.5))  # the report's legend: two by two, as wide as a phone
+    legend.legend(handles=handles, loc="center", ncol=2, fontsize=phone_charts.PT, frameon=False)
     plt.close(legend)
     plt.close(fig)
     titles = [f"{row.indicator}. {row.short}: {_trend_value(row, r.lang)} · {STATUS_LABELS[r.lang][row.status]}"
               for row in card.itertuples()]
     return SmallMultiples(fig, w["alt_trends"].format(n=n, m=m, counts=status_counts_text(card["status"], r.lang)),
-                          "trends", list(axes.flat)[:n], titles, legend)
+                          "trends", list(axes.flat)[:n], titles, legend, w["trends_fold"].format(n=n))
 
 
 def _trend_value(row, lang: str) -> str:
@@ -230,7 +263,7 @@ def _trend_value(row, lang: str) -> str:
 # The trends grid's margins and gaps in inches, as tight_layout lays them out for tick labels of up to three
 # characters (0–120 %, counts below 1 000). Fixed margins cost nothing; tight_layout measures every text of
 # every small multiple (about 2 s for the commune's 20 panels, a fifth of the report).
-TRENDS_MARGINS = {"left": 0.58, "right": 0.18, "top": 0.76, "bottom": 0.37, "col_gap": 0.50, "row_gap": 0.63}
+TRENDS_MARGINS = {"left": 0.58, "right": 0.18, "top": 0.98, "bottom": 0.4, "col_gap": 0.50, "row_gap": 0.86}
 
 
 def _grid_layout(fig: plt.Figure, axes: np.ndarray, nrows: int, ncols: int) -> None:
@@ -281,7 +314,7 @@ def village_heatmap(r: MonthReport) -> Chart | NoData | None:
     ax.set_ylim(grid.shape[0], 0)
     shorts = dict(zip(r.card["indicator"], r.card["short"]))
     ax.set_xticks(np.arange(grid.shape[1]) + 0.5,
-                  [f"{i}. {textwrap.shorten(shorts[i], 24, placeholder='…')}" for i in grid.columns], fontsize=7.5,
+                  ["\n".join(textwrap.wrap(f"{i}. {shorts[i]}", 30)) for i in grid.columns], fontsize=7.5,
                   rotation=40, ha="left", rotation_mode="anchor")
     ax.xaxis.tick_top()
     ax.set_yticks(np.arange(grid.shape[0]) + 0.5, list(grid.index), fontsize=7.5)
@@ -306,8 +339,10 @@ def village_heatmap(r: MonthReport) -> Chart | NoData | None:
                title=f"{w['share']} · {w['no_data']}", title_fontsize=7.5, bbox_to_anchor=(0.5, 0.0))
     fig.subplots_adjust(left=0.14, right=0.9, top=1 - 1.65 / fig.get_size_inches()[1],
                         bottom=0.75 / fig.get_size_inches()[1])
+    phone = phone_charts.share_grid(grid, shorts, SHARE_COLORS, SHARE_BINS, w["bins"],
+                                    f"{w['share']} · {w['no_data']}", w["village"], w["lagging"].replace("\n", " "))
     return _close(fig, w["alt_villages"].format(v=grid.shape[0], k=grid.shape[1], x=int((below > 0).sum())),
-                  tight=False, name="villages")
+                  tight=False, name="villages", phone=phone)
 
 
 def month_table(hist: pd.DataFrame) -> pd.DataFrame:

@@ -25,7 +25,12 @@ def read(output_dir: str | Path | None) -> pd.DataFrame:
     path = Path(output_dir or "") / REVISIONS_FILE
     if not output_dir or not path.is_file():
         return empty()
-    return pd.read_csv(path, dtype={"period": str, "indicator": str, "file": str, "submitted_on": str},
+    return parse(path)
+
+
+def parse(source) -> pd.DataFrame:
+    """The package's revisions.csv (a path, or its bytes in a buffer) as the report's corrections."""
+    return pd.read_csv(source, dtype={"period": str, "indicator": str, "file": str, "submitted_on": str},
                        keep_default_na=False, na_values={"old_value": [""], "new_value": [""]})
 
 

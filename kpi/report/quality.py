@@ -55,7 +55,8 @@ def problem_groups(r: MonthReport, problems: pd.DataFrame) -> list[dict]:
                        if len(places) > PLACES else "; ".join(places)),
             "items": [{"where": "" if p.code in PLACE_IN_FOUND else _where(p), "message": p.message}
                       for p in part.head(SHOWN).itertuples()],
-            "fix": first["fix"],
+            "fix": first["fix"],  # one way to fix: the same for the whole group, or the first place's
+            "fix_label": _q(r)["fix"] if part["fix"].nunique() == 1 else _q(r)["fix_first"],
             "more": _q(r)["more_places"].format(n=len(part) - SHOWN) if len(part) > SHOWN else "",
         })
     return groups

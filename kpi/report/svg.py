@@ -30,7 +30,7 @@ def _short_numbers(match: re.Match) -> str:
 
 
 _STYLE = re.compile(r' style="([^"]*)"')
-_GROUP_TAG = re.compile(r"<g>|<g\b[^>]*>|</g>")
+_GROUP_TAG = re.compile(r"<g>|<g\b[^>]*>|</g>")  # <g/> and <g …/> included: they open nothing
 
 
 def _style_classes(svg: str, prefix: str) -> str:
@@ -55,6 +55,8 @@ def _drop_bare_groups(svg: str) -> str:
         out.append(svg[last:m.start()])
         last = m.end()
         tag = m.group()
+        if tag.endswith("/>"):  # <g/>, <g id="…"/> once its id is gone: an empty group, nothing to close
+            continue
         if tag == "</g>":
             if stack.pop():
                 out.append(tag)

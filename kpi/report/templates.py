@@ -46,8 +46,8 @@ def render(name: str, **context) -> Markup:
 
 
 def compile_reports() -> None:
-    """Compile every report template now, not at its first use: the kernels' fork server does it once
-    (kpi.run.zygote), so that no report kernel compiles them again."""
+    """Compile every report template now, not at its first use: the workers' fork server does it once
+    (kpi.run.preload), so that no worker compiles them again."""
     for name in ENV.list_templates(filter_func=lambda n: n.startswith("report/")):
         ENV.get_template(name)
 

@@ -4,7 +4,6 @@ scorecard and index; a manifest of input hashes lets a re-run skip what has not 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from kpi.intake.validate import Submissions
 from kpi.outputs import excel, pdf, publish
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan.model import Plan
+from kpi.report import period_data
 from kpi.run.executor import DEFAULT_TIMEOUT, Executor, RunOptions, default_workers, job_key, pending, save
 from kpi.run.inputs import file_units, kit_fingerprint, report_inputs, write_cache
 from kpi.run.job import LOG_DIR, Job
@@ -47,7 +47,7 @@ def plan_jobs(data: DataSet, period: str, units: list[str], out: Path, opts: Run
         job = Job(period=period, unit=unit, data_dir=str(Path(data.data_dir).resolve()), out=str(out.resolve()),
                   plan_path=str(Path(data.plan_path).resolve()), formats=sorted(opts.formats), lang=opts.lang,
                   made_on=opts.made_on, chromium=engine.path or None, pdf_engine=engine.name,
-                  notebook=str(notebook.resolve()) if opts.notebook else None)
+                  notebook=str(notebook.resolve()) if opts.notebook else None, engine=opts.engine)
         inputs = report_inputs(data.plan, data.subs, Path(data.data_dir), period, unit, owners, hashes)
         jobs.append((job, job_key(job, inputs)))
     return jobs
@@ -65,7 +65,7 @@ def run_batch(data: DataSet, period: str, units: list[str], out_dir: Path, opts:
     its batches; else the batch makes its own and closes it."""
     out = paths.period_dir(Path(out_dir).resolve(), period)  # absolute: the workers run in another folder
     out.mkdir(parents=True, exist_ok=True)
-    opts = replace(opts, made_on=opts.made_on or dt.date.today().isoformat(),
+    opts = replace(opts, made_on=opts.made_on or periods.run_day().isoformat(),
                    workers=opts.workers or default_workers())
     data = replace(data, data_dir=Path(data.data_dir), plan_path=Path(data.plan_path or paths.PLAN_FILE),
                    hashes={} if data.hashes is None else data.hashes)
@@ -108,11 +108,13 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
     else:
         card = compute.scorecard(data.subs.data, data.plan, period, opts.lang)
     _write_tables(result, card, data, period, opts)
-    if periods.is_month(period):  # the data package for the province, before the reports read its revisions
-        from kpi.outputs.package import write_package
+    given = period_data.compute_period(data.plan, data.subs, period, opts.lang, data.data_dir, data.plan_path, card,
+                                       last_year="commune" in [j.unit for j, _ in todo])
+    if periods.is_month(period):  # the data package for the province; its revisions are the reports' corrections
+        from kpi.outputs.package import write_period_package
 
         try:
-            write_package(data.plan, data.subs, period, card, out, data.data_dir, data.plan_path, opts.made_on)
+            write_period_package(given, out, opts.made_on)
         except OSError as exc:
             result.notes.append(write_error_text(exc, out / "package"))
             result.unwritten.append("package")
@@ -121,7 +123,11 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
 
         write_cache(data.plan, data.subs, data.data_dir, data.plan_path, out, kit_fingerprint(), data.hashes,
                     {scorecard_name(period, opts.lang): card})  # the reports read it instead of computing it
-    by_unit.update(ex.run(todo, out, manifest, result))
+    from kpi.plan import load_plan
+
+    # handed to the reports only when they would read this very plan (a province commune's plan file differs in
+    # its names: its reports then compute for themselves)
+    by_unit.update(ex.run(todo, out, manifest, result, given if load_plan(data.plan_path) == data.plan else None))
     result.reports = [by_unit[u] for u in units]
     save(result, manifest)
     try:

@@ -48,6 +48,7 @@ class RunOptions:
     on_wait: Callable[[str], object] | None = None  # says once that the run waits
     notebook: Path | None = None  # the master notebook to run (--notebook); None: notebooks/monthly_report.ipynb
     say: Callable[[str], object] | None = None  # the run's progress lines (a province's communes); None: silent
+    engine: str = "worker"  # where the notebook's cells run: the worker (kpi.run.engine) or a kernel
 
 
 def job_key(job: Job, inputs: dict[str, str]) -> dict:
@@ -129,10 +130,11 @@ class Executor:
             if self.printer is None and self.engine.name:
                 self.printer = pdf.open_printer(self.engine)
 
-    def run(self, jobs: list[tuple[Job, dict]], out: Path, manifest: dict, result: BatchResult
+    def run(self, jobs: list[tuple[Job, dict]], out: Path, manifest: dict, result: BatchResult, given=None
             ) -> dict[str, ReportResult]:
         """Run the jobs of one period folder (`out`) and record each in `manifest` (saved after each job, so an
-        interrupted run keeps what was finished); their outcomes by unit."""
+        interrupted run keeps what was finished); their outcomes by unit. `given`: the period's data
+        (kpi.report.period_data), handed to each local worker with its job."""
         made: dict[str, ReportResult] = {}
         if not jobs:
             return made
@@ -156,7 +158,7 @@ class Executor:
                 save(result, manifest)
 
         if self.local:
-            self._run_local(jobs, out, result.period, record)
+            self._run_local(jobs, out, result.period, record, given)
         else:
             from kpi.run.distributed import run_on_cluster
 
@@ -165,7 +167,7 @@ class Executor:
                 record(job, key, res, secs)
         return made
 
-    def _run_local(self, jobs: list[tuple[Job, dict]], out: Path, label: str, record: Record) -> None:
+    def _run_local(self, jobs: list[tuple[Job, dict]], out: Path, label: str, record: Record, given=None) -> None:
         """A worker makes each notebook and its HTML; the PDF is printed by the run's one browser while that
         worker already runs the next job. Each finished job is recorded at once."""
         from tqdm.auto import tqdm
@@ -175,7 +177,7 @@ class Executor:
         def one(job: Job, key: dict):
             log_path = out / LOG_DIR / f"{job.unit}.log"
             res = workers_pool.run(replace(job, chromium=None, pdf_engine="") if printer else job, log_path,
-                                   time_limit)
+                                   time_limit, given)
             if res is None:
                 res = {**timed_out(job, log_path, time_limit), "seconds": time_limit}
             seconds = res.pop("seconds", 0.0)  # the report's own time, not its wait for a free worker

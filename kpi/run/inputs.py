@@ -75,16 +75,22 @@ def hash_submissions(data_dir: Path) -> dict[str, str]:
     return {f.relative_to(root).as_posix(): sha256_file(f) for f in submission_files(root)} if root.is_dir() else {}
 
 
-def load_stable(data_dir: Path, plan: Plan, load) -> tuple[Submissions, dict[str, str]]:
-    """Validate the data folder with `load` and return the files' hashes as they were while it was read: the
-    files are hashed before and after; when one changed meanwhile (a unit still copying its file), it is read
-    again, so the manifest never records a new file's hash beside the old file's values."""
+def load_stable(data_dir: Path, plan: Plan, load, known: dict[str, str] | None = None,
+                stamps: dict | None = None) -> tuple[Submissions, dict[str, str]]:
+    """Validate the data folder with `load` and return the files' hashes as they were while it was read: each
+    file's size and time are taken before it is hashed and again after the read; when one changed meanwhile (a
+    unit still copying its file), it is hashed and read again, so the manifest never records a new file's hash
+    beside the old file's values. `known`: the hashes the run already took (kpi.run.uptodate), after `stamps`."""
+    from kpi.core.fingerprint import file_stamps
+
     for _ in range(3):
-        before = hash_submissions(data_dir)
+        if known is None or stamps is None:
+            stamps = file_stamps(data_dir)
+            known = hash_submissions(data_dir)
         subs = load(data_dir, plan)
-        after = hash_submissions(data_dir)
-        if before == after:
-            return subs, after
+        if file_stamps(data_dir) == stamps:
+            return subs, known
+        known = stamps = None
         logging.getLogger("kpi.run.batch").warning("Tệp số liệu thay đổi trong khi đọc; đọc lại.")
     return subs, {}  # still changing: hash afresh per report (as before), the files' current content
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import subprocess
 import traceback
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -36,6 +35,9 @@ def kernel_name() -> str:
     return paths.KERNEL_NAME if paths.KERNEL_NAME in KernelSpecManager().find_kernel_specs() else "python3"
 
 
+ENGINES = {"worker": "kpi", "kernel": "nbclient"}  # --engine -> papermill's engine (kpi.run.engine, or a kernel)
+
+
 @dataclass
 class Job:
     """One report to make, as the worker receives it: plain values only (it crosses a pipe or a cluster as JSON)."""
@@ -53,7 +55,8 @@ class Job:
     notebook: str | None = None  # another notebook than the master (the province report's, or --notebook)
     title: str | None = None
     parameters: dict | None = None  # that notebook's parameters; the master's are derived from the fields
-    cell_timeout: int = 600
+    cell_timeout: int = 600  # with --engine kernel: seconds one cell may take
+    engine: str = "worker"  # worker: the cells run in the worker (kpi.run.engine); kernel: in a Jupyter kernel
 
     @classmethod
     def from_dict(cls, d: dict) -> "Job":
@@ -63,35 +66,28 @@ class Job:
         return asdict(self)
 
 
-def execute(job: Job) -> Path:
-    """Run the job's notebook (the master notebook unless the job names another) with papermill; the executed
-    notebook lands as <unit>.ipynb (written once, when it ends, under a temporary name, then renamed; how far a
-    run got is in its log)."""
+def execute(job: Job):
+    """Run the job's notebook (the master notebook unless the job names another) with papermill, in the worker
+    itself or in a kernel (`job.engine`); the executed notebook is returned, and written as <unit>.ipynb
+    (under a temporary name, then renamed) only when it ran to the end."""
+    import nbformat
     import papermill as pm
 
-    from kpi.run.zygote import ForkKernelManager
-
     out = Path(job.out)
-    target = out / f"{job.unit}.ipynb"
-    tmp = out / f".{job.unit}.part.ipynb"  # papermill wants the .ipynb ending; the leading dot hides it
     parameters = job.parameters
     if parameters is None:
         parameters = {"period": job.period, "unit": job.unit, "data_dir": str(Path(job.data_dir).resolve()),
                       "plan_path": str(Path(job.plan_path or paths.PLAN_FILE).resolve()),
                       "output_dir": str(out.resolve()), "lang": job.lang, "made_on": job.made_on}
-    pm.execute_notebook(
-        str(job.notebook or paths.MASTER_NOTEBOOK), str(tmp), kernel_name=kernel_name(), progress_bar=False,
-        cwd=str(paths.NOTEBOOKS_DIR), execution_timeout=job.cell_timeout, language="python", log_output=True,
-        parameters=parameters, kernel_manager_class=ForkKernelManager,
-        request_save_on_cell_execute=False,  # the notebook is written once, when it ends (not after every cell)
-        # once the last cell has answered, the kernel holds nothing the report needs: stopped at once, not asked
-        # to shut down (ipykernel at times takes 2.5 s to answer that, and is then terminated anyway)
-        shutdown_kernel="immediate",
-    )
-    # Only a notebook that ran to the end replaces the good one: a failed or interrupted run stays under its
-    # temporary name (its traceback is in <unit>.error.txt and the log) and the next run removes it.
-    tmp.replace(target)
-    return target
+    kernel = job.engine == "kernel"
+    nb = pm.execute_notebook(
+        str(job.notebook or paths.MASTER_NOTEBOOK), None, engine_name=ENGINES[job.engine],
+        kernel_name=kernel_name() if kernel else None, progress_bar=False, cwd=str(paths.NOTEBOOKS_DIR),
+        execution_timeout=job.cell_timeout, language="python", log_output=True, parameters=parameters,
+        # the kernel holds nothing the report needs once the last cell has answered: stopped at once, not asked
+        **({"shutdown_kernel": "immediate"} if kernel else {}))
+    write_atomic(out / f"{job.unit}.ipynb", nbformat.writes(nb))
+    return nb
 
 
 def _error_text(exc: BaseException, path: Path | None = None) -> str:
@@ -106,9 +102,10 @@ def _error_text(exc: BaseException, path: Path | None = None) -> str:
     return text.splitlines()[0][:500]
 
 
-def run_report(job: Job) -> dict:
+def run_report(job: Job, given=None) -> dict:
     """One report end to end (notebook, HTML, PDF); returns {"files", "error"} and never raises: a failure is
-    recorded (with its traceback in <unit>.error.txt) so the other reports go on."""
+    recorded (with its traceback in <unit>.error.txt) so the other reports go on. `given`: the period's data the
+    batch computed (kpi.report.PeriodData), handed to the notebook's report.build and to the DOCX."""
     out = Path(job.out)
     unit, period = job.unit, job.period
     log = logging.getLogger("kpi.run.batch")
@@ -119,17 +116,22 @@ def run_report(job: Job) -> dict:
 
         plan = load_plan(Path(job.plan_path))
         log.info("Bắt đầu báo cáo %s/%s (định dạng %s)", period, unit, ",".join(job.formats))
-        nb = execute(job)
-        files["ipynb"] = str(nb)
-        log.info("Đã chạy xong sổ tay: %s", nb.name)
+        from kpi.report import period_data
+
+        with period_data.handed(given):
+            nb = execute(job)
+            built = [r for r in period_data.built if r.unit == unit and r.lang == "vi"]  # the DOCX is Vietnamese
+        files["ipynb"] = str(out / f"{unit}.ipynb")
+        log.info("Đã chạy xong sổ tay: %s.ipynb", unit)
         title = job.title or report_title(plan, period, unit, job.lang)
-        html = render.to_html(nb, out / f"{unit}.html", title, job.lang)
+        html = render.to_html(nb, out / f"{unit}.html", title, job.lang)  # the notebook object, not read back
         files["html"] = str(html)
         log.info("Đã xuất HTML: %s", html.name)
         if unit == "commune" and job.parameters is None:  # the official Báo cáo goes with the commune report
-            from kpi.outputs.docx_report import for_batch
+            from kpi.outputs.docx_report import docx_name, for_batch, write_docx
 
-            files["docx"] = str(for_batch(period, job.data_dir, job.plan_path, job.made_on, out))
+            files["docx"] = str(write_docx(built[-1], out / docx_name(period), built[-1].notes) if built else
+                                for_batch(period, job.data_dir, job.plan_path, job.made_on, out))
             log.info("Đã xuất DOCX: %s", Path(files["docx"]).name)
         if "pdf" in job.formats and job.chromium:
             files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", job.chromium))
@@ -167,22 +169,6 @@ def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict,
     except OSError:  # a full disk: the outcome still reaches the summary
         pass
     return error
-
-
-def _kill_tree(proc: subprocess.Popen) -> None:
-    """Stop a worker and everything it started (its Jupyter kernel, Chromium)."""
-    if proc.pid is None:  # a forked worker its mother has not forked yet (kpi.run.forked)
-        proc.kill()
-        return
-    try:
-        import psutil
-
-        parent = psutil.Process(proc.pid)
-        for child in parent.children(recursive=True):
-            child.kill()
-        parent.kill()
-    except Exception:
-        proc.kill()
 
 
 def start_log(job: Job, log_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,8 +67,8 @@ def province_job(plan_path: Path, period: str, out: Path, opts: RunOptions, data
              else f"Province roll-up {periods.label(period, 'en')}")
     return Job(period=period, unit="province", data_dir=str(Path(data_dir).resolve()), out=str(out.resolve()),
                plan_path=str(plan_path.resolve()), formats=sorted(opts.formats), lang=opts.lang,
-               made_on=dt.date.today().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
-               notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params, title=title)
+               made_on=periods.run_day().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
+               notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params, title=title, engine=opts.engine)
 
 
 def run_province_job(ex: Executor, job: Job, key: dict, result: BatchResult, manifest: dict) -> None:

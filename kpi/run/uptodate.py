@@ -14,14 +14,13 @@ Standard library only (and filelock, for the output folder's lock)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from pathlib import Path
 
-from kpi.core import paths
+from kpi.core import paths, periods
 from kpi.core.files import write_atomic
-from kpi.core.fingerprint import kit_fingerprint, sha256_file, submission_files
+from kpi.core.fingerprint import file_stamps, kit_fingerprint, sha256_file, submission_files
 from kpi.run.lock import OutputLock
 from kpi.run.summary import BatchResult, ReportResult
 
@@ -45,7 +44,7 @@ def request(args) -> dict:
     return {"version": VERSION, "period": args.period, "unit": args.unit, "lang": args.lang,
             "formats": sorted(f.strip() for f in args.format.split(",") if f.strip()),
             "data": str(Path(args.data).resolve()), "plan": str(_plan_path(args).resolve()),
-            "notebook": str(notebook.resolve()), "day": dt.date.today().isoformat(),
+            "notebook": str(notebook.resolve()), "day": periods.run_day().isoformat(),
             "settings": {k: v for k, v in sorted(os.environ.items()) if k.startswith("KPI_")}}
 
 
@@ -53,7 +52,7 @@ def _plan_path(args) -> Path:
     return Path(args.plan) if args.plan else paths.PLAN_FILE
 
 
-def inputs(args) -> dict[str, str]:
+def inputs(args, submissions: bool = True) -> dict[str, str]:
     """Everything the run reads, name -> SHA-256 ('-' for a file that is not there)."""
     notebook = Path(args.notebook) if getattr(args, "notebook", None) else paths.MASTER_NOTEBOOK
     data = Path(args.data)
@@ -61,9 +60,24 @@ def inputs(args) -> dict[str, str]:
            "README.md": _digest(data / "README.md"),
            "signing key": _digest(paths.keys_dir() / f"{data.resolve().name}.pub")}  # signs the package
     root = paths.submissions_dir(data)
-    for f in submission_files(root):
+    for f in submission_files(root) if submissions else []:
         out[f"submissions/{f.relative_to(root).as_posix()}"] = sha256_file(f)
     return out
+
+
+def submission_hashes(read: dict[str, str] | None) -> dict[str, str] | None:
+    """The submission files' hashes among `inputs`, by their name in the submissions folder."""
+    prefix = "submissions/"
+    return None if read is None else {k[len(prefix):]: v for k, v in read.items() if k.startswith(prefix)}
+
+
+def unchanged(args, read: dict[str, str], stamps: dict | None) -> bool:
+    """Whether everything the run read is as it was: the submission files by their size and time since `stamps`
+    (taken before they were hashed), the few other inputs by their hash."""
+    if stamps is None:
+        return inputs(args) == read
+    others = {k: v for k, v in read.items() if not k.startswith("submissions/")}
+    return file_stamps(Path(args.data)) == stamps and inputs(args, submissions=False) == others
 
 
 def outputs(out_root: Path, period: str) -> dict[str, str]:
@@ -92,10 +106,14 @@ def forget(out_root: Path) -> None:
     (Path(out_root) / RECORD).unlink(missing_ok=True)
 
 
-def remember(args, read: dict[str, str], lines: list[str], units: list[str], results: list[BatchResult]) -> None:
+def remember(args, read: dict[str, str], lines: list[str], units: list[str], results: list[BatchResult],
+             stamps: dict | None = None) -> None:
     """Record a run that ended with nothing failed or unwritten, when the files it read (`read`, hashed before
-    it read them) are still as they were: a file that changed during the run must not be vouched for."""
-    if not eligible(args) or any(b.failed or b.unwritten or b.index is None for b in results) or inputs(args) != read:
+    it read them, after `stamps`) are still as they were: a file that changed during the run must not be vouched
+    for."""
+    if not eligible(args) or any(b.failed or b.unwritten or b.index is None for b in results):
+        return
+    if not unchanged(args, read, stamps):
         return
     out_root = Path(args.out)
     record = {"request": request(args), "inputs": read, "lines": lines, "units": units,
