@@ -217,7 +217,7 @@ def say_packages(ps) -> None:
 
 def _unsigned_note(results: list, data: Path) -> None:
     """A commune's run that wrote its data package without a signature (no key yet) says once how to sign it."""
-    from kpi.outputs.package import unsigned_note
+    from kpi.core.signing import unsigned_note  # no pandas: the quick re-run answer says it too
 
     for b in results:
         if (b.out_dir / "package" / "datapackage.json").is_file():
@@ -303,6 +303,7 @@ def _say_run(args, lines: list[str], results: list) -> int:
         print(f"  Lưu ý: {line}")
     for b in results:
         print(_period_line(args, b.period, [r.unit for r in b.reports]))
+    _unsigned_note(results, Path(args.data))
     return finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import kpi
 from kpi import province
 from kpi.core import periods, signing
+from kpi.core.signing import commune_id, unsigned_note  # noqa: F401 (said by kpi run and kpi keys)
 from kpi.core.files import write_folder
 from kpi.indicators import compute
 from kpi.intake import cache
@@ -141,14 +142,3 @@ def write_period_package(given, out: Path, made_on: str = "") -> Path:
     return final
 
 
-def commune_id(data_dir: Path) -> str:
-    """The commune's id: the name of its data folder (as the province plan lists it)."""
-    return Path(data_dir).resolve().name
-
-
-def unsigned_note(package_dir: Path, data_dir: Path) -> str:
-    """What the run says when it wrote a package without a signature ('' when signed)."""
-    if (Path(package_dir) / SIGNATURE).is_file():
-        return ""
-    return (f"gói số liệu {package_dir} chưa được ký: xã {commune_id(data_dir)} chưa có khóa. Chạy một lần "
-            f"`kpi keys --data {data_dir}`, gửi khóa công khai cho tỉnh, rồi chạy lại; tỉnh không tổng hợp gói chưa ký.")
