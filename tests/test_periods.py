@@ -92,7 +92,9 @@ def test_cli_refuses_with_exit_2(plan, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "Kỳ báo cáo '2026' (năm 2026) chưa kết thúc" in err and "Traceback" not in err
     assert cli.main(["scorecard", "--period", "2025-Q1", "--data", str(paths.DATA_DIR)]) == cli.EXIT_USAGE
-    assert "không hợp lệ: không thuộc năm kế hoạch 2026" in capsys.readouterr().err
+    err = capsys.readouterr().err  # no plan of 2025 beside the sample's: the message says how to make one
+    assert "không hợp lệ: chưa có kế hoạch năm 2025" in err and "(có kế hoạch các năm 2026, 2027)" in err
+    assert "kpi init --data" in err and "--year 2025" in err and "Traceback" not in err
     assert cli.main(["template", "--unit", "ca", "--period", "2026-Q1"]) == cli.EXIT_USAGE  # a template is monthly
     assert "Kỳ báo cáo '2026-Q1' không hợp lệ: cần một tháng NNNN-TT trong năm 2026" in capsys.readouterr().err
 

@@ -215,6 +215,18 @@ def say_packages(ps) -> None:
               "chưa kiểm tra chữ ký (--allow-unsigned); báo cáo ghi rõ số liệu chưa được xác minh.", file=sys.stderr)
 
 
+def _unsigned_note(results: list, data: Path) -> None:
+    """A commune's run that wrote its data package without a signature (no key yet) says once how to sign it."""
+    from kpi.core.signing import unsigned_note  # no pandas: the quick re-run answer says it too
+
+    for b in results:
+        if (b.out_dir / "package" / "datapackage.json").is_file():
+            note = unsigned_note(b.out_dir / "package", data)
+            if note:
+                print(f"  Lưu ý: {note}")
+            return
+
+
 def finish(results: list, links: list[str]) -> int:
     """The end of every run, whatever its root: the notes, the summary table, the totals, where to open the
     reports, what failed and what could not be written; exit 1 for a failed report or output, else 0."""
@@ -291,6 +303,7 @@ def _say_run(args, lines: list[str], results: list) -> int:
         print(f"  Lưu ý: {line}")
     for b in results:
         print(_period_line(args, b.period, [r.unit for r in b.reports]))
+    _unsigned_note(results, Path(args.data))
     return finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
 
 
@@ -306,12 +319,6 @@ def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, re
     # each unit was checked before the lock (_cmd_run); not stripped: "ca\n" is refused, never quietly mended
     units = ["commune", *plan.unit_codes] if args.unit == "all" else args.unit.split(",")
     lines = data_notes(args, plan, subs, periods)
-    from kpi.core.periods import is_month
-
-    if any(is_month(p) for p in periods):  # the package is written: said before, as a re-run says it (uptodate)
-        from kpi.outputs.package import unsigned_note
-
-        lines += [n for n in [unsigned_note(data)] if n]
     for line in lines:
         print(f"  Lưu ý: {line}")
     for period in periods:
@@ -333,6 +340,7 @@ def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, re
             except OSError as exc:  # a full disk: the zip is not made, the reports stand
                 print(f"  Lưu ý: {write_error_text(exc, b.out_dir / f'bao-cao-{b.period}.zip')}", file=sys.stderr)
                 b.unwritten.append(f"bao-cao-{b.period}.zip")
+    _unsigned_note(results, data)
     code = finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
     if read is not None and code == EXIT_OK and not args.zip:
         from kpi.run import uptodate

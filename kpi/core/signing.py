@@ -167,3 +167,16 @@ def verifies(descriptor: bytes, sig: Signature, public: bytes) -> bool:
     except (BadSignatureError, ValueError, TypeError):
         return False
     return True
+
+
+def commune_id(data_dir: Path) -> str:
+    """The commune's id: the name of its data folder (as the province plan lists it)."""
+    return Path(data_dir).resolve().name
+
+
+def unsigned_note(package_dir: Path, data_dir: Path) -> str:
+    """What the run says when it wrote a package without a signature ('' when signed)."""
+    if (Path(package_dir) / f"datapackage.json{SIGNATURE_SUFFIX}").is_file():
+        return ""
+    return (f"gói số liệu {package_dir} chưa được ký: xã {commune_id(data_dir)} chưa có khóa. Chạy một lần "
+            f"`kpi keys --data {data_dir}`, gửi khóa công khai cho tỉnh, rồi chạy lại; tỉnh không tổng hợp gói chưa ký.")

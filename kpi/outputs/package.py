@@ -15,6 +15,7 @@ import pandas as pd
 import kpi
 from kpi import province
 from kpi.core import periods, signing
+from kpi.core.signing import commune_id, unsigned_note  # noqa: F401 (said by kpi run and kpi keys)
 from kpi.core.files import write_folder
 from kpi.indicators import compute
 from kpi.intake import cache
@@ -97,7 +98,7 @@ def write_package(plan: Plan, subs: Submissions, period: str, card: pd.DataFrame
     """<out>/package/ for month P (`out` is <out>/<P>/): the resources, then datapackage.json last, so a
     package with a descriptor is whole. Records the published values (kpi.outputs.published) and carries
     the corrections found, with P's revision number. Signed (datapackage.json.sig) when the commune has its key
-    (`kpi keys`, kpi.core.signing); else unsigned, which `unsigned_note` says before the run."""
+    (`kpi keys`, kpi.core.signing); else unsigned, and `unsigned_note` says so."""
     from kpi.report import period_data
 
     return write_period_package(period_data.compute_period(plan, subs, period, "vi", data_dir, plan_path, card),
@@ -141,14 +142,3 @@ def write_period_package(given, out: Path, made_on: str = "") -> Path:
     return final
 
 
-def commune_id(data_dir: Path) -> str:
-    """The commune's id: the name of its data folder (as the province plan lists it)."""
-    return Path(data_dir).resolve().name
-
-
-def unsigned_note(data_dir: Path) -> str:
-    """What a commune's run says, before it runs, when its package will not be signed ('' when it will)."""
-    if signing.key_path(commune_id(data_dir)).is_file():
-        return ""
-    return (f"xã {commune_id(data_dir)} chưa có khóa ký nên gói số liệu (package/) sẽ không được ký, và tỉnh không "
-            f"tổng hợp gói chưa ký. Chạy một lần `kpi keys --data {data_dir}`, gửi khóa công khai cho tỉnh, rồi chạy lại.")
