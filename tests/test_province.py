@@ -131,11 +131,16 @@ def test_a_province_run_works_on_several_communes_at_once(tmp_path):
     import subprocess
     import sys
 
+    from tests.conftest import sleeping_notebook
+
     root = tmp_path / "tinh"
     shutil.copytree(ROOT, root)
     out = tmp_path / "out"
+    # each commune's report sleeps 4 s after its parameters (a report of the in-worker engine takes about 1 s):
+    # run side by side, two spans overlap by at least 2 s; one after another, they would not overlap at all
+    notebook = sleeping_notebook(tmp_path, 4)
     proc = subprocess.run([sys.executable, "-m", "kpi", "run", "--data", str(root), "--out", str(out), "--period",
-                           "2026-02", "--unit", "kt", "--format", "html", "--workers", "2"],
+                           "2026-02", "--unit", "kt", "--format", "html", "--workers", "2", "--notebook", str(notebook)],
                           capture_output=True, text=True, cwd=paths.ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
