@@ -83,6 +83,15 @@ def data_years(data_dir: Path) -> list[int]:
     return sorted({int(n[:4]) for n in names if re.fullmatch(r"\d{4}-\d{2}", n)})
 
 
+def plan_file_of(data_dir: Path, period: str = "") -> Path:
+    """The plan a data folder is read under in a notebook: that of the period's year, else of the latest year of
+    the folder's submissions that has a plan, else its latest plan (as `kpi` chooses for a command)."""
+    plans = plan_files(data_dir)
+    with_plan = [y for y in data_years(data_dir) if y in plans]
+    year = int(period[:4]) if period[:4].isdigit() else max(with_plan or plans or [0])
+    return plan_file_for(year, data_dir)
+
+
 def plan_file_for(year: int, data_dir: Path | None = None) -> Path:
     """The plan of one year: $KPI_PLAN when set (then it is the only plan), else plan_<year>.yml from the data
     folder or params/ (plan_files), else the sample's plan."""
