@@ -430,7 +430,7 @@ def test_a_file_changed_while_it_is_validated_is_read_again_and_hashed_as_read(d
     got = {}
 
     def fake_batch(data, period, units, out_dir, opts, **kw):
-        got["hashes"] = data.hashes
+        got["hashes"] = data.inputs.files
         return summary.BatchResult(period, Path(out_dir) / period, [])
 
     monkeypatch.setattr(kpi.intake.validate, "load_submissions", load)

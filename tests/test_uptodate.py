@@ -120,7 +120,7 @@ def test_a_damaged_or_foreign_record_is_ignored(tmp_path: Path):
         (out / uptodate.RECORD).write_text(text, encoding="utf-8")
         assert uptodate.check(args) is None
     # the right request and inputs, but an output the record names is missing
-    record = {"request": uptodate.request(args), "inputs": uptodate.inputs(args), "lines": [], "units": ["ca"],
+    record = {"request": uptodate.request(args), "inputs": uptodate.inputs(args).record(), "lines": [], "units": ["ca"],
               "periods": [{"period": "2026-11", "notes": [], "pdf_engine": "", "outputs": {"2026-11/ca.html": "0"}}]}
     (out / uptodate.RECORD).write_text(json.dumps(record), encoding="utf-8")
     assert uptodate.check(args) is None

@@ -4,8 +4,9 @@ report's notebook finds it, so five reports do not read and validate the same fi
 The cache is a folder in the period's output folder (<out>/<period>/.cache/submissions-<key>/): each frame of
 Submissions as Parquet, the problems and the per-file facts as JSON, and `meta.json` holding the key, the
 columns and dtypes of each frame and the SHA-256 of every file. Neither Parquet nor JSON can run code when read.
-The key hashes everything the validation depends on: every submission file (name and content), the data
-folder's README (the synthetic flag), the plan file and the kit's code. A report uses the cache only when the
+The key hashes everything the validation depends on (kpi.core.fingerprint.Inputs.cache_key): every submission
+file (name, content, order of modification), the data folder's README (the synthetic flag), the plan file and the
+kit's code. A report uses the cache only when the
 key it computes itself from the same inputs matches and every hash, column and dtype checks out; otherwise it
 validates the files as if there were no cache."""
 
@@ -23,10 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi.core import paths
 from kpi.core.files import write_folder
-from kpi.core.fingerprint import kit_fingerprint, sha256_file, submission_files
-from kpi.intake.versions import modified_times
+from kpi.core import fingerprint
+from kpi.core.fingerprint import sha256_file  # noqa: F401 (kpi.intake.cache.sha256_file)
 
 CACHE_DIR = ".cache"
 PREFIX = "submissions-"
@@ -36,27 +36,11 @@ META = "meta.json"
 log = logging.getLogger(__name__)
 
 
-def data_key(data_dir: str | Path, plan_path: str | Path | None = None, kit: str | None = None,
-             hashes: dict[str, str] | None = None) -> str:
-    """SHA-256 over what load_submissions(data_dir, load_plan(plan_path)) reads: each submission file's
-    relative name and content, the folder's README.md, the plan file, and the kit fingerprint. `hashes`
-    (relative name -> SHA-256) reuses file hashes the batch has already computed."""
-    data_dir = Path(data_dir)
-    root = paths.submissions_dir(data_dir)
-    h = hashlib.sha256(b"kpi-submissions-cache-v1\0")
-    h.update((kit or kit_fingerprint()).encode() + b"\0")
-    h.update(sha256_file(Path(plan_path or paths.PLAN_FILE)).encode() + b"\0")
-    readme = data_dir / "README.md"
-    h.update((sha256_file(readme) if readme.is_file() else "-").encode() + b"\0")
-    files = submission_files(root) if root.is_dir() else []
-    for f in files:
-        name = f.relative_to(root).as_posix()
-        digest = hashes.get(name) if hashes else None
-        h.update(name.encode() + b"\0" + (digest or sha256_file(f)).encode() + b"\0")
-    # the files' order of modification: it decides between two files of the same report date (kpi.intake.versions)
-    modified = modified_times(root, files)
-    h.update(b"order\0" + "\0".join(sorted(modified, key=lambda n: (modified[n], n))).encode())
-    return h.hexdigest()
+def data_key(data_dir: str | Path, plan_path: str | Path | None = None, kit: str | None = None) -> str:
+    """The key of what load_submissions(data_dir, load_plan(plan_path)) reads, from the folder as it is now
+    (kpi.core.fingerprint.Inputs.cache_key; a run takes its fingerprint once and uses that)."""
+    inputs = fingerprint.take(Path(data_dir), Path(plan_path) if plan_path else None)
+    return (dataclasses.replace(inputs, kit=kit) if kit else inputs).cache_key()
 
 
 def cache_dir(period_out: str | Path) -> Path:

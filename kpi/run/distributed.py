@@ -2,8 +2,8 @@
 
 Each report is one task; the task runs the report exactly as a local worker does (its own process, log
 file and time limit), so the data folder, the kit and the output folder must be at the same paths on every
-Dask worker (a shared folder). The scorecard is computed on the cluster too; on a province root, so is the
-province roll-up, with dask.dataframe (kpi/province/on_dask.py), one partition per commune folder."""
+Dask worker (a shared folder). On a province root the province roll-up is computed on the cluster too, with
+dask.dataframe (kpi/province/on_dask.py), one partition per commune folder."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 from kpi.core.errors import ClusterFailed, ClusterUnavailable  # noqa: F401 (raised here, caught by kpi.cli)
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from kpi.plan.model import Plan
     from kpi.province.on_dask import ProvinceTotals
 
@@ -43,22 +41,6 @@ def _report_task(job, time_limit: float) -> tuple[dict, float]:
     t0 = time.perf_counter()
     res = run_in_subprocess(job, Path(job.out) / LOG_DIR / f"{job.unit}.log", time_limit)
     return res, time.perf_counter() - t0
-
-
-def _scorecard_task(data_dir: str, plan_path: str, period: str, lang: str) -> pd.DataFrame:
-    from kpi.indicators import compute
-    from kpi.intake.validate import load_submissions
-    from kpi.plan import load_plan
-
-    plan = load_plan(plan_path)
-    return compute.scorecard(load_submissions(data_dir, plan).data, plan, period, lang)
-
-
-def scorecard_on_cluster(scheduler: str, data_dir: Path, plan_path: Path, period: str, lang: str) -> pd.DataFrame:
-    """The period's scorecard computed by a Dask worker from the same files."""
-    with _connect(scheduler) as client:
-        return client.submit(_scorecard_task, str(Path(data_dir).resolve()), str(Path(plan_path).resolve()),
-                             period, lang, pure=False).result()
 
 
 def run_on_cluster(scheduler: str, specs: list, keys: list[dict], time_limit: float

@@ -18,9 +18,9 @@ from pathlib import Path
 from kpi.core import paths
 from kpi.core.files import write_error_text
 from kpi.outputs import pdf
-from kpi.run.inputs import kit_fingerprint, sha256_file
+from kpi.core.fingerprint import kit_fingerprint
 from kpi.run.job import LOG_DIR, PDF_GRACE, Job, print_pdf, timed_out
-from kpi.run.manifest import MANIFEST, is_current, report_key, save_manifest
+from kpi.run.manifest import MANIFEST, is_current, save_manifest
 from kpi.run.summary import BatchResult, ReportResult
 
 DEFAULT_TIMEOUT = 1200  # seconds one report (notebook + HTML + PDF) may take before it is stopped
@@ -49,13 +49,6 @@ class RunOptions:
     notebook: Path | None = None  # the master notebook to run (--notebook); None: notebooks/monthly_report.ipynb
     say: Callable[[str], object] | None = None  # the run's progress lines (a province's communes); None: silent
     engine: str = "worker"  # where the notebook's cells run: the worker (kpi.run.engine) or a kernel
-
-
-def job_key(job: Job, inputs: dict[str, str]) -> dict:
-    """The manifest key of a planned job: its parameters, the data files that feed it (`inputs`: name -> hash),
-    its plan, its notebook and the kit."""
-    notebook = Path(job.notebook) if job.notebook else paths.MASTER_NOTEBOOK
-    return report_key(job, inputs, sha256_file(Path(job.plan_path)), sha256_file(notebook), kit_fingerprint())
 
 
 def pending(jobs: list[tuple[Job, dict]], manifest: dict, out: Path, force: bool

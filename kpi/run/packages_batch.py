@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 from kpi import province
-from kpi.core.files import write_atomic, write_error_text
+from kpi.core.files import write_atomic
 from kpi.plan import Plan
 from kpi.province import packages as pk
 from kpi.province.targets import ProvincePlan
-from kpi.run.executor import Executor, RunOptions, job_key
-from kpi.run.manifest import clean_partials, load_manifest
-from kpi.run.province_batch import PROVINCE_DIR, RESULTS_DIR, province_job, run_province_job, write_tables
+from kpi.run.executor import Executor, RunOptions
+from kpi.run.manifest import load_manifest, report_key
+from kpi.run.province_batch import PROVINCE_DIR, RESULTS_DIR, province_job, run_province_job
 from kpi.run.summary import BatchResult
 
 PACKAGES_NOTE = "packages.json"  # beside the computed report in .results/: problems, corrections, sources
@@ -47,26 +47,18 @@ def run_packages(folder: Path, out_root: Path, plan: Plan, plan_path: Path, peri
     ps, rep = compute(folder, plan, period, pplan, allow_unsigned)
     if not ps.good:
         return ps, None
-    out = out_root / PROVINCE_DIR / ps.period
-    out.mkdir(parents=True, exist_ok=True)
-    clean_partials(out)
-    result = BatchResult(f"tỉnh/{ps.period}", out, [])
-    try:
-        write_tables(rep, out)
-    except OSError as exc:  # a full disk: said, counted as not written; the report still runs
-        result.notes.append(write_error_text(exc, out))
-        result.unwritten.append("province_scorecard.csv, communes.csv")
-    results = out / RESULTS_DIR
-    province.write_report(rep, results)
-    note = json.dumps(package_note(ps), ensure_ascii=False, indent=1)
-    write_atomic(results / PACKAGES_NOTE, note)
+    results = out_root / PROVINCE_DIR / ps.period / RESULTS_DIR
     with Executor(opts) as ex:  # the same executor as every report; the packages are rolled up at every run
-        job = province_job(plan_path, ps.period, out, opts, folder, {"results_dir": str(results.resolve())},
-                           ex.engine)
+        job, result = province_job(plan_path, ps.period, out_root, opts, folder,
+                                   {"results_dir": str(results.resolve())}, ex.engine)
+        result.period, out = f"tỉnh/{ps.period}", result.out_dir
+        province.write_report(rep, results)
+        note = json.dumps(package_note(ps), ensure_ascii=False, indent=1)
+        write_atomic(results / PACKAGES_NOTE, note)
         inputs = {f"{c}/{name}": hashlib.sha256(data).hexdigest()
                   for c, p in sorted(ps.good.items()) for name, data in sorted(p.files.items())}
         inputs[PACKAGES_NOTE] = hashlib.sha256(note.encode("utf-8")).hexdigest()  # refusals, signatures: on the page
-        run_province_job(ex, job, job_key(job, inputs), result, load_manifest(out))
+        run_province_job(ex, job, report_key(job, inputs), rep, result, load_manifest(out))
     from kpi.outputs.publish import write_province_index
 
     names = pk.commune_names(ps, pplan)

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kpi import province
-from kpi.core import paths, periods
+from kpi.core import fingerprint, paths, periods
 from kpi.core.errors import UsageError
-from kpi.core.files import write_atomic, write_error_text
+from kpi.core.files import write_atomic
 from kpi.core.periods import expand_periods
-from kpi.intake import cache
 from kpi.intake.load import submission_files
 from kpi.outputs import pdf
 from kpi.outputs.tables import write_scorecard_csv
@@ -19,10 +18,10 @@ from kpi.plan import load_plan
 from kpi.plan.model import Plan
 from kpi.province.targets import ProvincePlan
 from kpi.run import batch
-from kpi.run.executor import Executor, RunOptions, default_workers, job_key, pending, save
-from kpi.run.inputs import load_stable, sha256_file
+from kpi.run.executor import Executor, RunOptions, default_workers, pending, save
+from kpi.run.inputs import cached, read, sha256_file
 from kpi.run.job import Job
-from kpi.run.manifest import clean_partials, load_manifest
+from kpi.run.manifest import clean_partials, load_manifest, report_key
 from kpi.run.summary import BatchResult
 
 if TYPE_CHECKING:
@@ -56,25 +55,32 @@ def write_tables(rep: province.ProvinceReport, out: Path) -> None:
     write_scorecard_csv(rep.communes, out / "communes.csv")
 
 
-def province_job(plan_path: Path, period: str, out: Path, opts: RunOptions, data_dir: Path, parameters: dict,
-                 engine: pdf.Engine) -> Job:
+def province_job(plan_path: Path, period: str, out_root: Path, opts: RunOptions, data_dir: Path, parameters: dict,
+                 engine: pdf.Engine) -> tuple[Job, BatchResult]:
     """The province report of P as a job, the same for the raw-data route and the packages route: the province
     notebook with its parameters (`parameters` adds data_root and, where there is one, results_dir and the
-    province plan)."""
+    province plan); with the result of its folder, <out>/province/<P>/, made ready."""
+    out = (out_root / PROVINCE_DIR / period).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    clean_partials(out)
     params = {"period": period, "data_root": "", "plan_path": str(plan_path.resolve()), "lang": opts.lang,
-              "output_dir": str(out.resolve()), **parameters}
+              "output_dir": str(out), **parameters}
     title = (f"Báo cáo tổng hợp cấp tỉnh {periods.label(period)}" if opts.lang == "vi"
              else f"Province roll-up {periods.label(period, 'en')}")
-    return Job(period=period, unit="province", data_dir=str(Path(data_dir).resolve()), out=str(out.resolve()),
-               plan_path=str(plan_path.resolve()), formats=sorted(opts.formats), lang=opts.lang,
-               made_on=periods.run_day().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
-               notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params, title=title, engine=opts.engine)
+    job = Job(period=period, unit="province", data_dir=str(Path(data_dir).resolve()), out=str(out),
+              plan_path=str(plan_path.resolve()), formats=sorted(opts.formats), lang=opts.lang,
+              made_on=periods.run_day().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
+              notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params, title=title, engine=opts.engine)
+    return job, BatchResult(period, out, [], scorecard=out / "province_scorecard.csv")
 
 
-def run_province_job(ex: Executor, job: Job, key: dict, result: BatchResult, manifest: dict) -> None:
-    """The province report through the run's executor (recorded in the period's manifest like any report)."""
-    made = ex.run([(job, key)], Path(job.out), manifest, result)  # saves the manifest with the job's record
-    result.reports.append(made["province"])
+def run_province_job(ex: Executor, job: Job, key: dict, rep: province.ProvinceReport, result: BatchResult,
+                     manifest: dict) -> None:
+    """The province's tables, then its report through the run's executor (recorded in the period's manifest like
+    any report)."""
+    out = Path(job.out)
+    result.attempt("province_scorecard.csv, communes.csv", out, lambda: write_tables(rep, out))
+    result.reports.append(ex.run([(job, key)], out, manifest, result)["province"])
 
 
 def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, ex: Executor,
@@ -84,21 +90,17 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
     Without `totals` the roll-up is computed here with pandas (and again by the notebook). With the totals a
     Dask cluster computed (kpi.run.distributed.province_on_cluster), the report is made from them and left in
     .results/ for the notebook, which then reads it instead of loading every commune."""
-    opts = ex.opts
-    out = out_root / PROVINCE_DIR / period
-    out.mkdir(parents=True, exist_ok=True)
-    clean_partials(out)
     parameters = {"data_root": str(root.resolve())}
     if pplan is not None and pplan.file:  # the province's own targets (docs/rules.md §9), in the tables and the report
         parameters["province_plan"] = str(Path(pplan.file).resolve())
     if totals is not None:
-        parameters["results_dir"] = str((out / RESULTS_DIR).resolve())
-    job = province_job(plan_path, period, out, opts, root, parameters, ex.engine)
-    key = job_key(job, province_inputs(root, period, plan.year))
+        parameters["results_dir"] = str((out_root / PROVINCE_DIR / period / RESULTS_DIR).resolve())
+    job, result = province_job(plan_path, period, out_root, ex.opts, root, parameters, ex.engine)
+    out = result.out_dir
+    key = report_key(job, province_inputs(root, period, plan.year))
     manifest = load_manifest(out)
-    result = BatchResult(period, out, [], scorecard=out / "province_scorecard.csv")
     tables = [out / "province_scorecard.csv", out / "communes.csv"]
-    done, todo = pending([(job, key)], manifest, out, opts.force or not all(t.is_file() for t in tables))
+    done, todo = pending([(job, key)], manifest, out, ex.opts.force or not all(t.is_file() for t in tables))
     if done:  # the same inputs made these tables and this report: nothing is read or computed again
         result.reports.append(done["province"])
         save(result, manifest)
@@ -118,12 +120,7 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
 
         rep = province_dask.province_report(totals, plan, period, pplan)
         province.write_report(rep, out / RESULTS_DIR)
-    try:
-        write_tables(rep, out)
-    except OSError as exc:  # a full disk: said, counted as not written; the report still runs
-        result.notes.append(write_error_text(exc, out))
-        result.unwritten.append("province_scorecard.csv, communes.csv")
-    run_province_job(ex, job, key, result, manifest)
+    run_province_job(ex, job, key, rep, result, manifest)
     return result
 
 
@@ -144,8 +141,6 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
     With a scheduler the reports run on the Dask cluster and so does the province roll-up, in one pass over
     the commune folders for every period of the run (made first when the latest period must be found, else
     after the communes' reports)."""
-    from kpi.intake.validate import load_submissions
-
     root, out_root = Path(root), Path(out_root).resolve()  # absolute: the workers run elsewhere
     say = opts.say or (lambda _text: None)
     communes = paths.commune_dirs(root)
@@ -184,18 +179,15 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
             if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
                 write_atomic(cplan_file, text)
             cplan = load_plan(cplan_file)
-            # the validated data a previous run left for this commune (kpi.intake.cache), when made from the same
-            # files, plan and kit; else read and validate the folder
-            key = cache.data_key(d, cplan_file)
-            subs = None if opts.force else next(
-                (s for s in (cache.read(paths.period_dir(out_root / d.name, p), key) for p in periods)
-                 if s is not None), None)
-            hashes = None
+            # the commune's fingerprint, taken once; the validated data a previous run left for these very inputs
+            # (kpi.intake.cache), else the folder read and validated
+            inputs = fingerprint.take(d, cplan_file, opts.notebook or paths.MASTER_NOTEBOOK)
+            subs = None if opts.force else cached(inputs, [paths.period_dir(out_root / d.name, p) for p in periods])
             if subs is None:
-                subs, hashes = load_stable(d, cplan, load_submissions)
+                subs, inputs = read(d, cplan, inputs)
             made = []
             for period in periods:
-                data = batch.DataSet(cplan, subs, d, cplan_file, dict(hashes) if hashes else None)
+                data = batch.DataSet(cplan, subs, d, cplan_file, inputs)
                 r = batch.run_batch(data, period, units, out_root / d.name, ex.opts, lock=False, executor=ex)
                 r.period = f"{d.name}/{period}"
                 made.append(r)
