@@ -174,9 +174,9 @@ def _run_province(args, plan, opts) -> int:
 
 
 def _run_packages(args, plan, opts) -> int:
-    """--packages DIR: the province report from the communes' data packages (kpi.run.packages_batch)."""
+    """--packages DIR: the province report from the communes' data packages (kpi.run.province_batch)."""
     from kpi.province.targets import load_province_plan
-    from kpi.run.packages_batch import run_packages
+    from kpi.run.province_batch import run_packages
 
     ps, result = run_packages(Path(args.packages), Path(args.out), plan,
                               Path(args.plan) if args.plan else paths.PLAN_FILE, args.period, opts,

@@ -1,7 +1,10 @@
-"""`kpi run` on a province root: every commune's reports, then the province report, resumable like a commune batch."""
+"""`kpi run` on a province root: every commune's reports, then the province report, resumable like a commune batch;
+and `kpi run --packages DIR`, the same province report from the communes' data packages (kpi.province.packages)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +19,7 @@ from kpi.outputs import pdf
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan import load_plan
 from kpi.plan.model import Plan
+from kpi.province import packages as pk
 from kpi.province.targets import ProvincePlan
 from kpi.run import batch
 from kpi.run.executor import Executor, RunOptions, default_workers, pending, save
@@ -227,3 +231,37 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
         write_province_index(period, [(names[d.name], out_root / d.name / period, ran.get(f"{d.name}/{period}", []))
                                       for d in communes], out_root / PROVINCE_DIR / period, opts.lang)
     return ProvinceRun(results, periods, out_root)
+
+
+def run_packages(folder: Path, out_root: Path, plan: Plan, plan_path: Path, period: str | None,
+                 opts: RunOptions, pplan: ProvincePlan, allow_unsigned: bool = False
+                 ) -> tuple[pk.PackageSet, BatchResult | None]:
+    """The province report of P from the packages under `folder`, into <out>/province/<P>/ like the raw-data
+    route (the same province job). The caller holds the output folder's lock. No usable package: no result."""
+    folder, out_root = Path(folder), Path(out_root).resolve()  # absolute: the worker runs elsewhere
+    ps = pk.collect(folder, plan, period, pplan, allow_unsigned)
+    rep = pk.report_from_packages(ps, plan, pplan)
+    if not ps.good:
+        return ps, None
+    results = out_root / PROVINCE_DIR / ps.period / RESULTS_DIR
+    with Executor(opts) as ex:  # the same executor as every report; the packages are rolled up at every run
+        job, result = province_job(plan_path, ps.period, out_root, opts, folder,
+                                   {"results_dir": str(results.resolve())}, ex.engine)
+        result.period, out = f"tỉnh/{ps.period}", result.out_dir
+        province.write_report(rep, results)
+        note = json.dumps(pk.package_note(ps), ensure_ascii=False, indent=1)
+        write_atomic(results / pk.NOTE, note)
+        inputs = {f"{c}/{name}": hashlib.sha256(data).hexdigest()
+                  for c, p in sorted(ps.good.items()) for name, data in sorted(p.files.items())}
+        inputs[pk.NOTE] = hashlib.sha256(note.encode("utf-8")).hexdigest()  # refusals, signatures: on the page
+        run_province_job(ex, job, report_key(job, inputs), rep, result, load_manifest(out))
+    from kpi.outputs.publish import write_province_index
+
+    names = pk.commune_names(ps, pplan)
+    communes = sorted(set(ps.good) | set(ps.missing))
+    states = {names.get(c, c): (f"đã tổng hợp gói số liệu (lần công bố {ps.good[c].kpi.get('revision')}"
+                                + ("" if c in ps.verified else ", CHƯA XÁC MINH chữ ký") + ")"
+                                if c in ps.good else "chưa có gói số liệu hợp lệ") for c in communes}
+    result.index = write_province_index(ps.period, [(names.get(c, c), out_root / c / ps.period, []) for c in communes],
+                                        out, opts.lang, states=states)
+    return ps, result
