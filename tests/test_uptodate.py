@@ -115,17 +115,17 @@ def test_a_damaged_or_foreign_record_is_ignored(tmp_path: Path):
     args = argparse.Namespace(data=str(tmp_path), out=str(out), period="2026-11", unit="all", lang="vi",
                               format="html", plan=None, notebook=None, force=False, packages=None, scheduler=None,
                               zip=False, wait=False)
-    assert uptodate.check(args) is None  # no record
+    assert uptodate.check(args)[0] is None  # no record
     for text in ("{not json", "[]", json.dumps({"request": uptodate.request(args)}), "\x00\x01"):
         (out / uptodate.RECORD).write_text(text, encoding="utf-8")
-        assert uptodate.check(args) is None
+        assert uptodate.check(args)[0] is None
     # the right request and inputs, but an output the record names is missing
     record = {"request": uptodate.request(args), "inputs": uptodate.inputs(args).record(), "lines": [], "units": ["ca"],
               "periods": [{"period": "2026-11", "notes": [], "pdf_engine": "", "outputs": {"2026-11/ca.html": "0"}}]}
     (out / uptodate.RECORD).write_text(json.dumps(record), encoding="utf-8")
-    assert uptodate.check(args) is None
+    assert uptodate.check(args)[0] is None
     # --force never takes a record, and a run of another kind neither takes nor leaves one
     args.force = True
-    assert uptodate.check(args) is None and uptodate.eligible(args)
+    assert uptodate.check(args)[0] is None and uptodate.eligible(args)
     args.force, args.zip = False, True
     assert not uptodate.eligible(args)

@@ -113,7 +113,7 @@ def _cmd_run(args) -> int:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
     from kpi.run import uptodate
 
-    kept = uptodate.check(args)  # the last run's record says nothing changed: its answer, without the data
+    kept, inputs = uptodate.check(args)  # the last run's record says nothing changed: its answer, without the data
     if kept is not None:
         lines, results = kept
         return _say_run(args, lines, results)
@@ -142,7 +142,7 @@ def _cmd_run(args) -> int:
             return _run_packages(args, plan, opts)
         if paths.is_province_root(data):
             return _run_province(args, plan, opts)
-        inputs = uptodate.inputs(args)  # the run's one fingerprint, before the data is read: each file hashed once
+        inputs = inputs or uptodate.inputs(args)  # the run's one fingerprint (taken by check, or now): before the read
         subs = None if args.force else batch_cache(args, inputs)  # --force trusts nothing a run left
         from kpi.run.executor import Executor
 
@@ -294,7 +294,7 @@ def _say_run(args, lines: list[str], results: list) -> int:
     return finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
 
 
-def _run_loaded(args, plan, data: Path, subs, ex, inputs) -> int:
+def _run_loaded(args, plan, data: Path, subs, ex, inputs=None) -> int:
     """The reports of the loaded data; `inputs`: the fingerprint of what the run read (kpi.run.uptodate records
     the run with it when it ends with everything made)."""
     from kpi.run.batch import DataSet, run_batch
@@ -328,7 +328,7 @@ def _run_loaded(args, plan, data: Path, subs, ex, inputs) -> int:
                 b.unwritten.append(f"bao-cao-{b.period}.zip")
     _unsigned_note(results, data)
     code = finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
-    if code == EXIT_OK:
+    if inputs is not None and code == EXIT_OK:
         from kpi.run import uptodate
 
         uptodate.remember(args, inputs, lines, units, results)

@@ -62,9 +62,8 @@ def run_on_cluster(scheduler: str, specs: list, keys: list[dict], time_limit: fl
 
 
 def province_on_cluster(scheduler: str, root: Path, plan: Plan, plan_path: Path) -> ProvinceTotals:
-    """A province root's roll-up computed on the cluster with dask.dataframe: each commune folder read and
-    validated by a worker as one partition, its history made there, the roll-up summed there; only small
-    frames come back (kpi.province.on_dask.ProvinceTotals, for every month of the plan year)."""
+    """A province root's roll-up computed on the cluster (kpi.province.on_dask: one partition per commune folder);
+    only small frames come back, for every month of the plan year."""
     try:
         import dask.dataframe  # noqa: F401 - the `dask` extra, with pyarrow
     except ImportError:

@@ -151,16 +151,15 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
     totals = None
     if period_spec:
         periods = expand_periods(period_spec)
-    elif opts.scheduler:
-        from kpi.run.distributed import province_on_cluster
+    else:  # the latest month with data
+        if opts.scheduler:
+            from kpi.run.distributed import province_on_cluster
 
-        totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
-        if totals.latest is None:
-            raise UsageError(f"không có số liệu nào trong {root}; hãy ghi rõ --period.")
-        periods = [totals.latest]
-    else:
-        pdata = province.load_province(root, plan)
-        latest = pdata.data["period"].max() if len(pdata.data) else None
+            totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
+            latest = totals.latest
+        else:
+            pdata = province.load_province(root, plan)
+            latest = pdata.data["period"].max() if len(pdata.data) else None
         if latest is None:
             raise UsageError(f"không có số liệu nào trong {root}; hãy ghi rõ --period.")
         periods = [str(latest)]
@@ -170,11 +169,9 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
         check_parameters(plan, period, "commune", month_only=True)
     say(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
     results = []
-    local = not opts.scheduler
     # One executor for the whole run: every commune's reports and the province report share its workers and
     # its browser, started with the first report to make (a re-run with nothing to make starts neither).
-    with Executor(replace(opts, progress=False) if local else opts,
-                  size=len(communes) * len(units) * len(periods) + len(periods)) as ex:
+    with Executor(replace(opts, progress=False), size=len(communes) * len(units) * len(periods) + len(periods)) as ex:
 
         def one_commune(d: Path) -> list[BatchResult]:
             cplan = province.commune_plan(plan, d)
@@ -197,24 +194,20 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
                 made.append(r)
             return made
 
-        if local:
-            # Several communes are planned at once, so the workers always have a report waiting, not only the
-            # 5 of one commune.
-            from concurrent.futures import ThreadPoolExecutor
+        # Locally several communes are planned at once, so the workers always have a report waiting, not only
+        # the 5 of one commune; on a cluster, one commune after another.
+        from concurrent.futures import ThreadPoolExecutor
 
-            workers = opts.workers or default_workers()
-            with ThreadPoolExecutor(max_workers=max(1, min(len(communes), workers))) as pool:
-                try:
-                    for d, made in zip(communes, pool.map(one_commune, communes)):
-                        results += made
-                        say(f"  Xong xã {d.name}.")
-                except BaseException:  # Ctrl-C: the communes' threads must not wait for their reports
-                    ex.terminate()
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise
-        else:  # each commune's reports are tasks on the cluster, one commune after another
-            for d in communes:
-                results += one_commune(d)
+        at_once = 1 if opts.scheduler else max(1, min(len(communes), opts.workers or default_workers()))
+        with ThreadPoolExecutor(max_workers=at_once) as pool:
+            try:
+                for d, made in zip(communes, pool.map(one_commune, communes)):
+                    results += made
+                    say(f"  Xong xã {d.name}.")
+            except BaseException:  # Ctrl-C: the communes' threads must not wait for their reports
+                ex.terminate()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
         if opts.scheduler and totals is None:
             from kpi.run.distributed import province_on_cluster
 

@@ -95,25 +95,26 @@ def remember(args, read: fingerprint.Inputs, lines: list[str], units: list[str],
         forget(out_root)
 
 
-def check(args) -> tuple[list[str], list[BatchResult]] | None:
-    """(the lines about the data, the results) of a run whose record says nothing changed; None: go the usual
-    way. Under the output folder's lock, like any run: a run at work in the folder is waited for or said."""
-    out_root = Path(args.out)
+def check(args) -> tuple[tuple[list[str], list[BatchResult]] | None, fingerprint.Inputs | None]:
+    """(the lines about the data, the results) of a run whose record says nothing changed, else None: go the usual
+    way; with the fingerprint taken for it, which the usual way then uses (its stamps tell whether a file changed
+    since). Under the output folder's lock, like any run: a run at work in the folder is waited for or said."""
+    out_root, taken = Path(args.out), None
     if args.force or not (out_root / RECORD).is_file() or not eligible(args):
-        return None
+        return None, None
     with OutputLock(out_root, wait=args.wait, on_wait=print):
         try:
             record = json.loads((out_root / RECORD).read_text(encoding="utf-8"))
-            if record["request"] != request(args) or record["inputs"] != inputs(args).record():
-                return None
-            results = []
-            for kept in record["periods"]:
-                if kept["outputs"] != outputs(out_root, kept["period"]):
-                    return None
-                results.append(_result(out_root, kept, record["units"]))
-            return list(record["lines"]), results
+            if record["request"] != request(args):
+                return None, None
+            taken = inputs(args)
+            results = [_result(out_root, kept, record["units"]) for kept in record["periods"]
+                       if kept["outputs"] == outputs(out_root, kept["period"])]
+            if record["inputs"] != taken.record() or len(results) != len(record["periods"]):
+                return None, taken
+            return (list(record["lines"]), results), taken
         except (OSError, ValueError, KeyError, TypeError, AttributeError):  # damaged or foreign: the usual way
-            return None
+            return None, taken
 
 
 def _result(out_root: Path, kept: dict, units: list[str]) -> BatchResult:
