@@ -55,8 +55,7 @@ def pending(jobs: list[tuple[Job, dict]], manifest: dict, out: Path, force: bool
     for job, key in jobs:
         entry = entries.get(job.unit)
         if not force and is_current(entry, key, out):
-            done[job.unit] = ReportResult(job.unit, {f: out / n for f, n in entry["outputs"].items()}, skipped=True,
-                                          log=out / LOG_DIR / f"{job.unit}.log")
+            done[job.unit] = ReportResult.kept(job.unit, entry, out)
         else:
             todo.append((job, key))
     todo.sort(key=lambda jk: -float((entries.get(jk[0].unit) or {}).get("seconds", 0)))

@@ -14,7 +14,7 @@ from kpi.core import fingerprint, paths, periods
 from kpi.core.errors import UsageError
 from kpi.core.files import write_atomic
 from kpi.core.periods import expand_periods
-from kpi.intake.load import submission_files
+from kpi.intake.validate import Submissions
 from kpi.outputs import pdf
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan import load_plan
@@ -35,21 +35,28 @@ PROVINCE_DIR = "province"  # <out>/province/<P>/: the province report, its score
 RESULTS_DIR = ".results"  # <out>/province/<P>/.results/: the cluster's province report, for the notebook
 
 
-def province_inputs(root: Path, period: str, year: int) -> dict[str, str]:
+def province_inputs(root: Path, read: dict[str, Commune], period: str, year: int) -> dict[str, str]:
     """The province report reads every commune's files of the plan year up to P (and any file whose month it
-    cannot tell from its path: conservatively included)."""
+    cannot tell from its path: conservatively included), with their hashes from each commune's fingerprint."""
     out = {}
-    for d in paths.commune_dirs(root):
-        sub = paths.submissions_dir(d)
-        for f in submission_files(sub):
-            rel = f.relative_to(sub).as_posix()
+    for name, commune in read.items():
+        for rel, digest in commune.inputs.files.items():
             month = rel[:7]
             if not (month[:4].isdigit() and month[4:5] == "-") or (month.startswith(f"{year}-") and month <= period):
-                out[f"{d.name}/{rel}"] = sha256_file(f)
-        spec = d / province.COMMUNE_FILE
+                out[f"{name}/{rel}"] = digest
+        spec = root / name / province.COMMUNE_FILE
         if spec.is_file():
-            out[f"{d.name}/{province.COMMUNE_FILE}"] = sha256_file(spec)
+            out[f"{name}/{province.COMMUNE_FILE}"] = sha256_file(spec)
     return out
+
+
+@dataclass
+class Commune:
+    """A commune's data as the run read it once, for its own reports and the province's."""
+
+    subs: Submissions
+    villages: int
+    inputs: fingerprint.Inputs
 
 
 def write_tables(rep: province.ProvinceReport, out: Path) -> None:
@@ -88,20 +95,20 @@ def run_province_job(ex: Executor, job: Job, key: dict, rep: province.ProvinceRe
 
 
 def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, ex: Executor,
-                        totals: ProvinceTotals | None = None, pplan: ProvincePlan | None = None) -> BatchResult:
+                        read: dict[str, Commune], totals: ProvinceTotals | None = None,
+                        pplan: ProvincePlan | None = None) -> BatchResult:
     """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook.
 
-    Without `totals` the roll-up is computed here with pandas (and again by the notebook). With the totals a
-    Dask cluster computed (kpi.run.distributed.province_on_cluster), the report is made from them and left in
-    .results/ for the notebook, which then reads it instead of loading every commune."""
-    parameters = {"data_root": str(root.resolve())}
+    The roll-up is computed once, here: with pandas from the communes' data the run read (`read`), or from the
+    totals a Dask cluster computed (kpi.run.distributed.province_on_cluster); it is left in .results/ for the
+    notebook, which reads it instead of loading every commune again."""
+    parameters = {"data_root": str(root.resolve()),
+                  "results_dir": str((out_root / PROVINCE_DIR / period / RESULTS_DIR).resolve())}
     if pplan is not None and pplan.file:  # the province's own targets (docs/rules.md §9), in the tables and the report
         parameters["province_plan"] = str(Path(pplan.file).resolve())
-    if totals is not None:
-        parameters["results_dir"] = str((out_root / PROVINCE_DIR / period / RESULTS_DIR).resolve())
     job, result = province_job(plan_path, period, out_root, ex.opts, root, parameters, ex.engine)
     out = result.out_dir
-    key = report_key(job, province_inputs(root, period, plan.year))
+    key = report_key(job, province_inputs(root, read, period, plan.year))
     manifest = load_manifest(out)
     tables = [out / "province_scorecard.csv", out / "communes.csv"]
     done, todo = pending([(job, key)], manifest, out, ex.opts.force or not all(t.is_file() for t in tables))
@@ -110,20 +117,13 @@ def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path,
         save(result, manifest)
         return result
     if totals is None:
-        # hash what was read: the inputs are hashed again after the read, and read again if a commune's
-        # file changed meanwhile, so the manifest never pairs new hashes with old values
-        for _ in range(3):
-            pdata = province.load_province(root, plan)
-            after = province_inputs(root, period, plan.year)
-            if after == key["data"]:
-                break
-            key = {**key, "data": after}
-        rep = province.province_report(pdata, plan, period, pplan)
+        rep = province.province_report(province.province_data({n: (c.subs, c.villages) for n, c in read.items()}),
+                                       plan, period, pplan)
     else:
         from kpi.province import on_dask as province_dask
 
         rep = province_dask.province_report(totals, plan, period, pplan)
-        province.write_report(rep, out / RESULTS_DIR)
+    province.write_report(rep, out / RESULTS_DIR)
     run_province_job(ex, job, key, rep, result, manifest)
     return result
 
@@ -168,7 +168,7 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
     for period in periods:  # the province roll-up is monthly (a quarter or a year: the commune report only)
         check_parameters(plan, period, "commune", month_only=True)
     say(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
-    results = []
+    results, communes_read = [], {}
     # One executor for the whole run: every commune's reports and the province report share its workers and
     # its browser, started with the first report to make (a re-run with nothing to make starts neither).
     with Executor(replace(opts, progress=False), size=len(communes) * len(units) * len(periods) + len(periods)) as ex:
@@ -186,6 +186,7 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
             subs = None if opts.force else cached(inputs, [paths.period_dir(out_root / d.name, p) for p in periods])
             if subs is None:
                 subs, inputs = read(d, cplan, inputs)
+            communes_read[d.name] = Commune(subs, len(cplan.villages), inputs)
             made = []
             for period in periods:
                 data = batch.DataSet(cplan, subs, d, cplan_file, inputs)
@@ -213,7 +214,8 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
 
             totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
         for period in periods:
-            r = run_province_period(plan, plan_path, root, out_root, period, ex, totals, pplan)
+            read_in_order = {d.name: communes_read[d.name] for d in communes}
+            r = run_province_period(plan, plan_path, root, out_root, period, ex, read_in_order, totals, pplan)
             r.period = f"tỉnh/{period}"
             results.append(r)
     from kpi.outputs.publish import write_province_index

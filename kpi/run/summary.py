@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kpi.core.files import write_error_text
+from kpi.core.paths import LOG_DIR
 
 
 @dataclass
@@ -23,6 +24,12 @@ class ReportResult:
     @property
     def ok(self) -> bool:
         return not self.error
+
+    @classmethod
+    def kept(cls, unit: str, entry: dict, folder: Path) -> "ReportResult":
+        """A report the manifest of `folder` records as made from the same inputs: not made again."""
+        return cls(unit, {f: folder / name for f, name in entry["outputs"].items()}, skipped=True,
+                   log=folder / LOG_DIR / f"{unit}.log")
 
 
 @dataclass

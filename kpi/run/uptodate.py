@@ -123,7 +123,6 @@ def _result(out_root: Path, kept: dict, units: list[str]) -> BatchResult:
     period = kept["period"]
     folder = paths.period_dir(out_root, period).resolve()
     entries = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["reports"]
-    reports = [ReportResult(u, {f: folder / name for f, name in entries[u]["outputs"].items()}, skipped=True,
-                            log=folder / paths.LOG_DIR / f"{u}.log") for u in units]
+    reports = [ReportResult.kept(u, entries[u], folder) for u in units]
     return BatchResult(period, folder, reports, index=folder / "index.html", scorecard=folder / "scorecard.csv",
                        manifest=folder / "manifest.json", notes=list(kept["notes"]), pdf_engine=kept["pdf_engine"])
