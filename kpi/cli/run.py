@@ -148,8 +148,10 @@ def _cmd_run(args) -> int:
         from kpi.core.fingerprint import file_stamps
 
         stamps = file_stamps(data)  # before anything is hashed: a file that changes from here on is seen
-        read = uptodate.inputs(args) if uptodate.eligible(args) else None  # before the data is read
-        known = uptodate.submission_hashes(read)  # each submission hashed once for the whole run
+        # Each submission is hashed once for the whole run: here, before the data is read, when a re-run may
+        # find the batch's cache by the hashes; with --force by the intake, from the very bytes it reads.
+        read = uptodate.inputs(args, submissions=not args.force) if uptodate.eligible(args) else None
+        known = None if args.force else uptodate.submission_hashes(read)
         if args.packages:
             return _run_packages(args, plan, opts)
         if paths.is_province_root(data):
@@ -170,6 +172,8 @@ def _cmd_run(args) -> int:
             subs, hashes = load_stable(data, plan, load_submissions, known, stamps)
         else:
             hashes = known
+        if read is not None and hashes:  # the record vouches for the bytes the reports were made from
+            read.update({f"submissions/{name}": digest for name, digest in hashes.items()})
         return _run_loaded(args, plan, data, subs, ex, hashes or None, read, stamps)
 
 
@@ -309,7 +313,7 @@ def _say_run(args, lines: list[str], results: list) -> int:
 
 def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, read: dict | None = None,
                 stamps: dict | None = None) -> int:
-    """The reports of the loaded data; `read`: the hashes of what the run reads, taken before it read the data
+    """The reports of the loaded data; `read`: the hashes of what the run reads (the submissions as they were read)
     (kpi.run.uptodate records the run when it ends with everything made)."""
     from kpi.run.batch import DataSet, run_batch
 
