@@ -72,6 +72,9 @@ class PeriodData:
     note_messages: list[str] = field(default_factory=list)
     corrections: pd.DataFrame = field(default_factory=lambda: corrections_of.empty())  # set with the package
     last_year: pd.DataFrame = field(default_factory=lambda: LAST_YEAR_EMPTY)  # the commune report's year before
+    # the shared files the batch writes beside the reports (their footer links them), as planned, not as found in
+    # the folder: a report never depends on what another step happened to write first
+    beside: tuple[str, ...] | None = None
 
     def is_for(self, period: str, data_dir: str | Path, plan_path: str | Path, lang: str) -> bool:
         return (self.period, self.lang, self.data_dir, self.plan_path) == (

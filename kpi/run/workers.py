@@ -26,8 +26,7 @@ from kpi.run.job import Job, timed_out
 INTERRUPTED = "Đã dừng (Ctrl-C): báo cáo chưa chạy xong nên không được tạo; chạy lại lệnh để tạo."
 RECYCLE = 50  # reports a worker runs before a fresh one takes its place
 # imported once, in the fork server, for every worker (what a report needs, not the batch's own modules)
-PRELOAD = ["kpi.run.preload", "kpi.report.views", "kpi.report.charts", "kpi.report.period_views",
-           "kpi.report.views_notes", "kpi.report.province_views", "kpi.outputs.docx_report", "nbconvert"]
+PRELOAD = ["kpi.run.preload"]
 
 _open = 0  # pools open in this process; the last one to close stops the fork server
 _open_lock = threading.Lock()
@@ -43,7 +42,7 @@ def _context():
     from multiprocessing import forkserver
 
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["kpi.run.workers", *PRELOAD])
+    ctx.set_forkserver_preload(PRELOAD)
     saved = dict(os.environ)
     os.environ.update(ONE_THREAD)
     try:
