@@ -142,7 +142,9 @@ def _cmd_run(args) -> int:
             return _run_packages(args, plan, opts)
         if paths.is_province_root(data):
             return _run_province(args, plan, opts)
-        inputs = inputs or uptodate.inputs(args)  # the run's one fingerprint (taken by check, or now): before the read
+        # the run's one fingerprint (taken by check, or now), before the read; with --force, which trusts no cache,
+        # the submissions are hashed by the intake from the very bytes it reads
+        inputs = inputs or uptodate.inputs(args, {} if args.force else None)
         subs = None if args.force else batch_cache(args, inputs)  # --force trusts nothing a run left
         from kpi.run.executor import Executor
 

@@ -92,7 +92,7 @@ def compute_period(plan: Plan, subs: Submissions, period: str, lang: str, data_d
                    plan_path: str | Path, scorecard: pd.DataFrame | None = None, last_year: bool = False) -> PeriodData:
     """Everything the period's reports show, whatever their unit (`last_year`: also last year's values, which only
     the commune report shows)."""
-    notes, messages = unit_notes.read_notes(data_dir, plan, period)
+    notes, messages = unit_notes.of_submissions(subs, data_dir, plan, period)  # taken as the files were read
     return PeriodData(
         plan=plan, period=period, lang=lang, data_dir=str(Path(data_dir).resolve()),
         plan_path=str(Path(plan_path).resolve()), submissions=subs,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi.core import paths, periods
-from kpi.core.fingerprint import Inputs, sha256_file, submission_files  # noqa: F401 (kpi.run.inputs.sha256_file)
+from kpi.core import fingerprint, paths, periods
+from kpi.core.fingerprint import Inputs, sha256_file
 from kpi.intake import cache
 from kpi.intake.validate import Submissions
 from kpi.plan.model import Plan
@@ -57,27 +57,22 @@ def report_inputs(plan: Plan, subs: Submissions, period: str, unit: str, hashes:
             if not claims or any(u in feeding and p.startswith(f"{plan.year}-") and p <= last for u, p in claims)}
 
 
-def hash_submissions(data_dir: Path) -> dict[str, str]:
-    """Every submission file (relative name) -> its SHA-256, as it is now."""
-    root = paths.submissions_dir(data_dir)
-    return {f.relative_to(root).as_posix(): sha256_file(f) for f in submission_files(root)} if root.is_dir() else {}
-
-
 def load_stable(data_dir: Path, plan: Plan, load, known: dict[str, str] | None = None,
                 stamps: dict | None = None) -> tuple[Submissions, dict[str, str]]:
-    """Validate the data folder with `load` and return the files' hashes as they were while it was read: each
-    file's size and time are taken before it is hashed and again after the read; when one changed meanwhile (a
-    unit still copying its file), it is hashed and read again, so the manifest never records a new file's hash
-    beside the old file's values. `known`: the hashes the run already took (kpi.run.uptodate), after `stamps`."""
+    """Validate the data folder with `load` and return the files' hashes as they were read: the SHA-256 of the
+    bytes the intake read (Submissions.hashes; `known` or a hash of its own for a file it refused unread), when
+    every file's size and time after the read are those of `stamps` (taken before anything was hashed or read);
+    when one changed meanwhile (a unit still copying its file), it is read again, so the manifest never records
+    a new file's hash beside the old file's values."""
     from kpi.core.fingerprint import file_stamps
 
+    root = paths.submissions_dir(data_dir)
     for _ in range(3):
-        if known is None or stamps is None:
-            stamps = file_stamps(data_dir)
-            known = hash_submissions(data_dir)
+        stamps = file_stamps(data_dir) if stamps is None else stamps
         subs = load(data_dir, plan)
         if file_stamps(data_dir) == stamps:
-            return subs, known
+            read = getattr(subs, "hashes", {})
+            return subs, {n: read.get(n) or (known or {}).get(n) or sha256_file(root / n) for n in stamps}
         known = stamps = None
         logging.getLogger("kpi.run.batch").warning("Tệp số liệu thay đổi trong khi đọc; đọc lại.")
     return subs, {}  # still changing: hash afresh per report (as before), the files' current content
@@ -91,13 +86,14 @@ def cached(inputs: Inputs, period_dirs: list[Path]) -> Submissions | None:
 
 
 def read(data_dir: Path, plan: Plan, inputs: Inputs) -> tuple[Submissions, Inputs]:
-    """The data folder read and validated (load_stable), with the fingerprint of what was read: a file that changed
-    meanwhile has its new hash (its old stamps stay, so no re-run record vouches for it)."""
+    """The data folder read and validated (load_stable), with the fingerprint of what was read: the hashes of the
+    bytes read (a file that changed meanwhile has its new hash; its old stamps stay, so no re-run record vouches
+    for it)."""
     from kpi.intake.validate import load_submissions
 
     subs, hashes = load_stable(data_dir, plan, load_submissions, dict(inputs.files), inputs.stamps)
     if hashes != inputs.files:
-        inputs = replace(inputs, files=hashes or hash_submissions(data_dir))
+        inputs = replace(inputs, files=hashes or fingerprint.take(data_dir).files)
     return subs, inputs
 
 

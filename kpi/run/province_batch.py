@@ -182,7 +182,7 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
             cplan = load_plan(cplan_file)
             # the commune's fingerprint, taken once; the validated data a previous run left for these very inputs
             # (kpi.intake.cache), else the folder read and validated
-            inputs = fingerprint.take(d, cplan_file, opts.notebook or paths.MASTER_NOTEBOOK)
+            inputs = fingerprint.take(d, cplan_file, opts.notebook or paths.MASTER_NOTEBOOK, {} if opts.force else None)
             subs = None if opts.force else cached(inputs, [paths.period_dir(out_root / d.name, p) for p in periods])
             if subs is None:
                 subs, inputs = read(d, cplan, inputs)
