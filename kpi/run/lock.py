@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from pathlib import Path
 
 import filelock
@@ -33,16 +34,20 @@ class OutputLock:
 
     def __enter__(self) -> "OutputLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._lock.acquire(timeout=0)
-        except filelock.Timeout:
-            who = self.holder() or "không rõ"
-            if not self.wait:
-                raise OutputLocked(f"Thư mục kết quả {self.path.parent} đang được một lần chạy khác sử dụng "
-                                   f"({who}). Hãy chờ lần chạy đó xong, hoặc chạy lại với --wait để tự chờ.") from None
-            if self.on_wait:
-                self.on_wait(f"Thư mục kết quả {self.path.parent} đang bận ({who}); đang chờ...")
-            self._lock.acquire(poll_interval=self.poll)  # waits its turn
+        told = False
+        while True:
+            try:
+                self._lock.acquire(timeout=0)
+                break
+            except filelock.Timeout:
+                who = self.holder() or "không rõ"
+                if not self.wait:
+                    raise OutputLocked(f"Thư mục kết quả {self.path.parent} đang được một lần chạy khác sử dụng "
+                                       f"({who}). Hãy chờ lần chạy đó xong, hoặc chạy lại với --wait để tự chờ.") from None
+                if not told and self.on_wait:
+                    self.on_wait(f"Thư mục kết quả {self.path.parent} đang bận ({who}); đang chờ...")
+                    told = True
+                time.sleep(self.poll)
         self.holder_path.write_text(f"PID {os.getpid()}, bắt đầu lúc {dt.datetime.now():%H:%M:%S %d/%m/%Y}\n",
                                     encoding="utf-8")
         return self
