@@ -3,6 +3,7 @@ usual way, no pandas, nothing rewritten; anything changed, missing or asked diff
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi.core import paths
+from kpi.core import fingerprint, paths
 from kpi.demo import write_demo
 from kpi.plan import load_plan
 from kpi.run import uptodate
@@ -50,6 +51,18 @@ def test_nothing_changed_is_said_as_the_usual_way_says_it_without_pandas(run):
     assert record["units"] == ["commune", "ca"] and [p["period"] for p in record["periods"]] == ["2026-11"]
     assert "2026-11/commune.html" in record["periods"][0]["outputs"]
     assert not any("/logs/" in name or "/." in name for name in record["periods"][0]["outputs"])
+    # one fingerprint of the inputs: the record's hashes are those of the files, the manifest's keys take theirs
+    # from it, and the cache's key is made from it
+    f = sorted(paths.submissions_dir(data).rglob("*.*"))[0]
+    name = f.relative_to(paths.submissions_dir(data)).as_posix()
+    assert record["inputs"][f"submissions/{name}"] == hashlib.sha256(f.read_bytes()).hexdigest()
+    entries = json.loads((out / "2026-11" / "manifest.json").read_text(encoding="utf-8"))["reports"]
+    assert entries["commune"]["key"]["data"][name] == record["inputs"][f"submissions/{name}"]
+    for unit in ("commune", "ca"):
+        key = entries[unit]["key"]
+        assert all(record["inputs"][f"submissions/{n}"] == h for n, h in key["data"].items())
+        assert [key[k] for k in ("kit", "plan", "notebook")] == [record["inputs"][k] for k in ("kit", "plan", "notebook")]
+    assert [p.name for p in (out / "2026-11" / ".cache").iterdir()] == [f"submissions-{fingerprint.take(data).cache_key()}"]
 
     before = stamps(out / "2026-11")
     quick = kpi(*args)
