@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kpi import province
 from kpi.core import fingerprint, paths, periods
@@ -27,9 +27,6 @@ from kpi.run.inputs import cached, read, sha256_file
 from kpi.run.job import Job
 from kpi.run.manifest import clean_partials, load_manifest, report_key
 from kpi.run.summary import BatchResult
-
-if TYPE_CHECKING:
-    from kpi.province.on_dask import ProvinceTotals
 
 PROVINCE_DIR = "province"  # <out>/province/<P>/: the province report, its scorecard and the commune table
 RESULTS_DIR = ".results"  # <out>/province/<P>/.results/: the cluster's province report, for the notebook
@@ -94,36 +91,25 @@ def run_province_job(ex: Executor, job: Job, key: dict, rep: province.ProvinceRe
     result.reports.append(ex.run([(job, key)], out, manifest, result)["province"])
 
 
-def run_province_period(plan: Plan, plan_path: Path, root: Path, out_root: Path, period: str, ex: Executor,
-                        read: dict[str, Commune], totals: ProvinceTotals | None = None,
-                        pplan: ProvincePlan | None = None) -> BatchResult:
-    """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook.
-
-    The roll-up is computed once, here: with pandas from the communes' data the run read (`read`), or from the
-    totals a Dask cluster computed (kpi.run.distributed.province_on_cluster); it is left in .results/ for the
-    notebook, which reads it instead of loading every commune again."""
-    parameters = {"data_root": str(root.resolve()),
-                  "results_dir": str((out_root / PROVINCE_DIR / period / RESULTS_DIR).resolve())}
-    if pplan is not None and pplan.file:  # the province's own targets (docs/rules.md §9), in the tables and the report
-        parameters["province_plan"] = str(Path(pplan.file).resolve())
-    job, result = province_job(plan_path, period, out_root, ex.opts, root, parameters, ex.engine)
-    out = result.out_dir
-    key = report_key(job, province_inputs(root, read, period, plan.year))
+def run_province_period(plan_path: Path, out_root: Path, period: str, ex: Executor, parameters: dict,
+                        inputs: dict[str, str], rollup: Callable[[], province.ProvinceReport]) -> BatchResult:
+    """The province report of one period: roll-up scorecard CSV, commune table CSV, and the rendered notebook,
+    unless the manifest holds them made from the same `inputs`. The roll-up (`rollup`: from the communes' data the
+    run read, or from a Dask cluster's totals) is computed once, here, and left in .results/ for the notebook,
+    which reads it instead of loading every commune again."""
+    results_dir = (out_root / PROVINCE_DIR / period / RESULTS_DIR).resolve()
+    job, result = province_job(plan_path, period, out_root, ex.opts, Path(parameters["data_root"]),
+                               {**parameters, "results_dir": str(results_dir)}, ex.engine)
+    out, key = result.out_dir, report_key(job, inputs)
     manifest = load_manifest(out)
     tables = [out / "province_scorecard.csv", out / "communes.csv"]
     done, todo = pending([(job, key)], manifest, out, ex.opts.force or not all(t.is_file() for t in tables))
-    if done:  # the same inputs made these tables and this report: nothing is read or computed again
+    if done:  # the same inputs made these tables and this report: nothing is computed again
         result.reports.append(done["province"])
         save(result, manifest)
         return result
-    if totals is None:
-        rep = province.province_report(province.province_data({n: (c.subs, c.villages) for n, c in read.items()}),
-                                       plan, period, pplan)
-    else:
-        from kpi.province import on_dask as province_dask
-
-        rep = province_dask.province_report(totals, plan, period, pplan)
-    province.write_report(rep, out / RESULTS_DIR)
+    rep = rollup()
+    province.write_report(rep, results_dir)
     run_province_job(ex, job, key, rep, result, manifest)
     return result
 
@@ -213,9 +199,22 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
             from kpi.run.distributed import province_on_cluster
 
             totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
+        in_order = {d.name: communes_read[d.name] for d in communes}
+        parameters = {"data_root": str(root.resolve())}
+        if pplan is not None and pplan.file:  # the province's own targets (docs/rules.md §9), in the tables and report
+            parameters["province_plan"] = str(Path(pplan.file).resolve())
+        if totals is None:
+            pdata = province.province_data({name: (c.subs, c.villages) for name, c in in_order.items()})
+        else:
+            from kpi.province import on_dask as province_dask
         for period in periods:
-            read_in_order = {d.name: communes_read[d.name] for d in communes}
-            r = run_province_period(plan, plan_path, root, out_root, period, ex, read_in_order, totals, pplan)
+            def rollup(period: str = period) -> province.ProvinceReport:
+                if totals is None:
+                    return province.province_report(pdata, plan, period, pplan)
+                return province_dask.province_report(totals, plan, period, pplan)
+
+            r = run_province_period(plan_path, out_root, period, ex, parameters,
+                                    province_inputs(root, in_order, period, plan.year), rollup)
             r.period = f"tỉnh/{period}"
             results.append(r)
     from kpi.outputs.publish import write_province_index
