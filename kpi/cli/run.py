@@ -167,14 +167,23 @@ def _cmd_run(args) -> int:
             # usually nothing to remake, and starting workers would only cost time.)
             ex.start(at_most, Path(args.out) / ".kpi-workers.log")
         if subs is None:
-            from kpi.intake.validate import load_submissions
-
-            subs, hashes = load_stable(data, plan, load_submissions, known, stamps)
+            subs, hashes = load_stable(data, plan, _loader(args), known, stamps)
         else:
             hashes = known
         if read is not None and hashes:  # the record vouches for the bytes the reports were made from
             read.update({f"submissions/{name}": digest for name, digest in hashes.items()})
         return _run_loaded(args, plan, data, subs, ex, hashes or None, read, stamps)
+
+
+def _loader(args):
+    """load_submissions for the run: when it makes the commune report, which shows last year's values, the same
+    bytes of each file are validated under last year's plan too (each file read once)."""
+    from kpi.intake.validate import load_submissions
+    from kpi.report.period_data import year_before_plan
+
+    if args.unit != "all" and "commune" not in args.unit.split(","):
+        return load_submissions
+    return lambda folder, plan: load_submissions(folder, plan, year_before_plan(plan, Path(folder)))
 
 
 def _run_province(args, plan, opts) -> int:
