@@ -77,6 +77,9 @@ def test_key_follows_data_plan_and_kit(data: Path, tmp_path: Path):
 def test_cache_file_is_private_atomic_and_single(data: Path, tmp_path: Path):
     out = tmp_path / "p"
     out.mkdir()
+    (paths.submissions_dir(data) / "ghi_chu_kt.csv").write_text(  # a units' note, and one naming no unit
+        "unit,period,indicator,field,text\nkt,2026-11,,highlights,Hỗ trợ 3 doanh nghiệp.\nxyz,2026-11,,highlights,x\n",
+        encoding="utf-8")
     subs = load_submissions(data, PLAN)
     first = cache.write(subs, out, "a" * 64)
     killed = cache.cache_dir(out) / f".{cache.PREFIX}{'a' * 64}.99999.part"  # a killed run's leftover
@@ -89,14 +92,18 @@ def test_cache_file_is_private_atomic_and_single(data: Path, tmp_path: Path):
     assert {p.stat().st_mode & 0o777 for p in second.iterdir()} == {0o600}
     # nothing in it can run code when read: Parquet frames and JSON
     assert sorted(p.name for p in second.iterdir()) == ["data.parquet", "facts.json", "files.parquet",
-                                                         "meta.json", "received.parquet", "rejected.parquet",
-                                                         "revisions.parquet"]
+                                                         "meta.json", "notes.parquet", "received.parquet",
+                                                         "rejected.parquet", "revisions.parquet"]
     got = cache.read(out, "b" * 64)
     pd.testing.assert_frame_equal(got.data, subs.data)
     pd.testing.assert_frame_equal(got.files, subs.files)
     pd.testing.assert_frame_equal(got.revisions, subs.revisions)
     pd.testing.assert_frame_equal(got.received, subs.received)
     assert got.problems == subs.problems and got.file_periods == subs.file_periods
+    # the units' notes as they were read: a report from the cache does not open the files again for them
+    assert got.notes.to_dict("records") == subs.notes.to_dict("records") and got.note_messages == subs.note_messages
+    assert list(got.notes["text"]) == ["Hỗ trợ 3 doanh nghiệp."]
+    assert [(f, "đơn vị 'xyz'" in m) for f, m in got.note_messages] == [("ghi_chu_kt.csv", True)]
     assert list(got.rejected["error"]) == list(subs.rejected["error"])
     assert cache.read(out, "c" * 64) is None
 

@@ -158,8 +158,19 @@ def _cmd_run(args) -> int:
                 # and import the kit while this process reads and validates the data. (With the batch's cache
                 # there is usually nothing to remake, and starting workers would only cost time.)
                 ex.start(at_most, Path(args.out) / ".kpi-workers.log")
-            subs, inputs = read(data, plan, inputs)
+            subs, inputs = read(data, plan, inputs, _loader(args))
         return _run_loaded(args, plan, data, subs, ex, inputs)
+
+
+def _loader(args):
+    """load_submissions for the run: when it makes the commune report, which shows last year's values, the same
+    bytes of each file are validated under last year's plan too (each file read once)."""
+    from kpi.intake.validate import load_submissions
+    from kpi.report.period_data import year_before_plan
+
+    if args.unit != "all" and "commune" not in args.unit.split(","):
+        return load_submissions
+    return lambda folder, plan: load_submissions(folder, plan, year_before_plan(plan, Path(folder)))
 
 
 def _run_province(args, plan, opts) -> int:

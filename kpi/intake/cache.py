@@ -2,7 +2,7 @@
 report's notebook finds it, so five reports do not read and validate the same files five times.
 
 The cache is a folder in the period's output folder (<out>/<period>/.cache/submissions-<key>/): each frame of
-Submissions as Parquet, the problems and the per-file facts as JSON, and `meta.json` holding the key, the
+Submissions as Parquet (the units' notes too, so that a report does not open the files again for them), the problems and the per-file facts as JSON, and `meta.json` holding the key, the
 columns and dtypes of each frame and the SHA-256 of every file. Neither Parquet nor JSON can run code when read.
 The key hashes everything the validation depends on (kpi.core.fingerprint.Inputs.cache_key): every submission
 file (name, content, order of modification), the data folder's README (the synthetic flag), the plan file and the
@@ -63,7 +63,7 @@ def _plain(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 def _encode(subs) -> dict[str, bytes]:
     """Each part of Submissions as bytes, with meta.json last."""
     parts, frames = {}, {}
-    for name in FRAMES:
+    for name in FRAMES + (("notes",) if subs.notes is not None else ()):  # the units' notes, as they were read
         frame = _plain(getattr(subs, name), name)
         buf = io.BytesIO()
         frame.reset_index(drop=True).to_parquet(buf, index=False)
@@ -73,6 +73,7 @@ def _encode(subs) -> dict[str, bytes]:
         "problems": [dataclasses.asdict(p) for p in subs.problems],
         "synthetic": bool(subs.synthetic),
         "file_periods": {f: list(ps) for f, ps in subs.file_periods.items()},
+        "note_messages": [list(m) for m in subs.note_messages],
     }
     parts["facts.json"] = json.dumps(facts, ensure_ascii=False).encode("utf-8")
     return parts, frames
@@ -160,11 +161,14 @@ def read(period_out: str | Path, key: str):
     try:
         meta = _meta(path, key)
         hashes, dtypes = meta["sha256"], meta["frames"]
-        frames = {n: _frame(_read_part(path, f"{n}.parquet", hashes[f"{n}.parquet"]), n, dtypes[n]) for n in FRAMES}
+        frames = {n: _frame(_read_part(path, f"{n}.parquet", hashes[f"{n}.parquet"]), n, dtypes[n])
+                  for n in FRAMES + (("notes",) if "notes" in dtypes else ())}
         facts = json.loads(_read_part(path, "facts.json", hashes["facts.json"]).decode("utf-8"))
         problems = [Problem(**p) for p in facts["problems"]]
         periods = {str(f): tuple(str(p) for p in ps) for f, ps in facts["file_periods"].items()}
-        return Submissions(problems=problems, synthetic=bool(facts["synthetic"]), file_periods=periods, **frames)
+        said = [(str(f), str(m)) for f, m in facts.get("note_messages", [])]
+        return Submissions(problems=problems, synthetic=bool(facts["synthetic"]), file_periods=periods,
+                           note_messages=said, **frames)
     except Exception as exc:  # a damaged or wrong cache only costs the validation it would have saved
         log.warning("Bỏ qua bộ nhớ đệm %s (không đọc được: %s); kiểm tra lại số liệu từ đầu.", path.name, exc)
         return None

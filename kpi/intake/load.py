@@ -332,31 +332,45 @@ def read_once(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = 
               plan: Plan | None = None) -> FileRead:
     """read_file's rows, from the file's bytes read once (kpi.core.safety.read_submission), with their SHA-256 and
     the notes the file carries (with the plan)."""
+    return read_under(path, root, [(unit_codes, plan)])[0]
+
+
+def read_under(path: Path, root: Path, plans: list[tuple[tuple[str, ...] | list[str], Plan | None]]) -> list[FileRead]:
+    """One FileRead per (unit codes, plan), from the file's bytes read once: this year's plan and the year
+    before's read the same bytes (kpi.intake.validate.load_submissions)."""
     name = path.relative_to(root).as_posix()
-    read = _read_once(path, root, name, unit_codes, plan)
-    _mark_sender(read.raws, name, unit_codes)
-    return read
+    reads = _read_once(path, root, name, plans)
+    for read, (unit_codes, _) in zip(reads, plans):
+        _mark_sender(read.raws, name, unit_codes)
+    return reads
 
 
 _READERS = {".csv": read_csv, ".xlsx": read_xlsx, ".xlsm": read_xlsx, ".xls": read_legacy, ".ods": read_legacy}
 
 
-def _read_once(path: Path, root: Path, name: str, unit_codes: tuple[str, ...] | list[str] = (),
-               plan: Plan | None = None) -> FileRead:
+def _read_once(path: Path, root: Path, name: str, plans: list) -> list[FileRead]:
     """Read one submission file; its problems, if any, are returned, never raised. A long file's declared unit
     comes from its name (see unit_from_name); a template's from its marker keys."""
     suffix = path.suffix.lower()
     reader = _READERS.get(suffix)
     if reader is None:  # not read: refused as it is, else as a type the kit does not read
         refused = safety.check_submission_file(path, root, name)
-        return FileRead([RawFile(refused.file, _empty_rows(), [refused])] if refused else
-                        [RawFile(name, _empty_rows(), [Problem("E_FILE_TYPE", file=name, found=suffix or path.name)])])
-    digest = None
+        return [FileRead([RawFile(refused.file, _empty_rows(), [refused])] if refused else
+                         [RawFile(name, _empty_rows(), [Problem("E_FILE_TYPE", file=name, found=suffix or path.name)])])
+                for _ in plans]
     try:
         data = safety.read_submission(path, root, name)
-        if isinstance(data, Problem):
-            return FileRead([RawFile(data.file, _empty_rows(), [data])])
-        digest = hashlib.sha256(data).hexdigest()
+    except OSError as exc:
+        return [FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                                detail=str(exc.strerror))])]) for _ in plans]
+    if isinstance(data, Problem):
+        return [FileRead([RawFile(data.file, _empty_rows(), [data])]) for _ in plans]
+    digest = hashlib.sha256(data).hexdigest()
+    return [_parsed(reader, data, name, digest, unit_codes, plan) for unit_codes, plan in plans]
+
+
+def _parsed(reader, data: bytes, name: str, digest: str, unit_codes, plan: Plan | None) -> FileRead:
+    try:
         read = reader(data, name, plan)
         read.sha256 = digest
         declared = unit_from_name(name, unit_codes)

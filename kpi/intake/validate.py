@@ -17,7 +17,7 @@ from kpi.core.problems import ERROR, Problem, problems_frame
 from kpi.intake.cells import _cell, _fmt, folder_periods, match_villages, parse_dates, parse_numbers, parse_periods
 from kpi.intake.changes import change_warnings
 from kpi.intake.corrections import _numerator_above_denominator, _resolve_duplicates, empty_revisions, village_gaps
-from kpi.intake.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, folder_period, read_once, submission_files
+from kpi.intake.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, folder_period, read_under, submission_files
 from kpi.intake.versions import modified_times
 from kpi.plan.model import Plan
 
@@ -39,6 +39,7 @@ class Submissions:
     hashes: dict = field(default_factory=dict)
     notes: pd.DataFrame | None = None
     note_messages: list = field(default_factory=list)  # (file, message)
+    year_before: Submissions | None = None  # the same files under the year before's plan, when asked for
 
     def period_files(self, periods) -> set[str]:
         """The files of the periods given: those whose folder or rows name one of them, and those that name no
@@ -285,11 +286,20 @@ def validate_rows(raw: pd.DataFrame, plan: Plan, modified: dict[str, float] | No
     return data, rejected, problems, rows, revisions
 
 
-def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
-    """Read and validate every file under <data>/submissions. Never raises on bad input."""
+def load_submissions(data_dir: str | Path, plan: Plan, year_before: Plan | None = None) -> Submissions:
+    """Read and validate every file under <data>/submissions. Never raises on bad input. With `year_before` (the
+    plan of the year before), the same bytes of each file are validated under it too: Submissions.year_before."""
     root = paths.submissions_dir(Path(data_dir))
     found = submission_files(root)
-    reads = [read_once(f, root, plan.unit_codes, plan) for f in found]
+    plans = [plan] if year_before is None else [plan, year_before]
+    reads = [read_under(f, root, [(p.unit_codes, p) for p in plans]) for f in found]
+    subs = _validated(data_dir, plan, root, found, [r[0] for r in reads])
+    if year_before is not None:
+        subs.year_before = _validated(data_dir, year_before, root, found, [r[1] for r in reads])
+    return subs
+
+
+def _validated(data_dir: str | Path, plan: Plan, root: Path, found: list[Path], reads: list) -> Submissions:
     raws = [rf for r in reads for rf in r.raws]
     frames = [rf.rows for rf in raws if not rf.rows.empty]
     columns = RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS

@@ -85,13 +85,13 @@ def cached(inputs: Inputs, period_dirs: list[Path]) -> Submissions | None:
     return next((s for s in (cache.read(d, key) for d in period_dirs) if s is not None), None)
 
 
-def read(data_dir: Path, plan: Plan, inputs: Inputs) -> tuple[Submissions, Inputs]:
-    """The data folder read and validated (load_stable), with the fingerprint of what was read: the hashes of the
-    bytes read (a file that changed meanwhile has its new hash; its old stamps stay, so no re-run record vouches
-    for it)."""
+def read(data_dir: Path, plan: Plan, inputs: Inputs, load=None) -> tuple[Submissions, Inputs]:
+    """The data folder read and validated (load_stable, with `load` or load_submissions), with the fingerprint of
+    what was read: the hashes of the bytes read (a file that changed meanwhile has its new hash; its old stamps
+    stay, so no re-run record vouches for it)."""
     from kpi.intake.validate import load_submissions
 
-    subs, hashes = load_stable(data_dir, plan, load_submissions, dict(inputs.files), inputs.stamps)
+    subs, hashes = load_stable(data_dir, plan, load or load_submissions, dict(inputs.files), inputs.stamps)
     if hashes != inputs.files:
         inputs = replace(inputs, files=hashes or fingerprint.take(data_dir).files)
     return subs, inputs
