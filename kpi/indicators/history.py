@@ -67,29 +67,28 @@ def commune_history(data: pd.DataFrame, plan: Plan, period: str, villages: pd.Se
     by_element = {e: wide.xs(e, level="element") for e in wide.index.get_level_values("element").unique()}
     empty = pd.DataFrame(columns=pd.Index(months, name="month"),  # an element no commune reported
                          index=pd.MultiIndex.from_arrays([[], []], names=["commune", "village"]), dtype="float64")
-    parts = []
+    nums, dens, masks = {}, {}, {}  # per indicator: (commune, village) x month, the places that count only
     for ind in plan.indicators:
         num = by_element.get(ind.numerator, empty)
         if ind.kind == "count":
-            den = None
             mask = num.notna()
         elif ind.denominator_constant is not None:
-            den = num.notna() * float(ind.denominator_constant)
             mask = num.notna()
+            dens[ind.id] = (mask * float(ind.denominator_constant)).where(mask)
         else:
-            den_raw = by_element.get(ind.denominator, empty)
-            num, den = num.align(den_raw, join="inner")
+            num, den = num.align(by_element.get(ind.denominator, empty), join="inner")
             mask = num.notna() & den.notna()
-        g = num.where(mask).groupby(level="commune")
-        frame = pd.DataFrame({
-            "numerator": g.sum(min_count=1).stack(future_stack=True),
-            "villages_reported": mask.groupby(level="commune").sum().stack(future_stack=True),
-        })
-        frame["denominator"] = (np.nan if den is None else
-                                den.where(mask).groupby(level="commune").sum(min_count=1).stack(future_stack=True))
-        frame["indicator"] = ind.id
-        parts.append(frame.reset_index())
-    out = pd.concat(parts, ignore_index=True)
+            dens[ind.id] = den.where(mask)
+        nums[ind.id], masks[ind.id] = num.where(mask), mask
+
+    def per_commune(frames: dict, **how) -> pd.Series:
+        """Sums over each commune's places, village by village in order, for every indicator at once."""
+        both = pd.concat(frames, names=["indicator"])
+        return both.groupby(level=["indicator", "commune"], sort=False).sum(**how).stack(future_stack=True)
+
+    out = pd.DataFrame({"numerator": per_commune(nums, min_count=1), "villages_reported": per_commune(masks)})
+    out["denominator"] = per_commune(dens, min_count=1) if dens else np.nan  # a count has none
+    out = out.reset_index().astype({"commune": object})  # as the stacked sums per indicator always gave it
     levels = {e.code: e.level for e in plan.elements}
     ind_level = {i.id: levels[i.numerator] for i in plan.indicators}
     communes = (villages.index if villages is not None else pd.Index(sorted(data["commune"].unique()), name="commune"))
@@ -97,9 +96,9 @@ def commune_history(data: pd.DataFrame, plan: Plan, period: str, villages: pd.Se
                                       names=["commune", "indicator", "month"]).to_frame(index=False)
     out = grid.merge(out, on=["commune", "indicator", "month"], how="left")
     out["villages_reported"] = out["villages_reported"].fillna(0).astype("int64")
-    per_commune = villages if villages is not None else pd.Series(len(plan.villages), index=communes)
+    expected = villages if villages is not None else pd.Series(len(plan.villages), index=communes)
     is_village = out["indicator"].map(ind_level).eq("village")
-    out["villages_expected"] = np.where(is_village, out["commune"].map(per_commune), 1).astype("int64")
+    out["villages_expected"] = np.where(is_village, out["commune"].map(expected), 1).astype("int64")
     kind = out["indicator"].map({i.id: i.kind for i in plan.indicators})
     out["value"] = values_from_sums(out, kind, out["villages_reported"])
     out.loc[out["villages_reported"] == 0, ["numerator", "denominator"]] = np.nan
