@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 
 from kpi.core import paths
-from kpi.demo import write_demo
-from kpi.plan import load_plan
 from kpi.run import uptodate
 
 # kpi's main in a process that says afterwards whether pandas was imported
@@ -31,9 +29,8 @@ def stamps(folder: Path) -> dict[str, int]:
 
 
 @pytest.fixture()
-def run(tmp_path: Path):
-    data = tmp_path / "data"
-    write_demo(data, load_plan())
+def run(tmp_path: Path, demo_data: Path):
+    data = demo_data  # `kpi demo-data` at tmp_path/data
     out = tmp_path / "out"
     args = ("run", "--data", str(data), "--out", str(out), "--period", "2026-11", "--unit", "commune,ca",
             "--format", "html", "--workers", "2")
