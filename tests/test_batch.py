@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi.core import errors, paths, periods
+from kpi.core import errors, fingerprint, paths, periods
 from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
 from kpi.report import ParameterError
@@ -54,13 +54,13 @@ def test_feeding_units_rule():
 
 
 def test_report_inputs_follow_the_rule(data: Path):
-    subs = load_submissions(data, PLAN)
-    vhxh = inputs.report_inputs(PLAN, subs, data, "2026-03", "vhxh")
+    subs, hashes = load_submissions(data, PLAN), fingerprint.take(data).files
+    vhxh = inputs.report_inputs(PLAN, subs, "2026-03", "vhxh", hashes)
     # VHXH and Công an send the Excel template in these months (kpi/demo/__init__.py)
     assert set(vhxh) == {f"2026-0{m}/{u}.xlsx" for m in (1, 2, 3) for u in ("vhxh", "ca")}
-    kt = inputs.report_inputs(PLAN, subs, data, "2026-11", "kt")
+    kt = inputs.report_inputs(PLAN, subs, "2026-11", "kt", hashes)
     assert set(kt) == {f"2026-{m:02d}/kt.csv" for m in range(1, 12) if m != 7}  # KT never sent July
-    commune = inputs.report_inputs(PLAN, subs, data, "2026-02", "commune")
+    commune = inputs.report_inputs(PLAN, subs, "2026-02", "commune", hashes)
     assert len(commune) == 8
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from kpi import report
-from kpi.core import paths
+from kpi.core import fingerprint, paths
 from kpi.intake import cache
 from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
@@ -75,6 +75,9 @@ def test_key_follows_data_plan_and_kit(data: Path, tmp_path: Path):
 def test_cache_file_is_private_atomic_and_single(data: Path, tmp_path: Path):
     out = tmp_path / "p"
     out.mkdir()
+    (paths.submissions_dir(data) / "ghi_chu_kt.csv").write_text(  # a units' note, and one naming no unit
+        "unit,period,indicator,field,text\nkt,2026-11,,highlights,Hỗ trợ 3 doanh nghiệp.\nxyz,2026-11,,highlights,x\n",
+        encoding="utf-8")
     subs = load_submissions(data, PLAN)
     first = cache.write(subs, out, "a" * 64)
     killed = cache.cache_dir(out) / f".{cache.PREFIX}{'a' * 64}.99999.part"  # a killed run's leftover
@@ -87,14 +90,18 @@ def test_cache_file_is_private_atomic_and_single(data: Path, tmp_path: Path):
     assert {p.stat().st_mode & 0o777 for p in second.iterdir()} == {0o600}
     # nothing in it can run code when read: Parquet frames and JSON
     assert sorted(p.name for p in second.iterdir()) == ["data.parquet", "facts.json", "files.parquet",
-                                                         "meta.json", "received.parquet", "rejected.parquet",
-                                                         "revisions.parquet"]
+                                                         "meta.json", "notes.parquet", "received.parquet",
+                                                         "rejected.parquet", "revisions.parquet"]
     got = cache.read(out, "b" * 64)
     pd.testing.assert_frame_equal(got.data, subs.data)
     pd.testing.assert_frame_equal(got.files, subs.files)
     pd.testing.assert_frame_equal(got.revisions, subs.revisions)
     pd.testing.assert_frame_equal(got.received, subs.received)
     assert got.problems == subs.problems and got.file_periods == subs.file_periods
+    # the units' notes as they were read: a report from the cache does not open the files again for them
+    assert got.notes.to_dict("records") == subs.notes.to_dict("records") and got.note_messages == subs.note_messages
+    assert list(got.notes["text"]) == ["Hỗ trợ 3 doanh nghiệp."]
+    assert [(f, "đơn vị 'xyz'" in m) for f, m in got.note_messages] == [("ghi_chu_kt.csv", True)]
     assert list(got.rejected["error"]) == list(subs.rejected["error"])
     assert cache.read(out, "c" * 64) is None
 
@@ -147,13 +154,13 @@ def test_batch_writes_the_cache_only_for_the_plan_it_validated_with(data: Path, 
     subs = load_submissions(data, PLAN)
     out = tmp_path / "out"
     out.mkdir()
-    kit = inputs.kit_fingerprint()
-    written = inputs.write_cache(PLAN, subs, data, paths.PLAN_FILE, out, kit, {})
-    assert written == cache.cache_file(out, cache.data_key(data, paths.PLAN_FILE))
+    key = cache.data_key(data, paths.PLAN_FILE)
+    written = inputs.write_cache(PLAN, subs, paths.PLAN_FILE, out, key)
+    assert written == cache.cache_file(out, key)
     assert cache.read(out, cache.data_key(data)).data.equals(subs.data)
 
     other = dataclasses.replace(PLAN, villages=(Village("t01", "Thôn Khác"),))
-    assert inputs.write_cache(other, subs, data, paths.PLAN_FILE, tmp_path / "out2", kit, {}) is None
+    assert inputs.write_cache(other, subs, paths.PLAN_FILE, tmp_path / "out2", key) is None
     assert not (tmp_path / "out2").exists()
 
 
@@ -175,13 +182,12 @@ def test_kpi_run_reuses_the_batch_cache_of_the_requested_period(data: Path, tmp_
     subs = load_submissions(data, PLAN)
     cache.write(_without(subs, "st_enterprises"), out / "2026-11", cache.data_key(data))
     args = argparse.Namespace(period="2026-10..2026-11", out=str(out), plan=None)
-    got = cli_run.batch_cache(args, data)
+    got = cli_run.batch_cache(args, fingerprint.take(data))
     assert got is not None and "st_enterprises" not in set(got.data["element"])  # the cached copy
-    assert cli_run.batch_cache(argparse.Namespace(period="2026-09", out=str(out), plan=None), data) is None
-    assert cli_run.batch_cache(argparse.Namespace(period=None, out=str(out), plan=None), data) is None
-    assert cli_run.batch_cache(argparse.Namespace(period="tháng 11", out=str(out), plan=None), data) is None
+    for period in ("2026-09", None, "tháng 11"):
+        assert cli_run.batch_cache(argparse.Namespace(period=period, out=str(out), plan=None), fingerprint.take(data)) is None
     (data / "README.md").write_text("changed", encoding="utf-8")  # any input changed: validate again
-    assert cli_run.batch_cache(args, data) is None
+    assert cli_run.batch_cache(args, fingerprint.take(data)) is None
 
 
 def test_a_province_commune_gets_the_cache_too(tmp_path: Path):
@@ -195,7 +201,7 @@ def test_a_province_commune_gets_the_cache_too(tmp_path: Path):
     plan_file.write_text(province.commune_plan_yaml(paths.PLAN_FILE, cplan), encoding="utf-8")
     subs = load_submissions(commune, cplan)
     out = tmp_path / "out" / "2026-02"
-    assert inputs.write_cache(cplan, subs, commune, plan_file, out, inputs.kit_fingerprint(), {}) is not None
+    assert inputs.write_cache(cplan, subs, plan_file, out, cache.data_key(commune, plan_file)) is not None
     assert cache.read(out, cache.data_key(commune, plan_file)).data.equals(subs.data)
     cached = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05", output_dir=out)
     direct = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05")

@@ -156,3 +156,28 @@ def test_alt_text_says_what_each_chart_shows(month_report):
 def test_status_counts_text_by_hand():
     assert charts.status_counts_text(["behind", "achieved", "behind", "no_data"], "vi") == \
         "Đạt: 1; Chậm tiến độ: 2; Chưa có số liệu: 1"
+
+
+def test_a_chart_is_drawn_once_per_form_until_its_figure_changes(month_report, monkeypatch):
+    """A cell's output asks for the same SVG more than once (IPython's formatter, the phone form, the folded and the
+    open panels): each form is drawn once; an analyst who then changes `.figure` gets the changed chart."""
+    drawn = []
+    real = charts.figure_svg
+    monkeypatch.setattr(charts, "figure_svg", lambda fig, *a, **kw: drawn.append(fig) or real(fig, *a, **kw))
+    chart = charts.scorecard_chart(month_report)
+    first = chart.svg()
+    chart._repr_mimebundle_()
+    chart._repr_svg_()
+    assert chart.svg() == first
+    assert drawn.count(chart.figure) == 1 and drawn.count(chart.phone) == 1
+    chart.figure.axes[0].set_title("Đã sửa tiêu đề")
+    assert "Đã sửa tiêu đề" in chart.svg() and "Đã sửa tiêu đề" not in first
+    assert drawn.count(chart.figure) == 2 and drawn.count(chart.phone) == 1
+
+    cut = []
+    real_cut = charts.panel_svgs
+    monkeypatch.setattr(charts, "panel_svgs", lambda fig, *a, **kw: cut.append(fig) or real_cut(fig, *a, **kw))
+    grid = charts.trends(month_report)
+    bundle, _ = grid._repr_mimebundle_()
+    assert len(cut) == 1 and bundle[charts.PHONE_HTML] != bundle["text/html"]
+    assert bundle["text/html"].count("<svg") == bundle[charts.PHONE_HTML].count("<svg")

@@ -90,7 +90,7 @@ def test_the_province_report_lists_a_communes_correction(commune, tmp_path):
     from kpi.core.files import write_atomic
     from kpi.province import packages as pk
     from kpi.report import province_views as pv
-    from kpi.run.packages_batch import PACKAGES_NOTE, package_note
+    from kpi.province.packages import NOTE as PACKAGES_NOTE, package_note
 
     out = tmp_path / "out"
     make_package(commune, out, "2026-01")

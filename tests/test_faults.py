@@ -428,7 +428,7 @@ def test_a_file_changed_while_it_is_validated_is_read_again_and_hashed_as_read(d
     got = {}
 
     def fake_batch(data, period, units, out_dir, opts, **kw):
-        got["hashes"] = data.hashes
+        got["hashes"] = data.inputs.files
         return summary.BatchResult(period, Path(out_dir) / period, [])
 
     monkeypatch.setattr(kpi.intake.validate, "load_submissions", load)
@@ -521,36 +521,41 @@ def test_a_province_run_refused_by_the_lock_reads_nothing(tmp_path: Path, monkey
 def test_province_tables_on_a_full_disk_and_a_file_edited_while_read(tmp_path: Path, monkeypatch, capsys):
     import json
 
-    from kpi import cli, province
-
+    import kpi.intake.validate
+    from kpi import cli
     from kpi.run import province_batch
 
     root, out = _province(tmp_path), tmp_path / "out"
     edited = sorted(paths.submissions_dir(root / "xa_001").rglob("2026-11/*.csv"))[0]
-    real_load, real_tables = province.load_province, province_batch.write_tables
+    real_load = kpi.intake.validate.load_submissions
     calls = []
 
-    def load_province(*a, **kw):  # a commune's officer saves a new version while the province is read
-        got = real_load(*a, **kw)
-        calls.append(1)
-        if len(calls) == 1:
-            edited.write_bytes(edited.read_bytes() + b"\n")
+    def load_submissions(folder, plan):  # a commune's officer saves a new version while the commune is read
+        got = real_load(folder, plan)
+        if Path(folder).name == "xa_001":
+            calls.append(1)
+            if len(calls) == 1:
+                edited.write_bytes(edited.read_bytes() + b"\n")
         return got
 
     def write_tables(rep, folder):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder / "province_scorecard.csv"))
 
-    monkeypatch.setattr(province, "load_province", load_province)
+    monkeypatch.setattr(kpi.intake.validate, "load_submissions", load_submissions)
     monkeypatch.setattr(province_batch, "write_tables", write_tables)
     code = cli.main(["run", "--data", str(root), "--out", str(out), "--period", "2026-11", "--unit", "commune",
                      "--format", "html", "--workers", "1"])
     captured = capsys.readouterr()
     assert code == 1 and "Traceback" not in captured.out + captured.err
     assert "Ổ đĩa đầy: không ghi được" in captured.out and "Chưa ghi được: tỉnh/2026-11/" in captured.err
-    assert len(calls) == 2  # read again after the edit
-    entry = json.loads((out / "province" / "2026-11" / "manifest.json").read_text())["reports"]["province"]
+    assert len(calls) == 2  # read again after the edit; the province rolls up what its communes read
     name = f"xa_001/{edited.relative_to(paths.submissions_dir(root / 'xa_001')).as_posix()}"
-    assert entry["key"]["data"][name] == inputs.sha256_file(edited)  # the hash of what was read: the new file
+    for manifest in (out / "province" / "2026-11" / "manifest.json", out / "xa_001" / "2026-11" / "manifest.json"):
+        entry = json.loads(manifest.read_text())["reports"]
+        key = (entry.get("province") or entry["commune"])["key"]
+        data = key["data"]
+        # the hash of what was read, the new file, in the province's key and the commune's
+        assert data.get(name, data.get(name.split("/", 1)[1])) == inputs.sha256_file(edited)
 
 
 def test_a_notebook_that_is_not_there_is_refused_before_any_work(data: Path, tmp_path: Path, monkeypatch, capsys):

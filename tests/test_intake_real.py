@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from kpi.indicators.compute import timeliness
+from kpi.intake import notes
 from kpi.intake.cells import parse_dates
 from kpi.intake.template import build_template, data_sheet, input_cells
 from kpi.intake.validate import load_submissions
@@ -122,6 +123,8 @@ def test_xls_and_ods_templates_read_back(tmp_path, plan, kind):
     wb, ws = _filled(plan)
     ws.protection.sheet = False
     ws.insert_cols(3)  # a converted file has no defined names: the labels still place every cell
+    keys = {ws.cell(i, 1).value: i for i in range(1, ws.max_row + 1) if isinstance(ws.cell(i, 1).value, str)}
+    ws.cell(keys["note=highlights"], 3).value = "Rà soát 3 thôn; 12 hộ mới."  # the merged note cell's first
     source = tmp_path / "src" / "ca.xlsx"
     source.parent.mkdir()
     wb.save(source)
@@ -135,6 +138,12 @@ def test_xls_and_ods_templates_read_back(tmp_path, plan, kind):
     assert _values(subs) == TYPED
     assert [p.code for p in subs.problems if p.severity == "error"] == []
     assert set(subs.received["submitted_on"]) == {pd.Timestamp("2026-12-08")}
+    # the note, taken from the sheet the values were read from, as the notes' own reading of the file gives it
+    taken, said = notes.of_submissions(subs, tmp_path, plan, "2026-11")
+    assert taken[["unit", "period", "field", "text"]].values.tolist() == [["ca", "2026-11", "highlights",
+                                                                          "Rà soát 3 thôn; 12 hộ mới."]]
+    again, said_again = notes.read_notes(tmp_path, plan, "2026-11")
+    assert taken.to_dict("records") == again.to_dict("records") and said == said_again == []
 
 
 def test_an_unreadable_file_marks_its_unit_as_sent(tmp_path, plan):

@@ -88,6 +88,20 @@ def test_notes_read_back_and_the_values_still_load(data_dir, plan):
     assert not [p for p in subs.problems if p.file == "ghi_chu_ttpvhcc.csv"]  # the notes CSV is not value rows
 
 
+@pytest.mark.parametrize("period", [None, "2026-11", "2026-10"])
+def test_the_data_reading_takes_the_same_notes_as_the_notes_reader(data_dir, plan, period):
+    """load_submissions takes the notes from the tables it read (each file opened once); read_notes opens the
+    files for them: the same notes, texts and messages, in the same order, for any period."""
+    subs = load_submissions(data_dir, plan)
+    taken, said = notes.of_submissions(subs, data_dir, plan, period)
+    read, told = notes.read_notes(data_dir, plan, period)
+    assert taken.to_dict("records") == read.to_dict("records") and said == told
+    # worked out from the fixture: November's four notes (the long one cut), October's one; both for all periods
+    assert len(taken) == {None: 5, "2026-11": 5, "2026-10": 2}[period]
+    assert any("dòng 4" in m and "chỉ tiêu '99'" in m for m in said)
+    assert ("kt.xlsx" in " ".join(said)) == (period != "2026-10")
+
+
 def test_notes_are_not_carried_to_the_next_month(data_dir):
     nov = report.build("2026-11", "commune", data_dir, made_on="2026-12-10")
     assert "Lý do của tháng 10" not in set(nov.notes["text"])

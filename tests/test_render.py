@@ -244,3 +244,26 @@ def test_every_chart_image_has_vietnamese_alt_text(rendered):
         for chart in labelled:
             label = re.search(r"aria-label=[\"']([^\"']*)", chart).group(1)
             assert "chỉ tiêu" in label or "Đạt" in label or "·" in label, chart[:120]
+
+
+def test_a_png_an_analyst_adds_gets_its_alt_text_or_says_it_has_none(tmp_path):
+    """The kit's template writes every image's alt text itself (nbconvert's own English fallback is not run): the
+    notebook's alt metadata when given, else a sentence in the report's language."""
+    import base64
+
+    import nbformat
+
+    from kpi.outputs.render import to_html
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"image/png": png}),
+        nbformat.v4.new_output("display_data", data={"image/png": png},
+                               metadata={"image/png": {"alt": "Biểu đồ của cán bộ"}})])]
+    html = to_html(nb, tmp_path / "a.html", "Thử").read_text(encoding="utf-8")
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
+    assert alts == ["Hình không có mô tả", "Biểu đồ của cán bộ"]
+    assert "No description" not in html
+    english = to_html(nb, tmp_path / "b.html", "Test", lang="en").read_text(encoding="utf-8")
+    assert re.findall(r'<img [^>]*alt="([^"]*)"', english)[0] == "An image without a description"

@@ -3,6 +3,7 @@ usual way, no pandas, nothing rewritten; anything changed, missing or asked diff
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi.core import paths
+from kpi.core import fingerprint, paths
 from kpi.run import uptodate
 
 # kpi's main in a process that says afterwards whether pandas was imported
@@ -63,6 +64,18 @@ def test_nothing_changed_is_said_as_the_usual_way_says_it_without_pandas(run):
     assert record["units"] == ["commune", "ca"] and [p["period"] for p in record["periods"]] == ["2026-11"]
     assert "2026-11/commune.html" in record["periods"][0]["outputs"]
     assert not any("/logs/" in name or "/." in name for name in record["periods"][0]["outputs"])
+    # one fingerprint of the inputs: the record's hashes are those of the files, the manifest's keys take theirs
+    # from it, and the cache's key is made from it
+    f = sorted(paths.submissions_dir(data).rglob("*.*"))[0]
+    name = f.relative_to(paths.submissions_dir(data)).as_posix()
+    assert record["inputs"][f"submissions/{name}"] == hashlib.sha256(f.read_bytes()).hexdigest()
+    entries = json.loads((out / "2026-11" / "manifest.json").read_text(encoding="utf-8"))["reports"]
+    assert entries["commune"]["key"]["data"][name] == record["inputs"][f"submissions/{name}"]
+    for unit in ("commune", "ca"):
+        key = entries[unit]["key"]
+        assert all(record["inputs"][f"submissions/{n}"] == h for n, h in key["data"].items())
+        assert [key[k] for k in ("kit", "plan", "notebook")] == [record["inputs"][k] for k in ("kit", "plan", "notebook")]
+    assert [p.name for p in (out / "2026-11" / ".cache").iterdir()] == [f"submissions-{fingerprint.take(data).cache_key()}"]
 
     before = stamps(out / "2026-11")
     quick = kpi(*args)
@@ -128,17 +141,17 @@ def test_a_damaged_or_foreign_record_is_ignored(tmp_path: Path):
     args = argparse.Namespace(data=str(tmp_path), out=str(out), period="2026-11", unit="all", lang="vi",
                               format="html", plan=None, notebook=None, force=False, packages=None, scheduler=None,
                               zip=False, wait=False)
-    assert uptodate.check(args) is None  # no record
+    assert uptodate.check(args)[0] is None  # no record
     for text in ("{not json", "[]", json.dumps({"request": uptodate.request(args)}), "\x00\x01"):
         (out / uptodate.RECORD).write_text(text, encoding="utf-8")
-        assert uptodate.check(args) is None
+        assert uptodate.check(args)[0] is None
     # the right request and inputs, but an output the record names is missing
-    record = {"request": uptodate.request(args), "inputs": uptodate.inputs(args), "lines": [], "units": ["ca"],
+    record = {"request": uptodate.request(args), "inputs": uptodate.inputs(args).record(), "lines": [], "units": ["ca"],
               "periods": [{"period": "2026-11", "notes": [], "pdf_engine": "", "outputs": {"2026-11/ca.html": "0"}}]}
     (out / uptodate.RECORD).write_text(json.dumps(record), encoding="utf-8")
-    assert uptodate.check(args) is None
+    assert uptodate.check(args)[0] is None
     # --force never takes a record, and a run of another kind neither takes nor leaves one
     args.force = True
-    assert uptodate.check(args) is None and uptodate.eligible(args)
+    assert uptodate.check(args)[0] is None and uptodate.eligible(args)
     args.force, args.zip = False, True
     assert not uptodate.eligible(args)

@@ -148,3 +148,20 @@ def test_month_table_in_plan_order(reports):
                      "14", "15", "16"]
     shuffled = reports["vi"].history.drop(columns="order").sort_values("indicator")  # text order 1, 10, 11, …
     assert list(charts.month_table(shuffled).index) == order
+
+
+def test_the_footer_links_the_tables_the_batch_says_it_writes_not_what_happens_to_be_there(reports, tmp_path):
+    """A report of the batch links the shared tables the batch writes beside it (PeriodData.beside), whether or not
+    they are written yet when the report is made; a notebook run by hand (no batch) links those in the folder."""
+    from dataclasses import replace
+
+    r = reports["vi"]
+    (tmp_path / "scorecard.csv").write_text("x\n", encoding="utf-8")
+
+    def links(report) -> list[str]:
+        return re.findall(r'href="([^"]+)"', views.footer(report, str(tmp_path)).data)
+
+    assert links(r) == ["index.html", "scorecard.csv"]  # found in the folder: the workbook is not there
+    assert links(replace(r, beside=("scorecard.xlsx", "scorecard.csv"))) == ["index.html", "scorecard.xlsx",
+                                                                             "scorecard.csv"]
+    assert links(replace(r, beside=())) == ["index.html"]  # neither written (a full disk): no dead link

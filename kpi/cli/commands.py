@@ -170,12 +170,13 @@ def cmd_scorecard(args) -> int:
     plan = _plan(args)
     if args.packages:  # the province scorecard from the communes' data packages
         from kpi.province.targets import load_province_plan
-        from kpi.run.packages_batch import compute as from_packages
+        from kpi.province import packages as pk
 
         from kpi.cli.run import say_packages
 
-        ps, rep = from_packages(Path(args.packages), plan, args.period, load_province_plan(args.province_plan, plan),
-                                args.allow_unsigned)
+        pplan = load_province_plan(args.province_plan, plan)
+        ps = pk.collect(Path(args.packages), plan, args.period, pplan, args.allow_unsigned)
+        rep = pk.report_from_packages(ps, plan, pplan)
         say_packages(ps)
         card, period = _province_card(rep.scorecard, plan, args.lang), ps.period
     else:

@@ -37,24 +37,18 @@ def _run_periods(args, plan, subs) -> list[str]:
     return periods
 
 
-def batch_cache(args, data: Path, known: dict[str, str] | None = None):
+def batch_cache(args, inputs):
     """The validated data a previous batch left (kpi.intake.cache) in the output folder of a requested period, when
-    it was made from the same files, plan and kit: a re-run with nothing changed does not validate again."""
-    if not args.period:
-        return None
+    it was made from the same inputs (`inputs`, the run's fingerprint): a re-run with nothing changed does not
+    validate again."""
     from kpi.core.periods import expand_periods
-    from kpi.intake import cache
+    from kpi.run.inputs import cached
 
     try:
-        periods = expand_periods(args.period)
+        periods = expand_periods(args.period) if args.period else []
     except ValueError:
         return None  # the usual path below reports the bad period
-    key = cache.data_key(data, Path(args.plan) if args.plan else None, hashes=known)
-    for period in periods:
-        subs = cache.read(paths.period_dir(Path(args.out), period), key)
-        if subs is not None:
-            return subs
-    return None
+    return cached(inputs, [paths.period_dir(Path(args.out), p) for p in periods])
 
 
 def cmd_run(args) -> int:
@@ -119,7 +113,7 @@ def _cmd_run(args) -> int:
         raise UsageError(f"Định dạng '{', '.join(bad)}' không hợp lệ: dùng html, pdf hoặc html,pdf.")
     from kpi.run import uptodate
 
-    kept = uptodate.check(args)  # the last run's record says nothing changed: its answer, without the data
+    kept, inputs = uptodate.check(args)  # the last run's record says nothing changed: its answer, without the data
     if kept is not None:
         lines, results = kept
         return _say_run(args, lines, results)
@@ -133,7 +127,6 @@ def _cmd_run(args) -> int:
     from kpi.core.periods import expand_periods
     from kpi.report import check_parameters
     from kpi.run.batch import OutputLock
-    from kpi.run.inputs import load_stable
 
     # A period or unit the kit refuses is refused before the lock makes anything in --out, the same way on a
     # commune root and on a province root.
@@ -145,32 +138,39 @@ def _cmd_run(args) -> int:
         # run that waited (--wait) reads the data as it is when its turn comes, not as it was when it waited.
         stack.enter_context(OutputLock(Path(args.out), wait=args.wait, on_wait=print))
         uptodate.forget(Path(args.out))  # written again only by a run that ends with everything made
-        from kpi.core.fingerprint import file_stamps
-
-        stamps = file_stamps(data)  # before anything is hashed: a file that changes from here on is seen
-        read = uptodate.inputs(args) if uptodate.eligible(args) else None  # before the data is read
-        known = uptodate.submission_hashes(read)  # each submission hashed once for the whole run
         if args.packages:
             return _run_packages(args, plan, opts)
         if paths.is_province_root(data):
             return _run_province(args, plan, opts)
-        subs = None if args.force else batch_cache(args, data, known)  # --force trusts nothing a run left
+        # the run's one fingerprint (taken by check, or now), before the read; with --force, which trusts no cache,
+        # the submissions are hashed by the intake from the very bytes it reads
+        inputs = inputs or uptodate.inputs(args, {} if args.force else None)
+        subs = None if args.force else batch_cache(args, inputs)  # --force trusts nothing a run left
         from kpi.run.executor import Executor
 
         at_most = _reports_at_most(args, plan)
         ex = stack.enter_context(Executor(opts, size=at_most))
-        if subs is None and not args.scheduler:
-            # New or changed data: there will be reports to make, so the workers (and the browser) start now and
-            # import the kit while this process reads and validates the data. (With the batch's cache there is
-            # usually nothing to remake, and starting workers would only cost time.)
-            ex.start(at_most, Path(args.out) / ".kpi-workers.log")
         if subs is None:
-            from kpi.intake.validate import load_submissions
+            from kpi.run.inputs import read
 
-            subs, hashes = load_stable(data, plan, load_submissions, known, stamps)
-        else:
-            hashes = known
-        return _run_loaded(args, plan, data, subs, ex, hashes or None, read, stamps)
+            if not args.scheduler:
+                # New or changed data: there will be reports to make, so the workers (and the browser) start now
+                # and import the kit while this process reads and validates the data. (With the batch's cache
+                # there is usually nothing to remake, and starting workers would only cost time.)
+                ex.start(at_most, Path(args.out) / ".kpi-workers.log")
+            subs, inputs = read(data, plan, inputs, _loader(args))
+        return _run_loaded(args, plan, data, subs, ex, inputs)
+
+
+def _loader(args):
+    """load_submissions for the run: when it makes the commune report, which shows last year's values, the same
+    bytes of each file are validated under last year's plan too (each file read once)."""
+    from kpi.intake.validate import load_submissions
+    from kpi.report.period_data import year_before_plan
+
+    if args.unit != "all" and "commune" not in args.unit.split(","):
+        return load_submissions
+    return lambda folder, plan: load_submissions(folder, plan, year_before_plan(plan, Path(folder)))
 
 
 def _run_province(args, plan, opts) -> int:
@@ -187,9 +187,9 @@ def _run_province(args, plan, opts) -> int:
 
 
 def _run_packages(args, plan, opts) -> int:
-    """--packages DIR: the province report from the communes' data packages (kpi.run.packages_batch)."""
+    """--packages DIR: the province report from the communes' data packages (kpi.run.province_batch)."""
     from kpi.province.targets import load_province_plan
-    from kpi.run.packages_batch import run_packages
+    from kpi.run.province_batch import run_packages
 
     ps, result = run_packages(Path(args.packages), Path(args.out), plan,
                               Path(args.plan) if args.plan else paths.PLAN_FILE, args.period, opts,
@@ -307,10 +307,9 @@ def _say_run(args, lines: list[str], results: list) -> int:
     return finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
 
 
-def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, read: dict | None = None,
-                stamps: dict | None = None) -> int:
-    """The reports of the loaded data; `read`: the hashes of what the run reads, taken before it read the data
-    (kpi.run.uptodate records the run when it ends with everything made)."""
+def _run_loaded(args, plan, data: Path, subs, ex, inputs=None) -> int:
+    """The reports of the loaded data; `inputs`: the fingerprint of what the run read (kpi.run.uptodate records
+    the run with it when it ends with everything made)."""
     from kpi.run.batch import DataSet, run_batch
 
     opts = ex.opts
@@ -327,7 +326,7 @@ def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, re
     # (cmd_run holds the output folder's lock)
     for period in periods:
         print(_period_line(args, period, units))
-        dataset = DataSet(plan, subs, data, Path(args.plan) if args.plan else paths.PLAN_FILE, hashes)
+        dataset = DataSet(plan, subs, data, Path(args.plan) if args.plan else paths.PLAN_FILE, inputs)
         result = run_batch(dataset, period, units, Path(args.out), opts, lock=False, executor=ex)
         results.append(result)
     for b in results:
@@ -342,8 +341,8 @@ def _run_loaded(args, plan, data: Path, subs, ex, hashes: dict | None = None, re
                 b.unwritten.append(f"bao-cao-{b.period}.zip")
     _unsigned_note(results, data)
     code = finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
-    if read is not None and code == EXIT_OK and not args.zip:
+    if inputs is not None and code == EXIT_OK:
         from kpi.run import uptodate
 
-        uptodate.remember(args, read, lines, units, results, stamps)
+        uptodate.remember(args, inputs, lines, units, results)
     return code

@@ -37,6 +37,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters no submission file name needs: control characters (C0, DEL, C1) and those Windows forbids.
 _ODD_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*\\]')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Submission files that are zip containers: their declared unpacked size is bounded too.
+ZIP_KINDS = (".xlsx", ".xlsm", ".ods")
 # Fixed time stamped into xlsx files (zip entries and document properties): same inputs, same bytes.
 FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
 
@@ -150,32 +152,73 @@ def check_submission_file(path: Path, root: Path, name: str) -> Problem | None:
     """Refuse, before reading a byte, a submission file whose name has control or odd characters, that leads
     (through a symlink) outside the submissions folder, that is larger than KPI_MAX_FILE_MB, or an xlsx whose
     zip declares more than KPI_MAX_UNZIPPED_MB uncompressed (a zip bomb). None when the file may be read."""
+    refused, real = _placed(path, root, name)
+    if refused:
+        return refused
+    refused = _too_large(real.stat().st_size, display_name(name))
+    if refused is None and path.suffix.lower() in ZIP_KINDS:  # zip containers: bounded when unpacked too
+        return check_zip(real, display_name(name))
+    return refused
+
+
+def read_submission(path: Path, root: Path, name: str) -> bytes | Problem:
+    """A submission file's bytes, read once (the intake hashes them and hands the same bytes to every reader), or
+    the problem that refuses it, with check_submission_file's rules: the name and the place are checked before the
+    file is opened, its size on the opened file before a byte is read, and never more than KPI_MAX_FILE_MB is
+    read (a file growing meanwhile is refused too); a zip container's declared unpacked size on those bytes.
+    OSError (a file that cannot be opened) is the caller's to report."""
+    refused, real = _placed(path, root, name)
+    if refused:
+        return refused
+    shown, most = display_name(name), limit("KPI_MAX_FILE_MB") * 1024 * 1024
+    with open(real, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        refused = _too_large(size, shown)
+        if refused:
+            return refused
+        data = fh.read(size + 1)  # one byte more tells a file that grew since (read() sizes its buffer to this)
+        if len(data) > size:  # still being written: the rest in pieces, never more than the bound
+            grown = bytearray(data)
+            while len(grown) <= most and (piece := fh.read(min(1 << 20, most + 1 - len(grown)))):
+                grown += piece
+            data = bytes(grown)
+    if len(data) > most:  # it grew past the bound while being read
+        return Problem("E_FILE_TOO_LARGE", file=shown, found=f"hơn {most // 1024 // 1024} MB",
+                       expected=f"{most // 1024 // 1024} MB")
+    if path.suffix.lower() in ZIP_KINDS:
+        return check_zip(io.BytesIO(data), shown) or data
+    return data
+
+
+def _placed(path: Path, root: Path, name: str) -> tuple[Problem | None, Path]:
+    """(a problem, or None and the file's real path): a name without odd characters, a regular file inside root."""
     shown = display_name(name)
     if _ODD_NAME.search(name):
-        return Problem("E_FILE_NAME_INVALID", file=shown)
+        return Problem("E_FILE_NAME_INVALID", file=shown), path
     try:
         real = path.resolve(strict=True)
         inside = real.is_relative_to(root.resolve(strict=True))
     except (OSError, RuntimeError):  # a dangling or looping link
-        return Problem("E_FILE_OUTSIDE_DATA", file=shown)
+        return Problem("E_FILE_OUTSIDE_DATA", file=shown), path
     if not inside or not real.is_file():
-        return Problem("E_FILE_OUTSIDE_DATA", file=shown)
-    size = real.stat().st_size
+        return Problem("E_FILE_OUTSIDE_DATA", file=shown), path
+    return None, real
+
+
+def _too_large(size: int, shown: str) -> Problem | None:
     max_mb = limit("KPI_MAX_FILE_MB")
     if size > max_mb * 1024 * 1024:
         return Problem("E_FILE_TOO_LARGE", file=shown, found=f"{size / 1024 / 1024:.0f} MB", expected=f"{max_mb} MB")
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):  # zip containers: bounded when unpacked too
-        return check_zip(real, shown)
     return None
 
 
-def check_zip(path: Path, name: str) -> Problem | None:
+def check_zip(source: Path | io.BytesIO, name: str) -> Problem | None:
     """Sum the uncompressed sizes the zip declares (Python's zipfile never yields more than declared, so this
     bounds what openpyxl can inflate) and refuse above KPI_MAX_UNZIPPED_MB. A file that is not a zip is left
-    to openpyxl, which reports it unreadable."""
+    to openpyxl, which reports it unreadable. `source`: the file, or its bytes read already."""
     max_mb = limit("KPI_MAX_UNZIPPED_MB")
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(source) as z:
             total = sum(max(i.file_size, 0) for i in z.infolist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return None

@@ -2,10 +2,11 @@
 report's notebook finds it, so five reports do not read and validate the same files five times.
 
 The cache is a folder in the period's output folder (<out>/<period>/.cache/submissions-<key>/): each frame of
-Submissions as Parquet, the problems and the per-file facts as JSON, and `meta.json` holding the key, the
+Submissions as Parquet (the units' notes too, so that a report does not open the files again for them), the problems and the per-file facts as JSON, and `meta.json` holding the key, the
 columns and dtypes of each frame and the SHA-256 of every file. Neither Parquet nor JSON can run code when read.
-The key hashes everything the validation depends on: every submission file (name and content), the data
-folder's README (the synthetic flag), the plan file and the kit's code. A report uses the cache only when the
+The key hashes everything the validation depends on (kpi.core.fingerprint.Inputs.cache_key): every submission
+file (name, content, order of modification), the data folder's README (the synthetic flag), the plan file and the
+kit's code. A report uses the cache only when the
 key it computes itself from the same inputs matches and every hash, column and dtype checks out; otherwise it
 validates the files as if there were no cache."""
 
@@ -23,10 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi.core import paths
 from kpi.core.files import write_folder
-from kpi.core.fingerprint import kit_fingerprint, sha256_file, submission_files
-from kpi.intake.versions import modified_times
+from kpi.core import fingerprint
+from kpi.core.fingerprint import sha256_file  # noqa: F401 (kpi.intake.cache.sha256_file)
 
 CACHE_DIR = ".cache"
 PREFIX = "submissions-"
@@ -36,27 +36,11 @@ META = "meta.json"
 log = logging.getLogger(__name__)
 
 
-def data_key(data_dir: str | Path, plan_path: str | Path | None = None, kit: str | None = None,
-             hashes: dict[str, str] | None = None) -> str:
-    """SHA-256 over what load_submissions(data_dir, load_plan(plan_path)) reads: each submission file's
-    relative name and content, the folder's README.md, the plan file, and the kit fingerprint. `hashes`
-    (relative name -> SHA-256) reuses file hashes the batch has already computed."""
-    data_dir = Path(data_dir)
-    root = paths.submissions_dir(data_dir)
-    h = hashlib.sha256(b"kpi-submissions-cache-v1\0")
-    h.update((kit or kit_fingerprint()).encode() + b"\0")
-    h.update(sha256_file(Path(plan_path or paths.PLAN_FILE)).encode() + b"\0")
-    readme = data_dir / "README.md"
-    h.update((sha256_file(readme) if readme.is_file() else "-").encode() + b"\0")
-    files = submission_files(root) if root.is_dir() else []
-    for f in files:
-        name = f.relative_to(root).as_posix()
-        digest = hashes.get(name) if hashes else None
-        h.update(name.encode() + b"\0" + (digest or sha256_file(f)).encode() + b"\0")
-    # the files' order of modification: it decides between two files of the same report date (kpi.intake.versions)
-    modified = modified_times(root, files)
-    h.update(b"order\0" + "\0".join(sorted(modified, key=lambda n: (modified[n], n))).encode())
-    return h.hexdigest()
+def data_key(data_dir: str | Path, plan_path: str | Path | None = None, kit: str | None = None) -> str:
+    """The key of what load_submissions(data_dir, load_plan(plan_path)) reads, from the folder as it is now
+    (kpi.core.fingerprint.Inputs.cache_key; a run takes its fingerprint once and uses that)."""
+    inputs = fingerprint.take(Path(data_dir), Path(plan_path) if plan_path else None)
+    return (dataclasses.replace(inputs, kit=kit) if kit else inputs).cache_key()
 
 
 def cache_dir(period_out: str | Path) -> Path:
@@ -79,7 +63,7 @@ def _plain(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 def _encode(subs) -> dict[str, bytes]:
     """Each part of Submissions as bytes, with meta.json last."""
     parts, frames = {}, {}
-    for name in FRAMES:
+    for name in FRAMES + (("notes",) if subs.notes is not None else ()):  # the units' notes, as they were read
         frame = _plain(getattr(subs, name), name)
         buf = io.BytesIO()
         frame.reset_index(drop=True).to_parquet(buf, index=False)
@@ -89,6 +73,7 @@ def _encode(subs) -> dict[str, bytes]:
         "problems": [dataclasses.asdict(p) for p in subs.problems],
         "synthetic": bool(subs.synthetic),
         "file_periods": {f: list(ps) for f, ps in subs.file_periods.items()},
+        "note_messages": [list(m) for m in subs.note_messages],
     }
     parts["facts.json"] = json.dumps(facts, ensure_ascii=False).encode("utf-8")
     return parts, frames
@@ -176,11 +161,14 @@ def read(period_out: str | Path, key: str):
     try:
         meta = _meta(path, key)
         hashes, dtypes = meta["sha256"], meta["frames"]
-        frames = {n: _frame(_read_part(path, f"{n}.parquet", hashes[f"{n}.parquet"]), n, dtypes[n]) for n in FRAMES}
+        frames = {n: _frame(_read_part(path, f"{n}.parquet", hashes[f"{n}.parquet"]), n, dtypes[n])
+                  for n in FRAMES + (("notes",) if "notes" in dtypes else ())}
         facts = json.loads(_read_part(path, "facts.json", hashes["facts.json"]).decode("utf-8"))
         problems = [Problem(**p) for p in facts["problems"]]
         periods = {str(f): tuple(str(p) for p in ps) for f, ps in facts["file_periods"].items()}
-        return Submissions(problems=problems, synthetic=bool(facts["synthetic"]), file_periods=periods, **frames)
+        said = [(str(f), str(m)) for f, m in facts.get("note_messages", [])]
+        return Submissions(problems=problems, synthetic=bool(facts["synthetic"]), file_periods=periods,
+                           note_messages=said, **frames)
     except Exception as exc:  # a damaged or wrong cache only costs the validation it would have saved
         log.warning("Bỏ qua bộ nhớ đệm %s (không đọc được: %s); kiểm tra lại số liệu từ đầu.", path.name, exc)
         return None

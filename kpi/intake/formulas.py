@@ -5,6 +5,7 @@ its saved value and noted once per file; one saved without a value reads as blan
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,13 +31,18 @@ def refers_outside(formula: str, external_names: frozenset[str] = frozenset()) -
     return bool(external_names) and any(w.upper() in external_names for w in re.findall(r"[A-Za-z_][\w.]*", text))
 
 
-def has_formulas(path: Path) -> bool:
-    """Whether any worksheet of the .xlsx holds a formula (its XML read in pieces, never whole); True when the
-    file cannot be looked into, so that the full reading decides."""
+def _opened(source: Path | bytes) -> Path | io.BytesIO:
+    """A workbook as zipfile and openpyxl take it: its path, or the bytes the intake read (kpi.core.safety)."""
+    return io.BytesIO(source) if isinstance(source, bytes) else source
+
+
+def has_formulas(source: Path | bytes) -> bool:
+    """Whether any worksheet of the .xlsx (a path, or its bytes) holds a formula (its XML read in pieces, never
+    whole); True when the file cannot be looked into, so that the full reading decides."""
     import zipfile
 
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(_opened(source)) as z:
             for member in z.namelist():
                 if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
                     continue
@@ -65,16 +71,16 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value.startswith("=") else None
 
 
-def read_formulas(path: Path, sheets: list[str]) -> dict[str, SheetFormulas]:
-    """The formula cells of the named sheets (the workbook read once more, for its formulas; nothing when the file
-    holds none or cannot be read again: the values were read already)."""
+def read_formulas(source: Path | bytes, sheets: list[str]) -> dict[str, SheetFormulas]:
+    """The formula cells of the named sheets (the workbook's bytes parsed once more, for its formulas; nothing when
+    they hold none or cannot be parsed again: the values were read already)."""
     import openpyxl
     from openpyxl.utils import get_column_letter
 
-    if not sheets or not has_formulas(path):
+    if not sheets or not has_formulas(source):
         return {}
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        book = openpyxl.load_workbook(_opened(source), read_only=True, data_only=False)
     except Exception:
         return {}
     out = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import unicodedata
@@ -47,6 +48,17 @@ class RawFile:
     path: str
     rows: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class FileRead:
+    """One submission file, its bytes read once: what its sheets gave, the SHA-256 of the bytes read (None: refused
+    before a byte was read), and the units' notes it carries (kpi.intake.notes_form) with the messages about them."""
+
+    raws: list[RawFile]
+    sha256: str | None = None
+    notes: list[dict] = field(default_factory=list)
+    note_messages: list[str] = field(default_factory=list)
 
 
 def _empty_rows() -> pd.DataFrame:
@@ -159,21 +171,21 @@ def _frame_from_template(table: list[list[object]], name: str, sheet: str, plan:
     return RawFile(name, frame[RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS].astype(object), problems)
 
 
-def read_csv(path: Path, name: str) -> RawFile:
-    """A long-format CSV: comma or semicolon separated, UTF-8 or cp1258."""
-    data = path.read_bytes()
+def read_csv(data: bytes, name: str, plan: Plan | None = None) -> FileRead:
+    """A long-format CSV (its bytes): comma or semicolon separated, UTF-8 or cp1258; or the units' notes CSV
+    (read with the plan)."""
     if not data.strip():
-        return RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])
+        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])])
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                     detail="tệp nhị phân, không phải CSV")])
+        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                               detail="tệp nhị phân, không phải CSV")])])
     if data[:4] == b"PK\x03\x04":
-        return RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                     detail="đây là tệp Excel bị đổi đuôi thành .csv")])
+        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                               detail="đây là tệp Excel bị đổi đuôi thành .csv")])])
     try:
         text, _ = decode_csv(data)
     except EncodingProblem:
-        return RawFile(name, _empty_rows(), [Problem("E_FILE_ENCODING", file=name)])
+        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_ENCODING", file=name)])])
     lines = [ln for ln in text.splitlines() if ln.strip(" ,;\t")]
     first = lines[0] if lines else ""
     delimiter = max([",", ";", "\t"], key=first.count)
@@ -181,28 +193,31 @@ def read_csv(path: Path, name: str) -> RawFile:
         table = [[c if c.strip() else None for c in row]
                  for row in safety.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), name)]
     except csv.Error as exc:
-        return RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=str(exc))])
-    from kpi.intake.notes_form import is_notes_header
+        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=str(exc))])])
+    from kpi.intake.notes_form import csv_notes, is_notes_header
 
-    if table and is_notes_header(table[0]):  # the units' notes (kpi.intake.notes reads them), no values
-        return RawFile(name, _empty_rows())
-    return _frame_from_table(table, name, "")
+    if table and is_notes_header(table[0]):  # the units' notes, no values
+        read = FileRead([RawFile(name, _empty_rows())])
+        read.notes = csv_notes(table, name, plan, read.note_messages) if plan is not None else []
+        return read
+    return FileRead([_frame_from_table(table, name, "")])
 
 
-def read_xlsx(path: Path, name: str, plan: Plan | None = None) -> list[RawFile]:
-    """A kit template's data sheet (found by its marker, whatever its name), else every sheet of a long-format
-    workbook that has a recognisable header; a workbook with none reports its first sheet's problem. A cell whose
-    formula refers outside the workbook is refused (kpi.intake.formulas)."""
+def read_xlsx(data: bytes, name: str, plan: Plan | None = None) -> FileRead:
+    """A workbook's bytes: a kit template's data sheet (found by its marker, whatever its name) with its notes,
+    else every sheet of a long-format workbook that has a recognisable header; a workbook with none reports its
+    first sheet's problem. A cell whose formula refers outside the workbook is refused (kpi.intake.formulas)."""
     import openpyxl
 
+    from kpi.intake.notes_form import note_table, template_notes
     from kpi.intake.template import is_template
 
     broken = "không phải tệp Excel .xlsx hợp lệ hoặc tệp đã hỏng"
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip or XML
-        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                      detail=f"{broken} ({type(exc).__name__})")])]
+        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                               detail=f"{broken} ({type(exc).__name__})")])])
     tables: dict[str, list[list[object]]] = {}
     try:
         wide = safety.limit("KPI_MAX_COLUMNS")
@@ -212,19 +227,22 @@ def read_xlsx(path: Path, name: str, plan: Plan | None = None) -> list[RawFile]:
     except safety.InputRefused:
         raise  # a size bound: read_file reports it as such
     except Exception as exc:  # a sheet's XML broken inside a valid zip
-        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                      detail=f"{broken} ({type(exc).__name__})")])]
+        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                               detail=f"{broken} ({type(exc).__name__})")])])
     finally:
         book.close()
     templates = [title for title, table in tables.items() if is_template(table)]
-    formulas = read_formulas(path, templates or list(tables))
+    formulas = read_formulas(data, templates or list(tables))
     if templates:  # a kit template: its other sheets (instructions, notes) are not data
-        return [_template_sheet(tables[t], name, t, plan, formulas.get(t, SheetFormulas())) for t in templates]
+        read = FileRead([_template_sheet(tables[t], name, t, plan, formulas.get(t, SheetFormulas()))
+                         for t in templates])
+        read.notes = [n for t in templates for n in template_notes(note_table(tables[t]), name, read.note_messages)]
+        return read
     results = [_long_sheet(table, name, title, formulas.get(title, SheetFormulas())) for title, table in tables.items()]
     if not results:
-        return [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])]
+        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])])
     usable = [r for r in results if all(p.code in ("E_FORMULA_EXTERNAL", "W_FORMULA_CACHED") for p in r.problems)]
-    return usable or results[:1]
+    return FileRead(usable or results[:1])
 
 
 def _template_sheet(table: list[list[object]], name: str, sheet: str, plan: Plan | None,
@@ -262,31 +280,36 @@ def _cell_value(v: object) -> object:
     return v
 
 
-def read_legacy(path: Path, name: str, plan: Plan | None = None) -> list[RawFile]:
-    """An .xls (Excel 97-2003, WPS) or .ods (LibreOffice) workbook, read like an .xlsx: a kit template's data
-    sheet (found by its marker and labels: such files keep no defined names), else every long-format sheet."""
+def read_legacy(data: bytes, name: str, plan: Plan | None = None) -> FileRead:
+    """An .xls (Excel 97-2003, WPS) or .ods (LibreOffice) workbook's bytes, read like an .xlsx: a kit template's
+    data sheet (found by its marker and labels: such files keep no defined names) with its notes, else every
+    long-format sheet."""
+    from kpi.intake.notes_form import template_notes
     from kpi.intake.template import is_template
 
-    engine = "xlrd" if path.suffix.lower() == ".xls" else "odf"
+    engine = "xlrd" if Path(name).suffix.lower() == ".xls" else "odf"
     kind = "Excel 97-2003 (.xls)" if engine == "xlrd" else "OpenDocument (.ods)"
     try:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, engine=engine, dtype=object)
+        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, engine=engine, dtype=object)
     except Exception as exc:  # xlrd and odfpy raise many types for a broken or mislabelled file
-        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                      detail=f"không phải tệp {kind} hợp lệ hoặc tệp đã hỏng "
-                                                             f"({type(exc).__name__})")])]
-    results, templates = [], []
+        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                               detail=f"không phải tệp {kind} hợp lệ hoặc tệp đã hỏng "
+                                                                      f"({type(exc).__name__})")])])
+    results, templates, read = [], [], FileRead([])
     for title, frame in sheets.items():
         table = [[_cell_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]
         table = list(safety.bounded_rows(iter(table), name, str(title)))
         if is_template(table):
             templates.append(_frame_from_template(table, name, str(title), plan))
+            as_notes = [[None if pd.isna(v) else v for v in row] for row in frame.itertuples(index=False, name=None)]
+            read.notes += template_notes(as_notes, name, read.note_messages)
         else:
             results.append(_frame_from_table(table, name, str(title)))
     if templates:
-        return templates
+        read.raws = templates
+        return read
     usable = [r for r in results if not r.problems]
-    return usable or results[:1] or [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])]
+    return FileRead(usable or results[:1] or [RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])])
 
 
 def _mark_sender(files: list[RawFile], name: str, unit_codes) -> list[RawFile]:
@@ -302,39 +325,65 @@ def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = 
               plan: Plan | None = None) -> list[RawFile]:
     """Read one submission file (with the plan, a template's cells are placed by their visible names, see
     kpi.intake.placement); its problems, if any, are returned, never raised."""
+    return read_once(path, root, unit_codes, plan).raws
+
+
+def read_once(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = (),
+              plan: Plan | None = None) -> FileRead:
+    """read_file's rows, from the file's bytes read once (kpi.core.safety.read_submission), with their SHA-256 and
+    the notes the file carries (with the plan)."""
+    return read_under(path, root, [(unit_codes, plan)])[0]
+
+
+def read_under(path: Path, root: Path, plans: list[tuple[tuple[str, ...] | list[str], Plan | None]]) -> list[FileRead]:
+    """One FileRead per (unit codes, plan), from the file's bytes read once: this year's plan and the year
+    before's read the same bytes (kpi.intake.validate.load_submissions)."""
     name = path.relative_to(root).as_posix()
-    return _mark_sender(_read_file(path, root, name, unit_codes, plan), name, unit_codes)
+    reads = _read_once(path, root, name, plans)
+    for read, (unit_codes, _) in zip(reads, plans):
+        _mark_sender(read.raws, name, unit_codes)
+    return reads
 
 
-def _read_file(path: Path, root: Path, name: str, unit_codes: tuple[str, ...] | list[str] = (),
-               plan: Plan | None = None) -> list[RawFile]:
+_READERS = {".csv": read_csv, ".xlsx": read_xlsx, ".xlsm": read_xlsx, ".xls": read_legacy, ".ods": read_legacy}
+
+
+def _read_once(path: Path, root: Path, name: str, plans: list) -> list[FileRead]:
     """Read one submission file; its problems, if any, are returned, never raised. A long file's declared unit
     comes from its name (see unit_from_name); a template's from its marker keys."""
     suffix = path.suffix.lower()
-    refused = safety.check_submission_file(path, root, name)
-    if refused:
-        return [RawFile(refused.file, _empty_rows(), [refused])]
+    reader = _READERS.get(suffix)
+    if reader is None:  # not read: refused as it is, else as a type the kit does not read
+        refused = safety.check_submission_file(path, root, name)
+        return [FileRead([RawFile(refused.file, _empty_rows(), [refused])] if refused else
+                         [RawFile(name, _empty_rows(), [Problem("E_FILE_TYPE", file=name, found=suffix or path.name)])])
+                for _ in plans]
     try:
-        if suffix == ".csv":
-            files = [read_csv(path, name)]
-        elif suffix in (".xlsx", ".xlsm"):
-            files = read_xlsx(path, name, plan)
-        elif suffix in (".xls", ".ods"):
-            files = read_legacy(path, name, plan)
-        else:
-            files = None
-        if files is not None:
-            declared = unit_from_name(name, unit_codes)
-            for rf in files:
-                if declared and not rf.rows.empty:
-                    rf.rows["file_unit"] = rf.rows["file_unit"].where(rf.rows["file_unit"].notna(), declared)
-            return files
+        data = safety.read_submission(path, root, name)
     except OSError as exc:
-        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=str(exc.strerror))])]
+        return [FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
+                                                                detail=str(exc.strerror))])]) for _ in plans]
+    if isinstance(data, Problem):
+        return [FileRead([RawFile(data.file, _empty_rows(), [data])]) for _ in plans]
+    digest = hashlib.sha256(data).hexdigest()
+    return [_parsed(reader, data, name, digest, unit_codes, plan) for unit_codes, plan in plans]
+
+
+def _parsed(reader, data: bytes, name: str, digest: str, unit_codes, plan: Plan | None) -> FileRead:
+    try:
+        read = reader(data, name, plan)
+        read.sha256 = digest
+        declared = unit_from_name(name, unit_codes)
+        for rf in read.raws:
+            if declared and not rf.rows.empty:
+                rf.rows["file_unit"] = rf.rows["file_unit"].where(rf.rows["file_unit"].notna(), declared)
+        return read
+    except OSError as exc:
+        problem = Problem("E_FILE_UNREADABLE", file=name, detail=str(exc.strerror))
     except safety.InputRefused as exc:
-        return [RawFile(name, _empty_rows(), [exc.problem])]
+        problem = exc.problem
     except UnicodeDecodeError:
-        return [RawFile(name, _empty_rows(), [Problem("E_FILE_ENCODING", file=name)])]
+        problem = Problem("E_FILE_ENCODING", file=name)
     except Exception as exc:  # read_file never raises: any other failure (csv.Error, a broken sheet) is reported
-        return [RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)])]
-    return [RawFile(name, _empty_rows(), [Problem("E_FILE_TYPE", file=name, found=suffix or path.name)])]
+        problem = Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)
+    return FileRead([RawFile(name, _empty_rows(), [problem])], digest)

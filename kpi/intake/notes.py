@@ -14,102 +14,55 @@ import pandas as pd
 
 from kpi.core import paths, safety
 from kpi.intake.load import decode_csv, folder_period, submission_files
-from kpi.intake.notes_form import CSV_HEADER, FIELDS, MAX_CHARS, NOTE_KEY, clean, is_notes_header  # noqa: F401 (also kpi.intake.notes.*)
+from kpi.intake.notes_form import (  # noqa: F401 (also kpi.intake.notes.*)
+    CSV_HEADER, FIELDS, MAX_CHARS, NOTE_COLUMNS, NOTE_KEY, clean, csv_notes, is_notes_header, template_notes,
+)
 from kpi.intake.template import is_template
-from kpi.plan.model import Plan, fold
+from kpi.plan.model import Plan
 
 COLUMNS = ["unit", "period", "indicator", "field", "text", "file"]
-_FIELD_WORDS = {fold(v): k for k, v in FIELDS.items()} | {k: k for k in FIELDS}
 
 
 def empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
 
 
-# --- the template's note cells --------------------------------------------------------------------------
-
-def template_notes(table: list[list[object]], name: str, messages: list[str]) -> list[dict]:
-    """The filled note cells of a template sheet (rows keyed note=… in column A; the text in the first filled
-    cell right of the label), with unit and period from the template's own keys."""
-    from openpyxl.utils import get_column_letter
-
-    keys = [str(r[0]).strip() if r and r[0] is not None else "" for r in table]
-    meta = dict(k.split("=", 1) for k in keys if k.startswith(("unit=", "period=")))
-    out = []
-    for i, key in enumerate(keys):
-        if not key.startswith(NOTE_KEY):
-            continue
-        spec = key[len(NOTE_KEY):]
-        indicator, _, field = spec.rpartition(":") if ":" in spec else ("", "", spec)
-        cells = [(j, v) for j, v in enumerate(table[i]) if j >= 2 and v is not None and str(v).strip()]
-        if field not in FIELDS or not cells:
-            continue
-        j, value = cells[0]
-        where = f"{name}, ô {get_column_letter(j + 1)}{i + 1}"
-        out.append({"unit": meta.get("unit", ""), "period": meta.get("period", ""), "indicator": indicator,
-                    "field": field, "text": clean(value, where, messages), "file": name})
-    return out
-
-
-# --- the long form's notes CSV --------------------------------------------------------------------------
-
-def csv_notes(table: list[list[object]], name: str, plan: Plan, messages: list[str]) -> list[dict]:
-    """Rows of a notes CSV; a row naming an unknown unit, period, indicator or field is left out with a
-    located Vietnamese message."""
-    header = [fold(c) if c else "" for c in table[0]]
-    idx = {c: header.index(c) for c in CSV_HEADER}
-    ids = {i.id for i in plan.indicators}
-    out = []
-    for n, row in enumerate(table[1:], start=2):
-        cell = {c: str(row[idx[c]]).strip() if idx[c] < len(row) and row[idx[c]] is not None else "" for c in CSV_HEADER}
-        if not any(cell.values()):
-            continue
-        where = f"{name}, dòng {n}"
-        field = _FIELD_WORDS.get(fold(cell["field"]))
-        problem = ("đơn vị '{unit}' không có trong kế hoạch (dùng {units})" if cell["unit"] not in plan.unit_codes
-                   else "kỳ '{period}' không hợp lệ (dạng NNNN-TT, ví dụ {year}-11)" if cell["period"] not in plan.periods
-                   else "cột field '{field}' phải là reason, highlights hoặc next_tasks" if field is None
-                   else "chỉ tiêu '{indicator}' không có trong kế hoạch" if field == "reason" and cell["indicator"] not in ids
-                   else "cột text để trống" if not cell["text"] else "")
-        if problem:
-            messages.append(f"{where}: bỏ qua ghi chú vì " + problem.format(
-                **cell, units=", ".join(plan.unit_codes), year=plan.year))
-            continue
-        out.append({**cell, "indicator": cell["indicator"] if field == "reason" else "", "field": field,
-                    "text": clean(cell["text"], where, messages), "file": name})
-    return out
-
-
 # --- the data folder ------------------------------------------------------------------------------------
 
-def _tables(path: Path) -> list[list[list[object]]]:
-    """Every sheet of a workbook as rows of values (only a kit template's sheets are kept by the caller)."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+def _tables(data: bytes, suffix: str, name: str) -> list[list[list[object]]]:
+    """Every sheet of a workbook (its bytes) as rows of values (only a kit template's sheets are kept by the
+    caller)."""
+    if suffix in (".xlsx", ".xlsm"):
         import openpyxl
 
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            return [[list(r) for r in safety.bounded_rows(ws.iter_rows(values_only=True, max_col=12), path.name)]
+            return [[list(r) for r in safety.bounded_rows(ws.iter_rows(values_only=True, max_col=NOTE_COLUMNS), name)]
                     for ws in book.worksheets]
         finally:
             book.close()
-    engine = "xlrd" if path.suffix.lower() == ".xls" else "odf"
-    sheets = pd.read_excel(path, sheet_name=None, header=None, engine=engine, dtype=object)
+    return legacy_tables(pd.read_excel(io.BytesIO(data), sheet_name=None, header=None,
+                                       engine="xlrd" if suffix == ".xls" else "odf", dtype=object))
+
+
+def legacy_tables(sheets: dict[str, pd.DataFrame]) -> list[list[list[object]]]:
+    """The sheets of an .xls or .ods (as pandas read them) as the notes read them: blank cells None."""
     return [[[None if pd.isna(v) else v for v in row] for row in f.itertuples(index=False, name=None)]
             for f in sheets.values()]
 
 
-def _csv_table(path: Path) -> list[list[object]]:
-    text, _ = decode_csv(path.read_bytes())
+def _csv_table(data: bytes, name: str) -> list[list[object]]:
+    text, _ = decode_csv(data)
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = max([",", ";", "\t"], key=first.count)
-    return list(safety.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), path.name))
+    return list(safety.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), name))
 
 
 def read_notes(data_dir: str | Path, plan: Plan, period: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Every note under <data>/submissions (templates and notes CSVs) and the messages about them; with `period`,
     only the files that can hold that period's notes (a file in another month's folder cannot). When two
-    files give the same (unit, period, indicator, field), the one later by name wins."""
+    files give the same (unit, period, indicator, field), the one later by name wins. (The data's own reading,
+    kpi.intake.validate.load_submissions, takes the same notes from the tables it read: see of_submissions.)"""
     root = paths.submissions_dir(Path(data_dir))
     messages: list[str] = []
     rows: list[dict] = []
@@ -118,22 +71,40 @@ def read_notes(data_dir: str | Path, plan: Plan, period: str | None = None) -> t
         suffix = path.suffix.lower()
         if period and folder_period(name) not in (None, period):
             continue
-        if suffix not in (".csv", ".xlsx", ".xlsm", ".xls", ".ods") or safety.check_submission_file(path, root, name):
+        if suffix not in (".csv", ".xlsx", ".xlsm", ".xls", ".ods"):
             continue  # the loader reports such files; here they hold no notes
         try:
+            data = safety.read_submission(path, root, name)  # bounded, read once
+            if not isinstance(data, bytes):
+                continue  # refused: the loader reports it
             if suffix == ".csv":
-                table = _csv_table(path)
+                table = _csv_table(data, path.name)
                 if table and is_notes_header(table[0]):
                     rows += csv_notes(table, name, plan, messages)
             else:
-                for table in _tables(path):
+                for table in _tables(data, suffix, path.name):
                     if is_template(table):
                         rows += template_notes(table, name, messages)
         except Exception:  # noqa: BLE001 - the loader reports an unreadable file with its reason; notes add nothing
             continue
+    return _kept(rows), messages
+
+
+def _kept(rows: list[dict]) -> pd.DataFrame:
+    """The notes in file order, one per (unit, period, indicator, field): the later file's."""
     frame = pd.DataFrame(rows, columns=COLUMNS) if rows else empty()
-    frame = frame.drop_duplicates(["unit", "period", "indicator", "field"], keep="last").reset_index(drop=True)
-    return frame, messages
+    return frame.drop_duplicates(["unit", "period", "indicator", "field"], keep="last").reset_index(drop=True)
+
+
+def of_submissions(subs, data_dir: str | Path, plan: Plan, period: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """read_notes's answer from the notes the data's reading took from each file (Submissions.notes, in file
+    order, with their messages by file), without opening the files again; when the Submissions do not carry
+    them (read from the batch's cache), read_notes reads them."""
+    if subs.notes is None:
+        return read_notes(data_dir, plan, period)
+    wanted = (lambda name: folder_period(name) in (None, period)) if period else (lambda name: True)
+    frame = subs.notes[subs.notes["file"].map(wanted).astype(bool)] if len(subs.notes) else subs.notes
+    return _kept(frame.to_dict("records")), [m for name, m in subs.note_messages if wanted(name)]
 
 
 def for_period(frame: pd.DataFrame, period: str, units: list[str]) -> pd.DataFrame:

@@ -1,5 +1,6 @@
-"""The notes' fields, their bound and their cleaning, and the cells a unit's template gives them: shared by the
-template (kpi.intake.template, which asks for notes) and the reader (kpi.intake.notes, which takes them back)."""
+"""The notes' fields, their bound and their cleaning, the cells a unit's template gives them, and the notes taken
+back from a template sheet or a notes CSV: shared by the template (kpi.intake.template, which asks for notes), the
+intake (kpi.intake.load, which takes them from the tables it read) and kpi.intake.notes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ MAX_CHARS = 1000
 FIELDS = {k: WORDS["vi"]["notes"][f"field_{k}"] for k in ("reason", "highlights", "next_tasks")}
 CSV_HEADER = ["unit", "period", "indicator", "field", "text"]  # the long form's notes CSV
 NOTE_KEY = "note="  # column A key of a template's note row: note=<indicator>:reason, note=highlights, ...
+NOTE_COLUMNS = 12  # a template's notes sit in its first columns (the text cell spans C..H)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -65,3 +67,71 @@ def add_note_cells(ws, plan: Plan, unit: str, first_row: int) -> None:
 def is_notes_header(row: list[object]) -> bool:
     """A CSV whose header is exactly the notes columns (in any order) is a notes file, not values."""
     return sorted(fold(c) for c in row if c not in (None, "")) == sorted(CSV_HEADER)
+
+
+_FIELD_WORDS = {fold(v): k for k, v in FIELDS.items()} | {k: k for k in FIELDS}
+
+
+def note_table(table: list[list[object]]) -> list[list[object]]:
+    """A sheet's rows as the notes read them: the first NOTE_COLUMNS cells, trailing blanks left out."""
+    out = []
+    for row in table:
+        cells = list(row[:NOTE_COLUMNS])
+        while cells and cells[-1] is None:
+            cells.pop()
+        out.append(cells)
+    return out
+
+
+# --- the template's note cells --------------------------------------------------------------------------
+
+def template_notes(table: list[list[object]], name: str, messages: list[str]) -> list[dict]:
+    """The filled note cells of a template sheet (rows keyed note=… in column A; the text in the first filled
+    cell right of the label), with unit and period from the template's own keys."""
+    from openpyxl.utils import get_column_letter
+
+    keys = [str(r[0]).strip() if r and r[0] is not None else "" for r in table]
+    meta = dict(k.split("=", 1) for k in keys if k.startswith(("unit=", "period=")))
+    out = []
+    for i, key in enumerate(keys):
+        if not key.startswith(NOTE_KEY):
+            continue
+        spec = key[len(NOTE_KEY):]
+        indicator, _, field = spec.rpartition(":") if ":" in spec else ("", "", spec)
+        cells = [(j, v) for j, v in enumerate(table[i]) if j >= 2 and v is not None and str(v).strip()]
+        if field not in FIELDS or not cells:
+            continue
+        j, value = cells[0]
+        where = f"{name}, ô {get_column_letter(j + 1)}{i + 1}"
+        out.append({"unit": meta.get("unit", ""), "period": meta.get("period", ""), "indicator": indicator,
+                    "field": field, "text": clean(value, where, messages), "file": name})
+    return out
+
+
+# --- the long form's notes CSV --------------------------------------------------------------------------
+
+def csv_notes(table: list[list[object]], name: str, plan: Plan, messages: list[str]) -> list[dict]:
+    """Rows of a notes CSV; a row naming an unknown unit, period, indicator or field is left out with a
+    located Vietnamese message."""
+    header = [fold(c) if c else "" for c in table[0]]
+    idx = {c: header.index(c) for c in CSV_HEADER}
+    ids = {i.id for i in plan.indicators}
+    out = []
+    for n, row in enumerate(table[1:], start=2):
+        cell = {c: str(row[idx[c]]).strip() if idx[c] < len(row) and row[idx[c]] is not None else "" for c in CSV_HEADER}
+        if not any(cell.values()):
+            continue
+        where = f"{name}, dòng {n}"
+        field = _FIELD_WORDS.get(fold(cell["field"]))
+        problem = ("đơn vị '{unit}' không có trong kế hoạch (dùng {units})" if cell["unit"] not in plan.unit_codes
+                   else "kỳ '{period}' không hợp lệ (dạng NNNN-TT, ví dụ {year}-11)" if cell["period"] not in plan.periods
+                   else "cột field '{field}' phải là reason, highlights hoặc next_tasks" if field is None
+                   else "chỉ tiêu '{indicator}' không có trong kế hoạch" if field == "reason" and cell["indicator"] not in ids
+                   else "cột text để trống" if not cell["text"] else "")
+        if problem:
+            messages.append(f"{where}: bỏ qua ghi chú vì " + problem.format(
+                **cell, units=", ".join(plan.unit_codes), year=plan.year))
+            continue
+        out.append({**cell, "indicator": cell["indicator"] if field == "reason" else "", "field": field,
+                    "text": clean(cell["text"], where, messages), "file": name})
+    return out

@@ -17,7 +17,7 @@ from kpi.core.problems import ERROR, Problem, problems_frame
 from kpi.intake.cells import _cell, _fmt, folder_periods, match_villages, parse_dates, parse_numbers, parse_periods
 from kpi.intake.changes import change_warnings
 from kpi.intake.corrections import _numerator_above_denominator, _resolve_duplicates, empty_revisions, village_gaps
-from kpi.intake.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, folder_period, read_file, submission_files
+from kpi.intake.load import EXTRA_COLUMNS, PLACE_COLUMNS, RAW_COLUMNS, fold, folder_period, read_under, submission_files
 from kpi.intake.versions import modified_times
 from kpi.plan.model import Plan
 
@@ -34,6 +34,12 @@ class Submissions:
     synthetic: bool = False  # the data folder's README says the data is synthetic
     file_periods: dict = field(default_factory=dict)  # file -> periods its folder and rows name; () for none
     revisions: pd.DataFrame = field(default_factory=empty_revisions)  # each value a later file replaced (W_REVISED)
+    # Taken from the bytes read, when the files were read (not kept by the cache): each file's SHA-256, and the
+    # units' notes of every file in file order (kpi.intake.notes.of_submissions) with their messages by file.
+    hashes: dict = field(default_factory=dict)
+    notes: pd.DataFrame | None = None
+    note_messages: list = field(default_factory=list)  # (file, message)
+    year_before: Submissions | None = None  # the same files under the year before's plan, when asked for
 
     def period_files(self, periods) -> set[str]:
         """The files of the periods given: those whose folder or rows name one of them, and those that name no
@@ -280,11 +286,21 @@ def validate_rows(raw: pd.DataFrame, plan: Plan, modified: dict[str, float] | No
     return data, rejected, problems, rows, revisions
 
 
-def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
-    """Read and validate every file under <data>/submissions. Never raises on bad input."""
+def load_submissions(data_dir: str | Path, plan: Plan, year_before: Plan | None = None) -> Submissions:
+    """Read and validate every file under <data>/submissions. Never raises on bad input. With `year_before` (the
+    plan of the year before), the same bytes of each file are validated under it too: Submissions.year_before."""
     root = paths.submissions_dir(Path(data_dir))
     found = submission_files(root)
-    raws = [rf for f in found for rf in read_file(f, root, plan.unit_codes, plan)]
+    plans = [plan] if year_before is None else [plan, year_before]
+    reads = [read_under(f, root, [(p.unit_codes, p) for p in plans]) for f in found]
+    subs = _validated(data_dir, plan, root, found, [r[0] for r in reads])
+    if year_before is not None:
+        subs.year_before = _validated(data_dir, year_before, root, found, [r[1] for r in reads])
+    return subs
+
+
+def _validated(data_dir: str | Path, plan: Plan, root: Path, found: list[Path], reads: list) -> Submissions:
+    raws = [rf for r in reads for rf in r.raws]
     frames = [rf.rows for rf in raws if not rf.rows.empty]
     columns = RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS
     raw = (pd.concat(frames, ignore_index=True).reindex(columns=columns) if frames
@@ -321,4 +337,15 @@ def load_submissions(data_dir: str | Path, plan: Plan) -> Submissions:
     return Submissions(data=data, rejected=rejected, problems=file_problems + row_problems,
                        files=files[["file", "rows_read", "accepted", "rejected", "replaced", "villages_missing",
                                     "file_errors"]], received=received, synthetic=synthetic, file_periods=file_periods,
-                       revisions=revisions)
+                       revisions=revisions, **_taken(root, found, reads))
+
+
+def _taken(root: Path, found: list[Path], reads: list) -> dict:
+    """What the reading took from each file's bytes besides its rows: their SHA-256 and the units' notes."""
+    from kpi.intake.notes import COLUMNS, empty
+
+    names = [f.relative_to(root).as_posix() for f in found]
+    notes = [n for r in reads for n in r.notes]
+    return {"hashes": {n: r.sha256 for n, r in zip(names, reads) if r.sha256},
+            "notes": pd.DataFrame(notes, columns=COLUMNS) if notes else empty(),
+            "note_messages": [(n, m) for n, r in zip(names, reads) for m in r.note_messages]}

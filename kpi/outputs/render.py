@@ -17,14 +17,38 @@ from kpi.core.errors import RenderError  # noqa: F401 (raised here, caught by kp
 from kpi.core.files import write_atomic
 
 
+def _exporter_class():
+    """nbconvert's HTMLExporter without its last step, which parses the whole page again with BeautifulSoup to give
+    an <img> without alt text an English one and to make JupyterLab's cell boxes focusable: the kit's template
+    writes every image's alt text itself (in the report's language) and has no JupyterLab cells, and the pass cost
+    half of the HTML's rendering time."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            # HTMLExporter.from_notebook_node (nbconvert 7.17) up to the template's output
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            resources = self._init_resources(resources)
+            self.register_filter("highlight_code",
+                                 self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportExporter
+
+
 def to_html(notebook, target: Path, title: str, lang: str = "vi") -> Path:
     """Render an executed notebook (a notebook object, or its file) to one HTML file: outputs only, images inline,
     lang attribute set."""
     import nbformat  # here, not at the top: a re-run with nothing to remake never renders (and saves the import)
-    from nbconvert import HTMLExporter
     from traitlets.config import Config
 
-    exporter = HTMLExporter(
+    exporter = _exporter_class()(
         config=Config({"TagRemovePreprocessor": {"enabled": True, "remove_cell_tags": ["remove-cell"]}}),
         template_name="kpi_report", extra_template_basedirs=[str(paths.TEMPLATES_DIR)],
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True,

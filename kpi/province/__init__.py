@@ -55,18 +55,23 @@ def load_province(root: Path, plan: Plan) -> ProvinceData:
     """Read and validate every commune folder under a province root (each against its own villages)."""
     from kpi.intake.validate import load_submissions
 
-    data, received, villages, names = [], [], {}, []
+    communes = {}
     for d in paths.commune_dirs(root):
         cplan = commune_plan(plan, d)
-        subs = load_submissions(d, cplan)
-        names.append(d.name)
-        villages[d.name] = len(cplan.villages)
-        data.append(subs.data[["period", "unit", "village", "element", "value"]].assign(commune=d.name))
-        received.append(subs.received.assign(commune=d.name))
+        communes[d.name] = (load_submissions(d, cplan), len(cplan.villages))
+    return province_data(communes)
+
+
+def province_data(communes: dict) -> ProvinceData:
+    """The province's data from each commune's validated submissions and number of villages (folder name ->
+    (kpi.intake.validate.Submissions, villages)), in the communes' order."""
+    data = [subs.data[["period", "unit", "village", "element", "value"]].assign(commune=name)
+            for name, (subs, _) in communes.items()]
+    received = [subs.received.assign(commune=name) for name, (subs, _) in communes.items()]
     frame = pd.concat(data, ignore_index=True) if data else pd.DataFrame(
         columns=["period", "unit", "village", "element", "value", "commune"])
     return ProvinceData(frame, pd.concat(received, ignore_index=True) if received else pd.DataFrame(),
-                        pd.Series(villages, dtype="int64"), names)
+                        pd.Series({name: n for name, (_, n) in communes.items()}, dtype="int64"), list(communes))
 
 
 def _matrix(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:

@@ -7,6 +7,7 @@ key for the commune they name are rolled up (docs/security.md); every other pack
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,10 @@ from kpi.province import ProvinceReport, report_from_history, rollup
 from kpi.province.inbox import DESCRIPTOR, Package, find_packages, load
 from kpi.province.targets import ProvincePlan
 
-__all__ = ["DESCRIPTOR", "Package", "PackageSet", "collect", "find_packages", "report_from_packages"]
+__all__ = ["DESCRIPTOR", "NOTE", "Package", "PackageSet", "collect", "find_packages", "package_note",
+           "report_from_packages"]
+
+NOTE = "packages.json"  # package_note, beside the computed province report in .results/ (kpi.report.province_trust)
 
 RECEIVED_STATES = ("on_time", "late", "date_unknown")  # a unit that sent something readable for P
 HISTORY_COLUMNS = ["commune", "indicator", "month", "numerator", "denominator", "value", "villages_reported",
@@ -293,3 +297,15 @@ def signer(pkg: Package) -> str:
         return signing.read_signature(pkg.signature).fingerprint if pkg.signature else ""
     except ValueError:
         return ""
+
+
+def package_note(ps: PackageSet) -> dict:
+    """What the province report says about the packages: which were rolled up, which not and why, and the
+    corrections the communes listed."""
+    fixes = corrections(ps)
+    return {"period": ps.period, "problems": ps.problems, "missing": ps.missing, "notices": ps.notices,
+            "used": [{"commune_id": c, "commune": p.kpi.get("commune"), "revision": p.kpi.get("revision"),
+                      "made_on": p.kpi.get("made_on"), "source": p.source, "verified": c in ps.verified,
+                      "fingerprint": signer(p) if c in ps.verified else ""} for c, p in sorted(ps.good.items())],
+            "unverified": ps.unverified,
+            "corrections": json.loads(fixes.to_json(orient="records", force_ascii=False))}

@@ -39,6 +39,7 @@ class MonthReport:
     note_messages: list[str] = field(default_factory=list)  # notes cut or left out, with their place
     corrections: pd.DataFrame = field(default_factory=lambda: corrections_of.empty())  # published values changed
     last_year: pd.DataFrame = field(default_factory=lambda: LAST_YEAR_EMPTY)  # last_year_values: the year before
+    beside: tuple[str, ...] | None = None  # the period's shared files (PeriodData.beside); None: those in the folder
 
     @property
     def is_month(self) -> bool:
@@ -138,4 +139,4 @@ def from_period(data: period_data.PeriodData, unit: str, made_on: dt.date | str 
         completeness=data.completeness, made_on=period_data.made_on_date(made_on),
         notes=unit_notes.for_period(data.notes, data.period, data.plan.unit_codes if unit == "commune" else [unit]),
         note_messages=list(data.note_messages), corrections=data.corrections,
-        last_year=data.last_year if unit == "commune" else LAST_YEAR_EMPTY)
+        last_year=data.last_year if unit == "commune" else LAST_YEAR_EMPTY, beside=data.beside)

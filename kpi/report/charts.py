@@ -66,6 +66,20 @@ class Chart:
         self.alt = alt
         self.name = name  # keeps the SVG ids of the charts of one page apart
         self.phone = phone  # the phone form (kpi.report.phone_charts), where the wide one would be too small
+        self._drawn: dict = {}  # (figure id, form) -> SVG: see _once
+
+    def _once(self, figure: plt.Figure, form: str, draw):
+        """`draw()` run once per form while nobody changes `figure`: a notebook cell's output asks for the same SVG
+        twice or more (the wide and phone forms, the folded and open panels), and drawing is most of a report's
+        time. matplotlib marks a figure `stale` at any change to one of its artists, which drops what was drawn
+        of it, so an analyst who changes `.figure` gets the changed chart."""
+        if figure.stale:
+            self._drawn = {key: svg for key, svg in self._drawn.items() if key[0] != id(figure)}
+        key = (id(figure), form)
+        if key not in self._drawn:
+            self._drawn[key] = draw()
+        figure.stale = False  # drawing (and the panels' cutting) marks it; what was drawn is the figure as it is
+        return self._drawn[key]
 
     def png(self) -> bytes:
         buf = io.BytesIO()
@@ -73,10 +87,12 @@ class Chart:
         return buf.getvalue()
 
     def svg(self) -> str:
-        return figure_svg(self.figure, self.alt, salt=self.name)
+        return self._once(self.figure, "svg", lambda: figure_svg(self.figure, self.alt, salt=self.name))
 
     def phone_svg(self) -> str:
-        return figure_svg(self.phone, self.alt, salt=f"{self.name}-phone") if self.phone is not None else ""
+        if self.phone is None:
+            return ""
+        return self._once(self.phone, "svg", lambda: figure_svg(self.phone, self.alt, salt=f"{self.name}-phone"))
 
     def _repr_svg_(self) -> str:
         return self.svg()
@@ -102,8 +118,9 @@ class SmallMultiples(Chart):
         self.fold = fold  # in the report, the panels are one line a tap away on a phone (details.fold), with this
 
     def html(self, fold: str = "") -> str:
-        panels = [Markup(p) for p in panel_svgs(self.figure, self.axes, self.titles, self.name)]
-        legend = Markup(figure_svg(self.legend, salt=f"{self.name}-legend"))
+        panels = [Markup(p) for p in self._once(self.figure, "panels",
+                                                 lambda: panel_svgs(self.figure, self.axes, self.titles, self.name))]
+        legend = Markup(self._once(self.legend, "svg", lambda: figure_svg(self.legend, salt=f"{self.name}-legend")))
         return str(render("report/chart_grid.html.j2", alt=self.alt, legend=legend, panels=panels, fold=fold))
 
     def _repr_mimebundle_(self, include=None, exclude=None):

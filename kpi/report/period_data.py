@@ -27,20 +27,30 @@ LAST_YEAR_EMPTY = pd.DataFrame({"indicator": pd.Series(dtype=object), "value": p
                                 "kind": pd.Series(dtype=object), "period": pd.Series(dtype=object)})
 
 
-def last_year_values(plan: Plan, data_dir: Path, lang: str = "vi") -> pd.DataFrame:
-    """Last year's final value (year to date at its latest month with data, under last year's own plan) of
-    each indicator that continues into this plan: same id, kind, numerator and denominator. Empty when the
-    data folder holds no files of last year, or no plan of last year is found (kpi.core.paths.plan_files)."""
+def year_before_plan(plan: Plan, data_dir: Path) -> Plan | None:
+    """The plan of the year before, when the data folder holds files of that year and its plan is found
+    (kpi.core.paths.plan_files); else None."""
     from kpi.core import paths
-    from kpi.intake.validate import load_submissions
     from kpi.plan import load_plan
 
     before = plan.year - 1
     plan_file = paths.plan_files(data_dir).get(before)
     if plan_file is None or before not in paths.data_years(data_dir):
+        return None
+    return load_plan(plan_file)
+
+
+def last_year_values(plan: Plan, data_dir: Path, lang: str = "vi", read: Submissions | None = None) -> pd.DataFrame:
+    """Last year's final value (year to date at its latest month with data, under last year's own plan) of
+    each indicator that continues into this plan: same id, kind, numerator and denominator. Empty when the
+    data folder holds no files of last year, or no plan of last year is found (kpi.core.paths.plan_files).
+    `read`: the data folder read under last year's plan already (Submissions.year_before), else it is read here."""
+    from kpi.intake.validate import load_submissions
+
+    prev = year_before_plan(plan, data_dir)
+    if prev is None:
         return LAST_YEAR_EMPTY
-    prev = load_plan(plan_file)
-    subs = load_submissions(data_dir, prev)
+    subs = read if read is not None else load_submissions(data_dir, prev)
     last = compute.latest_period(subs.data, prev)
     if last is None:
         return LAST_YEAR_EMPTY
@@ -72,6 +82,9 @@ class PeriodData:
     note_messages: list[str] = field(default_factory=list)
     corrections: pd.DataFrame = field(default_factory=lambda: corrections_of.empty())  # set with the package
     last_year: pd.DataFrame = field(default_factory=lambda: LAST_YEAR_EMPTY)  # the commune report's year before
+    # the shared files the batch writes beside the reports (their footer links them), as planned, not as found in
+    # the folder: a report never depends on what another step happened to write first
+    beside: tuple[str, ...] | None = None
 
     def is_for(self, period: str, data_dir: str | Path, plan_path: str | Path, lang: str) -> bool:
         return (self.period, self.lang, self.data_dir, self.plan_path) == (
@@ -89,7 +102,7 @@ def compute_period(plan: Plan, subs: Submissions, period: str, lang: str, data_d
                    plan_path: str | Path, scorecard: pd.DataFrame | None = None, last_year: bool = False) -> PeriodData:
     """Everything the period's reports show, whatever their unit (`last_year`: also last year's values, which only
     the commune report shows)."""
-    notes, messages = unit_notes.read_notes(data_dir, plan, period)
+    notes, messages = unit_notes.of_submissions(subs, data_dir, plan, period)  # taken as the files were read
     return PeriodData(
         plan=plan, period=period, lang=lang, data_dir=str(Path(data_dir).resolve()),
         plan_path=str(Path(plan_path).resolve()), submissions=subs,
@@ -98,7 +111,7 @@ def compute_period(plan: Plan, subs: Submissions, period: str, lang: str, data_d
         timeliness=period_timeliness(subs, plan, period),
         completeness=compute.completeness(subs.data, plan, periods.last_month(period)),
         notes=unit_notes.for_period(notes, period, plan.unit_codes), note_messages=messages,
-        last_year=last_year_values(plan, Path(data_dir), lang) if last_year else LAST_YEAR_EMPTY)
+        last_year=last_year_values(plan, Path(data_dir), lang, subs.year_before) if last_year else LAST_YEAR_EMPTY)
 
 
 _handed: list[PeriodData] = []

@@ -12,7 +12,7 @@ from IPython.display import HTML
 from kpi.core.i18n import WORDS
 from kpi.report.templates import render
 
-NOTE = "packages.json"  # written by kpi.run.packages_batch beside the computed report
+from kpi.province.packages import NOTE  # packages.json, beside the computed report (kpi.province.packages.package_note)
 
 
 def _info(results_dir: str | Path | None) -> dict | None:

@@ -263,6 +263,9 @@ def footer(r: MonthReport, output_dir: str = "") -> HTML:
     """Links to the period's shared files that sit beside this report (scorecard tables, index)."""
     if not output_dir:
         return _titled("")
-    # The batch writes the scorecard tables before the reports and index.html after them.
-    names = ["index.html"] + [n for n in ("scorecard.xlsx", "scorecard.csv") if (Path(output_dir) / n).exists()]
+    # The batch says which tables it writes beside the reports (index.html after them); a notebook run by hand
+    # links those it finds.
+    tables = r.beside if r.beside is not None else [n for n in ("scorecard.xlsx", "scorecard.csv")
+                                                    if (Path(output_dir) / n).exists()]
+    names = ["index.html", *tables]
     return HTML(render("report/footer.html.j2", label=_t(r, "attachments"), names=names))

@@ -2,8 +2,8 @@
 
 Each report is one task; the task runs the report exactly as a local worker does (its own process, log
 file and time limit), so the data folder, the kit and the output folder must be at the same paths on every
-Dask worker (a shared folder). The scorecard is computed on the cluster too; on a province root, so is the
-province roll-up, with dask.dataframe (kpi/province/on_dask.py), one partition per commune folder."""
+Dask worker (a shared folder). On a province root the province roll-up is computed on the cluster too, with
+dask.dataframe (kpi/province/on_dask.py), one partition per commune folder."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 from kpi.core.errors import ClusterFailed, ClusterUnavailable  # noqa: F401 (raised here, caught by kpi.cli)
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from kpi.plan.model import Plan
     from kpi.province.on_dask import ProvinceTotals
 
@@ -45,22 +43,6 @@ def _report_task(job, time_limit: float) -> tuple[dict, float]:
     return res, time.perf_counter() - t0
 
 
-def _scorecard_task(data_dir: str, plan_path: str, period: str, lang: str) -> pd.DataFrame:
-    from kpi.indicators import compute
-    from kpi.intake.validate import load_submissions
-    from kpi.plan import load_plan
-
-    plan = load_plan(plan_path)
-    return compute.scorecard(load_submissions(data_dir, plan).data, plan, period, lang)
-
-
-def scorecard_on_cluster(scheduler: str, data_dir: Path, plan_path: Path, period: str, lang: str) -> pd.DataFrame:
-    """The period's scorecard computed by a Dask worker from the same files."""
-    with _connect(scheduler) as client:
-        return client.submit(_scorecard_task, str(Path(data_dir).resolve()), str(Path(plan_path).resolve()),
-                             period, lang, pure=False).result()
-
-
 def run_on_cluster(scheduler: str, specs: list, keys: list[dict], time_limit: float
                    ) -> Iterator[tuple[dict, dict, dict, float]]:
     """Submit one task per report and yield (spec, key, result, seconds) as each finishes; a task that fails
@@ -80,9 +62,8 @@ def run_on_cluster(scheduler: str, specs: list, keys: list[dict], time_limit: fl
 
 
 def province_on_cluster(scheduler: str, root: Path, plan: Plan, plan_path: Path) -> ProvinceTotals:
-    """A province root's roll-up computed on the cluster with dask.dataframe: each commune folder read and
-    validated by a worker as one partition, its history made there, the roll-up summed there; only small
-    frames come back (kpi.province.on_dask.ProvinceTotals, for every month of the plan year)."""
+    """A province root's roll-up computed on the cluster (kpi.province.on_dask: one partition per commune folder);
+    only small frames come back, for every month of the plan year."""
     try:
         import dask.dataframe  # noqa: F401 - the `dask` extra, with pyarrow
     except ImportError:

@@ -1,12 +1,9 @@
-"""papermill's engine `kpi` (registered by the `papermill.engine` entry point in pyproject.toml): the notebook's
-cells run in this very process, in an IPython shell whose namespace is new for every report, instead of in a
-Jupyter kernel started for the report. Each cell's outputs are recorded as a kernel sends them and nbclient writes
-them down (display data, the value of the last expression, streams, an error with its traceback), and what a
-report can leave behind is put back after it (matplotlib's figures and settings, the working folder, the
-environment, the warning filters). The usual kernel stays papermill's own engine (`kpi run --engine kernel`).
-
-papermill's registry imports this module when papermill.engines is first imported (the entry point): import
-that, and take the engine from it (`papermill_engines.get_engine("kpi")`), never this module first."""
+"""papermill's engine `kpi` (the `papermill.engine` entry point in pyproject.toml): the notebook's cells run in
+this process, in an IPython shell whose namespace is new for every report, their outputs recorded as nbclient
+records a kernel's (display data, results, streams, errors with their traceback); what a report can leave behind
+(matplotlib's figures and settings, the working folder, the environment, the warning filters) is put back after
+it. `kpi run --engine kernel` uses papermill's own engine. papermill's registry imports this module (the entry
+point): take the engine from it (`papermill.engines.papermill_engines.get_engine("kpi")`)."""
 
 from __future__ import annotations
 
@@ -156,9 +153,8 @@ def clean_slate():
 
 
 class InWorkerEngine(Engine):
-    """papermill runs the cells here, one after another, and stops at the first error, as with nbclient (papermill
-    then raises PapermillExecutionError naming the cell). No kernel, so no start time and no cell time limit: the
-    report's time limit is the worker's (kpi.run.workers)."""
+    """The cells run here one after another, stopping at the first error as with nbclient (papermill then raises
+    PapermillExecutionError naming the cell). The report's time limit is the worker's (kpi.run.workers)."""
 
     @classmethod
     def nb_kernel_name(cls, nb, name=None) -> str:

@@ -15,18 +15,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kpi.core import paths
 from kpi.core.files import write_error_text
 from kpi.outputs import pdf
-from kpi.run.inputs import kit_fingerprint, sha256_file
 from kpi.run.job import LOG_DIR, PDF_GRACE, Job, print_pdf, timed_out
-from kpi.run.manifest import MANIFEST, is_current, report_key, save_manifest
+from kpi.run.manifest import MANIFEST, is_current, save_manifest
 from kpi.run.summary import BatchResult, ReportResult
 
 DEFAULT_TIMEOUT = 1200  # seconds one report (notebook + HTML + PDF) may take before it is stopped
-
-Record = Callable[[Job, dict, dict, float], None]
-
 
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
@@ -51,13 +46,6 @@ class RunOptions:
     engine: str = "worker"  # where the notebook's cells run: the worker (kpi.run.engine) or a kernel
 
 
-def job_key(job: Job, inputs: dict[str, str]) -> dict:
-    """The manifest key of a planned job: its parameters, the data files that feed it (`inputs`: name -> hash),
-    its plan, its notebook and the kit."""
-    notebook = Path(job.notebook) if job.notebook else paths.MASTER_NOTEBOOK
-    return report_key(job, inputs, sha256_file(Path(job.plan_path)), sha256_file(notebook), kit_fingerprint())
-
-
 def pending(jobs: list[tuple[Job, dict]], manifest: dict, out: Path, force: bool
             ) -> tuple[dict[str, ReportResult], list[tuple[Job, dict]]]:
     """The reports already up to date (by unit) and those to make, the longest first (as the manifest timed
@@ -67,8 +55,7 @@ def pending(jobs: list[tuple[Job, dict]], manifest: dict, out: Path, force: bool
     for job, key in jobs:
         entry = entries.get(job.unit)
         if not force and is_current(entry, key, out):
-            done[job.unit] = ReportResult(job.unit, {f: out / n for f, n in entry["outputs"].items()}, skipped=True,
-                                          log=out / LOG_DIR / f"{job.unit}.log")
+            done[job.unit] = ReportResult.kept(job.unit, entry, out)
         else:
             todo.append((job, key))
     todo.sort(key=lambda jk: -float((entries.get(jk[0].unit) or {}).get("seconds", 0)))
@@ -88,16 +75,14 @@ def save(result: BatchResult, manifest: dict) -> None:
 
 class Executor:
     """Runs planned jobs for every batch of a run. Locally, the workers and the browser start with the first job
-    to make (`start`), or are lent by the caller (then the caller closes them); a job's PDF is printed by the
-    run's one printer while its worker already runs the next job. With `opts.scheduler` every job is a task on
-    the Dask cluster."""
+    to make (`start`); a job's PDF is printed by the run's one printer while its worker already runs the next job.
+    With `opts.scheduler` every job is a task on the Dask cluster."""
 
-    def __init__(self, opts: RunOptions, *, pool=None, size: int | None = None):
+    def __init__(self, opts: RunOptions, *, size: int | None = None):
         self.opts = opts
         self.engine = pdf.choose() if "pdf" in opts.formats else pdf.Engine("")
-        self.pool, self._lent = pool, pool is not None
+        self.pool = self.printer = None
         self.size = size  # workers to start: at most this many jobs run at once (None: the first batch's jobs)
-        self.printer = None
         self._starting = threading.Lock()
 
     def __enter__(self) -> "Executor":
@@ -139,39 +124,32 @@ class Executor:
         if not jobs:
             return made
         self.start(len(jobs), out / LOG_DIR / "workers.log")
-        entries, kit, lock = manifest["reports"], kit_fingerprint(), threading.Lock()
+        entries = manifest["reports"]
 
         def record(job: Job, key: dict, res: dict, seconds: float) -> None:
             rr = ReportResult(job.unit, {f: Path(p) for f, p in res["files"].items()}, res["error"],
                               seconds=seconds, log=out / LOG_DIR / f"{job.unit}.log")
-            with lock:
-                made[job.unit] = rr
-                if rr.ok:
-                    entries[job.unit] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
-                                         "made_at": dt.datetime.now().isoformat(timespec="seconds"),
-                                         "seconds": round(seconds, 2)}
-                    if "pdf" in rr.files:
-                        entries[job.unit]["pdf_engine"] = self.engine.name
-                else:
-                    entries.pop(job.unit, None)
-                manifest["kit"] = kit
-                save(result, manifest)
+            made[job.unit] = rr
+            entries.pop(job.unit, None)
+            if rr.ok:
+                entries[job.unit] = {"key": key, "outputs": {f: p.name for f, p in rr.files.items()},
+                                     "made_at": dt.datetime.now().isoformat(timespec="seconds"),
+                                     "seconds": round(seconds, 2), **({"pdf_engine": self.engine.name}
+                                                                      if "pdf" in rr.files else {})}
+            manifest["kit"] = key["kit"]
+            save(result, manifest)
 
-        if self.local:
-            self._run_local(jobs, out, result.period, record, given)
-        else:
+        if not self.local:
             from kpi.run.distributed import run_on_cluster
 
             for job, key, res, secs in run_on_cluster(self.opts.scheduler, [j for j, _ in jobs], [k for _, k in jobs],
                                                       self.opts.time_limit):
                 record(job, key, res, secs)
-        return made
-
-    def _run_local(self, jobs: list[tuple[Job, dict]], out: Path, label: str, record: Record, given=None) -> None:
-        """A worker makes each notebook and its HTML; the PDF is printed by the run's one browser while that
-        worker already runs the next job. Each finished job is recorded at once."""
+            return made
         from tqdm.auto import tqdm
 
+        # a worker makes each notebook and its HTML; the run's one browser prints its PDF while that worker
+        # already runs the next job
         workers_pool, printer, time_limit = self.pool, self.printer, self.opts.time_limit
 
         def one(job: Job, key: dict):
@@ -189,7 +167,7 @@ class Executor:
             return job, key, res, seconds
 
         progress = self.opts.progress
-        bar = tqdm(total=len(jobs), desc=f"Kỳ {label}", unit="báo cáo",
+        bar = tqdm(total=len(jobs), desc=f"Kỳ {result.period}", unit="báo cáo",
                    disable=(None if progress is None else not progress))
         try:
             with ThreadPoolExecutor(max_workers=len(jobs)) as pool:  # threads wait; the workers do the work
@@ -205,14 +183,12 @@ class Executor:
                     raise
         finally:
             bar.close()
+        return made
 
     def close(self) -> None:
-        """Stop what this executor started (a lent pool is the lender's to close): the workers and the browser end
-        side by side."""
-        ours = [x for x in (None if self._lent else self.pool, self.printer) if x is not None]
-        if not self._lent:
-            self.pool = None
-        self.printer = None
+        """Stop the workers and the browser, side by side."""
+        ours = [x for x in (self.pool, self.printer) if x is not None]
+        self.pool = self.printer = None
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="kpi-close") as ending:
             done = [ending.submit(x.close) for x in ours]
         for fut in done:

@@ -1,4 +1,4 @@
-"""Which data files feed which report, hashed as they were read; the validated data left for the notebooks."""
+"""Which data files feed which report; the data folder read once (or taken from the cache) and left for the notebooks."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi.core import paths, periods
-from kpi.core.fingerprint import kit_fingerprint, sha256_file, submission_files  # noqa: F401 (kpi.run.inputs.kit_fingerprint)
+from kpi.core import fingerprint, paths, periods
+from kpi.core.fingerprint import Inputs, sha256_file
 from kpi.intake import cache
 from kpi.intake.validate import Submissions
 from kpi.plan.model import Plan
@@ -45,58 +45,60 @@ def file_units(subs: Submissions) -> dict[str, set[tuple[str, str]]]:
     return out
 
 
-def report_inputs(plan: Plan, subs: Submissions, data_dir: Path, period: str, unit: str,
-                  owners: dict[str, set[tuple[str, str]]] | None = None,
-                  hashes: dict[str, str] | None = None) -> dict[str, str]:
-    """The data files that feed one report, with their SHA-256: files of the feeding units (feeding_units)
-    for months of the plan year up to P (year-to-date views and the forecast read January..P), plus every
-    file whose unit or period could not be read (it shows in every report's data-quality section)."""
+def report_inputs(plan: Plan, subs: Submissions, period: str, unit: str, hashes: dict[str, str],
+                  owners: dict[str, set[tuple[str, str]]] | None = None) -> dict[str, str]:
+    """The data files that feed one report, with their SHA-256 (`hashes`, the run's fingerprint's): files of the
+    feeding units (feeding_units) for months of the plan year up to P (year-to-date views and the forecast read
+    January..P), plus every file whose unit or period could not be read (it shows in every report's data-quality
+    section)."""
     owners = file_units(subs) if owners is None else owners
-    feeding = set(feeding_units(plan, unit))
-    root = paths.submissions_dir(data_dir)
-    out = {}
-    for name, claims in sorted(owners.items()):
-        last = periods.last_month(period)
-        relevant = not claims or any(u in feeding and p.startswith(f"{plan.year}-") and p <= last
-                                     for u, p in claims)
-        if relevant:
-            if hashes is None:
-                out[name] = sha256_file(root / name)
-            else:  # one hash per file per batch, shared by the reports
-                if name not in hashes:
-                    hashes[name] = sha256_file(root / name)
-                out[name] = hashes[name]
-    return out
-
-
-def hash_submissions(data_dir: Path) -> dict[str, str]:
-    """Every submission file (relative name) -> its SHA-256, as it is now."""
-    root = paths.submissions_dir(data_dir)
-    return {f.relative_to(root).as_posix(): sha256_file(f) for f in submission_files(root)} if root.is_dir() else {}
+    feeding, last = set(feeding_units(plan, unit)), periods.last_month(period)
+    return {name: hashes.get(name, "-") for name, claims in sorted(owners.items())
+            if not claims or any(u in feeding and p.startswith(f"{plan.year}-") and p <= last for u, p in claims)}
 
 
 def load_stable(data_dir: Path, plan: Plan, load, known: dict[str, str] | None = None,
                 stamps: dict | None = None) -> tuple[Submissions, dict[str, str]]:
-    """Validate the data folder with `load` and return the files' hashes as they were while it was read: each
-    file's size and time are taken before it is hashed and again after the read; when one changed meanwhile (a
-    unit still copying its file), it is hashed and read again, so the manifest never records a new file's hash
-    beside the old file's values. `known`: the hashes the run already took (kpi.run.uptodate), after `stamps`."""
+    """Validate the data folder with `load` and return the files' hashes as they were read: the SHA-256 of the
+    bytes the intake read (Submissions.hashes; `known` or a hash of its own for a file it refused unread), when
+    every file's size and time after the read are those of `stamps` (taken before anything was hashed or read);
+    when one changed meanwhile (a unit still copying its file), it is read again, so the manifest never records
+    a new file's hash beside the old file's values."""
     from kpi.core.fingerprint import file_stamps
 
+    root = paths.submissions_dir(data_dir)
     for _ in range(3):
-        if known is None or stamps is None:
-            stamps = file_stamps(data_dir)
-            known = hash_submissions(data_dir)
+        stamps = file_stamps(data_dir) if stamps is None else stamps
         subs = load(data_dir, plan)
         if file_stamps(data_dir) == stamps:
-            return subs, known
+            read = getattr(subs, "hashes", {})
+            return subs, {n: read.get(n) or (known or {}).get(n) or sha256_file(root / n) for n in stamps}
         known = stamps = None
         logging.getLogger("kpi.run.batch").warning("Tệp số liệu thay đổi trong khi đọc; đọc lại.")
     return subs, {}  # still changing: hash afresh per report (as before), the files' current content
 
 
-def write_cache(plan: Plan, subs: Submissions, data_dir: Path, plan_path: Path, out: Path, kit: str,
-                hashes: dict[str, str], tables: dict | None = None) -> Path | None:
+def cached(inputs: Inputs, period_dirs: list[Path]) -> Submissions | None:
+    """The validated data a previous batch left (kpi.intake.cache) in one of these period folders, when it was
+    made from the same inputs: a re-run with nothing changed does not validate again."""
+    key = inputs.cache_key()
+    return next((s for s in (cache.read(d, key) for d in period_dirs) if s is not None), None)
+
+
+def read(data_dir: Path, plan: Plan, inputs: Inputs, load=None) -> tuple[Submissions, Inputs]:
+    """The data folder read and validated (load_stable, with `load` or load_submissions), with the fingerprint of
+    what was read: the hashes of the bytes read (a file that changed meanwhile has its new hash; its old stamps
+    stay, so no re-run record vouches for it)."""
+    from kpi.intake.validate import load_submissions
+
+    subs, hashes = load_stable(data_dir, plan, load or load_submissions, dict(inputs.files), inputs.stamps)
+    if hashes != inputs.files:
+        inputs = replace(inputs, files=hashes or fingerprint.take(data_dir).files)
+    return subs, inputs
+
+
+def write_cache(plan: Plan, subs: Submissions, plan_path: Path, out: Path, key: str,
+                tables: dict | None = None) -> Path | None:
     """Leave the batch's validated data in <out>/<period>/.cache/ for the report notebooks (kpi.intake.cache), so
     they do not validate the same files again. Only when the plan file at plan_path is the plan the data was
     validated against (a province commune's plan file differs only in its names, which validation does not
@@ -111,7 +113,6 @@ def write_cache(plan: Plan, subs: Submissions, data_dir: Path, plan_path: Path, 
         if for_validation(own) != for_validation(plan):
             return None
         # computed tables (the scorecard) only for the very plan a report reads: they show the plan's words
-        key = cache.data_key(data_dir, plan_path, kit, hashes)
         return cache.write(subs, out, key, tables if own == plan else None)
     except Exception as exc:  # the cache only saves time: without it every report validates for itself
         from kpi.core.files import write_fault

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import kpi
@@ -40,7 +40,7 @@ ENGINES = {"worker": "kpi", "kernel": "nbclient"}  # --engine -> papermill's eng
 
 @dataclass
 class Job:
-    """One report to make, as the worker receives it: plain values only (it crosses a pipe or a cluster as JSON)."""
+    """One report to make, as the worker receives it: plain values only (it crosses a pipe or a cluster)."""
 
     period: str
     unit: str
@@ -57,13 +57,6 @@ class Job:
     parameters: dict | None = None  # that notebook's parameters; the master's are derived from the fields
     cell_timeout: int = 600  # with --engine kernel: seconds one cell may take
     engine: str = "worker"  # worker: the cells run in the worker (kpi.run.engine); kernel: in a Jupyter kernel
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Job":
-        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def execute(job: Job):

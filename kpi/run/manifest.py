@@ -7,7 +7,9 @@ import json
 import logging
 from pathlib import Path
 
+from kpi.core import paths
 from kpi.core.files import write_atomic
+from kpi.core.fingerprint import Inputs, kit_fingerprint, sha256_file
 
 MANIFEST = "manifest.json"
 
@@ -68,11 +70,15 @@ def is_current(entry: dict | None, key: dict, out: Path) -> bool:
     return all((out / name).is_file() for name in entry["outputs"].values())
 
 
-def report_key(job, inputs: dict[str, str], plan_hash: str, notebook_hash: str, kit: str) -> dict:
-    """Everything a report's content depends on (the job: kpi.run.job.Job); equal keys mean the report need not
-    be remade."""
+def report_key(job, data: dict[str, str], inputs: Inputs | None = None) -> dict:
+    """Everything a report's content depends on (the job: kpi.run.job.Job): its parameters, the data files that
+    feed it (`data`: name -> SHA-256), its plan, its notebook and the kit, taken from the run's fingerprint
+    (`inputs`) or, for a province report, from the job's own files. Equal keys: the report need not be remade."""
+    if inputs is None:
+        notebook = Path(job.notebook) if job.notebook else paths.MASTER_NOTEBOOK
+        inputs = Inputs(kit_fingerprint(), sha256_file(Path(job.plan_path)), "", {}, {}, sha256_file(notebook))
     params = {"period": job.period, "unit": job.unit, "lang": job.lang, "formats": list(job.formats)}
-    return {"kit": kit, "plan": plan_hash, "notebook": notebook_hash, "parameters": params, "data": inputs}
+    return {"kit": inputs.kit, "plan": inputs.plan, "notebook": inputs.notebook, "parameters": params, "data": data}
 
 
 def clean_partials(out: Path) -> list[Path]:

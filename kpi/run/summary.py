@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from kpi.core.files import write_error_text
+from kpi.core.paths import LOG_DIR
 
 
 @dataclass
@@ -19,6 +24,12 @@ class ReportResult:
     @property
     def ok(self) -> bool:
         return not self.error
+
+    @classmethod
+    def kept(cls, unit: str, entry: dict, folder: Path) -> "ReportResult":
+        """A report the manifest of `folder` records as made from the same inputs: not made again."""
+        return cls(unit, {f: folder / name for f, name in entry["outputs"].items()}, skipped=True,
+                   log=folder / LOG_DIR / f"{unit}.log")
 
 
 @dataclass
@@ -36,6 +47,16 @@ class BatchResult:
     @property
     def failed(self) -> list[ReportResult]:
         return [r for r in self.reports if not r.ok]
+
+    def attempt(self, name: str, path: Path, write: Callable[[], Any]) -> Any:
+        """One of the batch's own outputs: what `write` returns, or None when it could not be written (a full
+        disk), which is said in the notes and counted as unwritten while the rest of the run goes on."""
+        try:
+            return write()
+        except OSError as exc:
+            self.notes.append(write_error_text(exc, path))
+            self.unwritten.append(name)
+            return None
 
 
 _PYTHON_ERROR = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(:|$)")  # 'TypeError: …', 'PapermillExecutionError: …', 'KeyError'

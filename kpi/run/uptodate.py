@@ -1,16 +1,12 @@
-"""A re-run with nothing changed, answered from a record instead of from the data.
+"""A re-run with nothing changed, answered from a record instead of from the data (issue 16).
 
 The last `kpi run` on a commune's data that ended with every report made or kept and every output written leaves
-<out>/.kpi-uptodate.json: what it was asked (periods, units, formats, language, notebook, plan, data folder, the
-day and the kit's KPI_* settings), the SHA-256 of everything it read (each submission file, the data folder's
-README, the plan, the notebook, the kit's code), the SHA-256 of everything it left in each period's folder (the
-reports, manifest, index, scorecards, data package, published revision) and the lines it printed about the data.
-A run asked the same that finds every input and every output as recorded prints what the usual way would print
-for it (every report "bỏ qua (không đổi)") and stops: it reads no sheet and imports no pandas, so a re-run costs a
-small share of the batch (issue 16). Any other run goes the usual way, which removes the record first, under the
-output folder's lock, and writes it again only when it ends with nothing failed or unwritten.
-
-Standard library only (and filelock, for the output folder's lock)."""
+<out>/.kpi-uptodate.json: what it was asked (`request`), the fingerprint of its inputs (kpi.core.fingerprint.Inputs,
+the very one its manifest and cache keys came from), the SHA-256 of everything it left in each period's folder and
+the lines it printed about the data. A run asked the same that finds the same inputs and outputs prints what the
+usual way would print (every report "bỏ qua (không đổi)") without reading a sheet or importing pandas. Any other
+run removes the record first, under the output folder's lock, and writes it again only when it ends with nothing
+failed or unwritten. Standard library only (and filelock)."""
 
 from __future__ import annotations
 
@@ -18,9 +14,9 @@ import json
 import os
 from pathlib import Path
 
-from kpi.core import paths, periods
+from kpi.core import fingerprint, paths, periods
 from kpi.core.files import write_atomic
-from kpi.core.fingerprint import file_stamps, kit_fingerprint, sha256_file, submission_files
+from kpi.core.fingerprint import sha256_file
 from kpi.run.lock import OutputLock
 from kpi.run.summary import BatchResult, ReportResult
 
@@ -52,32 +48,10 @@ def _plan_path(args) -> Path:
     return Path(args.plan) if args.plan else paths.PLAN_FILE
 
 
-def inputs(args, submissions: bool = True) -> dict[str, str]:
-    """Everything the run reads, name -> SHA-256 ('-' for a file that is not there)."""
+def inputs(args, files: dict[str, str] | None = None) -> fingerprint.Inputs:
+    """The fingerprint of what the run reads (`files`: the submissions' hashes when already taken)."""
     notebook = Path(args.notebook) if getattr(args, "notebook", None) else paths.MASTER_NOTEBOOK
-    data = Path(args.data)
-    out = {"kit": kit_fingerprint(), "plan": _digest(_plan_path(args)), "notebook": _digest(notebook),
-           "README.md": _digest(data / "README.md"),
-           "signing key": _digest(paths.keys_dir() / f"{data.resolve().name}.pub")}  # signs the package
-    root = paths.submissions_dir(data)
-    for f in submission_files(root) if submissions else []:
-        out[f"submissions/{f.relative_to(root).as_posix()}"] = sha256_file(f)
-    return out
-
-
-def submission_hashes(read: dict[str, str] | None) -> dict[str, str] | None:
-    """The submission files' hashes among `inputs`, by their name in the submissions folder."""
-    prefix = "submissions/"
-    return None if read is None else {k[len(prefix):]: v for k, v in read.items() if k.startswith(prefix)}
-
-
-def unchanged(args, read: dict[str, str], stamps: dict | None) -> bool:
-    """Whether everything the run read is as it was: the submission files by their size and time since `stamps`
-    (taken before they were hashed), the few other inputs by their hash."""
-    if stamps is None:
-        return inputs(args) == read
-    others = {k: v for k, v in read.items() if not k.startswith("submissions/")}
-    return file_stamps(Path(args.data)) == stamps and inputs(args, submissions=False) == others
+    return fingerprint.take(Path(args.data), _plan_path(args), notebook, files)
 
 
 def outputs(out_root: Path, period: str) -> dict[str, str]:
@@ -96,27 +70,23 @@ def outputs(out_root: Path, period: str) -> dict[str, str]:
     return found
 
 
-def _digest(path: Path) -> str:
-    return sha256_file(path) if path.is_file() else "-"
-
-
 def forget(out_root: Path) -> None:
     """Any run that goes the usual way starts by removing the record (under the lock): a run killed half-way, or
     one asked something else, leaves no record that would vouch for what it changed."""
     (Path(out_root) / RECORD).unlink(missing_ok=True)
 
 
-def remember(args, read: dict[str, str], lines: list[str], units: list[str], results: list[BatchResult],
-             stamps: dict | None = None) -> None:
-    """Record a run that ended with nothing failed or unwritten, when the files it read (`read`, hashed before
-    it read them, after `stamps`) are still as they were: a file that changed during the run must not be vouched
-    for."""
+def remember(args, read: fingerprint.Inputs, lines: list[str], units: list[str], results: list[BatchResult]) -> None:
+    """Record a run that ended with nothing failed or unwritten, when what it read (`read`, taken before it read
+    the data) is still as it was, its submissions by their size and time: a file that changed during the run must
+    not be vouched for."""
     if not eligible(args) or any(b.failed or b.unwritten or b.index is None for b in results):
         return
-    if not unchanged(args, read, stamps):
+    now = inputs(args, read.files)
+    if now.stamps != read.stamps or now.record() != read.record():
         return
     out_root = Path(args.out)
-    record = {"request": request(args), "inputs": read, "lines": lines, "units": units,
+    record = {"request": request(args), "inputs": read.record(), "lines": lines, "units": units,
               "periods": [{"period": b.period, "notes": b.notes, "pdf_engine": b.pdf_engine,
                            "outputs": outputs(out_root, b.period)} for b in results]}
     try:
@@ -125,25 +95,26 @@ def remember(args, read: dict[str, str], lines: list[str], units: list[str], res
         forget(out_root)
 
 
-def check(args) -> tuple[list[str], list[BatchResult]] | None:
-    """(the lines about the data, the results) of a run whose record says nothing changed; None: go the usual
-    way. Under the output folder's lock, like any run: a run at work in the folder is waited for or said."""
-    out_root = Path(args.out)
+def check(args) -> tuple[tuple[list[str], list[BatchResult]] | None, fingerprint.Inputs | None]:
+    """(the lines about the data, the results) of a run whose record says nothing changed, else None: go the usual
+    way; with the fingerprint taken for it, which the usual way then uses (its stamps tell whether a file changed
+    since). Under the output folder's lock, like any run: a run at work in the folder is waited for or said."""
+    out_root, taken = Path(args.out), None
     if args.force or not (out_root / RECORD).is_file() or not eligible(args):
-        return None
+        return None, None
     with OutputLock(out_root, wait=args.wait, on_wait=print):
         try:
             record = json.loads((out_root / RECORD).read_text(encoding="utf-8"))
-            if record["request"] != request(args) or record["inputs"] != inputs(args):
-                return None
-            results = []
-            for kept in record["periods"]:
-                if kept["outputs"] != outputs(out_root, kept["period"]):
-                    return None
-                results.append(_result(out_root, kept, record["units"]))
-            return list(record["lines"]), results
+            if record["request"] != request(args):
+                return None, None
+            taken = inputs(args)
+            results = [_result(out_root, kept, record["units"]) for kept in record["periods"]
+                       if kept["outputs"] == outputs(out_root, kept["period"])]
+            if record["inputs"] != taken.record() or len(results) != len(record["periods"]):
+                return None, taken
+            return (list(record["lines"]), results), taken
         except (OSError, ValueError, KeyError, TypeError, AttributeError):  # damaged or foreign: the usual way
-            return None
+            return None, taken
 
 
 def _result(out_root: Path, kept: dict, units: list[str]) -> BatchResult:
@@ -152,7 +123,6 @@ def _result(out_root: Path, kept: dict, units: list[str]) -> BatchResult:
     period = kept["period"]
     folder = paths.period_dir(out_root, period).resolve()
     entries = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["reports"]
-    reports = [ReportResult(u, {f: folder / name for f, name in entries[u]["outputs"].items()}, skipped=True,
-                            log=folder / paths.LOG_DIR / f"{u}.log") for u in units]
+    reports = [ReportResult.kept(u, entries[u], folder) for u in units]
     return BatchResult(period, folder, reports, index=folder / "index.html", scorecard=folder / "scorecard.csv",
                        manifest=folder / "manifest.json", notes=list(kept["notes"]), pdf_engine=kept["pdf_engine"])

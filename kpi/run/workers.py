@@ -1,12 +1,8 @@
-"""The batch's worker processes: one pebble process pool whose workers come from multiprocessing's fork server
-(started by exec, so no process is forked from one that has threads), with the kit, papermill and nbconvert
-imported once in that server for every worker. Each worker runs report after report (`kpi.run.job.run_report`,
-the notebook's cells in the worker itself: kpi.run.engine) and is replaced after RECYCLE reports. A report that
-passes its time limit is stopped with its worker, and the next report gets a fresh worker. While a report runs,
-the worker's standard output and error go to that report's log file; between reports, to the pool's log.
-
-When the pool is closed, its workers, the fork server and multiprocessing's resource tracker have all ended and
-been waited for: `kpi run` leaves no process behind."""
+"""The batch's worker processes: one pebble process pool forked from multiprocessing's fork server (started by exec,
+so no process is forked from one that has threads), which imported the kit, papermill and nbconvert once. A worker
+runs report after report (kpi.run.job.run_report) and is replaced after RECYCLE reports, or with the report it was
+running when that passes its time limit. A report's output goes to its log file, the rest to the pool's log. Once
+the pool is closed its workers, the fork server and the resource tracker have ended and been waited for."""
 
 from __future__ import annotations
 
@@ -26,8 +22,7 @@ from kpi.run.job import Job, timed_out
 INTERRUPTED = "Đã dừng (Ctrl-C): báo cáo chưa chạy xong nên không được tạo; chạy lại lệnh để tạo."
 RECYCLE = 50  # reports a worker runs before a fresh one takes its place
 # imported once, in the fork server, for every worker (what a report needs, not the batch's own modules)
-PRELOAD = ["kpi.run.preload", "kpi.report.views", "kpi.report.charts", "kpi.report.period_views",
-           "kpi.report.views_notes", "kpi.report.province_views", "kpi.outputs.docx_report", "nbconvert"]
+PRELOAD = ["kpi.run.preload"]
 
 _open = 0  # pools open in this process; the last one to close stops the fork server
 _open_lock = threading.Lock()
@@ -43,7 +38,7 @@ def _context():
     from multiprocessing import forkserver
 
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["kpi.run.workers", *PRELOAD])
+    ctx.set_forkserver_preload(PRELOAD)
     saved = dict(os.environ)
     os.environ.update(ONE_THREAD)
     try:
@@ -66,10 +61,10 @@ def _end_servers() -> None:
 
 
 class Pool:
-    """`size` workers, started at once (their start overlaps the batch's own work: reading and validating the
-    data, the scorecard) or, `lazy`, with the first report. `log` takes what they print between reports."""
+    """`size` workers, started at once: their start overlaps the batch's own work. `log` takes what they print
+    between reports."""
 
-    def __init__(self, size: int, log: Path, lazy: bool = False, recycle: int = RECYCLE):
+    def __init__(self, size: int, log: Path, recycle: int = RECYCLE):
         global _open
         self.log, self.size, self.recycle = Path(log), max(1, size), recycle
         self.stopping = False  # set by terminate(): no new report starts
@@ -79,8 +74,7 @@ class Pool:
         self._started = threading.Lock()
         with _open_lock:
             _open += 1
-        if not lazy:
-            self._start()
+        self._start()
 
     def _start(self):
         from pebble import ProcessPool
@@ -104,10 +98,9 @@ class Pool:
         self.close()
 
     def run(self, job: Job, log_path: Path, time_limit: float, given=None) -> dict | None:
-        """Wait for a free worker, then run the report on it: run_report's result, with "seconds" (from the
-        worker taking the report, the wait for a free one not counted) and "worker" (its process id); None when it did not finish within
-        `time_limit` (its worker is then stopped and replaced). `given`: the period's data, computed once by the
-        batch (kpi.report.PeriodData). A report whose log cannot be written fails with that reason."""
+        """Wait for a free worker, then run the report on it with the period's data (`given`): run_report's result,
+        with "seconds" (from the worker taking it) and "worker" (its pid); None past `time_limit` (the worker is
+        then replaced). A report whose log cannot be written fails with that reason."""
         from kpi.run.job import start_log
 
         with self._slots:

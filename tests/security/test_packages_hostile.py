@@ -293,7 +293,7 @@ def test_without_keys_nothing_is_rolled_up_unless_allowed_and_then_it_says_so(cl
     assert sorted(ps.good) == COMMUNES and ps.verified == set() and ps.unverified == COMMUNES
     from kpi.core.files import write_atomic
     from kpi.report.province_trust import trust_note, trust_section
-    from kpi.run.packages_batch import PACKAGES_NOTE, package_note
+    from kpi.province.packages import NOTE as PACKAGES_NOTE, package_note
 
     write_atomic(tmp_path / "r" / PACKAGES_NOTE, json.dumps(package_note(ps), ensure_ascii=False))
     page1 = trust_note(tmp_path / "r").data

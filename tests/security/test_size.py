@@ -85,6 +85,31 @@ def test_huge_csv_is_refused_before_reading(tmp_path, plan):
     assert peak < 15 * MB, f"peak {peak / MB:.1f} MB"
 
 
+def _stat_saying(size: int):
+    """os.fstat as it would answer while a unit's copy of the file was still `size` bytes long."""
+    real = os.fstat
+
+    def fstat(fd):
+        st = list(real(fd))
+        st[6] = size  # st_size
+        return os.stat_result(st)
+    return fstat
+
+
+def test_a_file_growing_while_read_is_read_whole_within_the_bound(tmp_path, monkeypatch):
+    # Catches: a file still being copied read only up to the size it had when opened (a cut file, its tail lost).
+    from kpi.core import safety
+
+    data, sub = _month(tmp_path)
+    whole = (GOOD + "2026-04,ca,Thôn 2,pop_total,300,2026-05-03\n" * 40_000).encode("utf-8")  # ~1.9 MB
+    (sub / "ca.csv").write_bytes(whole)
+    monkeypatch.setattr(os, "fstat", _stat_saying(100))
+    assert safety.read_submission(sub / "ca.csv", data / "submissions", "2026-04/ca.csv") == whole
+    monkeypatch.setenv("KPI_MAX_FILE_MB", "1")  # grown past the bound while read: refused, never read further
+    p = safety.read_submission(sub / "ca.csv", data / "submissions", "2026-04/ca.csv")
+    assert (p.code, p.found, p.expected) == ("E_FILE_TOO_LARGE", "hơn 1 MB", "1 MB")
+
+
 def test_size_bound_is_configurable(tmp_path, plan, monkeypatch):
     data, sub = _month(tmp_path)
     (sub / "kt.csv").write_text(HEADER + "\n" + "2026-04,kt,,startups_new,1,2026-05-03\n" * 40_000, encoding="utf-8")
