@@ -89,22 +89,6 @@ def test_one_commune_alone_gives_its_rows_of_the_province_history():
                                       full[full["commune"] == name].reset_index(drop=True))
 
 
-@pytest.mark.parametrize("period", ["2026-01", "2026-02"])
-def test_the_report_history_and_the_province_history_are_one(period):
-    """Each commune's rows of the province history (the package's and the province's) are exactly the history its
-    own report shows and writes into its data package (compute.history, kpi.report.period_data)."""
-    from kpi.indicators import compute
-    from kpi.intake.validate import load_submissions
-
-    pdata = province.load_province(ROOT, PLAN)
-    full = province.commune_history(pdata.data, PLAN, period, pdata.villages)
-    for name in pdata.communes:
-        own_plan = province.commune_plan(PLAN, ROOT / name)
-        own = compute.history(load_submissions(ROOT / name, own_plan).data, own_plan, period)
-        rows = full[full["commune"] == name].drop(columns="commune").reset_index(drop=True)
-        pd.testing.assert_frame_equal(own[list(rows.columns)].reset_index(drop=True), rows, check_exact=True)
-
-
 def test_a_written_report_reads_back_for_its_period_only(report, tmp_path):
     """The hand-over of `kpi run --scheduler` to the province notebook: the report the batch computed is what
     the notebook's build() returns, without reading the data root (which here does not exist)."""

@@ -52,6 +52,10 @@ def test_batch_makes_every_file(rendered):
         if rendered.chromium:
             assert f"{unit}.pdf" in names
     assert {"scorecard.csv", "scorecard.xlsx", "index.html"} <= names
+    # each report links the period's tables, the workbook too, which the batch writes while the reports run
+    for unit in RENDER_UNITS:
+        links = re.findall(r'href="([^"#]+)"', (rendered.out / f"{unit}.html").read_text(encoding="utf-8"))
+        assert links[-3:] == ["index.html", "scorecard.xlsx", "scorecard.csv"], unit
 
 
 # --- HTML in a real browser -------------------------------------------------------------------------------

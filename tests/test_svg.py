@@ -98,3 +98,30 @@ def test_phone_scorecard_names_every_indicator_whole(commune_charts, month_repor
     for row in card.itertuples():
         assert f"{row.indicator}. " in texts
     assert "…" not in texts
+
+
+def test_a_figure_laid_out_by_tight_layout_is_drawn_once_into_its_svg_and_keeps_its_engine(monkeypatch):
+    """tight_layout() leaves a placeholder layout engine, for which savefig would draw the figure once more before
+    drawing it into the file: the SVG is drawn once, is the same, and the figure keeps its engine."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from kpi.report.svg import figure_svg
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.bar(["Thôn 1", "Thôn 2"], [3, 5])
+    ax.set_title("Số hộ đã có Internet")
+    fig.tight_layout()
+    plt.close(fig)
+    engine = fig.get_layout_engine()
+    assert engine is not None  # the placeholder this is about
+    draws = []
+    real_draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(1) or real_draw(self, renderer))
+    once = figure_svg(fig, "Biểu đồ", salt="t")
+    assert len(draws) == 1
+    assert fig.get_layout_engine() is engine
+    monkeypatch.setattr(Figure, "draw", real_draw)
+    fig.set_layout_engine(None)  # as it would be without the placeholder: the very same SVG
+    assert figure_svg(fig, "Biểu đồ", salt="t") == once
+    assert "Thôn 1" in once and "Số hộ đã có Internet" in once

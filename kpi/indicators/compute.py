@@ -10,6 +10,7 @@ import pandas as pd
 from kpi.core import periods, schema
 from kpi.core.i18n import STATUS_LABELS
 from kpi.core.problems import UNREADABLE_FILE_CODES
+from kpi.indicators.history import one_commune, values_from_sums, year_to_date  # noqa: F401 (said here too)
 from kpi.plan.model import Plan
 
 FORECAST_MONTHS = 3  # the forecast line goes through the last up to 3 months that have a value
@@ -155,28 +156,6 @@ def pace(history: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
     return pd.DataFrame({"months": line["n"].fillna(0).astype("int64"), "slope": line["slope"], "reach": reach})
 
 
-def values_from_sums(frame: pd.DataFrame, kind: pd.Series, reported: pd.Series) -> pd.Series:
-    """docs/rules.md §3.2 from the sums over places (villages of a commune, or communes of a province): a ratio is
-    100 × Σ numerator / Σ denominator (a zero denominator gives no value; never a mean of ratios), a count is
-    Σ numerator; nothing reported, no value. `frame` has numerator and denominator; `kind` ratio|count."""
-    ratio = 100 * frame["numerator"] / frame["denominator"].where(frame["denominator"] > 0)
-    value = pd.Series(np.where(kind == "ratio", ratio, frame["numerator"]), index=frame.index, dtype="float64")
-    return value.where(reported > 0)
-
-
-def year_to_date(wide: pd.DataFrame, plan: Plan) -> pd.DataFrame:
-    """docs/rules.md §3.1 on a matrix of monthly values (rows with an `element` index level, one column per month from
-    January): a flow sums its months from January (missing months add nothing; no value until its first
-    reported month), a stock keeps the month's own value, with no carry-forward."""
-    flows = [e.code for e in plan.elements if e.time == "flow"]
-    is_flow = wide.index.get_level_values("element").isin(flows)
-    out = wide.copy()
-    if is_flow.any():
-        part = wide[is_flow]
-        out.loc[is_flow] = part.fillna(0).cumsum(axis=1).where(part.notna().cumsum(axis=1) > 0)
-    return out
-
-
 def status(frame: pd.DataFrame, period: str) -> pd.Series:
     """The status rule of docs/rules.md §3, in order: no value → no_data; encouraged target → encouraged; value ≥ target
     → achieved; continuous below target → behind; past the deadline (last day of P after it) → missed;
@@ -216,9 +195,14 @@ def period_values(data: pd.DataFrame, plan: Plan, period: str) -> pd.Series:
 
 
 def history(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
-    """Every indicator's year-to-date value for each month January..P (the trend line and the forecast's input)."""
-    ytd, _ = views(data, plan, period)
-    return indicator_values(ytd, plan, list(range(1, month_of(period) + 1)))
+    """Every indicator's year-to-date value for each month January..P (the trend line and the forecast's input):
+    the one implementation, kpi.indicators.history, for the plan's commune, with the plan's columns of each
+    indicator (indicator_table), in the plan's order."""
+    schema.check(data, schema.LONG, "data")
+    hist = one_commune(data, plan, period)
+    columns = ["indicator", "month", "numerator", "denominator", "villages_reported"]
+    out = hist[columns].merge(indicator_table(plan), on="indicator")
+    return out.assign(villages_expected=hist["villages_expected"].to_numpy(), value=hist["value"].to_numpy())
 
 
 def scorecard(data: pd.DataFrame, plan: Plan, period: str, lang: str = "vi") -> pd.DataFrame:
@@ -227,9 +211,7 @@ def scorecard(data: pd.DataFrame, plan: Plan, period: str, lang: str = "vi") -> 
     alone, for a quarter, half-year, nine months or year the period alone, docs/rules.md §7) and its change against the
     previous period of the same kind (P−1, the quarter before; none for January, Q1, H1, 9T and the year)."""
     m = month_of(period)
-    ytd, _ = views(data, plan, period)
-    months = list(range(1, m + 1))
-    hist = indicator_values(ytd, plan, months)
+    hist = history(data, plan, period)
     now = hist[hist["month"] == m].set_index("indicator")
     this_month = period_values(data, plan, period)
     before = previous_period(period)

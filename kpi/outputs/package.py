@@ -13,11 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 import kpi
-from kpi import province
 from kpi.core import periods, signing
 from kpi.core.signing import commune_id, unsigned_note  # noqa: F401 (said by kpi run and kpi keys)
 from kpi.core.files import write_folder
-from kpi.indicators import compute
+from kpi.indicators import compute, history
 from kpi.intake import cache
 from kpi.intake.validate import Submissions
 from kpi.outputs import published
@@ -76,9 +75,7 @@ def resources(plan: Plan, subs: Submissions, period: str, card: pd.DataFrame, no
     tl = compute.timeliness(subs.received, plan, period, subs.problems) if given is None else given.timeliness
     tl = pd.DataFrame({"unit": tl["unit"], "state": tl["status"], "submitted_on": _date_text(tl["submitted_on"]),
                        "days_late": tl["days_late"]})
-    hist = given.history if given is not None else province.commune_history(  # the same rows (a test ties them)
-        subs.data.assign(commune=plan.commune), plan, period,
-        pd.Series({plan.commune: len(plan.villages)}, dtype="int64")).drop(columns="commune")
+    hist = given.history if given is not None else history.one_commune(subs.data, plan, period)  # the one history
     revisions = revisions.assign(submitted_on=revisions["submitted_on"].astype(str))
     return {"scorecard": card, "villages": villages, "timeliness": tl,
             "notes": notes.fillna("").astype({"indicator": str}), "revisions": revisions, "history": hist}

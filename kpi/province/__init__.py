@@ -15,11 +15,11 @@ import yaml
 from kpi.core import paths
 from kpi.core.files import write_atomic
 from kpi.indicators import compute
+from kpi.indicators.history import commune_history  # noqa: F401 (the one history, kpi.indicators.history)
 from kpi.plan.model import Plan, Village
 from kpi.province.targets import ProvincePlan, province_targets
 
 COMMUNE_FILE = paths.COMMUNE_FILE
-KEYS = ["commune", "element", "village"]
 
 
 def commune_plan(plan: Plan, commune_dir: Path) -> Plan:
@@ -72,76 +72,6 @@ def province_data(communes: dict) -> ProvinceData:
         columns=["period", "unit", "village", "element", "value", "commune"])
     return ProvinceData(frame, pd.concat(received, ignore_index=True) if received else pd.DataFrame(),
                         pd.Series({name: n for name, (_, n) in communes.items()}, dtype="int64"), list(communes))
-
-
-def _matrix(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
-    """Year-to-date values, one row per (commune, element, village), one column per month 1..P.
-
-    A flow sums its months from January (no value until its first reported month); a stock is the month's
-    own value, no carry-forward (docs/rules.md §3.1)."""
-    upto = compute.month_of(period)
-    # Months are read once per distinct period text, not once per row (30 million rows nationally).
-    codes, uniques = pd.factorize(data["period"])
-    prefix = f"{plan.year}-"
-    months = np.array([int(p[5:7]) if str(p).startswith(prefix) else 0 for p in uniques] + [0], dtype="int8")
-    month = months[np.where(codes >= 0, codes, len(uniques))]
-    keep = (month >= 1) & (month <= upto)
-    rows = data.loc[keep, KEYS + ["value"]].assign(month=month[keep])
-    wide = rows.set_index([*KEYS, "month"])["value"].astype("float64").unstack("month")
-    wide = wide.reindex(columns=pd.Index(range(1, upto + 1), name="month"))
-    return compute.year_to_date(wide, plan)
-
-
-def commune_history(data: pd.DataFrame, plan: Plan, period: str, villages: pd.Series | None = None) -> pd.DataFrame:
-    """Every commune's year-to-date value of every indicator for each month January..P.
-
-    Within a commune a ratio is 100 × Σ numerator / Σ denominator over the villages that have both (never a
-    mean of village ratios); a constant denominator (indicator 11: 20 points) counts once per place; a count
-    is the element's value. Columns: commune, indicator, month, numerator, denominator, value,
-    villages_reported, villages_expected."""
-    wide = _matrix(data, plan, period)
-    months = list(wide.columns)
-    by_element = {e: wide.xs(e, level="element") for e in wide.index.get_level_values("element").unique()}
-    empty = pd.DataFrame(columns=pd.Index(months, name="month"),  # an element no commune reported
-                         index=pd.MultiIndex.from_arrays([[], []], names=["commune", "village"]), dtype="float64")
-    parts = []
-    for ind in plan.indicators:
-        num = by_element.get(ind.numerator, empty)
-        if ind.kind == "count":
-            den = None
-            mask = num.notna()
-        elif ind.denominator_constant is not None:
-            den = num.notna() * float(ind.denominator_constant)
-            mask = num.notna()
-        else:
-            den_raw = by_element.get(ind.denominator, empty)
-            num, den = num.align(den_raw, join="inner")
-            mask = num.notna() & den.notna()
-        g = num.where(mask).groupby(level="commune")
-        frame = pd.DataFrame({
-            "numerator": g.sum(min_count=1).stack(future_stack=True),
-            "villages_reported": mask.groupby(level="commune").sum().stack(future_stack=True),
-        })
-        frame["denominator"] = (np.nan if den is None else
-                                den.where(mask).groupby(level="commune").sum(min_count=1).stack(future_stack=True))
-        frame["indicator"] = ind.id
-        parts.append(frame.reset_index())
-    out = pd.concat(parts, ignore_index=True)
-    levels = {e.code: e.level for e in plan.elements}
-    ind_level = {i.id: levels[i.numerator] for i in plan.indicators}
-    communes = (villages.index if villages is not None else pd.Index(sorted(data["commune"].unique()), name="commune"))
-    grid = pd.MultiIndex.from_product([list(communes), [i.id for i in plan.indicators], months],
-                                      names=["commune", "indicator", "month"]).to_frame(index=False)
-    out = grid.merge(out, on=["commune", "indicator", "month"], how="left")
-    out["villages_reported"] = out["villages_reported"].fillna(0).astype("int64")
-    per_commune = villages if villages is not None else pd.Series(len(plan.villages), index=communes)
-    is_village = out["indicator"].map(ind_level).eq("village")
-    out["villages_expected"] = np.where(is_village, out["commune"].map(per_commune), 1).astype("int64")
-    kind = out["indicator"].map({i.id: i.kind for i in plan.indicators})
-    out["value"] = compute.values_from_sums(out, kind, out["villages_reported"])
-    out.loc[out["villages_reported"] == 0, ["numerator", "denominator"]] = np.nan
-    return out[["commune", "indicator", "month", "numerator", "denominator", "value", "villages_reported",
-                "villages_expected"]]
 
 
 def rollup(history: pd.DataFrame, plan: Plan) -> pd.DataFrame:

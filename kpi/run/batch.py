@@ -5,10 +5,14 @@ whose key the manifest holds, its outputs present, is kept), then index.html."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from kpi.core import fingerprint, paths, periods
+from kpi.core.files import write_error_text
 from kpi.intake.validate import Submissions
 from kpi.outputs import excel, pdf, publish
 from kpi.outputs.tables import write_scorecard_csv
@@ -86,9 +90,11 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
                                        last_year="commune" in [j.unit for j, _ in todo])
     card = given.scorecard
     result.attempt("scorecard.csv", out / "scorecard.csv", lambda: write_scorecard_csv(card, out / "scorecard.csv"))
-    result.attempt("scorecard.xlsx", out / "scorecard.xlsx",
-                   lambda: excel.write_scorecard_xlsx(card, data.plan, period, out / "scorecard.xlsx", opts.lang))
     result.scorecard = out / "scorecard.csv" if "scorecard.csv" not in result.unwritten else None
+    # the workbook is written while the reports run; they link it as planned (PeriodData.beside)
+    workbook = _Aside(result, "scorecard.xlsx", out / "scorecard.xlsx",
+                      lambda: excel.write_scorecard_xlsx(card, data.plan, period, out / "scorecard.xlsx", opts.lang))
+    given.beside = ("scorecard.xlsx",) + (("scorecard.csv",) if result.scorecard else ())
     if periods.is_month(period):  # the data package for the province; its revisions are the reports' corrections
         from kpi.outputs.package import write_period_package
 
@@ -103,9 +109,37 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
 
     # handed to the reports only when they would read this very plan (a province commune's plan file differs in
     # its names: its reports then compute for themselves)
-    by_unit.update(ex.run(todo, out, manifest, result, given if load_plan(data.plan_path) == data.plan else None))
+    handed = given if load_plan(data.plan_path) == data.plan else None
+    if handed is None or not ex.local or opts.engine != "worker":
+        workbook.join()  # a report that reads the folder (a kernel, a cluster, its own plan) finds the workbook there
+    try:
+        by_unit.update(ex.run(todo, out, manifest, result, handed))
+    finally:
+        workbook.join()
     result.reports = [by_unit[u] for u in units]
     save(result, manifest)
     result.index = result.attempt("index.html", out / "index.html", lambda: publish.write_index(
         data.plan, period, card, result.reports, out / "index.html", opts.lang, opts.made_on))
     return result
+
+
+class _Aside:
+    """One of the batch's own outputs written on a thread of its own while the reports run (BatchResult.attempt
+    there): what it could not write is said, and counted, where it would have been had it been written first."""
+
+    def __init__(self, result: BatchResult, name: str, path: Path, write: Callable[[], Any]):
+        self.result, self.name, self.path = result, name, path
+        self.notes_at, self.unwritten_at = len(result.notes), len(result.unwritten)
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix=f"kpi-{name}")
+        self.future = self.thread.submit(write)
+
+    def join(self) -> None:
+        if self.thread is None:
+            return
+        self.thread.shutdown(wait=True)
+        self.thread = None
+        try:
+            self.future.result()
+        except OSError as exc:  # a full disk
+            self.result.notes.insert(self.notes_at, write_error_text(exc, self.path))
+            self.result.unwritten.insert(self.unwritten_at, self.name)
