@@ -89,13 +89,27 @@ class RenderedBatch:
 
 
 @pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory, plan) -> Path:
-    """`kpi demo-data` output: eleven months of synthetic submissions for the plan's units and villages."""
+def demo_template(tmp_path_factory, plan) -> Path:
+    """`kpi demo-data` output (eleven months of synthetic submissions for the plan's units and villages), written
+    once per session (about a second) and never handed to a test: tests get copies (demo_dir, demo_data)."""
     from kpi.demo import write_demo
 
-    out = tmp_path_factory.mktemp("demo")
+    out = tmp_path_factory.mktemp("demo_template") / "data"
     write_demo(out, plan)
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory, demo_template) -> Path:
+    """A copy of the demo data set shared by the tests that only read it (the rendered batch among them)."""
+    return Path(shutil.copytree(demo_template, tmp_path_factory.mktemp("demo") / "data"))
+
+
+@pytest.fixture
+def demo_data(tmp_path, demo_template) -> Path:
+    """A fresh copy of the demo data set at tmp_path/data, as `kpi demo-data --out tmp_path/data` writes it, for
+    a test that runs on it or changes it."""
+    return Path(shutil.copytree(demo_template, tmp_path / "data"))
 
 
 @pytest.fixture(scope="session")
@@ -214,7 +228,8 @@ def province_rendered(tmp_path_factory) -> RenderedProvince:
 
 
 # Examples run by the property tests, printed at the end of every run (`make test`, CI): the count is part of
-# what the tests claim, so it is shown, not assumed from the settings.
+# what the tests claim, so it is shown, not assumed from the settings. Under pytest-xdist each worker counts its
+# own and hands the counts to the controller, which adds them up and prints them.
 _EXAMPLES: dict[str, int] = {}
 
 
@@ -222,6 +237,23 @@ def count_examples(name: str) -> None:
     _EXAMPLES[name] = _EXAMPLES.get(name, 0) + 1
 
 
+def pytest_sessionfinish(session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)  # set in an xdist worker only
+    if workeroutput is not None:
+        workeroutput["hypothesis_examples"] = dict(_EXAMPLES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    for name, n in getattr(node, "workeroutput", {}).get("hypothesis_examples", {}).items():
+        _EXAMPLES[name] = _EXAMPLES.get(name, 0) + n
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     for name, n in sorted(_EXAMPLES.items()):
         terminalreporter.write_line(f"{name}: {n} Hypothesis examples run")
+
+
+# The suite on every core (pytest-xdist): which tests go together to one worker, heaviest first.
+from tests.parallel import (pytest_collection_modifyitems, pytest_configure_node,  # noqa: E402,F401
+                            pytest_unconfigure, pytest_xdist_make_scheduler)

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from kpi.core import errors, fingerprint, paths, periods
-from kpi.demo import write_demo
 from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
 from kpi.report import ParameterError
@@ -31,9 +30,8 @@ def kpi_run(*args: str, env: dict | None = None, **kw) -> subprocess.CompletedPr
 
 
 @pytest.fixture()
-def data(tmp_path: Path) -> Path:
-    write_demo(tmp_path / "data", PLAN)
-    return tmp_path / "data"
+def data(demo_data: Path) -> Path:
+    return demo_data  # `kpi demo-data` at tmp_path/data (a copy of the session's, tests/conftest.py)
 
 
 def test_expand_periods():

@@ -14,7 +14,6 @@ import pytest
 
 from kpi import report
 from kpi.core import fingerprint, paths
-from kpi.demo import write_demo
 from kpi.intake import cache
 from kpi.intake.validate import load_submissions
 from kpi.plan import load_plan
@@ -25,9 +24,8 @@ PLAN = load_plan()
 
 
 @pytest.fixture()
-def data(tmp_path: Path) -> Path:
-    write_demo(tmp_path / "data", PLAN)
-    return tmp_path / "data"
+def data(demo_data: Path) -> Path:
+    return demo_data  # `kpi demo-data` at tmp_path/data (a copy of the session's, tests/conftest.py)
 
 
 def _without(subs, element: str):

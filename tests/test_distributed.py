@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from kpi.core import paths
-from kpi.demo import write_demo
 from kpi.plan import load_plan
 
 distributed = pytest.importorskip("distributed")  # the `dask` extra
@@ -28,9 +27,8 @@ def kpi_run(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_dask_path_gives_the_local_scorecard(tmp_path: Path):
-    data = tmp_path / "data"
-    write_demo(data, load_plan())
+def test_dask_path_gives_the_local_scorecard(tmp_path: Path, demo_data: Path):
+    data = demo_data  # `kpi demo-data` at tmp_path/data
     # Worker threads in this process (the report itself still runs in its own worker process), over TCP on
     # the loopback interface, as a remote scheduler would be reached.
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://",

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from kpi.core import files, paths
-from kpi.demo import write_demo
 from kpi.plan import load_plan
 from kpi.run import batch, executor, inputs, job, manifest, summary
 from tests.conftest import failing_notebook, sleeping_notebook, wait_for_report
@@ -20,9 +19,8 @@ PLAN = load_plan()
 
 
 @pytest.fixture()
-def data(tmp_path: Path) -> Path:
-    write_demo(tmp_path / "data", PLAN)
-    return tmp_path / "data"
+def data(demo_data: Path) -> Path:
+    return demo_data  # `kpi demo-data` at tmp_path/data (a copy of the session's, tests/conftest.py)
 
 
 def _spec(unit: str, data: Path, out: Path, notebook: Path | None = None) -> job.Job:

@@ -11,6 +11,7 @@ import os
 import unicodedata
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -220,8 +221,10 @@ def _typed(table: list[list[object]], state: dict) -> list[tuple[int, int, objec
     return out
 
 
+# slow: 500 examples, about a minute and a half; parallel runs start it first (tests/parallel.py).
 # derandomize and no database: CI runs the same examples every time; no shrinking phase (a failure is reported with
 # the edits that caused it, and shrinking a sheet's edits can take minutes).
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
           suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
 @given(st.lists(EDITS, min_size=1, max_size=4))

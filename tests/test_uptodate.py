@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,6 @@ from pathlib import Path
 import pytest
 
 from kpi.core import fingerprint, paths
-from kpi.demo import write_demo
-from kpi.plan import load_plan
 from kpi.run import uptodate
 
 # kpi's main in a process that says afterwards whether pandas was imported
@@ -31,16 +30,30 @@ def stamps(folder: Path) -> dict[str, int]:
     return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture()
-def run(tmp_path: Path):
-    data = tmp_path / "data"
-    write_demo(data, load_plan())
-    out = tmp_path / "out"
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, demo_template: Path):
+    """The first run on `kpi demo-data` (made once), and a copy of its folders as it left them."""
+    base = tmp_path_factory.mktemp("uptodate")
+    data, out = Path(shutil.copytree(demo_template, base / "data")), base / "out"
     args = ("run", "--data", str(data), "--out", str(out), "--period", "2026-11", "--unit", "commune,ca",
             "--format", "html", "--workers", "2")
     first = kpi(*args)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Tổng: 2 báo cáo tạo mới, 0 bỏ qua vì không đổi, 0 lỗi." in first.stdout
+    kept = tmp_path_factory.mktemp("uptodate_kept")
+    for folder in (data, out):
+        shutil.copytree(folder, kept / folder.name)
+    return data, out, args, kept
+
+
+@pytest.fixture()
+def run(first_run):
+    """The data and output folders exactly as the first run left them (put back at the same paths, with the same
+    sizes, times and modes, before each test: a test changes them)."""
+    data, out, args, kept = first_run
+    for folder in (data, out):
+        shutil.rmtree(folder)
+        shutil.copytree(kept / folder.name, folder)
     return data, out, args
 
 
