@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from kpi.core import fingerprint, paths, periods
-from kpi.core.files import write_error_text
 from kpi.intake.validate import Submissions
 from kpi.outputs import excel, pdf, publish
 from kpi.outputs.tables import write_scorecard_csv
@@ -124,13 +123,13 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
 
 
 class _Aside:
-    """One of the batch's own outputs written on a thread of its own while the reports run (BatchResult.attempt
-    there): what it could not write is said, and counted, where it would have been had it been written first."""
+    """One of the batch's own outputs written on a thread of its own while the reports run: what it could not write
+    is said, and counted, where it would have been had it been written first (BatchResult.attempt's `at`)."""
 
     def __init__(self, result: BatchResult, name: str, path: Path, write: Callable[[], Any]):
         self.result, self.name, self.path = result, name, path
-        self.notes_at, self.unwritten_at = len(result.notes), len(result.unwritten)
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix=f"kpi-{name}")
+        self.at = len(result.notes), len(result.unwritten)
+        self.thread: ThreadPoolExecutor | None = ThreadPoolExecutor(1, thread_name_prefix=f"kpi-{name}")
         self.future = self.thread.submit(write)
 
     def join(self) -> None:
@@ -138,8 +137,4 @@ class _Aside:
             return
         self.thread.shutdown(wait=True)
         self.thread = None
-        try:
-            self.future.result()
-        except OSError as exc:  # a full disk
-            self.result.notes.insert(self.notes_at, write_error_text(exc, self.path))
-            self.result.unwritten.insert(self.unwritten_at, self.name)
+        self.result.attempt(self.name, self.path, self.future.result, at=self.at)

@@ -48,14 +48,16 @@ class BatchResult:
     def failed(self) -> list[ReportResult]:
         return [r for r in self.reports if not r.ok]
 
-    def attempt(self, name: str, path: Path, write: Callable[[], Any]) -> Any:
+    def attempt(self, name: str, path: Path, write: Callable[[], Any], at: tuple[int, int] | None = None) -> Any:
         """One of the batch's own outputs: what `write` returns, or None when it could not be written (a full
-        disk), which is said in the notes and counted as unwritten while the rest of the run goes on."""
+        disk), which is said in the notes and counted as unwritten while the rest of the run goes on. `at`: the
+        places in the notes and the unwritten list it goes to, for an output written aside (kpi.run.batch)."""
         try:
             return write()
         except OSError as exc:
-            self.notes.append(write_error_text(exc, path))
-            self.unwritten.append(name)
+            notes_at, unwritten_at = at or (len(self.notes), len(self.unwritten))
+            self.notes.insert(notes_at, write_error_text(exc, path))
+            self.unwritten.insert(unwritten_at, name)
             return None
 
 
