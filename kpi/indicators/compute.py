@@ -205,13 +205,15 @@ def history(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
     return out.assign(villages_expected=hist["villages_expected"].to_numpy(), value=hist["value"].to_numpy())
 
 
-def scorecard(data: pd.DataFrame, plan: Plan, period: str, lang: str = "vi") -> pd.DataFrame:
+def scorecard(data: pd.DataFrame, plan: Plan, period: str, lang: str = "vi",
+              hist: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per indicator for period P (schema.SCORECARD): year-to-date value at P's last month E, target,
     status, forecast, villages reported, and the period view's value (`month_value`: for a month the month
     alone, for a quarter, half-year, nine months or year the period alone, docs/rules.md §7) and its change against the
-    previous period of the same kind (P−1, the quarter before; none for January, Q1, H1, 9T and the year)."""
+    previous period of the same kind (P−1, the quarter before; none for January, Q1, H1, 9T and the year).
+    `hist`: history(data, plan, period) when the caller has it already (kpi.report.period_data)."""
     m = month_of(period)
-    hist = history(data, plan, period)
+    hist = history(data, plan, period) if hist is None else hist
     now = hist[hist["month"] == m].set_index("indicator")
     this_month = period_values(data, plan, period)
     before = previous_period(period)

@@ -103,11 +103,12 @@ def compute_period(plan: Plan, subs: Submissions, period: str, lang: str, data_d
     """Everything the period's reports show, whatever their unit (`last_year`: also last year's values, which only
     the commune report shows)."""
     notes, messages = unit_notes.of_submissions(subs, data_dir, plan, period)  # taken as the files were read
+    history = compute.history(subs.data, plan, period)  # the trends', and the scorecard's year to date
     return PeriodData(
         plan=plan, period=period, lang=lang, data_dir=str(Path(data_dir).resolve()),
         plan_path=str(Path(plan_path).resolve()), submissions=subs,
-        scorecard=compute.scorecard(subs.data, plan, period, lang) if scorecard is None else scorecard,
-        history=compute.history(subs.data, plan, period), villages=compute.village_table(subs.data, plan, period),
+        scorecard=compute.scorecard(subs.data, plan, period, lang, history) if scorecard is None else scorecard,
+        history=history, villages=compute.village_table(subs.data, plan, period),
         timeliness=period_timeliness(subs, plan, period),
         completeness=compute.completeness(subs.data, plan, periods.last_month(period)),
         notes=unit_notes.for_period(notes, period, plan.unit_codes), note_messages=messages,
