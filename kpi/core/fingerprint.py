@@ -100,4 +100,4 @@ def take(data_dir: Path, plan_path: Path | None = None, notebook: Path | None = 
     return Inputs(kit=kit_fingerprint(), plan=sha256_file(Path(plan_path or paths.PLAN_FILE)),
                   readme=digest(data / "README.md"), files=files, stamps=stamps,
                   notebook=digest(Path(notebook)) if notebook else "-",
-                  signing_key=digest(paths.keys_dir() / f"{data.resolve().name}.pub"))
+                  signing_key=digest(paths.key_file(paths.commune_id(data)).with_suffix(".pub")))

@@ -59,6 +59,16 @@ def keys_dir() -> Path:
     return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "kpi-kit" / "keys"
 
 
+def commune_id(data_dir: Path) -> str:
+    """The commune's id: the name of its data folder (as the province plan lists it)."""
+    return Path(data_dir).resolve().name
+
+
+def key_file(commune_id: str, folder: Path | None = None) -> Path:
+    """A commune's private signing key (kpi keys); its public half sits beside it as `.pub`."""
+    return (folder or keys_dir()) / f"{commune_id}.key"
+
+
 PLAN_NAME = re.compile(r"plan_(\d{4})\.ya?ml")  # plan_2027.yml: the plan of one calendar year
 
 

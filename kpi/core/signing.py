@@ -22,6 +22,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from kpi.core.errors import UsageError
 from kpi.core.files import write_atomic
+from kpi.core import paths
 from kpi.core.paths import keys_dir
 from kpi.core.periods import run_day
 
@@ -68,8 +69,8 @@ class KeyPair:
         return bytes(SigningKey(self.private).verify_key)
 
 
-def key_path(commune_id: str, folder: Path | None = None) -> Path:
-    return (folder or keys_dir()) / f"{commune_id}.key"
+key_path = paths.key_file
+commune_id = paths.commune_id
 
 
 def load_key(commune_id: str, folder: Path | None = None) -> KeyPair | None:
@@ -167,11 +168,6 @@ def verifies(descriptor: bytes, sig: Signature, public: bytes) -> bool:
     except (BadSignatureError, ValueError, TypeError):
         return False
     return True
-
-
-def commune_id(data_dir: Path) -> str:
-    """The commune's id: the name of its data folder (as the province plan lists it)."""
-    return Path(data_dir).resolve().name
 
 
 def unsigned_note(package_dir: Path, data_dir: Path) -> str:
