@@ -39,27 +39,35 @@ if _under and _log:
 '''
 
 
+def counting_opens(tmp_path: Path, under: Path, args: list[str], today: str) -> Counter:
+    """Run `python -m kpi *args` with the audit hook: each file under `under` (relative name) -> how often the run's
+    processes opened it."""
+    hook, log = tmp_path / "hook", tmp_path / "opens.log"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
+    root = under.resolve()
+    env = {**os.environ, "KPI_TODAY": today, "KPI_OPENS_UNDER": str(root) + os.sep, "KPI_OPENS_LOG": str(log),
+           "PYTHONPATH": os.pathsep.join([str(hook), str(paths.ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.run([sys.executable, "-m", "kpi", *args], capture_output=True, text=True, cwd=paths.ROOT, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return Counter(Path(line).relative_to(root).as_posix()
+                   for line in log.read_text(encoding="utf-8").splitlines()) if log.exists() else Counter()
+
+
 def opens_in_a_run(tmp_path: Path) -> tuple[Counter, list[str]]:
     """Each submission file of a copy of data/sample with a January 2027 file added (relative name) -> how often
     one `kpi run` of January 2027's commune report opened it: the sample's 2026 files are read under both plans."""
-    data, hook, log = tmp_path / "data", tmp_path / "hook", tmp_path / "opens.log"
+    data = tmp_path / "data"
     shutil.copytree(paths.ROOT / "data" / "sample", data)
     (data / "submissions" / "2027-01").mkdir()
     (data / "submissions" / "2027-01" / "kt.csv").write_text(
         "period,unit,village,element,value,submitted_on\n2027-01,kt,,enterprises_total,40,2027-02-08\n", encoding="utf-8")
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(HOOK, encoding="utf-8")
     root = (data / "submissions").resolve()
-    env = {**os.environ, "KPI_TODAY": "2027-02-10", "KPI_OPENS_UNDER": str(root) + os.sep, "KPI_OPENS_LOG": str(log),
-           "PYTHONPATH": os.pathsep.join([str(hook), str(paths.ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    proc = subprocess.run([sys.executable, "-m", "kpi", "--plan", str(paths.ROOT / "params" / "plan_2027.yml"), "run",
-                           "--data", str(data), "--out", str(tmp_path / "out"), "--period", "2027-01", "--unit", "commune",
-                           "--format", "html", "--workers", "1"], capture_output=True, text=True, cwd=paths.ROOT, env=env)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    opened = counting_opens(tmp_path, root, ["--plan", str(paths.ROOT / "params" / "plan_2027.yml"), "run", "--data",
+                                             str(data), "--out", str(tmp_path / "out"), "--period", "2027-01", "--unit",
+                                             "commune", "--format", "html", "--workers", "1"], "2027-02-10")
     assert "giá trị cuối năm 2026" in (tmp_path / "out" / "2027-01" / "commune.html").read_text(encoding="utf-8")
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    opened = Counter(Path(line).relative_to(root).as_posix()
-                     for line in log.read_text(encoding="utf-8").splitlines()) if log.exists() else Counter()
     return opened, files
 
 
@@ -71,3 +79,19 @@ def test_each_submission_is_opened_at_most_twice_in_a_run(tmp_path):
     # the November workbook: hashed for the batch's cache, then read once for its values, formulas and notes under
     # 2027's plan and for last year's values under 2026's
     assert opened["2026-11/vhxh.xlsx"] == 2
+
+
+@pytest.mark.slow
+def test_a_province_run_without_a_period_reads_each_commune_once(tmp_path):
+    """Without --period the province run finds the latest month from the communes' data it reads for their reports
+    (not from a reading of its own before): each file is hashed for the caches, then read once."""
+    root, out = tmp_path / "tinh", tmp_path / "out"
+    shutil.copytree(paths.ROOT / "tests" / "fixtures" / "province3", root)
+    opened = counting_opens(tmp_path, root, ["run", "--data", str(root), "--out", str(out), "--unit", "kt", "--format",
+                                             "html", "--workers", "1"], "2026-03-10")
+    files = sorted(p.relative_to(root.resolve()).as_posix() for p in root.rglob("*.csv"))
+    assert len(files) == 14 and set(files) <= set(opened)  # xa_a 4 in January and 4 in February, xa_b 4, xa_c 2
+    assert {name: n for name, n in opened.items() if name.endswith(".csv") and n > 2} == {}
+    # the latest month with data is February 2026: each commune's kt report and the province's were made for it
+    assert all((out / c / "2026-02" / "kt.html").is_file() for c in ("xa_a", "xa_b", "xa_c"))
+    assert (out / "province" / "2026-02" / "province.html").is_file()

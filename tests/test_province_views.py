@@ -134,3 +134,9 @@ def test_the_province_pdf_opens_on_the_summary(province_rendered, pdftotext):
     # the communes by name in the rankings (page 2 on); the trust note on page 1 (kpi/report/province_trust.py)
     # names the packages by their folders
     assert re.search(r"1\. Xã B \(90,0%\); 2\. Xã A \(50,0%\); 3\. Xã C \(10,0%\)", re.sub(r"\s+", " ", text))
+    # on paper every page says what it is and where it stands, as the commune's do (kpi/templates/report/page.css.j2)
+    printed = [re.sub(r"\s+", " ", p) for p in pages if p.strip()]
+    assert len(printed) >= 2
+    for k, page in enumerate(printed, start=1):
+        assert f"Trang {k}/{len(printed)}" in page, (k, page[-200:])
+        assert "Báo cáo tổng hợp cấp tỉnh · Tháng 2/2026" in page and "Chỉ tiêu KHCN, ĐMST và CĐS" in page

@@ -120,7 +120,16 @@ def header(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
     counts = rep.scorecard["status"].value_counts()
     line = render("report/countline.html.j2", title=w["counts"], lang=lang,
                   counts=[(s, int(counts.get(s, 0))) for s in STATUSES])
-    return HTML(render("report/province_header.html.j2", title=title, note=w["note"], countline=line))
+    return HTML(render("report/province_header.html.j2", title=title, note=w["note"], countline=line,
+                       page_css=page_css(rep.period, lang)))
+
+
+def page_css(period: str, lang: str = "vi") -> Markup:
+    """Print layout, as the commune's (kpi/templates/report/page.css.j2): A4, a running header (the province roll-up,
+    the month) and 'Trang X/Y' at the foot of every page."""
+    words, month = WORDS[lang]["report"], periods.label(period, lang)
+    running = f"{WORDS[lang]['province_index']['report']} · {month[:1].upper()}{month[1:]}"
+    return render("report/page.css.j2", running=running, title=words["title_short"], page=words["page"])
 
 
 GROUPS = {"on_target": ("achieved", "on_track"), "behind": ("behind", "missed"), "encouraged": ("encouraged",),

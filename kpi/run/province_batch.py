@@ -134,7 +134,30 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
     root, out_root = Path(root), Path(out_root).resolve()  # absolute: the workers run elsewhere
     say = opts.say or (lambda _text: None)
     communes = paths.commune_dirs(root)
-    totals = None
+    totals = pdata = None
+    communes_read: dict[str, Commune] = {}
+    plans: dict[str, tuple[Plan, Path]] = {}
+    # Locally several communes are read and planned at once, so the workers always have a report waiting, not only
+    # the 5 of one commune; on a cluster, one commune after another.
+    at_once = 1 if opts.scheduler else max(1, min(len(communes), opts.workers or default_workers()))
+
+    def read_commune(d: Path, periods: list[str]) -> None:
+        """The commune's own plan file written beside its reports, its fingerprint taken once, and its data: what a
+        previous run left validated for these very inputs (kpi.intake.cache), else the folder read and validated.
+        Kept for its reports and for the province's roll-up."""
+        cplan = province.commune_plan(plan, d)
+        cplan_file = out_root / d.name / "plan.yml"
+        text = province.commune_plan_yaml(plan_path, cplan)
+        if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
+            write_atomic(cplan_file, text)
+        cplan = load_plan(cplan_file)
+        inputs = fingerprint.take(d, cplan_file, opts.notebook or paths.MASTER_NOTEBOOK, {} if opts.force else None)
+        subs = None if opts.force else cached(inputs, [paths.period_dir(out_root / d.name, p) for p in periods])
+        if subs is None:
+            subs, inputs = read(d, cplan, inputs)
+        communes_read[d.name] = Commune(subs, len(cplan.villages), inputs)
+        plans[d.name] = cplan, cplan_file
+
     if period_spec:
         periods = expand_periods(period_spec)
     else:  # the latest month with data
@@ -143,8 +166,13 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
 
             totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
             latest = totals.latest
-        else:
-            pdata = province.load_province(root, plan)
+        else:  # every commune read now, once: its reports and the roll-up use what was read
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=at_once) as pool:
+                list(pool.map(lambda d: read_commune(d, []), communes))
+            pdata = province.province_data({d.name: (communes_read[d.name].subs, communes_read[d.name].villages)
+                                            for d in communes})
             latest = pdata.data["period"].max() if len(pdata.data) else None
         if latest is None:
             raise UsageError(f"không có số liệu nào trong {root}; hãy ghi rõ --period.")
@@ -154,38 +182,25 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
     for period in periods:  # the province roll-up is monthly (a quarter or a year: the commune report only)
         check_parameters(plan, period, "commune", month_only=True)
     say(f"Tỉnh: {len(communes)} xã trong {root}; kỳ {', '.join(periods)}; {len(units)} báo cáo mỗi xã.")
-    results, communes_read = [], {}
+    results = []
     # One executor for the whole run: every commune's reports and the province report share its workers and
     # its browser, started with the first report to make (a re-run with nothing to make starts neither).
     with Executor(replace(opts, progress=False), size=len(communes) * len(units) * len(periods) + len(periods)) as ex:
 
         def one_commune(d: Path) -> list[BatchResult]:
-            cplan = province.commune_plan(plan, d)
-            cplan_file = out_root / d.name / "plan.yml"
-            text = province.commune_plan_yaml(plan_path, cplan)
-            if not cplan_file.is_file() or cplan_file.read_text(encoding="utf-8") != text:
-                write_atomic(cplan_file, text)
-            cplan = load_plan(cplan_file)
-            # the commune's fingerprint, taken once; the validated data a previous run left for these very inputs
-            # (kpi.intake.cache), else the folder read and validated
-            inputs = fingerprint.take(d, cplan_file, opts.notebook or paths.MASTER_NOTEBOOK, {} if opts.force else None)
-            subs = None if opts.force else cached(inputs, [paths.period_dir(out_root / d.name, p) for p in periods])
-            if subs is None:
-                subs, inputs = read(d, cplan, inputs)
-            communes_read[d.name] = Commune(subs, len(cplan.villages), inputs)
+            if d.name not in communes_read:
+                read_commune(d, periods)
+            (cplan, cplan_file), read_once = plans[d.name], communes_read[d.name]
             made = []
             for period in periods:
-                data = batch.DataSet(cplan, subs, d, cplan_file, inputs)
+                data = batch.DataSet(cplan, read_once.subs, d, cplan_file, read_once.inputs)
                 r = batch.run_batch(data, period, units, out_root / d.name, ex.opts, lock=False, executor=ex)
                 r.period = f"{d.name}/{period}"
                 made.append(r)
             return made
 
-        # Locally several communes are planned at once, so the workers always have a report waiting, not only
-        # the 5 of one commune; on a cluster, one commune after another.
         from concurrent.futures import ThreadPoolExecutor
 
-        at_once = 1 if opts.scheduler else max(1, min(len(communes), opts.workers or default_workers()))
         with ThreadPoolExecutor(max_workers=at_once) as pool:
             try:
                 for d, made in zip(communes, pool.map(one_commune, communes)):
@@ -203,7 +218,7 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
         parameters = {"data_root": str(root.resolve())}
         if pplan is not None and pplan.file:  # the province's own targets (docs/rules.md §9), in the tables and report
             parameters["province_plan"] = str(Path(pplan.file).resolve())
-        if totals is None:
+        if totals is None and pdata is None:
             pdata = province.province_data({name: (c.subs, c.villages) for name, c in in_order.items()})
         else:
             from kpi.province import on_dask as province_dask
