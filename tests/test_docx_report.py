@@ -195,12 +195,9 @@ def test_annex_has_every_village(written, month):
 
 @pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed; CI installs "
                     "libreoffice-writer")
-def test_libreoffice_converts_it_to_an_a4_pdf_with_the_names_intact(written, month, tmp_path, pdftotext):
-    profile = tmp_path / "lo-profile"  # its own profile: no clash with another soffice running
-    done = subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                           "--outdir", str(tmp_path), str(written)], capture_output=True, text=True, timeout=180)
-    pdf = tmp_path / "bao-cao-2026-11.pdf"
-    assert done.returncode == 0 and pdf.is_file(), done.stderr
+def test_libreoffice_converts_it_to_an_a4_pdf_with_the_names_intact(written_pdf, month, pdftotext):
+    pdf = written_pdf
+    assert pdf.name == "bao-cao-2026-11.pdf"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "(A4)" in info
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True).stdout
@@ -270,6 +267,12 @@ def to_pdf(paths: list[Path], outdir: Path) -> list[Path]:
     return pdfs
 
 
+@pytest.fixture(scope="module")
+def written_pdf(written, tmp_path_factory) -> Path:
+    """LibreOffice's PDF of the written DOCX, converted once for the tests that read it."""
+    return to_pdf([written], tmp_path_factory.mktemp("docx_pdf"))[0]
+
+
 def words_at(pdf: Path, pdftotext: str) -> list[tuple[int, float, str]]:
     """Every word of the PDF as (page from 1, top in pt, text), in reading order."""
     import html
@@ -310,11 +313,11 @@ def test_signature_block_is_kept_together_in_the_xml(written):
     assert len(heads) >= 10 and all(p.paragraph_format.keep_with_next for p in heads), [p.text for p in heads]
 
 
-def test_libreoffice_never_leaves_the_signers_name_alone(written, tmp_path, pdftotext):
+def test_libreoffice_never_leaves_the_signers_name_alone(written, written_pdf, tmp_path, pdftotext):
     """Convert the sample, then push section IV down with empty 10 pt lines until, left alone, the page would end
     between 'KT. CHỦ TỊCH' and the name (KT. 50 pt above the text's bottom edge, the name about 115 pt below
     KT.): LibreOffice must move the block whole to the next page, section IV with it."""
-    first = words_at(to_pdf([written], tmp_path)[0], pdftotext)
+    first = words_at(written_pdf, pdftotext)
     page, top = where(first, "KT. CHỦ TỊCH")
     assert where(first, "PHÓ CHỦ TỊCH")[0] == where(first, "Lê Văn Trường")[0] == page
     gap = where(first, "Lê Văn Trường")[1] - top
