@@ -191,6 +191,7 @@ def _save(table: list[list[object]], hidden: set[int], folder) -> None:
 # validating are deterministic functions of the sheet (the plan, the file's name and KPI_TODAY are fixed), so such an
 # example checks the property against the same answer without paying for it again. Every example is still checked.
 _ANSWERS: dict[tuple[str, tuple[int, ...]], tuple[pd.DataFrame, list]] = {}
+_VALIDATED: dict[str, tuple] = {}  # validate_rows' answer by the exact rows it was given (see _read_once)
 
 
 def _read(table: list[list[object]], state: dict, tmp_path_factory) -> tuple[pd.DataFrame, list]:
@@ -211,7 +212,12 @@ def _read_once(table: list[list[object]], state: dict, tmp_path_factory) -> tupl
         subs = load_submissions(folder, PLAN)
         return subs.data, subs.problems
     raw = _frame_from_template([list(r) for r in table], f"{PERIOD}/vhxh.xlsx", "Số liệu", PLAN)
-    data, _, problems, *_ = validate_rows(raw.rows, PLAN)
+    # Different sheets often give the same rows to validate (a column inserted, an empty row moved): validate_rows
+    # is a function of those rows, validated once for all of them (a quarter of the sheets read in memory).
+    key = repr(raw.rows.to_dict("split"))
+    if key not in _VALIDATED:
+        _VALIDATED[key] = validate_rows(raw.rows, PLAN)
+    data, _, problems, *_ = _VALIDATED[key]
     return data, raw.problems + problems
 
 
