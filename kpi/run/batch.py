@@ -13,7 +13,7 @@ from typing import Any
 
 from kpi.core import fingerprint, paths, periods
 from kpi.intake.validate import Submissions
-from kpi.outputs import excel, pdf, publish
+from kpi.outputs import excel, publish
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan.model import Plan
 from kpi.report import period_data
@@ -40,16 +40,15 @@ class DataSet:
     inputs: fingerprint.Inputs | None = None
 
 
-def plan_jobs(data: DataSet, period: str, units: list[str], out: Path, opts: RunOptions,
-              engine: pdf.Engine) -> list[tuple[Job, dict]]:
+def plan_jobs(data: DataSet, period: str, units: list[str], out: Path, opts: RunOptions) -> list[tuple[Job, dict]]:
     """(job, manifest key) for each report of the period."""
     owners = file_units(data.subs)
     jobs = []
     for unit in units:
         job = Job(period=period, unit=unit, data_dir=str(Path(data.data_dir).resolve()), out=str(out.resolve()),
                   plan_path=str(Path(data.plan_path).resolve()), formats=sorted(opts.formats), lang=opts.lang,
-                  made_on=opts.made_on, chromium=engine.path or None, pdf_engine=engine.name,
-                  notebook=str(Path(opts.notebook).resolve()) if opts.notebook else None, engine=opts.engine)
+                  made_on=opts.made_on, notebook=str(Path(opts.notebook).resolve()) if opts.notebook else None,
+                  engine=opts.engine)
         used = report_inputs(data.plan, data.subs, period, unit, data.inputs.files, owners)
         jobs.append((job, report_key(job, used, data.inputs)))
     return jobs
@@ -82,7 +81,7 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
     clean_partials(out)
     result = BatchResult(period, out, [], notes=list(ex.engine.notes), pdf_engine=ex.engine.label)
     manifest = load_manifest(out)
-    by_unit, todo = pending(plan_jobs(data, period, units, out, opts, ex.engine), manifest, out, opts.force)
+    by_unit, todo = pending(plan_jobs(data, period, units, out, opts), manifest, out, opts.force)
     # started now: the workers' imports and the browser's start overlap the period's computing
     ex.start(len(todo), out / LOG_DIR / "workers.log")
     given = period_data.compute_period(data.plan, data.subs, period, opts.lang, data.data_dir, data.plan_path,

@@ -15,7 +15,6 @@ from kpi.core.errors import UsageError
 from kpi.core.files import write_atomic
 from kpi.core.periods import expand_periods
 from kpi.intake.validate import Submissions
-from kpi.outputs import pdf
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan import load_plan
 from kpi.plan.model import Plan
@@ -63,8 +62,8 @@ def write_tables(rep: province.ProvinceReport, out: Path) -> None:
     write_scorecard_csv(rep.communes, out / "communes.csv")
 
 
-def province_job(plan_path: Path, period: str, out_root: Path, opts: RunOptions, data_dir: Path, parameters: dict,
-                 engine: pdf.Engine) -> tuple[Job, BatchResult]:
+def province_job(plan_path: Path, period: str, out_root: Path, opts: RunOptions, data_dir: Path, parameters: dict
+                 ) -> tuple[Job, BatchResult]:
     """The province report of P as a job, the same for the raw-data route and the packages route: the province
     notebook with its parameters (`parameters` adds data_root and, where there is one, results_dir and the
     province plan); with the result of its folder, <out>/province/<P>/, made ready."""
@@ -77,8 +76,8 @@ def province_job(plan_path: Path, period: str, out_root: Path, opts: RunOptions,
              else f"Province roll-up {periods.label(period, 'en')}")
     job = Job(period=period, unit="province", data_dir=str(Path(data_dir).resolve()), out=str(out),
               plan_path=str(plan_path.resolve()), formats=sorted(opts.formats), lang=opts.lang,
-              made_on=periods.run_day().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
-              notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params, title=title, engine=opts.engine)
+              made_on=periods.run_day().isoformat(), notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params,
+              title=title, engine=opts.engine)
     return job, BatchResult(period, out, [], scorecard=out / "province_scorecard.csv")
 
 
@@ -99,7 +98,7 @@ def run_province_period(plan_path: Path, out_root: Path, period: str, ex: Execut
     which reads it instead of loading every commune again."""
     results_dir = (out_root / PROVINCE_DIR / period / RESULTS_DIR).resolve()
     job, result = province_job(plan_path, period, out_root, ex.opts, Path(parameters["data_root"]),
-                               {**parameters, "results_dir": str(results_dir)}, ex.engine)
+                               {**parameters, "results_dir": str(results_dir)})
     out, key = result.out_dir, report_key(job, inputs)
     manifest = load_manifest(out)
     tables = [out / "province_scorecard.csv", out / "communes.csv"]
@@ -255,7 +254,7 @@ def run_packages(folder: Path, out_root: Path, plan: Plan, plan_path: Path, peri
     results = out_root / PROVINCE_DIR / ps.period / RESULTS_DIR
     with Executor(opts) as ex:  # the same executor as every report; the packages are rolled up at every run
         job, result = province_job(plan_path, ps.period, out_root, opts, folder,
-                                   {"results_dir": str(results.resolve())}, ex.engine)
+                                   {"results_dir": str(results.resolve())})
         result.period, out = f"tỉnh/{ps.period}", result.out_dir
         province.write_report(rep, results)
         note = json.dumps(pk.package_note(ps), ensure_ascii=False, indent=1)
