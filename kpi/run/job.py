@@ -56,6 +56,11 @@ class Job:
     cell_timeout: int = 600  # with --engine kernel: seconds one cell may take
     engine: str = "worker"  # worker: the cells run in the worker (kpi.run.engine); kernel: in a Jupyter kernel
 
+    @property
+    def log(self) -> Path:
+        """The report's log file: <out>/logs/<unit>.log."""
+        return Path(self.out) / LOG_DIR / f"{self.unit}.log"
+
 
 def execute(job: Job):
     """Run the job's notebook (the master notebook unless the job names another) with papermill, in the worker
