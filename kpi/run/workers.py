@@ -2,7 +2,8 @@
 so no process is forked from one that has threads), which imported the kit, papermill and nbconvert once. A worker
 runs report after report (kpi.run.job.run_report) and is replaced after RECYCLE reports, or with the report it was
 running when that passes its time limit. A report's output goes to its log file, the rest to the pool's log. Once
-the pool is closed its workers, the fork server and the resource tracker have ended and been waited for."""
+the pool is closed its workers, the fork server and the resource tracker have ended and been waited for. `finish` is
+the batch's side of a report its worker is done with: its outcome, then its PDF by the batch's one browser."""
 
 from __future__ import annotations
 
@@ -92,12 +93,13 @@ class Pool:
     def submit(self, job: Job, log_path: Path, time_limit: float, given=None) -> Future:
         """Queue the report with the period's data (`given`); its future gives run_report's result, with "seconds"
         (from its start) and "worker" (its pid). Its log begins when a worker starts it."""
-        pool = self._pool
-        if self.stopping or pool is None:
+        if self.stopping:  # after Ctrl-C: the report ends as interrupted, never started
             future = Future()
             future.set_exception(CancelledError())
             return future
-        future = pool.schedule(_work, args=(job, str(log_path), given), timeout=time_limit)
+        if self._pool is None:
+            raise RuntimeError("the pool is closed")
+        future = self._pool.schedule(_work, args=(job, str(log_path), given), timeout=time_limit)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
