@@ -140,8 +140,16 @@ def test_a_province_run_works_on_several_communes_at_once(tmp_path):
     index = (out / "province" / "2026-02" / "index.html").read_text(encoding="utf-8")
     assert index.count("Trang của xã</a>") == 3
 
-    # Nothing changed: the re-run remakes nothing, and does not even rewrite the province tables.
+    # The run's tables are the roll-up of the communes' folders, byte for byte (tests/test_distributed.py compares
+    # the cluster's tables with this roll-up).
+    from kpi.run.province_batch import write_tables
+
     tables = [out / "province" / "2026-02" / n for n in ("province_scorecard.csv", "communes.csv")]
+    (tmp_path / "rollup").mkdir()
+    write_tables(province.province_report(province.load_province(root, PLAN), PLAN, "2026-02"), tmp_path / "rollup")
+    assert [t.read_bytes() for t in tables] == [(tmp_path / "rollup" / t.name).read_bytes() for t in tables]
+
+    # Nothing changed: the re-run remakes nothing, and does not even rewrite the province tables.
     before = [t.stat().st_mtime_ns for t in tables]
     again = subprocess.run(proc.args, capture_output=True, text=True, cwd=paths.ROOT)
     assert again.returncode == 0 and "Tổng: 0 báo cáo tạo mới, 4 bỏ qua vì không đổi" in again.stdout, again.stdout
