@@ -5,15 +5,13 @@ whose key the manifest holds, its outputs present, is kept), then index.html."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from kpi.core import fingerprint, paths, periods
 from kpi.intake.validate import Submissions
-from kpi.outputs import excel, pdf, publish
+from kpi.outputs import excel, publish
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan.model import Plan
 from kpi.report import period_data
@@ -40,16 +38,15 @@ class DataSet:
     inputs: fingerprint.Inputs | None = None
 
 
-def plan_jobs(data: DataSet, period: str, units: list[str], out: Path, opts: RunOptions,
-              engine: pdf.Engine) -> list[tuple[Job, dict]]:
+def plan_jobs(data: DataSet, period: str, units: list[str], out: Path, opts: RunOptions) -> list[tuple[Job, dict]]:
     """(job, manifest key) for each report of the period."""
     owners = file_units(data.subs)
     jobs = []
     for unit in units:
         job = Job(period=period, unit=unit, data_dir=str(Path(data.data_dir).resolve()), out=str(out.resolve()),
                   plan_path=str(Path(data.plan_path).resolve()), formats=sorted(opts.formats), lang=opts.lang,
-                  made_on=opts.made_on, chromium=engine.path or None, pdf_engine=engine.name,
-                  notebook=str(Path(opts.notebook).resolve()) if opts.notebook else None, engine=opts.engine)
+                  made_on=opts.made_on, notebook=str(Path(opts.notebook).resolve()) if opts.notebook else None,
+                  engine=opts.engine)
         used = report_inputs(data.plan, data.subs, period, unit, data.inputs.files, owners)
         jobs.append((job, report_key(job, used, data.inputs)))
     return jobs
@@ -82,7 +79,7 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
     clean_partials(out)
     result = BatchResult(period, out, [], notes=list(ex.engine.notes), pdf_engine=ex.engine.label)
     manifest = load_manifest(out)
-    by_unit, todo = pending(plan_jobs(data, period, units, out, opts, ex.engine), manifest, out, opts.force)
+    by_unit, todo = pending(plan_jobs(data, period, units, out, opts), manifest, out, opts.force)
     # started now: the workers' imports and the browser's start overlap the period's computing
     ex.start(len(todo), out / LOG_DIR / "workers.log")
     given = period_data.compute_period(data.plan, data.subs, period, opts.lang, data.data_dir, data.plan_path,
@@ -90,9 +87,11 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
     card = given.scorecard
     result.attempt("scorecard.csv", out / "scorecard.csv", lambda: write_scorecard_csv(card, out / "scorecard.csv"))
     result.scorecard = out / "scorecard.csv" if "scorecard.csv" not in result.unwritten else None
-    # the workbook is written while the reports run; they link it as planned (PeriodData.beside)
-    workbook = _Aside(result, "scorecard.xlsx", out / "scorecard.xlsx",
-                      lambda: excel.write_scorecard_xlsx(card, data.plan, period, out / "scorecard.xlsx", opts.lang))
+    # the workbook is written on a thread of its own while the reports run; they link it as planned
+    # (PeriodData.beside); what it could not write is said where it would have been had it been written first
+    at = len(result.notes), len(result.unwritten)
+    aside = ThreadPoolExecutor(1, thread_name_prefix="kpi-scorecard.xlsx")
+    workbook = aside.submit(excel.write_scorecard_xlsx, card, data.plan, period, out / "scorecard.xlsx", opts.lang)
     given.beside = ("scorecard.xlsx",) + (("scorecard.csv",) if result.scorecard else ())
     if periods.is_month(period):  # the data package for the province; its revisions are the reports' corrections
         from kpi.outputs.package import write_period_package
@@ -110,31 +109,14 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
     # its names: its reports then compute for themselves)
     handed = given if load_plan(data.plan_path) == data.plan else None
     if handed is None or not ex.local or opts.engine != "worker":
-        workbook.join()  # a report that reads the folder (a kernel, a cluster, its own plan) finds the workbook there
+        wait([workbook])  # a report that reads the folder (a kernel, a cluster, its own plan) finds the workbook there
     try:
         by_unit.update(ex.run(todo, out, manifest, result, handed))
     finally:
-        workbook.join()
+        aside.shutdown(wait=True)
+        result.attempt("scorecard.xlsx", out / "scorecard.xlsx", workbook.result, at=at)
     result.reports = [by_unit[u] for u in units]
     save(result, manifest)
     result.index = result.attempt("index.html", out / "index.html", lambda: publish.write_index(
         data.plan, period, card, result.reports, out / "index.html", opts.lang, opts.made_on))
     return result
-
-
-class _Aside:
-    """One of the batch's own outputs written on a thread of its own while the reports run: what it could not write
-    is said, and counted, where it would have been had it been written first (BatchResult.attempt's `at`)."""
-
-    def __init__(self, result: BatchResult, name: str, path: Path, write: Callable[[], Any]):
-        self.result, self.name, self.path = result, name, path
-        self.at = len(result.notes), len(result.unwritten)
-        self.thread: ThreadPoolExecutor | None = ThreadPoolExecutor(1, thread_name_prefix=f"kpi-{name}")
-        self.future = self.thread.submit(write)
-
-    def join(self) -> None:
-        if self.thread is None:
-            return
-        self.thread.shutdown(wait=True)
-        self.thread = None
-        self.result.attempt(self.name, self.path, self.future.result, at=self.at)

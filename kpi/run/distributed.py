@@ -34,23 +34,22 @@ def _connect(scheduler: str):
                                  f"tcp://HOST:PORT và rằng scheduler đang chạy.") from exc
 
 
-def _report_task(job, time_limit: float) -> tuple[dict, float]:
-    from kpi.run.job import LOG_DIR
+def _report_task(job, time_limit: float, engine) -> tuple[dict, float]:
     from kpi.run.workers import run_in_subprocess
 
     t0 = time.perf_counter()
-    res = run_in_subprocess(job, Path(job.out) / LOG_DIR / f"{job.unit}.log", time_limit)
+    res = run_in_subprocess(job, job.log, time_limit, engine=engine)
     return res, time.perf_counter() - t0
 
 
-def run_on_cluster(scheduler: str, specs: list, keys: list[dict], time_limit: float
+def run_on_cluster(scheduler: str, specs: list, keys: list[dict], time_limit: float, engine
                    ) -> Iterator[tuple[dict, dict, dict, float]]:
     """Submit one task per report and yield (spec, key, result, seconds) as each finishes; a task that fails
-    on the cluster itself is recorded as that report's error."""
+    on the cluster itself is recorded as that report's error. Each task prints its PDF with `engine`."""
     from distributed import as_completed
 
     with _connect(scheduler) as client:
-        futures = {client.submit(_report_task, spec, time_limit, pure=False): (spec, key)
+        futures = {client.submit(_report_task, spec, time_limit, engine, pure=False): (spec, key)
                    for spec, key in zip(specs, keys)}
         for fut in as_completed(futures):
             spec, key = futures[fut]

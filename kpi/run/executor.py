@@ -9,15 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from kpi.core.files import write_error_text
 from kpi.outputs import pdf
-from kpi.run.job import LOG_DIR, PDF_GRACE, Job, print_pdf, timed_out
+from kpi.run.job import LOG_DIR, Job
 from kpi.run.manifest import MANIFEST, is_current, save_manifest
 from kpi.run.summary import BatchResult, ReportResult
 
@@ -128,7 +127,7 @@ class Executor:
 
         def record(job: Job, key: dict, res: dict, seconds: float) -> None:
             rr = ReportResult(job.unit, {f: Path(p) for f, p in res["files"].items()}, res["error"],
-                              seconds=seconds, log=out / LOG_DIR / f"{job.unit}.log")
+                              seconds=seconds, log=job.log)
             made[job.unit] = rr
             entries.pop(job.unit, None)
             if rr.ok:
@@ -143,44 +142,29 @@ class Executor:
             from kpi.run.distributed import run_on_cluster
 
             for job, key, res, secs in run_on_cluster(self.opts.scheduler, [j for j, _ in jobs], [k for _, k in jobs],
-                                                      self.opts.time_limit):
+                                                      self.opts.time_limit, self.engine):
                 record(job, key, res, secs)
             return made
         from tqdm.auto import tqdm
 
-        # a worker makes each notebook and its HTML; the run's one browser prints its PDF while that worker
-        # already runs the next job
-        workers_pool, printer, time_limit = self.pool, self.printer, self.opts.time_limit
+        from kpi.run.workers import finish
 
-        def one(job: Job, key: dict):
-            log_path = out / LOG_DIR / f"{job.unit}.log"
-            res = workers_pool.run(replace(job, chromium=None, pdf_engine="") if printer else job, log_path,
-                                   time_limit, given)
-            if res is None:
-                res = {**timed_out(job, log_path, time_limit), "seconds": time_limit}
-            seconds = res.pop("seconds", 0.0)  # the report's own time, not its wait for a free worker
-            if printer and not res["error"] and "pdf" in job.formats and "html" in res["files"]:
-                t0 = time.perf_counter()
-                res["error"] = print_pdf(printer, Path(res["files"]["html"]), out / f"{job.unit}.pdf",
-                                         res["files"], log_path, max(PDF_GRACE, time_limit - seconds))
-                seconds += time.perf_counter() - t0
-            return job, key, res, seconds
-
+        # every job is queued on the workers at once; as each ends, the run's one browser prints its PDF (while
+        # that worker already runs the next job) and the manifest records it
+        futures = {self.pool.submit(job, job.log, self.opts.time_limit, given): (job, key) for job, key in jobs}
         progress = self.opts.progress
         bar = tqdm(total=len(jobs), desc=f"Kỳ {result.period}", unit="báo cáo",
                    disable=(None if progress is None else not progress))
         try:
-            with ThreadPoolExecutor(max_workers=len(jobs)) as pool:  # threads wait; the workers do the work
-                try:
-                    for fut in as_completed([pool.submit(one, job, key) for job, key in jobs]):
-                        job, key, res, secs = fut.result()
-                        record(job, key, res, secs)
-                        bar.set_postfix_str(f"{job.unit}: {'LỖI' if res['error'] else 'xong'}")
-                        bar.update(1)
-                except BaseException:  # Ctrl-C (or a fault here): no job starts, the running ones are stopped
-                    workers_pool.terminate()
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    raise
+            for fut in as_completed(futures):
+                job, key = futures[fut]
+                res = finish(self.pool, fut, job, job.log, self.opts.time_limit, self.printer)
+                record(job, key, res, res.pop("seconds"))
+                bar.set_postfix_str(f"{job.unit}: {'LỖI' if res['error'] else 'xong'}")
+                bar.update(1)
+        except BaseException:  # Ctrl-C (or a fault here): no job starts, the running ones are stopped
+            self.terminate()
+            raise
         finally:
             bar.close()
         return made

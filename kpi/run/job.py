@@ -1,5 +1,5 @@
-"""The job a worker runs: one report's notebook through papermill, then its HTML (and PDF where the job has the
-browser), under a log file and a time limit. Knows nothing of the batch that plans the jobs, nor of the pool
+"""The job a worker runs: one report's notebook through papermill, then its HTML, under a log file and a time limit;
+its PDF printed by the batch's browser (print_pdf). Knows nothing of the batch that plans the jobs, nor of the pool
 that runs them (kpi.run.batch, kpi.run.workers and kpi.run.distributed import this module, never the other way)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import kpi
 from kpi.core import paths, periods
 from kpi.core.files import write_atomic, write_fault
-from kpi.outputs import pdf, render
+from kpi.outputs import render
 from kpi.plan.model import Plan
 
 LOG_DIR = paths.LOG_DIR
@@ -50,13 +50,16 @@ class Job:
     formats: list[str] = field(default_factory=lambda: ["html"])
     lang: str = "vi"
     made_on: str = ""
-    chromium: str | None = None  # the browser a worker prints with itself (no batch printer)
-    pdf_engine: str = ""  # chromium | weasyprint | "" (no PDF by the worker)
     notebook: str | None = None  # another notebook than the master (the province report's, or --notebook)
     title: str | None = None
     parameters: dict | None = None  # that notebook's parameters; the master's are derived from the fields
     cell_timeout: int = 600  # with --engine kernel: seconds one cell may take
     engine: str = "worker"  # worker: the cells run in the worker (kpi.run.engine); kernel: in a Jupyter kernel
+
+    @property
+    def log(self) -> Path:
+        """The report's log file: <out>/logs/<unit>.log."""
+        return Path(self.out) / LOG_DIR / f"{self.unit}.log"
 
 
 def execute(job: Job):
@@ -96,7 +99,7 @@ def _error_text(exc: BaseException, path: Path | None = None) -> str:
 
 
 def run_report(job: Job, given=None) -> dict:
-    """One report end to end (notebook, HTML, PDF); returns {"files", "error"} and never raises: a failure is
+    """One report in its worker (notebook, HTML, the commune's DOCX; its PDF is the batch's: print_pdf); returns {"files", "error"} and never raises: a failure is
     recorded (with its traceback in <unit>.error.txt) so the other reports go on. `given`: the period's data the
     batch computed (kpi.report.PeriodData), handed to the notebook's report.build and to the DOCX."""
     out = Path(job.out)
@@ -126,12 +129,6 @@ def run_report(job: Job, given=None) -> dict:
             files["docx"] = str(write_docx(built[-1], out / docx_name(period), built[-1].notes) if built else
                                 for_batch(period, job.data_dir, job.plan_path, job.made_on, out))
             log.info("Đã xuất DOCX: %s", Path(files["docx"]).name)
-        if "pdf" in job.formats and job.chromium:
-            files["pdf"] = str(render.to_pdf(html, out / f"{unit}.pdf", job.chromium))
-            log.info("Đã xuất PDF: %s.pdf", unit)
-        elif "pdf" in job.formats and job.pdf_engine == "weasyprint":
-            files["pdf"] = str(pdf.weasy_pdf(html, out / f"{unit}.pdf"))
-            log.info("Đã xuất PDF (WeasyPrint): %s.pdf", unit)
         error_file.unlink(missing_ok=True)
         return {"files": files, "error": ""}
     except Exception as exc:  # one failing report must not stop the others

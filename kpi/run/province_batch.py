@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,8 +15,6 @@ from kpi.core import fingerprint, paths, periods
 from kpi.core.errors import UsageError
 from kpi.core.files import write_atomic
 from kpi.core.periods import expand_periods
-from kpi.intake.validate import Submissions
-from kpi.outputs import pdf
 from kpi.outputs.tables import write_scorecard_csv
 from kpi.plan import load_plan
 from kpi.plan.model import Plan
@@ -32,7 +31,7 @@ PROVINCE_DIR = "province"  # <out>/province/<P>/: the province report, its score
 RESULTS_DIR = ".results"  # <out>/province/<P>/.results/: the cluster's province report, for the notebook
 
 
-def province_inputs(root: Path, read: dict[str, Commune], period: str, year: int) -> dict[str, str]:
+def province_inputs(root: Path, read: dict[str, batch.DataSet], period: str, year: int) -> dict[str, str]:
     """The province report reads every commune's files of the plan year up to P (and any file whose month it
     cannot tell from its path: conservatively included), with their hashes from each commune's fingerprint."""
     out = {}
@@ -47,13 +46,9 @@ def province_inputs(root: Path, read: dict[str, Commune], period: str, year: int
     return out
 
 
-@dataclass
-class Commune:
-    """A commune's data as the run read it once, for its own reports and the province's."""
-
-    subs: Submissions
-    villages: int
-    inputs: fingerprint.Inputs
+def rolled(communes: dict[str, batch.DataSet]) -> province.ProvinceData:
+    """The province's roll-up data from each commune's as the run read it once (kpi.province.province_data)."""
+    return province.province_data({name: (c.subs, len(c.plan.villages)) for name, c in communes.items()})
 
 
 def write_tables(rep: province.ProvinceReport, out: Path) -> None:
@@ -63,8 +58,8 @@ def write_tables(rep: province.ProvinceReport, out: Path) -> None:
     write_scorecard_csv(rep.communes, out / "communes.csv")
 
 
-def province_job(plan_path: Path, period: str, out_root: Path, opts: RunOptions, data_dir: Path, parameters: dict,
-                 engine: pdf.Engine) -> tuple[Job, BatchResult]:
+def province_job(plan_path: Path, period: str, out_root: Path, opts: RunOptions, data_dir: Path, parameters: dict
+                 ) -> tuple[Job, BatchResult]:
     """The province report of P as a job, the same for the raw-data route and the packages route: the province
     notebook with its parameters (`parameters` adds data_root and, where there is one, results_dir and the
     province plan); with the result of its folder, <out>/province/<P>/, made ready."""
@@ -77,8 +72,8 @@ def province_job(plan_path: Path, period: str, out_root: Path, opts: RunOptions,
              else f"Province roll-up {periods.label(period, 'en')}")
     job = Job(period=period, unit="province", data_dir=str(Path(data_dir).resolve()), out=str(out),
               plan_path=str(plan_path.resolve()), formats=sorted(opts.formats), lang=opts.lang,
-              made_on=periods.run_day().isoformat(), chromium=engine.path or None, pdf_engine=engine.name,
-              notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params, title=title, engine=opts.engine)
+              made_on=periods.run_day().isoformat(), notebook=str(paths.PROVINCE_NOTEBOOK), parameters=params,
+              title=title, engine=opts.engine)
     return job, BatchResult(period, out, [], scorecard=out / "province_scorecard.csv")
 
 
@@ -99,7 +94,7 @@ def run_province_period(plan_path: Path, out_root: Path, period: str, ex: Execut
     which reads it instead of loading every commune again."""
     results_dir = (out_root / PROVINCE_DIR / period / RESULTS_DIR).resolve()
     job, result = province_job(plan_path, period, out_root, ex.opts, Path(parameters["data_root"]),
-                               {**parameters, "results_dir": str(results_dir)}, ex.engine)
+                               {**parameters, "results_dir": str(results_dir)})
     out, key = result.out_dir, report_key(job, inputs)
     manifest = load_manifest(out)
     tables = [out / "province_scorecard.csv", out / "communes.csv"]
@@ -135,8 +130,9 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
     say = opts.say or (lambda _text: None)
     communes = paths.commune_dirs(root)
     totals = pdata = None
-    communes_read: dict[str, Commune] = {}
-    plans: dict[str, tuple[Plan, Path]] = {}
+    # each commune's data as the run read it once (its plan: the file beside its reports), for its reports and the
+    # province's roll-up
+    communes_read: dict[str, batch.DataSet] = {}
     # Locally several communes are read and planned at once, so the workers always have a report waiting, not only
     # the 5 of one commune; on a cluster, one commune after another.
     at_once = 1 if opts.scheduler else max(1, min(len(communes), opts.workers or default_workers()))
@@ -155,8 +151,7 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
         subs = None if opts.force else cached(inputs, [paths.period_dir(out_root / d.name, p) for p in periods])
         if subs is None:
             subs, inputs = read(d, cplan, inputs)
-        communes_read[d.name] = Commune(subs, len(cplan.villages), inputs)
-        plans[d.name] = cplan, cplan_file
+        communes_read[d.name] = batch.DataSet(cplan, subs, d, cplan_file, inputs)
 
     if period_spec:
         periods = expand_periods(period_spec)
@@ -167,12 +162,9 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
             totals = province_on_cluster(opts.scheduler, root, plan, plan_path)
             latest = totals.latest
         else:  # every commune read now, once: its reports and the roll-up use what was read
-            from concurrent.futures import ThreadPoolExecutor
-
             with ThreadPoolExecutor(max_workers=at_once) as pool:
                 list(pool.map(lambda d: read_commune(d, []), communes))
-            pdata = province.province_data({d.name: (communes_read[d.name].subs, communes_read[d.name].villages)
-                                            for d in communes})
+            pdata = rolled({d.name: communes_read[d.name] for d in communes})
             latest = pdata.data["period"].max() if len(pdata.data) else None
         if latest is None:
             raise UsageError(f"không có số liệu nào trong {root}; hãy ghi rõ --period.")
@@ -190,16 +182,12 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
         def one_commune(d: Path) -> list[BatchResult]:
             if d.name not in communes_read:
                 read_commune(d, periods)
-            (cplan, cplan_file), read_once = plans[d.name], communes_read[d.name]
             made = []
             for period in periods:
-                data = batch.DataSet(cplan, read_once.subs, d, cplan_file, read_once.inputs)
-                r = batch.run_batch(data, period, units, out_root / d.name, ex.opts, lock=False, executor=ex)
+                r = batch.run_batch(communes_read[d.name], period, units, out_root / d.name, ex.opts, lock=False, executor=ex)
                 r.period = f"{d.name}/{period}"
                 made.append(r)
             return made
-
-        from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=at_once) as pool:
             try:
@@ -219,7 +207,7 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
         if pplan is not None and pplan.file:  # the province's own targets (docs/rules.md §9), in the tables and report
             parameters["province_plan"] = str(Path(pplan.file).resolve())
         if totals is None and pdata is None:
-            pdata = province.province_data({name: (c.subs, c.villages) for name, c in in_order.items()})
+            pdata = rolled(in_order)
         else:
             from kpi.province import on_dask as province_dask
         for period in periods:
@@ -255,7 +243,7 @@ def run_packages(folder: Path, out_root: Path, plan: Plan, plan_path: Path, peri
     results = out_root / PROVINCE_DIR / ps.period / RESULTS_DIR
     with Executor(opts) as ex:  # the same executor as every report; the packages are rolled up at every run
         job, result = province_job(plan_path, ps.period, out_root, opts, folder,
-                                   {"results_dir": str(results.resolve())}, ex.engine)
+                                   {"results_dir": str(results.resolve())})
         result.period, out = f"tỉnh/{ps.period}", result.out_dir
         province.write_report(rep, results)
         note = json.dumps(pk.package_note(ps), ensure_ascii=False, indent=1)

@@ -2,10 +2,12 @@
 so no process is forked from one that has threads), which imported the kit, papermill and nbconvert once. A worker
 runs report after report (kpi.run.job.run_report) and is replaced after RECYCLE reports, or with the report it was
 running when that passes its time limit. A report's output goes to its log file, the rest to the pool's log. Once
-the pool is closed its workers, the fork server and the resource tracker have ended and been waited for."""
+the pool is closed its workers, the fork server and the resource tracker have ended and been waited for. `finish` is
+the batch's side of a report its worker is done with: its outcome, then its PDF by the batch's one browser."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -13,11 +15,11 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import CancelledError, TimeoutError as FutureTimeout, wait
+from concurrent.futures import CancelledError, Future, InvalidStateError, TimeoutError as FutureTimeout
 from pathlib import Path
 
 from kpi.core.files import write_error_text
-from kpi.run.job import Job, timed_out
+from kpi.run.job import PDF_GRACE, Job, print_pdf, timed_out
 
 INTERRUPTED = "Đã dừng (Ctrl-C): báo cáo chưa chạy xong nên không được tạo; chạy lại lệnh để tạo."
 RECYCLE = 50  # reports a worker runs before a fresh one takes its place
@@ -62,32 +64,23 @@ def _end_servers() -> None:
 
 class Pool:
     """`size` workers, started at once: their start overlaps the batch's own work. `log` takes what they print
-    between reports."""
+    between reports. Reports are queued on pebble's pool as they come (`submit`); pebble hands each to a free
+    worker and stops it past its time limit, counted from that start."""
 
     def __init__(self, size: int, log: Path, recycle: int = RECYCLE):
         global _open
-        self.log, self.size, self.recycle = Path(log), max(1, size), recycle
-        self.stopping = False  # set by terminate(): no new report starts
-        self._slots = threading.BoundedSemaphore(self.size)  # a report is handed over when a worker is free
-        self._pool = None
-        self._closed = False
-        self._started = threading.Lock()
-        with _open_lock:
-            _open += 1
-        self._start()
-
-    def _start(self):
         from pebble import ProcessPool
 
-        with self._started:
-            if self._closed:
-                raise RuntimeError("the pool is closed")
-            if self._pool is None:
-                self.log.parent.mkdir(parents=True, exist_ok=True)
-                self._pool = ProcessPool(max_workers=self.size, max_tasks=self.recycle, initializer=_begin,
-                                         initargs=(str(self.log),), context=_context())
-                self._pool.schedule(_ready)  # the workers start now, not with the first report
-        return self._pool
+        self.log, self.size = Path(log), max(1, size)
+        self.stopping = False  # set by terminate(): no new report starts
+        self._pending: set[Future] = set()  # reports queued or running, ended as interrupted by terminate()
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with _open_lock:
+            _open += 1
+        self._counted = True  # in _open until closed
+        self._pool = ProcessPool(max_workers=self.size, max_tasks=recycle, initializer=_begin,
+                                 initargs=(str(self.log),), context=_context())
+        self._pool.schedule(_ready)  # the workers start now, not with the first report
 
     def __enter__(self) -> "Pool":
         return self
@@ -97,60 +90,61 @@ class Pool:
             self.terminate()
         self.close()
 
-    def run(self, job: Job, log_path: Path, time_limit: float, given=None) -> dict | None:
-        """Wait for a free worker, then run the report on it with the period's data (`given`): run_report's result,
-        with "seconds" (from the worker taking it) and "worker" (its pid); None past `time_limit` (the worker is
-        then replaced). A report whose log cannot be written fails with that reason."""
-        from kpi.run.job import start_log
+    def submit(self, job: Job, log_path: Path, time_limit: float, given=None) -> Future:
+        """Queue the report with the period's data (`given`); its future gives run_report's result, with "seconds"
+        (from its start) and "worker" (its pid). Its log begins when a worker starts it."""
+        if self.stopping:  # after Ctrl-C: the report ends as interrupted, never started
+            future = Future()
+            future.set_exception(CancelledError())
+            return future
+        if self._pool is None:
+            raise RuntimeError("the pool is closed")
+        future = self._pool.schedule(_work, args=(job, str(log_path), given), timeout=time_limit)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        return future
 
-        with self._slots:
-            if self.stopping:
-                return {"files": {}, "error": INTERRUPTED}
-            try:
-                start_log(job, log_path)  # the report starts now, not when it was queued
-            except OSError as exc:
-                return {"files": {}, "error": write_error_text(exc, log_path), "seconds": 0.0}
-            t0 = time.perf_counter()
-            future = self._start().schedule(_work, args=(job, str(log_path), given), timeout=time_limit)
-            while not wait([future], timeout=0.2).done:
-                if self.stopping:
-                    return {"files": {}, "error": INTERRUPTED}
-            try:
-                result = future.result()
-            except FutureTimeout:
-                return None
-            except CancelledError:
-                return {"files": {}, "error": INTERRUPTED}
-            except Exception as exc:  # the worker ended abnormally (killed, crashed)
-                code = getattr(exc, "exitcode", None)
-                return {"files": {}, "error": f"Tiến trình chạy báo cáo dừng bất thường (mã {code}); "
-                                              f"xem nhật ký {log_path.name}."}
-            if self.stopping:
-                return {"files": {}, "error": INTERRUPTED}
-            result["seconds"] = time.perf_counter() - t0
-            return result
+    def outcome(self, future: Future, log_path: Path) -> dict | None:
+        """A submitted report's result once it ended; None past its time limit (its worker is then replaced)."""
+        try:
+            result = future.result()
+        except FutureTimeout:
+            return None
+        except CancelledError:
+            return {"files": {}, "error": INTERRUPTED}
+        except Exception as exc:  # the worker ended abnormally (killed, crashed)
+            code = getattr(exc, "exitcode", None)
+            return {"files": {}, "error": f"Tiến trình chạy báo cáo dừng bất thường (mã {code}); "
+                                          f"xem nhật ký {log_path.name}."}
+        return {"files": {}, "error": INTERRUPTED} if self.stopping else result
+
+    def run(self, job: Job, log_path: Path, time_limit: float, given=None) -> dict | None:
+        """One report, waited for (`submit`, then `outcome`)."""
+        return self.outcome(self.submit(job, log_path, time_limit, given), log_path)
 
     def terminate(self) -> None:
         """Ctrl-C: no report starts any more, and every worker is stopped at once; the reports they ran end as
         interrupted, under their temporary names only."""
         self.stopping = True
-        with self._started:
-            if self._pool is not None:
-                self._pool.stop()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()
+            pool.join()
+        for future in list(self._pending):  # a stopped pebble pool settles none of its futures: said here
+            with contextlib.suppress(InvalidStateError):
+                future.set_exception(CancelledError())
         self.close()
 
     def close(self) -> None:
         """The workers end (each after its report), then the fork server when no other pool is open."""
         global _open
-        with self._started:
-            pool, self._pool, closed, self._closed = self._pool, None, self._closed, True
+        pool, self._pool = self._pool, None
         if pool is not None:
-            if not self.stopping:
-                pool.close()
+            pool.close()
             pool.join()
-        if not closed:
-            with _open_lock:
-                _open -= 1
+        with _open_lock:
+            if self._counted:
+                self._counted, _open = False, _open - 1
                 if _open == 0:
                     _end_servers()
 
@@ -201,25 +195,49 @@ def _ready() -> None:
 
 
 def _work(job: Job, log: str, given) -> dict:
-    from kpi.run.job import run_report
+    from kpi.run.job import run_report, start_log
 
+    t0 = time.perf_counter()
     try:
+        start_log(job, Path(log))  # the report starts now, not when it was queued
         _redirect(log)
     except OSError as exc:
-        return {"files": {}, "error": write_error_text(exc, log)}
+        return {"files": {}, "error": write_error_text(exc, log), "seconds": 0.0}
     try:
-        return {**run_report(job, given), "worker": os.getpid()}
+        return {**run_report(job, given), "worker": os.getpid(), "seconds": time.perf_counter() - t0}
     finally:
         _redirect(None)
 
 
-def run_in_subprocess(job: Job, log_path: Path, time_limit: float, given=None) -> dict:
-    """Run one report in a worker process of its own, its output going to the report's log file; a report that
-    passes its time limit is stopped and recorded as timed out. For one-off reports: the province report, a report
-    on a Dask worker."""
-    with Pool(1, log_path.parent / "workers.log") as pool:
-        res = pool.run(job, log_path, time_limit, given)
+# --- in the batch, once a worker is done ----------------------------------------------------------------------
+
+def finish(pool: Pool, future: Future, job: Job, log_path: Path, time_limit: float, printer=None) -> dict:
+    """A submitted report's result once its worker is done ("seconds": its own time, not its wait for a worker),
+    its PDF printed by `printer` (the one browser; None: no PDF) within what is left of its time limit."""
+    res = pool.outcome(future, log_path)
     if res is None:
-        return timed_out(job, log_path, time_limit)
+        res = {**timed_out(job, log_path, time_limit), "seconds": time_limit}
+    res.setdefault("seconds", 0.0)
+    if printer and not res["error"] and "pdf" in job.formats and "html" in res["files"]:
+        t0 = time.perf_counter()
+        res["error"] = print_pdf(printer, Path(res["files"]["html"]), Path(job.out) / f"{job.unit}.pdf", res["files"],
+                                 log_path, max(PDF_GRACE, time_limit - res["seconds"]))
+        res["seconds"] += time.perf_counter() - t0
+    return res
+
+
+def run_in_subprocess(job: Job, log_path: Path, time_limit: float, given=None, engine=None) -> dict:
+    """Run one report in a worker process of its own, its output going to the report's log file, and print its PDF
+    with a browser of its own (`engine`: kpi.outputs.pdf.Engine); a report that passes its time limit is stopped
+    and recorded as timed out. For one-off reports: a report on a Dask worker."""
+    from kpi.outputs import pdf
+
+    printer = pdf.open_printer(engine) if engine and "pdf" in job.formats else None
+    try:
+        with Pool(1, log_path.parent / "workers.log") as pool:
+            res = finish(pool, pool.submit(job, log_path, time_limit, given), job, log_path, time_limit, printer)
+    finally:
+        if printer is not None:
+            printer.close()
     res.pop("seconds", None)
     return res
