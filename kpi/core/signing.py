@@ -22,8 +22,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from kpi.core.errors import UsageError
 from kpi.core.files import write_atomic
-from kpi.core import paths
-from kpi.core.paths import keys_dir
+from kpi.core.paths import commune_id, key_file, keys_dir
 from kpi.core.periods import run_day
 
 KEY_PREFIX = "ed25519:"
@@ -69,13 +68,9 @@ class KeyPair:
         return bytes(SigningKey(self.private).verify_key)
 
 
-key_path = paths.key_file
-commune_id = paths.commune_id
-
-
 def load_key(commune_id: str, folder: Path | None = None) -> KeyPair | None:
     """The commune's key pair, or None when `kpi keys` has not made one. A key file that is not one is said."""
-    path = key_path(commune_id, folder)
+    path = key_file(commune_id, folder)
     if not path.is_file():
         return None
     try:
@@ -98,7 +93,7 @@ def make_key(commune_id: str, commune: str, folder: Path | None = None, replace:
         os.chmod(folder, 0o700)
     except OSError:  # a folder the user does not own: the file's own mode still protects the key
         pass
-    path = key_path(commune_id, folder)
+    path = key_file(commune_id, folder)
     old = None
     if path.exists():
         if not replace:
