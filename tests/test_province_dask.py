@@ -12,7 +12,7 @@ import pytest
 
 from kpi import province
 from kpi.core import paths
-from kpi.intake.cache import sha256_file
+from kpi.core.fingerprint import sha256_file
 from kpi.plan import load_plan
 
 distributed = pytest.importorskip("distributed")  # the `dask` extra

@@ -26,7 +26,6 @@ import pandas as pd
 
 from kpi.core.files import write_folder
 from kpi.core import fingerprint
-from kpi.core.fingerprint import sha256_file  # noqa: F401 (kpi.intake.cache.sha256_file)
 
 CACHE_DIR = ".cache"
 PREFIX = "submissions-"

@@ -16,8 +16,8 @@ import kpi
 from kpi.core import periods, signing
 from kpi.core.signing import commune_id, unsigned_note  # noqa: F401 (said by kpi run and kpi keys)
 from kpi.core.files import write_folder
+from kpi.core.fingerprint import sha256_file
 from kpi.indicators import compute, history
-from kpi.intake import cache
 from kpi.intake.validate import Submissions
 from kpi.outputs import published
 from kpi.plan import Plan
@@ -123,7 +123,7 @@ def write_period_package(given, out: Path, made_on: str = "") -> Path:
         "title": f"Số liệu chỉ tiêu KHCN, ĐMST và CĐS của xã {plan.commune}, kỳ {period}",
         "resources": entries,
         "kpi": {"commune": plan.commune, "commune_id": commune_id(data_dir), "plan_year": plan.year,
-                "plan_sha256": cache.sha256_file(plan_path), "plan_rules": rules_sha256(plan), "period": period,
+                "plan_sha256": sha256_file(plan_path), "plan_rules": rules_sha256(plan), "period": period,
                 "revision": revision,
                 "kit_version": kpi.__version__, "made_on": made_on},
     }

@@ -20,8 +20,8 @@ import pandas as pd
 
 from kpi import province
 from kpi.core import paths
+from kpi.core.fingerprint import sha256_file
 from kpi.indicators import compute
-from kpi.intake.cache import sha256_file
 from kpi.plan import load_plan
 from kpi.plan.model import Plan
 
