@@ -65,6 +65,11 @@ def _empty_rows() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in RAW_COLUMNS + PLACE_COLUMNS + EXTRA_COLUMNS})
 
 
+def _stopped(path: str, problem: Problem, sha256: str | None = None) -> FileRead:
+    """A file whose reading stopped at `problem`: no rows, that problem (each plan it is read under gets its own)."""
+    return FileRead([RawFile(path, _empty_rows(), [problem])], sha256)
+
+
 # Bytes that the Windows Vietnamese code page (cp1258) maps to letters or tone marks cp1252 does not have.
 _CP1258_TONES = "\u0300\u0301\u0303\u0309\u0323"
 
@@ -175,17 +180,16 @@ def read_csv(data: bytes, name: str, plan: Plan | None = None) -> FileRead:
     """A long-format CSV (its bytes): comma or semicolon separated, UTF-8 or cp1258; or the units' notes CSV
     (read with the plan)."""
     if not data.strip():
-        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])])
+        return _stopped(name, Problem("E_FILE_EMPTY", file=name))
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                               detail="tệp nhị phân, không phải CSV")])])
+        return _stopped(name, Problem("E_FILE_UNREADABLE", file=name, detail="tệp nhị phân, không phải CSV"))
     if data[:4] == b"PK\x03\x04":
-        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                               detail="đây là tệp Excel bị đổi đuôi thành .csv")])])
+        return _stopped(name, Problem("E_FILE_UNREADABLE", file=name,
+                                      detail="đây là tệp Excel bị đổi đuôi thành .csv"))
     try:
         text, _ = decode_csv(data)
     except EncodingProblem:
-        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_ENCODING", file=name)])])
+        return _stopped(name, Problem("E_FILE_ENCODING", file=name))
     lines = [ln for ln in text.splitlines() if ln.strip(" ,;\t")]
     first = lines[0] if lines else ""
     delimiter = max([",", ";", "\t"], key=first.count)
@@ -193,7 +197,7 @@ def read_csv(data: bytes, name: str, plan: Plan | None = None) -> FileRead:
         table = [[c if c.strip() else None for c in row]
                  for row in safety.bounded_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), name)]
     except csv.Error as exc:
-        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name, detail=str(exc))])])
+        return _stopped(name, Problem("E_FILE_UNREADABLE", file=name, detail=str(exc)))
     from kpi.intake.notes_form import csv_notes, is_notes_header
 
     if table and is_notes_header(table[0]):  # the units' notes, no values
@@ -216,8 +220,7 @@ def read_xlsx(data: bytes, name: str, plan: Plan | None = None) -> FileRead:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip or XML
-        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                               detail=f"{broken} ({type(exc).__name__})")])])
+        return _stopped(name, Problem("E_FILE_UNREADABLE", file=name, detail=f"{broken} ({type(exc).__name__})"))
     tables: dict[str, list[list[object]]] = {}
     try:
         wide = safety.limit("KPI_MAX_COLUMNS")
@@ -227,8 +230,7 @@ def read_xlsx(data: bytes, name: str, plan: Plan | None = None) -> FileRead:
     except safety.InputRefused:
         raise  # a size bound: _parsed reports it as such
     except Exception as exc:  # a sheet's XML broken inside a valid zip
-        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                               detail=f"{broken} ({type(exc).__name__})")])])
+        return _stopped(name, Problem("E_FILE_UNREADABLE", file=name, detail=f"{broken} ({type(exc).__name__})"))
     finally:
         book.close()
     templates = [title for title, table in tables.items() if is_template(table)]
@@ -240,7 +242,7 @@ def read_xlsx(data: bytes, name: str, plan: Plan | None = None) -> FileRead:
         return read
     results = [_long_sheet(table, name, title, formulas.get(title, SheetFormulas())) for title, table in tables.items()]
     if not results:
-        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_EMPTY", file=name)])])
+        return _stopped(name, Problem("E_FILE_EMPTY", file=name))
     usable = [r for r in results if all(p.code in ("E_FORMULA_EXTERNAL", "W_FORMULA_CACHED") for p in r.problems)]
     return FileRead(usable or results[:1])
 
@@ -292,9 +294,8 @@ def read_legacy(data: bytes, name: str, plan: Plan | None = None) -> FileRead:
     try:
         sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, engine=engine, dtype=object)
     except Exception as exc:  # xlrd and odfpy raise many types for a broken or mislabelled file
-        return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                               detail=f"không phải tệp {kind} hợp lệ hoặc tệp đã hỏng "
-                                                                      f"({type(exc).__name__})")])])
+        detail = f"không phải tệp {kind} hợp lệ hoặc tệp đã hỏng ({type(exc).__name__})"
+        return _stopped(name, Problem("E_FILE_UNREADABLE", file=name, detail=detail))
     results, templates, read = [], [], FileRead([])
     for title, frame in sheets.items():
         table = [[_cell_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]
@@ -349,16 +350,14 @@ def _read_once(path: Path, root: Path, name: str, plans: list) -> list[FileRead]
     reader = _READERS.get(suffix)
     if reader is None:  # not read: refused as it is, else as a type the kit does not read
         refused = safety.check_submission_file(path, root, name)
-        return [FileRead([RawFile(refused.file, _empty_rows(), [refused])] if refused else
-                         [RawFile(name, _empty_rows(), [Problem("E_FILE_TYPE", file=name, found=suffix or path.name)])])
-                for _ in plans]
+        return [_stopped(refused.file, refused) if refused else
+                _stopped(name, Problem("E_FILE_TYPE", file=name, found=suffix or path.name)) for _ in plans]
     try:
         data = safety.read_submission(path, root, name)
     except OSError as exc:
-        return [FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
-                                                                detail=str(exc.strerror))])]) for _ in plans]
+        return [_stopped(name, Problem("E_FILE_UNREADABLE", file=name, detail=str(exc.strerror))) for _ in plans]
     if isinstance(data, Problem):
-        return [FileRead([RawFile(data.file, _empty_rows(), [data])]) for _ in plans]
+        return [_stopped(data.file, data) for _ in plans]
     digest = hashlib.sha256(data).hexdigest()
     return [_parsed(reader, data, name, digest, unit_codes, plan) for unit_codes, plan in plans]
 
@@ -380,4 +379,4 @@ def _parsed(reader, data: bytes, name: str, digest: str, unit_codes, plan: Plan 
         problem = Problem("E_FILE_ENCODING", file=name)
     except Exception as exc:  # a file's reading never raises: any other failure (csv.Error, a broken sheet) is reported
         problem = Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)
-    return FileRead([RawFile(name, _empty_rows(), [problem])], digest)
+    return _stopped(name, problem, digest)
