@@ -11,7 +11,6 @@ from markupsafe import Markup
 
 from kpi.core import formats, periods
 from kpi.core.i18n import TIMELINESS_LABELS, WORDS, target_words
-from kpi.core.problems import format_place
 from kpi.indicators import compute
 from kpi.intake import notes as unit_notes
 from kpi.report import MonthReport, period_views, phone, quality
