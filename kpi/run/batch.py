@@ -85,8 +85,8 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
     given = period_data.compute_period(data.plan, data.subs, period, opts.lang, data.data_dir, data.plan_path,
                                        last_year="commune" in [j.unit for j, _ in todo])
     card = given.scorecard
-    result.attempt("scorecard.csv", out / "scorecard.csv", lambda: write_scorecard_csv(card, out / "scorecard.csv"))
-    result.scorecard = out / "scorecard.csv" if "scorecard.csv" not in result.unwritten else None
+    result.scorecard = result.attempt("scorecard.csv", out / "scorecard.csv",
+                                      lambda: write_scorecard_csv(card, out / "scorecard.csv"))
     # the workbook is written on a thread of its own while the reports run; they link it as planned
     # (PeriodData.beside); what it could not write is said where it would have been had it been written first
     at = len(result.notes), len(result.unwritten)
