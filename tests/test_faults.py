@@ -39,8 +39,8 @@ def test_a_log_on_a_full_disk_fails_its_report_and_the_pool_goes_on(data: Path, 
     got: dict = {}
     with Pool(1, out / "logs" / "workers.log") as pool:
         def both():
-            got["kt"] = pool.run(_spec("kt", data, out), out / "logs" / "kt.log", time_limit=60)
-            got["ca"] = pool.run(_spec("ca", data, out, notebook), out / "logs" / "ca.log", time_limit=60)
+            got["kt"] = pool.run(_spec("kt", data, out), time_limit=60)
+            got["ca"] = pool.run(_spec("ca", data, out, notebook), time_limit=60)
 
         t = threading.Thread(target=both, daemon=True)
         t.start()

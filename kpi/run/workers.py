@@ -90,21 +90,21 @@ class Pool:
             self.terminate()
         self.close()
 
-    def submit(self, job: Job, log_path: Path, time_limit: float, given=None) -> Future:
+    def submit(self, job: Job, time_limit: float, given=None) -> Future:
         """Queue the report with the period's data (`given`); its future gives run_report's result, with "seconds"
-        (from its start) and "worker" (its pid). Its log begins when a worker starts it."""
+        (from its start) and "worker" (its pid). Its log (job.log) begins when a worker starts it."""
         if self.stopping:  # after Ctrl-C: the report ends as interrupted, never started
             future = Future()
             future.set_exception(CancelledError())
             return future
         if self._pool is None:
             raise RuntimeError("the pool is closed")
-        future = self._pool.schedule(_work, args=(job, str(log_path), given), timeout=time_limit)
+        future = self._pool.schedule(_work, args=(job, given), timeout=time_limit)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
 
-    def outcome(self, future: Future, log_path: Path) -> dict | None:
+    def outcome(self, future: Future, job: Job) -> dict | None:
         """A submitted report's result once it ended; None past its time limit (its worker is then replaced)."""
         try:
             result = future.result()
@@ -115,12 +115,12 @@ class Pool:
         except Exception as exc:  # the worker ended abnormally (killed, crashed)
             code = getattr(exc, "exitcode", None)
             return {"files": {}, "error": f"Tiến trình chạy báo cáo dừng bất thường (mã {code}); "
-                                          f"xem nhật ký {log_path.name}."}
+                                          f"xem nhật ký {job.log.name}."}
         return {"files": {}, "error": INTERRUPTED} if self.stopping else result
 
-    def run(self, job: Job, log_path: Path, time_limit: float, given=None) -> dict | None:
+    def run(self, job: Job, time_limit: float, given=None) -> dict | None:
         """One report, waited for (`submit`, then `outcome`)."""
-        return self.outcome(self.submit(job, log_path, time_limit, given), log_path)
+        return self.outcome(self.submit(job, time_limit, given), job)
 
     def terminate(self) -> None:
         """Ctrl-C: no report starts any more, and every worker is stopped at once; the reports they ran end as
@@ -194,12 +194,12 @@ def _ready() -> None:
     """The first task: it makes the pool start its workers."""
 
 
-def _work(job: Job, log: str, given) -> dict:
+def _work(job: Job, given) -> dict:
     from kpi.run.job import run_report, start_log
 
-    t0 = time.perf_counter()
+    t0, log = time.perf_counter(), str(job.log)
     try:
-        start_log(job, Path(log))  # the report starts now, not when it was queued
+        start_log(job, job.log)  # the report starts now, not when it was queued
         _redirect(log)
     except OSError as exc:
         return {"files": {}, "error": write_error_text(exc, log), "seconds": 0.0}
@@ -211,31 +211,31 @@ def _work(job: Job, log: str, given) -> dict:
 
 # --- in the batch, once a worker is done ----------------------------------------------------------------------
 
-def finish(pool: Pool, future: Future, job: Job, log_path: Path, time_limit: float, printer=None) -> dict:
+def finish(pool: Pool, future: Future, job: Job, time_limit: float, printer=None) -> dict:
     """A submitted report's result once its worker is done ("seconds": its own time, not its wait for a worker),
     its PDF printed by `printer` (the one browser; None: no PDF) within what is left of its time limit."""
-    res = pool.outcome(future, log_path)
+    res = pool.outcome(future, job)
     if res is None:
-        res = {**timed_out(job, log_path, time_limit), "seconds": time_limit}
+        res = {**timed_out(job, job.log, time_limit), "seconds": time_limit}
     res.setdefault("seconds", 0.0)
     if printer and not res["error"] and "pdf" in job.formats and "html" in res["files"]:
         t0 = time.perf_counter()
         res["error"] = print_pdf(printer, Path(res["files"]["html"]), Path(job.out) / f"{job.unit}.pdf", res["files"],
-                                 log_path, max(PDF_GRACE, time_limit - res["seconds"]))
+                                 job.log, max(PDF_GRACE, time_limit - res["seconds"]))
         res["seconds"] += time.perf_counter() - t0
     return res
 
 
-def run_in_subprocess(job: Job, log_path: Path, time_limit: float, given=None, engine=None) -> dict:
-    """Run one report in a worker process of its own, its output going to the report's log file, and print its PDF
-    with a browser of its own (`engine`: kpi.outputs.pdf.Engine); a report that passes its time limit is stopped
-    and recorded as timed out. For one-off reports: a report on a Dask worker."""
+def run_in_subprocess(job: Job, time_limit: float, given=None, engine=None) -> dict:
+    """Run one report in a worker process of its own, its output going to the report's log file (job.log), and
+    print its PDF with a browser of its own (`engine`: kpi.outputs.pdf.Engine); a report that passes its time
+    limit is stopped and recorded as timed out. For one-off reports: a report on a Dask worker."""
     from kpi.outputs import pdf
 
     printer = pdf.open_printer(engine) if engine and "pdf" in job.formats else None
     try:
-        with Pool(1, log_path.parent / "workers.log") as pool:
-            res = finish(pool, pool.submit(job, log_path, time_limit, given), job, log_path, time_limit, printer)
+        with Pool(1, job.log.parent / "workers.log") as pool:
+            res = finish(pool, pool.submit(job, time_limit, given), job, time_limit, printer)
     finally:
         if printer is not None:
             printer.close()
