@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,6 +63,22 @@ def test_report_inputs_follow_the_rule(data: Path):
     assert set(kt) == {f"2026-{m:02d}/kt.csv" for m in range(1, 12) if m != 7}  # KT never sent July
     commune = inputs.report_inputs(PLAN, subs, "2026-02", "commune", hashes)
     assert len(commune) == 8
+
+
+def test_the_commune_report_of_january_depends_on_last_years_files(tmp_path: Path):
+    """January 2027's commune report shows 2026's final values: a December 2026 file sent (or corrected) in January
+    must make it again. A unit's report shows no last year: its January depends on January only."""
+    data = tmp_path / "data"
+    shutil.copytree(paths.ROOT / "data" / "sample", data)
+    (data / "submissions" / "2027-01").mkdir()
+    (data / "submissions" / "2027-01" / "kt.csv").write_text(
+        "period,unit,village,element,value,submitted_on\n2027-01,kt,,enterprises_total,40,2027-02-08\n", encoding="utf-8")
+    plan = load_plan(paths.ROOT / "params" / "plan_2027.yml")
+    subs, hashes = load_submissions(data, plan), fingerprint.take(data).files
+    commune = inputs.report_inputs(plan, subs, "2027-01", "commune", hashes)
+    sent_2026 = {f.relative_to(data / "submissions").as_posix() for f in (data / "submissions").glob("2026-*/*.*")}
+    assert len(sent_2026) == 44 and set(commune) == sent_2026 | {"2027-01/kt.csv"}
+    assert set(inputs.report_inputs(plan, subs, "2027-01", "kt", hashes)) == {"2027-01/kt.csv"}
 
 
 def test_second_run_on_a_locked_folder_stops_or_waits(tmp_path: Path):

@@ -149,16 +149,12 @@ def stable_cell_ids(nb) -> None:
 # --- submission files ----------------------------------------------------------------------------------------------
 
 def check_submission_file(path: Path, root: Path, name: str) -> Problem | None:
-    """Refuse, before reading a byte, a submission file whose name has control or odd characters, that leads
-    (through a symlink) outside the submissions folder, that is larger than KPI_MAX_FILE_MB, or an xlsx whose
-    zip declares more than KPI_MAX_UNZIPPED_MB uncompressed (a zip bomb). None when the file may be read."""
+    """Refuse, without opening it, a submission file whose name has control or odd characters, that leads
+    (through a symlink) outside the submissions folder, or that is larger than KPI_MAX_FILE_MB: what the intake
+    says of a file of a type it does not read. None otherwise. (The files it reads go through read_submission,
+    which checks the same and bounds a zip container's unpacked size.)"""
     refused, real = _placed(path, root, name)
-    if refused:
-        return refused
-    refused = _too_large(real.stat().st_size, display_name(name))
-    if refused is None and path.suffix.lower() in ZIP_KINDS:  # zip containers: bounded when unpacked too
-        return check_zip(real, display_name(name))
-    return refused
+    return refused or _too_large(real.stat().st_size, display_name(name))
 
 
 def read_submission(path: Path, root: Path, name: str) -> bytes | Problem:
@@ -182,9 +178,8 @@ def read_submission(path: Path, root: Path, name: str) -> bytes | Problem:
             while len(grown) <= most and (piece := fh.read(min(1 << 20, most + 1 - len(grown)))):
                 grown += piece
             data = bytes(grown)
-    if len(data) > most:  # it grew past the bound while being read
-        return Problem("E_FILE_TOO_LARGE", file=shown, found=f"hơn {most // 1024 // 1024} MB",
-                       expected=f"{most // 1024 // 1024} MB")
+    if len(data) > most:  # it grew past the bound while being read: its size is only known to be above it
+        return _too_large(len(data), shown, partly=True)
     if path.suffix.lower() in ZIP_KINDS:
         return check_zip(io.BytesIO(data), shown) or data
     return data
@@ -205,10 +200,13 @@ def _placed(path: Path, root: Path, name: str) -> tuple[Problem | None, Path]:
     return None, real
 
 
-def _too_large(size: int, shown: str) -> Problem | None:
+def _too_large(size: int, shown: str, partly: bool = False) -> Problem | None:
+    """E_FILE_TOO_LARGE for a file of `size` bytes above KPI_MAX_FILE_MB (`partly`: only its first `size` bytes
+    were read, so it is said to be more than the bound), else None."""
     max_mb = limit("KPI_MAX_FILE_MB")
     if size > max_mb * 1024 * 1024:
-        return Problem("E_FILE_TOO_LARGE", file=shown, found=f"{size / 1024 / 1024:.0f} MB", expected=f"{max_mb} MB")
+        found = f"hơn {max_mb} MB" if partly else f"{size / 1024 / 1024:.0f} MB"
+        return Problem("E_FILE_TOO_LARGE", file=shown, found=found, expected=f"{max_mb} MB")
     return None
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 from kpi.core import periods, schema
 from kpi.core.i18n import STATUS_LABELS
 from kpi.core.problems import UNREADABLE_FILE_CODES
-from kpi.indicators.history import one_commune, values_from_sums, year_to_date  # noqa: F401 (said here too)
+from kpi.indicators.history import one_commune, values_from_sums, year_to_date
 from kpi.plan.model import Plan
 
 FORECAST_MONTHS = 3  # the forecast line goes through the last up to 3 months that have a value
@@ -44,20 +44,14 @@ def monthly_matrix(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
     return matrix.reindex(index=index, columns=pd.Index(range(1, upto + 1), name="month")).astype("float64")
 
 
-def views(data: pd.DataFrame, plan: Plan, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(year-to-date view, month view) for every month 1..P, long: element, village, month, value.
-
-    Year to date: a flow sums its monthly values from January (missing months add nothing; no value at all
-    until some month means no value); a stock takes the month's own value, with no carry-forward.
-    Month view: each month's own value (flows not summed)."""
-    matrix = monthly_matrix(data, plan, period)
-    ytd = year_to_date(matrix, plan)
-
-    def long(frame: pd.DataFrame) -> pd.DataFrame:
-        out = frame.stack(future_stack=True).rename("value").reset_index()
-        return out.dropna(subset=["value"]).astype({"month": int})
-
-    return long(ytd), long(matrix)
+def ytd_view(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
+    """The year-to-date view at period P's last month E (docs/rules.md §3.1), long: element, village, month (= E),
+    value. A flow sums its monthly values from January (missing months add nothing; no value at all until E means
+    no value); a stock takes E's own value, with no carry-forward."""
+    m = month_of(period)
+    ytd = year_to_date(monthly_matrix(data, plan, period), plan)
+    out = ytd[m].rename("value").reset_index().assign(month=m)
+    return out.dropna(subset=["value"])[["element", "village", "month", "value"]]
 
 
 def indicator_table(plan: Plan) -> pd.DataFrame:
@@ -253,8 +247,7 @@ def scorecard(data: pd.DataFrame, plan: Plan, period: str, lang: str = "vi",
 def village_table(data: pd.DataFrame, plan: Plan, period: str) -> pd.DataFrame:
     """Village-level ratio indicators for period P, one row per (indicator, village): numerator, denominator,
     value and share of target (value / target)."""
-    ytd, _ = views(data, plan, period)
-    per = place_values(ytd[ytd["month"] == month_of(period)], plan)
+    per = place_values(ytd_view(data, plan, period), plan)
     ind = indicator_table(plan)
     per = per.merge(ind[["indicator", "level", "kind", "target", "order"]], on="indicator")
     per = per[(per["level"] == "village") & (per["kind"] == "ratio")]

@@ -225,7 +225,7 @@ def read_xlsx(data: bytes, name: str, plan: Plan | None = None) -> FileRead:
             tables[ws.title] = [list(r) for r in safety.bounded_rows(ws.iter_rows(values_only=True, max_col=wide),
                                                                      name, ws.title)]
     except safety.InputRefused:
-        raise  # a size bound: read_file reports it as such
+        raise  # a size bound: _parsed reports it as such
     except Exception as exc:  # a sheet's XML broken inside a valid zip
         return FileRead([RawFile(name, _empty_rows(), [Problem("E_FILE_UNREADABLE", file=name,
                                                                detail=f"{broken} ({type(exc).__name__})")])])
@@ -321,17 +321,11 @@ def _mark_sender(files: list[RawFile], name: str, unit_codes) -> list[RawFile]:
     return files
 
 
-def read_file(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = (),
-              plan: Plan | None = None) -> list[RawFile]:
-    """Read one submission file (with the plan, a template's cells are placed by their visible names, see
-    kpi.intake.placement); its problems, if any, are returned, never raised."""
-    return read_once(path, root, unit_codes, plan).raws
-
-
 def read_once(path: Path, root: Path, unit_codes: tuple[str, ...] | list[str] = (),
               plan: Plan | None = None) -> FileRead:
-    """read_file's rows, from the file's bytes read once (kpi.core.safety.read_submission), with their SHA-256 and
-    the notes the file carries (with the plan)."""
+    """Read one submission file (with the plan, a template's cells are placed by their visible names, see
+    kpi.intake.placement): its rows and problems (returned, never raised), from its bytes read once
+    (kpi.core.safety.read_submission), with their SHA-256 and the notes the file carries (with the plan)."""
     return read_under(path, root, [(unit_codes, plan)])[0]
 
 
@@ -384,6 +378,6 @@ def _parsed(reader, data: bytes, name: str, digest: str, unit_codes, plan: Plan 
         problem = exc.problem
     except UnicodeDecodeError:
         problem = Problem("E_FILE_ENCODING", file=name)
-    except Exception as exc:  # read_file never raises: any other failure (csv.Error, a broken sheet) is reported
+    except Exception as exc:  # a file's reading never raises: any other failure (csv.Error, a broken sheet) is reported
         problem = Problem("E_FILE_UNREADABLE", file=name, detail=type(exc).__name__)
     return FileRead([RawFile(name, _empty_rows(), [problem])], digest)

@@ -49,12 +49,18 @@ def report_inputs(plan: Plan, subs: Submissions, period: str, unit: str, hashes:
                   owners: dict[str, set[tuple[str, str]]] | None = None) -> dict[str, str]:
     """The data files that feed one report, with their SHA-256 (`hashes`, the run's fingerprint's): files of the
     feeding units (feeding_units) for months of the plan year up to P (year-to-date views and the forecast read
-    January..P), plus every file whose unit or period could not be read (it shows in every report's data-quality
-    section)."""
+    January..P) and, for the commune report, every month of the year before (it shows last year's final values,
+    kpi.report.last_year_values: a December file arriving in January changes them), plus every file whose unit or
+    period could not be read (it shows in every report's data-quality section)."""
     owners = file_units(subs) if owners is None else owners
     feeding, last = set(feeding_units(plan, unit)), periods.last_month(period)
+    before = f"{plan.year - 1}-" if unit == "commune" else None
+
+    def feeds(u: str, p: str) -> bool:
+        return u in feeding and ((p.startswith(f"{plan.year}-") and p <= last) or (before and p.startswith(before)))
+
     return {name: hashes.get(name, "-") for name, claims in sorted(owners.items())
-            if not claims or any(u in feeding and p.startswith(f"{plan.year}-") and p <= last for u, p in claims)}
+            if not claims or any(feeds(u, p) for u, p in claims)}
 
 
 def load_stable(data_dir: Path, plan: Plan, load, known: dict[str, str] | None = None,
