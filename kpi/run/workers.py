@@ -8,6 +8,7 @@ the batch's side of a report its worker is done with: its outcome, then its PDF 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -17,12 +18,17 @@ import threading
 import time
 from concurrent.futures import CancelledError, Future, InvalidStateError, TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpi.core.files import write_error_text
-from kpi.run.job import PDF_GRACE, Job, print_pdf, timed_out
+from kpi.run.job import Job, error_text, timed_out
+
+if TYPE_CHECKING:
+    from kpi.outputs.render import PdfPrinter
 
 INTERRUPTED = "Đã dừng (Ctrl-C): báo cáo chưa chạy xong nên không được tạo; chạy lại lệnh để tạo."
 RECYCLE = 50  # reports a worker runs before a fresh one takes its place
+PDF_GRACE = 5.0  # seconds a PDF may always take, even when the notebook used up the report's time limit
 # imported once, in the fork server, for every worker (what a report needs, not the batch's own modules)
 PRELOAD = ["kpi.run.preload"]
 
@@ -224,6 +230,25 @@ def finish(pool: Pool, future: Future, job: Job, time_limit: float, printer=None
                                  job.log, max(PDF_GRACE, time_limit - res["seconds"]))
         res["seconds"] += time.perf_counter() - t0
     return res
+
+
+def print_pdf(printer: PdfPrinter, html: Path, target: Path, files: dict, log_path: Path,
+              time_limit: float | None = None) -> str:
+    """Print one report's HTML with the batch's browser; the PDF joins `files`, the outcome goes to the
+    report's log. Returns the error text ("" when the PDF was made). Past `time_limit` seconds (what is left
+    of the report's limit) the browser is killed and the report fails with "Quá thời gian"."""
+    try:
+        files["pdf"] = str(printer.print(html, target, time_limit))
+        error, line = "", f"Đã xuất PDF: {target.name}"
+    except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
+        error = error_text(exc, target)  # a full disk is said as such, not as a failed notebook
+        line = f"Lỗi khi in PDF {target.name}: {error}"
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}\n")
+    except OSError:  # a full disk: the outcome still reaches the summary
+        pass
+    return error
 
 
 def run_in_subprocess(job: Job, time_limit: float, given=None, engine=None) -> dict:
