@@ -189,7 +189,7 @@ def test_a_report_past_its_time_limit_is_stopped_and_named(data: Path, tmp_path:
     spec = job.Job(period="2026-11", unit="kt", data_dir=str(data), out=str(out), formats=["html"],
                    made_on="2026-12-11", plan_path=str(paths.PLAN_FILE))
     t0 = time.monotonic()
-    res = workers.run_in_subprocess(spec, out / "logs" / "kt.log", time_limit=0.5)
+    res = workers.run_in_subprocess(spec, time_limit=0.5)
     assert time.monotonic() - t0 < 30
     assert res["error"].startswith("Quá thời gian") and not res["files"]
     assert "Quá thời gian" in (out / "logs" / "kt.log").read_text(encoding="utf-8")
@@ -210,10 +210,10 @@ def test_worker_pool_stops_a_report_past_its_limit_and_goes_on_with_a_fresh_work
                        made_on="2026-12-11", plan_path=str(paths.PLAN_FILE), notebook=str(notebook))
 
     with Pool(1, out / "logs" / "workers.log") as pool:
-        first = pool.run(spec("ttpvhcc"), out / "logs" / "ttpvhcc.log", time_limit=120)["worker"]
-        assert pool.run(spec("kt"), out / "logs" / "kt.log", time_limit=0.5) is None  # stopped, not waited for
+        first = pool.run(spec("ttpvhcc"), time_limit=120)["worker"]
+        assert pool.run(spec("kt"), time_limit=0.5) is None  # stopped, not waited for
         assert not psutil.pid_exists(first)  # that worker was stopped and waited for
-        res = pool.run(spec("ttpvhcc"), out / "logs" / "ttpvhcc.log", time_limit=120)
+        res = pool.run(spec("ttpvhcc"), time_limit=120)
         assert res["worker"] != first and psutil.pid_exists(res["worker"])  # a fresh worker took the next report
         assert res["error"].startswith("InjectedFailure") and res["files"] == {}
         log = (out / "logs" / "ttpvhcc.log").read_text(encoding="utf-8")
@@ -238,7 +238,7 @@ def test_report_seconds_leave_out_the_wait_for_a_free_worker(data: Path, tmp_pat
         spec = job.Job(period="2026-11", unit=unit, data_dir=str(data), out=str(out), formats=["html"],
                        made_on="2026-12-11", plan_path=str(paths.PLAN_FILE), notebook=str(notebook))
         t0 = time.monotonic()
-        res = pool.run(spec, out / "logs" / f"{unit}.log", time_limit=120)
+        res = pool.run(spec, time_limit=120)
         return res, t0, time.monotonic()
 
     with Pool(1, out / "logs" / "workers.log") as pool, ThreadPoolExecutor(3) as threads:

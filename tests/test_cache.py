@@ -155,12 +155,12 @@ def test_batch_writes_the_cache_only_for_the_plan_it_validated_with(data: Path, 
     out = tmp_path / "out"
     out.mkdir()
     key = cache.data_key(data, paths.PLAN_FILE)
-    written = inputs.write_cache(PLAN, subs, paths.PLAN_FILE, out, key)
+    written = inputs.write_cache(PLAN, subs, load_plan(paths.PLAN_FILE), out, key)
     assert written == cache.cache_file(out, key)
     assert cache.read(out, cache.data_key(data)).data.equals(subs.data)
 
     other = dataclasses.replace(PLAN, villages=(Village("t01", "Thôn Khác"),))
-    assert inputs.write_cache(other, subs, paths.PLAN_FILE, tmp_path / "out2", key) is None
+    assert inputs.write_cache(other, subs, load_plan(paths.PLAN_FILE), tmp_path / "out2", key) is None
     assert not (tmp_path / "out2").exists()
 
 
@@ -201,7 +201,7 @@ def test_a_province_commune_gets_the_cache_too(tmp_path: Path):
     plan_file.write_text(province.commune_plan_yaml(paths.PLAN_FILE, cplan), encoding="utf-8")
     subs = load_submissions(commune, cplan)
     out = tmp_path / "out" / "2026-02"
-    assert inputs.write_cache(cplan, subs, plan_file, out, cache.data_key(commune, plan_file)) is not None
+    assert inputs.write_cache(cplan, subs, load_plan(plan_file), out, cache.data_key(commune, plan_file)) is not None
     assert cache.read(out, cache.data_key(commune, plan_file)).data.equals(subs.data)
     cached = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05", output_dir=out)
     direct = report.build("2026-02", "commune", commune, plan_file, made_on="2026-03-05")

@@ -138,7 +138,7 @@ def test_two_reports_in_one_worker_in_either_order_equal_reports_from_fresh_work
         with Pool(1, out / "logs" / "workers.log") as pool:
             results = [pool.run(job.Job(period="2026-11", unit=u, data_dir=str(paths.DATA_DIR), out=str(out),
                                         formats=["html"], made_on="2026-12-11", plan_path=str(paths.PLAN_FILE)),
-                                out / "logs" / f"{u}.log", time_limit=300) for u in order]
+                                time_limit=300) for u in order]
             server = [p for p in psutil.Process().children() if "multiprocessing.forkserver" in " ".join(p.cmdline())]
             assert len(server) == 1 and server[0].num_threads() == 1  # its workers are forked from one thread
         assert [r["error"] for r in results] == ["", ""]

@@ -12,7 +12,7 @@ import pytest
 
 from kpi.core import files, paths
 from kpi.plan import load_plan
-from kpi.run import batch, executor, inputs, job, manifest, summary
+from kpi.run import batch, executor, inputs, job, manifest, summary, workers
 from tests.conftest import failing_notebook, sleeping_notebook, wait_for_report
 
 PLAN = load_plan()
@@ -39,8 +39,8 @@ def test_a_log_on_a_full_disk_fails_its_report_and_the_pool_goes_on(data: Path, 
     got: dict = {}
     with Pool(1, out / "logs" / "workers.log") as pool:
         def both():
-            got["kt"] = pool.run(_spec("kt", data, out), out / "logs" / "kt.log", time_limit=60)
-            got["ca"] = pool.run(_spec("ca", data, out, notebook), out / "logs" / "ca.log", time_limit=60)
+            got["kt"] = pool.run(_spec("kt", data, out), time_limit=60)
+            got["ca"] = pool.run(_spec("ca", data, out, notebook), time_limit=60)
 
         t = threading.Thread(target=both, daemon=True)
         t.start()
@@ -255,18 +255,18 @@ def test_a_hung_browser_is_stopped_within_the_reports_time_limit(tmp_path: Path)
     t0 = time.monotonic()
     printer = render.PdfPrinter(str(fake)).__enter__()
     try:
-        error = job.print_pdf(printer, html, tmp_path / "kt.pdf", files, log, time_limit=3)
+        error = workers.print_pdf(printer, html, tmp_path / "kt.pdf", files, log, time_limit=3)
         took = time.monotonic() - t0
     finally:
         printer.close()
-    assert took < 3 + job.PDF_GRACE, f"the PDF step took {took:.1f} s"
+    assert took < 3 + workers.PDF_GRACE, f"the PDF step took {took:.1f} s"
     assert error == "RenderError: Quá thời gian: in kt.html sang PDF chưa xong sau 3 giây nên bị dừng (trình duyệt bị treo?)."
     assert "pdf" not in files and not (tmp_path / "kt.pdf").exists()
     time.sleep(0.5)
     left = [p for p in psutil.Process().children(recursive=True)
             if str(fake) in " ".join(p.cmdline()) and p.status() != "zombie"]
     assert left == []
-    assert time.monotonic() - t0 < 3 + 2 * job.PDF_GRACE  # close() did not wait for the hung browser
+    assert time.monotonic() - t0 < 3 + 2 * workers.PDF_GRACE  # close() did not wait for the hung browser
 
 
 def test_a_tampered_manifest_means_remake_never_a_traceback_or_an_outside_link(tmp_path: Path):
@@ -581,7 +581,7 @@ def test_a_pdf_on_a_full_disk_is_said_as_a_full_disk_not_as_a_failed_notebook(tm
             raise OSError(errno.ENOSPC, "No space left on device", str(target))
 
     files: dict = {}
-    error = job.print_pdf(FullDisk(), tmp_path / "commune.html", tmp_path / "commune.pdf", files, tmp_path / "c.log")
+    error = workers.print_pdf(FullDisk(), tmp_path / "commune.html", tmp_path / "commune.pdf", files, tmp_path / "c.log")
     assert error.startswith("Ổ đĩa đầy: không ghi được") and "commune.pdf" in error
     assert summary.error_words(error) == error  # the summary says it as it is
     assert "pdf" not in files

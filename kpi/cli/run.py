@@ -307,7 +307,7 @@ def _say_run(args, lines: list[str], results: list) -> int:
     return finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
 
 
-def _run_loaded(args, plan, data: Path, subs, ex, inputs=None) -> int:
+def _run_loaded(args, plan, data: Path, subs, ex, inputs) -> int:
     """The reports of the loaded data; `inputs`: the fingerprint of what the run read (kpi.run.uptodate records
     the run with it when it ends with everything made)."""
     from kpi.run.batch import DataSet, run_batch
@@ -323,10 +323,10 @@ def _run_loaded(args, plan, data: Path, subs, ex, inputs=None) -> int:
     for period in periods:
         _check_writable(paths.period_dir(Path(args.out), period))
     results = []
+    dataset = DataSet(plan, subs, data, Path(args.plan) if args.plan else paths.PLAN_FILE, inputs)
     # (cmd_run holds the output folder's lock)
     for period in periods:
         print(_period_line(args, period, units))
-        dataset = DataSet(plan, subs, data, Path(args.plan) if args.plan else paths.PLAN_FILE, inputs)
         result = run_batch(dataset, period, units, Path(args.out), opts, lock=False, executor=ex)
         results.append(result)
     for b in results:
@@ -341,7 +341,7 @@ def _run_loaded(args, plan, data: Path, subs, ex, inputs=None) -> int:
                 b.unwritten.append(f"bao-cao-{b.period}.zip")
     _unsigned_note(results, data)
     code = finish(results, [f"Mở báo cáo: {b.index.resolve()}" for b in results if b.index is not None])
-    if inputs is not None and code == EXIT_OK:
+    if code == EXIT_OK:
         from kpi.run import uptodate
 
         uptodate.remember(args, inputs, lines, units, results)

@@ -85,8 +85,8 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
     given = period_data.compute_period(data.plan, data.subs, period, opts.lang, data.data_dir, data.plan_path,
                                        last_year="commune" in [j.unit for j, _ in todo])
     card = given.scorecard
-    result.attempt("scorecard.csv", out / "scorecard.csv", lambda: write_scorecard_csv(card, out / "scorecard.csv"))
-    result.scorecard = out / "scorecard.csv" if "scorecard.csv" not in result.unwritten else None
+    result.scorecard = result.attempt("scorecard.csv", out / "scorecard.csv",
+                                      lambda: write_scorecard_csv(card, out / "scorecard.csv"))
     # the workbook is written on a thread of its own while the reports run; they link it as planned
     # (PeriodData.beside); what it could not write is said where it would have been had it been written first
     at = len(result.notes), len(result.unwritten)
@@ -97,17 +97,17 @@ def _run_locked(data: DataSet, period: str, units: list[str], out: Path, opts: R
         from kpi.outputs.package import write_period_package
 
         result.attempt("package", out / "package", lambda: write_period_package(given, out, opts.made_on))
+    from kpi.plan import load_plan
+
+    own = load_plan(data.plan_path)  # the plan the reports read
     if todo and ex.local:
         from kpi.intake.cache import scorecard_name
 
         # the reports read it instead of computing it
-        write_cache(data.plan, data.subs, data.plan_path, out, data.inputs.cache_key(),
-                    {scorecard_name(period, opts.lang): card})
-    from kpi.plan import load_plan
-
+        write_cache(data.plan, data.subs, own, out, data.inputs.cache_key(), {scorecard_name(period, opts.lang): card})
     # handed to the reports only when they would read this very plan (a province commune's plan file differs in
     # its names: its reports then compute for themselves)
-    handed = given if load_plan(data.plan_path) == data.plan else None
+    handed = given if own == data.plan else None
     if handed is None or not ex.local or opts.engine != "worker":
         wait([workbook])  # a report that reads the folder (a kernel, a cluster, its own plan) finds the workbook there
     try:

@@ -38,7 +38,7 @@ def _report_task(job, time_limit: float, engine) -> tuple[dict, float]:
     from kpi.run.workers import run_in_subprocess
 
     t0 = time.perf_counter()
-    res = run_in_subprocess(job, job.log, time_limit, engine=engine)
+    res = run_in_subprocess(job, time_limit, engine=engine)
     return res, time.perf_counter() - t0
 
 

@@ -123,10 +123,10 @@ def shell() -> Shell:
 @contextlib.contextmanager
 def clean_slate():
     """A report runs from a fresh namespace and leaves nothing behind: the working folder, the environment, the
-    warning filters, matplotlib's settings and open figures, sys's __main__ and hooks are as they were before it."""
+    warning filters, matplotlib's settings and open figures, sys's __main__ and hooks are as they were before it.
+    The namespace is reset once, after each report (the shell is new in a new worker), not again before the next."""
     saved_sys = sys.modules.get("__main__"), sys.excepthook, sys.displayhook
     sh = shell()
-    sh.reset(new_session=False)
     sh.execution_count = 1
     sys.modules["__main__"] = sh.user_module  # as in a kernel: pickle and the like find the notebook's names
     cwd, env, filters = os.getcwd(), dict(os.environ), list(warnings.filters)

@@ -151,14 +151,14 @@ class Executor:
 
         # every job is queued on the workers at once; as each ends, the run's one browser prints its PDF (while
         # that worker already runs the next job) and the manifest records it
-        futures = {self.pool.submit(job, job.log, self.opts.time_limit, given): (job, key) for job, key in jobs}
+        futures = {self.pool.submit(job, self.opts.time_limit, given): (job, key) for job, key in jobs}
         progress = self.opts.progress
         bar = tqdm(total=len(jobs), desc=f"Kỳ {result.period}", unit="báo cáo",
                    disable=(None if progress is None else not progress))
         try:
             for fut in as_completed(futures):
                 job, key = futures[fut]
-                res = finish(self.pool, fut, job, job.log, self.opts.time_limit, self.printer)
+                res = finish(self.pool, fut, job, self.opts.time_limit, self.printer)
                 record(job, key, res, res.pop("seconds"))
                 bar.set_postfix_str(f"{job.unit}: {'LỖI' if res['error'] else 'xong'}")
                 bar.update(1)

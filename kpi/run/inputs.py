@@ -103,19 +103,17 @@ def read(data_dir: Path, plan: Plan, inputs: Inputs, load=None) -> tuple[Submiss
     return subs, inputs
 
 
-def write_cache(plan: Plan, subs: Submissions, plan_path: Path, out: Path, key: str,
+def write_cache(plan: Plan, subs: Submissions, own: Plan, out: Path, key: str,
                 tables: dict | None = None) -> Path | None:
     """Leave the batch's validated data in <out>/<period>/.cache/ for the report notebooks (kpi.intake.cache), so
-    they do not validate the same files again. Only when the plan file at plan_path is the plan the data was
-    validated against (a province commune's plan file differs only in its names, which validation does not
-    read); a report whose own key differs ignores the file and validates by itself."""
-    from kpi.plan import load_plan
+    they do not validate the same files again. Only when the plan the reports read (`own`, from their plan file) is
+    the plan the data was validated against (a province commune's plan file differs only in its names, which
+    validation does not read); a report whose own key differs ignores the file and validates by itself."""
 
     def for_validation(p: Plan) -> Plan:  # names and the file name do not change what validation accepts
         return replace(p, commune="", commune_full="", source="")
 
     try:
-        own = load_plan(plan_path)
         if for_validation(own) != for_validation(plan):
             return None
         # computed tables (the scorecard) only for the very plan a report reads: they show the plan's words

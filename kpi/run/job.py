@@ -1,6 +1,7 @@
-"""The job a worker runs: one report's notebook through papermill, then its HTML, under a log file and a time limit;
-its PDF printed by the batch's browser (print_pdf). Knows nothing of the batch that plans the jobs, nor of the pool
-that runs them (kpi.run.batch, kpi.run.workers and kpi.run.distributed import this module, never the other way)."""
+"""The job a worker runs: one report's notebook through papermill, then its HTML, under a log file and a time limit
+(its PDF is the batch's: kpi.run.workers.print_pdf). Knows nothing of the batch that plans the jobs, nor of the
+pool that runs them (kpi.run.batch, kpi.run.workers and kpi.run.distributed import this module, never the other
+way)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from kpi.outputs import render
 from kpi.plan.model import Plan
 
 LOG_DIR = paths.LOG_DIR
-PDF_GRACE = 5.0  # seconds a PDF may always take, even when the notebook used up the report's time limit
 
 def report_title(plan: Plan, period: str, unit: str, lang: str) -> str:
     scope = f"xã {plan.commune}" if unit == "commune" else plan.unit(unit).name
@@ -86,7 +86,7 @@ def execute(job: Job):
     return nb
 
 
-def _error_text(exc: BaseException, path: Path | None = None) -> str:
+def error_text(exc: BaseException, path: Path | None = None) -> str:
     """One line naming what failed: a failed write (a full disk: what to free) in the kit's words, else papermill's
     error, which carries the cell's exception name and value."""
     fault = write_fault(exc, path)
@@ -99,9 +99,10 @@ def _error_text(exc: BaseException, path: Path | None = None) -> str:
 
 
 def run_report(job: Job, given=None) -> dict:
-    """One report in its worker (notebook, HTML, the commune's DOCX; its PDF is the batch's: print_pdf); returns {"files", "error"} and never raises: a failure is
-    recorded (with its traceback in <unit>.error.txt) so the other reports go on. `given`: the period's data the
-    batch computed (kpi.report.PeriodData), handed to the notebook's report.build and to the DOCX."""
+    """One report in its worker (notebook, HTML, the commune's DOCX; its PDF is the batch's); returns {"files",
+    "error"} and never raises: a failure is recorded (with its traceback in <unit>.error.txt) so the other reports
+    go on. `given`: the period's data the batch computed (kpi.report.PeriodData), handed to the notebook's
+    report.build and to the DOCX."""
     out = Path(job.out)
     unit, period = job.unit, job.period
     log = logging.getLogger("kpi.run.batch")
@@ -134,31 +135,12 @@ def run_report(job: Job, given=None) -> dict:
     except Exception as exc:  # one failing report must not stop the others
         text = "".join(traceback.format_exception(exc))
         log.error("Báo cáo %s/%s lỗi:\n%s", period, unit, text)
-        error = _error_text(exc)
+        error = error_text(exc)
         try:
             write_atomic(error_file, text)
         except OSError:  # a full disk: the error still reaches the summary
             pass
         return {"files": files, "error": error}
-
-
-def print_pdf(printer: render.PdfPrinter, html: Path, target: Path, files: dict, log_path: Path,
-              time_limit: float | None = None) -> str:
-    """Print one report's HTML with the batch's browser; the PDF joins `files`, the outcome goes to the
-    report's log. Returns the error text ("" when the PDF was made). Past `time_limit` seconds (what is left
-    of the report's limit) the browser is killed and the report fails with "Quá thời gian"."""
-    try:
-        files["pdf"] = str(printer.print(html, target, time_limit))
-        error, line = "", f"Đã xuất PDF: {target.name}"
-    except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
-        error = _error_text(exc, target)  # a full disk is said as such, not as a failed notebook
-        line = f"Lỗi khi in PDF {target.name}: {error}"
-    try:
-        with open(log_path, "a", encoding="utf-8") as log:
-            log.write(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}\n")
-    except OSError:  # a full disk: the outcome still reaches the summary
-        pass
-    return error
 
 
 def start_log(job: Job, log_path: Path) -> None:

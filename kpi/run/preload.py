@@ -14,7 +14,7 @@ templates.compile_reports()
 engine.shell()  # the workers' one IPython shell, made once here (with the completer and inspector it imports)
 import matplotlib.backends.backend_agg, matplotlib.backends.backend_svg  # noqa: E401,E402,F401 (every chart's)
 # The imported modules' objects (pandas, matplotlib, IPython, nbconvert: about a million) live as long as the worker
-# and hold no garbage. Frozen, a full collection - IPython's shell makes one at each reset, twice a report - walks
+# and hold no garbage. Frozen, a full collection - IPython's shell makes one at each reset, once a report - walks
 # only what the report made, and a worker's pages stay shared with the server instead of being copied when the
 # collector would mark them.
 gc.freeze()

@@ -208,13 +208,13 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
             parameters["province_plan"] = str(Path(pplan.file).resolve())
         if totals is None and pdata is None:
             pdata = rolled(in_order)
-        else:
-            from kpi.province import on_dask as province_dask
         for period in periods:
             def rollup(period: str = period) -> province.ProvinceReport:
                 if totals is None:
                     return province.province_report(pdata, plan, period, pplan)
-                return province_dask.province_report(totals, plan, period, pplan)
+                from kpi.province import on_dask
+
+                return on_dask.province_report(totals, plan, period, pplan)
 
             r = run_province_period(plan_path, out_root, period, ex, parameters,
                                     province_inputs(root, in_order, period, plan.year), rollup)
@@ -222,9 +222,9 @@ def run_province(root: Path, out_root: Path, plan: Plan, plan_path: Path, period
             results.append(r)
     from kpi.outputs.publish import write_province_index
 
-    names = {d.name: province.commune_plan(plan, d).commune for d in communes}
+    names = {name: c.plan.commune for name, c in in_order.items()}  # each commune's plan as the run read it
+    ran = {b.period: b.reports for b in results}
     for period in periods:
-        ran = {b.period: b.reports for b in results}
         write_province_index(period, [(names[d.name], out_root / d.name / period, ran.get(f"{d.name}/{period}", []))
                                       for d in communes], out_root / PROVINCE_DIR / period, opts.lang)
     return ProvinceRun(results, periods, out_root)
@@ -237,9 +237,9 @@ def run_packages(folder: Path, out_root: Path, plan: Plan, plan_path: Path, peri
     route (the same province job). The caller holds the output folder's lock. No usable package: no result."""
     folder, out_root = Path(folder), Path(out_root).resolve()  # absolute: the worker runs elsewhere
     ps = pk.collect(folder, plan, period, pplan, allow_unsigned)
-    rep = pk.report_from_packages(ps, plan, pplan)
     if not ps.good:
         return ps, None
+    rep = pk.report_from_packages(ps, plan, pplan)
     results = out_root / PROVINCE_DIR / ps.period / RESULTS_DIR
     with Executor(opts) as ex:  # the same executor as every report; the packages are rolled up at every run
         job, result = province_job(plan_path, ps.period, out_root, opts, folder,

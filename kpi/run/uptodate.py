@@ -108,10 +108,13 @@ def check(args) -> tuple[tuple[list[str], list[BatchResult]] | None, fingerprint
             if record["request"] != request(args):
                 return None, None
             taken = inputs(args)
-            results = [_result(out_root, kept, record["units"]) for kept in record["periods"]
-                       if kept["outputs"] == outputs(out_root, kept["period"])]
-            if record["inputs"] != taken.record() or len(results) != len(record["periods"]):
+            if record["inputs"] != taken.record():  # changed inputs: no output is hashed
                 return None, taken
+            results = []
+            for kept in record["periods"]:
+                if kept["outputs"] != outputs(out_root, kept["period"]):
+                    return None, taken
+                results.append(_result(out_root, kept, record["units"]))
             return (list(record["lines"]), results), taken
         except (OSError, ValueError, KeyError, TypeError, AttributeError):  # damaged or foreign: the usual way
             return None, taken

@@ -8,6 +8,7 @@ the batch's side of a report its worker is done with: its outcome, then its PDF 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -17,12 +18,17 @@ import threading
 import time
 from concurrent.futures import CancelledError, Future, InvalidStateError, TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kpi.core.files import write_error_text
-from kpi.run.job import PDF_GRACE, Job, print_pdf, timed_out
+from kpi.run.job import Job, error_text, timed_out
+
+if TYPE_CHECKING:
+    from kpi.outputs.render import PdfPrinter
 
 INTERRUPTED = "Đã dừng (Ctrl-C): báo cáo chưa chạy xong nên không được tạo; chạy lại lệnh để tạo."
 RECYCLE = 50  # reports a worker runs before a fresh one takes its place
+PDF_GRACE = 5.0  # seconds a PDF may always take, even when the notebook used up the report's time limit
 # imported once, in the fork server, for every worker (what a report needs, not the batch's own modules)
 PRELOAD = ["kpi.run.preload"]
 
@@ -90,21 +96,21 @@ class Pool:
             self.terminate()
         self.close()
 
-    def submit(self, job: Job, log_path: Path, time_limit: float, given=None) -> Future:
+    def submit(self, job: Job, time_limit: float, given=None) -> Future:
         """Queue the report with the period's data (`given`); its future gives run_report's result, with "seconds"
-        (from its start) and "worker" (its pid). Its log begins when a worker starts it."""
+        (from its start) and "worker" (its pid). Its log (job.log) begins when a worker starts it."""
         if self.stopping:  # after Ctrl-C: the report ends as interrupted, never started
             future = Future()
             future.set_exception(CancelledError())
             return future
         if self._pool is None:
             raise RuntimeError("the pool is closed")
-        future = self._pool.schedule(_work, args=(job, str(log_path), given), timeout=time_limit)
+        future = self._pool.schedule(_work, args=(job, given), timeout=time_limit)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
 
-    def outcome(self, future: Future, log_path: Path) -> dict | None:
+    def outcome(self, future: Future, job: Job) -> dict | None:
         """A submitted report's result once it ended; None past its time limit (its worker is then replaced)."""
         try:
             result = future.result()
@@ -115,12 +121,12 @@ class Pool:
         except Exception as exc:  # the worker ended abnormally (killed, crashed)
             code = getattr(exc, "exitcode", None)
             return {"files": {}, "error": f"Tiến trình chạy báo cáo dừng bất thường (mã {code}); "
-                                          f"xem nhật ký {log_path.name}."}
+                                          f"xem nhật ký {job.log.name}."}
         return {"files": {}, "error": INTERRUPTED} if self.stopping else result
 
-    def run(self, job: Job, log_path: Path, time_limit: float, given=None) -> dict | None:
+    def run(self, job: Job, time_limit: float, given=None) -> dict | None:
         """One report, waited for (`submit`, then `outcome`)."""
-        return self.outcome(self.submit(job, log_path, time_limit, given), log_path)
+        return self.outcome(self.submit(job, time_limit, given), job)
 
     def terminate(self) -> None:
         """Ctrl-C: no report starts any more, and every worker is stopped at once; the reports they ran end as
@@ -194,12 +200,12 @@ def _ready() -> None:
     """The first task: it makes the pool start its workers."""
 
 
-def _work(job: Job, log: str, given) -> dict:
+def _work(job: Job, given) -> dict:
     from kpi.run.job import run_report, start_log
 
-    t0 = time.perf_counter()
+    t0, log = time.perf_counter(), str(job.log)
     try:
-        start_log(job, Path(log))  # the report starts now, not when it was queued
+        start_log(job, job.log)  # the report starts now, not when it was queued
         _redirect(log)
     except OSError as exc:
         return {"files": {}, "error": write_error_text(exc, log), "seconds": 0.0}
@@ -211,31 +217,50 @@ def _work(job: Job, log: str, given) -> dict:
 
 # --- in the batch, once a worker is done ----------------------------------------------------------------------
 
-def finish(pool: Pool, future: Future, job: Job, log_path: Path, time_limit: float, printer=None) -> dict:
+def finish(pool: Pool, future: Future, job: Job, time_limit: float, printer=None) -> dict:
     """A submitted report's result once its worker is done ("seconds": its own time, not its wait for a worker),
     its PDF printed by `printer` (the one browser; None: no PDF) within what is left of its time limit."""
-    res = pool.outcome(future, log_path)
+    res = pool.outcome(future, job)
     if res is None:
-        res = {**timed_out(job, log_path, time_limit), "seconds": time_limit}
+        res = {**timed_out(job, job.log, time_limit), "seconds": time_limit}
     res.setdefault("seconds", 0.0)
     if printer and not res["error"] and "pdf" in job.formats and "html" in res["files"]:
         t0 = time.perf_counter()
         res["error"] = print_pdf(printer, Path(res["files"]["html"]), Path(job.out) / f"{job.unit}.pdf", res["files"],
-                                 log_path, max(PDF_GRACE, time_limit - res["seconds"]))
+                                 job.log, max(PDF_GRACE, time_limit - res["seconds"]))
         res["seconds"] += time.perf_counter() - t0
     return res
 
 
-def run_in_subprocess(job: Job, log_path: Path, time_limit: float, given=None, engine=None) -> dict:
-    """Run one report in a worker process of its own, its output going to the report's log file, and print its PDF
-    with a browser of its own (`engine`: kpi.outputs.pdf.Engine); a report that passes its time limit is stopped
-    and recorded as timed out. For one-off reports: a report on a Dask worker."""
+def print_pdf(printer: PdfPrinter, html: Path, target: Path, files: dict, log_path: Path,
+              time_limit: float | None = None) -> str:
+    """Print one report's HTML with the batch's browser; the PDF joins `files`, the outcome goes to the
+    report's log. Returns the error text ("" when the PDF was made). Past `time_limit` seconds (what is left
+    of the report's limit) the browser is killed and the report fails with "Quá thời gian"."""
+    try:
+        files["pdf"] = str(printer.print(html, target, time_limit))
+        error, line = "", f"Đã xuất PDF: {target.name}"
+    except Exception as exc:  # the report's PDF failed: named in the summary, the other reports go on
+        error = error_text(exc, target)  # a full disk is said as such, not as a failed notebook
+        line = f"Lỗi khi in PDF {target.name}: {error}"
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            log.write(f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} {line}\n")
+    except OSError:  # a full disk: the outcome still reaches the summary
+        pass
+    return error
+
+
+def run_in_subprocess(job: Job, time_limit: float, given=None, engine=None) -> dict:
+    """Run one report in a worker process of its own, its output going to the report's log file (job.log), and
+    print its PDF with a browser of its own (`engine`: kpi.outputs.pdf.Engine); a report that passes its time
+    limit is stopped and recorded as timed out. For one-off reports: a report on a Dask worker."""
     from kpi.outputs import pdf
 
     printer = pdf.open_printer(engine) if engine and "pdf" in job.formats else None
     try:
-        with Pool(1, log_path.parent / "workers.log") as pool:
-            res = finish(pool, pool.submit(job, log_path, time_limit, given), job, log_path, time_limit, printer)
+        with Pool(1, job.log.parent / "workers.log") as pool:
+            res = finish(pool, pool.submit(job, time_limit, given), job, time_limit, printer)
     finally:
         if printer is not None:
             printer.close()
