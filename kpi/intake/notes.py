@@ -45,10 +45,14 @@ def read_notes(data_dir: str | Path, plan: Plan, period: str | None = None) -> t
     return _kept(rows), messages
 
 
+def as_frame(rows: list[dict]) -> pd.DataFrame:
+    """Notes (dicts of COLUMNS, as kpi.intake.notes_form takes them) as a frame, in their order."""
+    return pd.DataFrame(rows, columns=COLUMNS) if rows else empty()
+
+
 def _kept(rows: list[dict]) -> pd.DataFrame:
     """The notes in file order, one per (unit, period, indicator, field): the later file's."""
-    frame = pd.DataFrame(rows, columns=COLUMNS) if rows else empty()
-    return frame.drop_duplicates(["unit", "period", "indicator", "field"], keep="last").reset_index(drop=True)
+    return as_frame(rows).drop_duplicates(["unit", "period", "indicator", "field"], keep="last").reset_index(drop=True)
 
 
 def of_submissions(subs, data_dir: str | Path, plan: Plan, period: str | None = None) -> tuple[pd.DataFrame, list[str]]:

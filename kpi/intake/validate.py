@@ -341,10 +341,10 @@ def _validated(data_dir: str | Path, plan: Plan, root: Path, found: list[Path], 
 
 def _taken(root: Path, found: list[Path], reads: list) -> dict:
     """What the reading took from each file's bytes besides its rows: their SHA-256 and the units' notes."""
-    from kpi.intake.notes import COLUMNS, empty
+    from kpi.intake.notes import as_frame
 
     names = [f.relative_to(root).as_posix() for f in found]
     notes = [n for r in reads for n in r.notes]
     return {"hashes": {n: r.sha256 for n, r in zip(names, reads) if r.sha256},
-            "notes": pd.DataFrame(notes, columns=COLUMNS) if notes else empty(),
+            "notes": as_frame(notes),
             "note_messages": [(n, m) for n, r in zip(names, reads) for m in r.note_messages]}
