@@ -22,6 +22,7 @@ from kpi.report import phone_charts  # noqa: E402
 from kpi.report.charts import STATUS_HATCHES, Chart  # noqa: E402
 from kpi.report.hatching import hatch_bars  # noqa: E402
 from kpi.report.templates import badge, render  # noqa: E402
+from kpi.report.views import print_css  # noqa: E402
 
 TOP = 3  # communes named at each end of a ranking
 
@@ -125,11 +126,10 @@ def header(plan: Plan, rep: province.ProvinceReport, lang: str = "vi") -> HTML:
 
 
 def page_css(period: str, lang: str = "vi") -> Markup:
-    """Print layout, as the commune's (kpi/templates/report/page.css.j2): A4, a running header (the province roll-up,
-    the month) and 'Trang X/Y' at the foot of every page."""
-    words, month = WORDS[lang]["report"], periods.label(period, lang)
-    running = f"{WORDS[lang]['province_index']['report']} · {month[:1].upper()}{month[1:]}"
-    return render("report/page.css.j2", running=running, title=words["title_short"], page=words["page"])
+    """Print layout, as the commune's (views.print_css): the running header names the province roll-up and the
+    month as the commune's names it ('Tháng 2/2026')."""
+    month = WORDS[lang]["report"]["month"].format(m=periods.month_number(period), y=periods.year_of(period))
+    return print_css(f"{WORDS[lang]['province_index']['report']} · {month}", lang)
 
 
 GROUPS = {"on_target": ("achieved", "on_track"), "behind": ("behind", "missed"), "encouraged": ("encouraged",),

@@ -48,9 +48,15 @@ def _deadline(r: MonthReport, row: pd.Series) -> str:
 
 
 def page_css(r: MonthReport) -> Markup:
-    """Print layout (kpi/templates/report/page.css.j2): A4, a running header (scope, period) and 'Trang X/Y'."""
-    return render("report/page.css.j2", running=f"{r.scope_name} · {period_heading(r)}", title=_t(r, "title_short"),
-                  page=_t(r, "page"))
+    """Print layout: A4, a running header (scope, period) and 'Trang X/Y' (print_css)."""
+    return print_css(f"{r.scope_name} · {period_heading(r)}", r.lang)
+
+
+def print_css(running: str, lang: str) -> Markup:
+    """The print layout of every report, the commune's, a unit's and the province's (kpi/templates/report/page.css.j2):
+    A4, `running` at the head of every page beside the short title, and 'Trang X/Y' at its foot."""
+    words = WORDS[lang]["report"]
+    return render("report/page.css.j2", running=running, title=words["title_short"], page=words["page"])
 
 
 def period_heading(r: MonthReport) -> str:
