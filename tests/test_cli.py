@@ -13,6 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from kpi.core import fingerprint
 from kpi.cli import main
 from kpi.run.executor import Executor
 from tests.conftest import FILES
@@ -238,12 +239,12 @@ def test_run_summary_counts_only_the_periods_run(tmp_path, capsys, monkeypatch):
                               data=str(tmp_path), force=False, timeout=60, plan=None, scheduler=None, workers=1)
     ex = Executor(cli_run.run_options(args, ["html"]))
     with pytest.raises(Stop):
-        cli_run._run_loaded(args, plan, tmp_path, subs, ex)
+        cli_run._run_loaded(args, plan, tmp_path, subs, ex, fingerprint.take(tmp_path))
     out = capsys.readouterr().out
     assert "Lưu ý: 1 lỗi trong số liệu gửi lên của 2026-12" in out
     args.period = "2026-11..2026-12"
     with pytest.raises(Stop):
-        cli_run._run_loaded(args, plan, tmp_path, subs, ex)
+        cli_run._run_loaded(args, plan, tmp_path, subs, ex, fingerprint.take(tmp_path))
     assert "Lưu ý: 3 lỗi trong số liệu gửi lên của 2026-11, 2026-12" in capsys.readouterr().out
 
 
@@ -352,7 +353,7 @@ def test_a_month_nobody_has_sent_is_said_before_the_reports(tmp_path, capsys, mo
                               data=str(tmp_path), force=False, timeout=60, plan=None, scheduler=None, workers=1)
     with pytest.raises(KeyboardInterrupt):
         cli_run._run_loaded(args, plan, tmp_path, load_submissions(tmp_path, plan),
-                            Executor(cli_run.run_options(args, ["html"])))
+                            Executor(cli_run.run_options(args, ["html"])), fingerprint.take(tmp_path))
     out = capsys.readouterr().out
     assert (f"Lưu ý: tháng 12/2026 chưa có số liệu của 3/4 đơn vị (vhxh, kt, ca); báo cáo ghi các đơn vị này là chưa "
             f"gửi (nhắc các đơn vị: `kpi remind --period 2026-12 --data {tmp_path}`).") in out
