@@ -92,7 +92,7 @@ def cmd_validate(args) -> int:
             names = subs.period_files(args.period)
             problems = subs.problems_for(args.period)
             files = files[files["file"].isin(names)]
-        _print_validation(args, plan, files, problems)
+        _print_validation(args, plan, files, problems, subs)
         every += problems
         errors += sum(p.severity == "error" for p in problems)
         warnings += sum(p.severity != "error" for p in problems)
@@ -112,8 +112,8 @@ def cmd_validate(args) -> int:
     return EXIT_PROBLEMS if errors else EXIT_OK
 
 
-def _print_validation(args, plan, files, problems) -> None:
-    """One plan's files and problems, as `kpi validate` prints them."""
+def _print_validation(args, plan, files, problems, subs) -> None:
+    """One plan's files and problems, as `kpi validate` prints them (`subs`: what was read, with the units' notes)."""
     resent: dict[str, int] = {}  # a file's values that a later file sent again unchanged (W_RESENT_SAME)
     for p in problems:
         if p.code == "W_RESENT_SAME":
@@ -138,9 +138,9 @@ def _print_validation(args, plan, files, problems) -> None:
     for (file, code), n in sorted(hidden.items()):
         print(f"  … và {n} vấn đề {code} khác trong {safety.display_name(file)} (xem tất cả: --all, hoặc "
               f"--problems-csv TỆP để ghi ra tệp CSV).")
-    from kpi.intake.notes import read_notes  # the units' notes cut or left out (they do not change the figures)
+    from kpi.intake.notes import of_submissions  # the units' notes cut or left out (they do not change the figures)
 
-    for message in read_notes(args.data, plan, args.period)[1]:
+    for message in of_submissions(subs, args.data, plan, args.period)[1]:
         print(f"  Ghi chú: {safety.display_name(message)}")
 
 
